@@ -1,0 +1,711 @@
+//! Client configuration: the base URL (parsed and checked once), headers
+//! every request carries, and limits. [`ClientBuilder`] collects settings and
+//! reports the first bad one at `build()`.
+
+use std::fmt;
+use std::marker::PhantomData;
+use std::net::{Ipv4Addr, Ipv6Addr};
+use std::time::Duration;
+
+use http::uri::{Authority, PathAndQuery, Scheme};
+use http::{HeaderValue, Uri};
+
+use crate::error::{ConfigError, Error, RequestError};
+use crate::key::{ApiKey, SharedKey};
+use crate::transport::{RequestLimits, Transport};
+use crate::Client;
+
+/// The Routy platform API, the default base URL.
+pub const DEFAULT_BASE_URL: &str = "https://platform.routy.app/api";
+
+/// The environment variable [`Client::from_env`] reads an optional base URL
+/// from.
+pub const BASE_URL_ENV: &str = "ROUTY_BASE_URL";
+
+/// The default deadline of one HTTP exchange: 30 seconds.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The default cap on a response body, after decompression: 16 MiB.
+pub const DEFAULT_MAX_BODY_BYTES: u64 = 16 * 1024 * 1024;
+
+/// The `User-Agent` every request sends, before any
+/// [`ClientBuilder::app_name`].
+pub const USER_AGENT: &str = concat!("routy-rust/", env!("CARGO_PKG_VERSION"));
+
+/// A checked base URL: `http` or `https`, a host, an optional port and path,
+/// no credentials, query or fragment. Parsed once; requests join their path
+/// onto it.
+///
+/// # Examples
+///
+/// ```
+/// use routy_core::BaseUrl;
+///
+/// let base = BaseUrl::parse("https://platform.routy.app/api/")?;
+/// assert_eq!(base.join("/v1/accounts")?, "https://platform.routy.app/api/v1/accounts");
+/// assert!(BaseUrl::parse("http://example.com/api").is_err()); // plain http off loopback
+/// assert!(BaseUrl::parse("http://127.0.0.1:8080/api").is_ok());
+/// # Ok::<(), routy_core::Error>(())
+/// ```
+#[derive(Clone, PartialEq, Eq)]
+pub struct BaseUrl {
+    scheme: Scheme,
+    authority: Authority,
+    /// The path without its trailing slash ("" for the root).
+    path: String,
+}
+
+impl BaseUrl {
+    /// Parses and checks `url`, refusing plain `http://` unless the host is
+    /// loopback (`localhost`, `127.0.0.0/8`, `[::1]`).
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError::InvalidBaseUrl`] or [`ConfigError::InsecureHttp`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(routy_core::BaseUrl::parse("https://user:pw@example.com/api").is_err());
+    /// ```
+    pub fn parse(url: &str) -> Result<Self, ConfigError> {
+        Self::parse_with(url, false)
+    }
+
+    /// Parses and checks `url`; with `allow_insecure_http`, plain `http://`
+    /// to any host is accepted.
+    ///
+    /// # Errors
+    ///
+    /// As [`BaseUrl::parse`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(routy_core::BaseUrl::parse_with("http://gateway.internal/api", true).is_ok());
+    /// ```
+    pub fn parse_with(url: &str, allow_insecure_http: bool) -> Result<Self, ConfigError> {
+        let invalid = |reason| ConfigError::InvalidBaseUrl { reason };
+        let url = url.trim();
+        if url.contains('#') {
+            return Err(invalid("it must not have a fragment"));
+        }
+        let uri: Uri = url
+            .parse()
+            .map_err(|_| invalid("it is not a valid absolute url"))?;
+        let scheme = uri
+            .scheme()
+            .cloned()
+            .ok_or(invalid("it needs a scheme, https:// or http://"))?;
+        let authority = uri
+            .authority()
+            .cloned()
+            .ok_or(invalid("it needs a host"))?;
+        if authority.as_str().contains('@') {
+            return Err(invalid("it must not contain credentials"));
+        }
+        if uri.query().is_some() {
+            return Err(invalid("it must not have a query"));
+        }
+        let host = authority.host();
+        if host.is_empty() {
+            return Err(invalid("it needs a host"));
+        }
+        // With credentials refused, the authority is the host and an
+        // optional `:port`.
+        let port = authority.as_str().get(host.len()..).unwrap_or_default();
+        let port_ok = port.is_empty()
+            || port
+                .strip_prefix(':')
+                .is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) && p.parse::<u16>().is_ok());
+        if !port_ok {
+            return Err(invalid("its port is not a number from 0 to 65535"));
+        }
+        if scheme == Scheme::HTTP {
+            if !allow_insecure_http && !is_loopback(host) {
+                return Err(ConfigError::InsecureHttp {
+                    host: host.to_owned(),
+                });
+            }
+        } else if scheme != Scheme::HTTPS {
+            return Err(invalid("its scheme must be https or http"));
+        }
+        let path = uri.path().trim_end_matches('/').to_owned();
+        Ok(BaseUrl {
+            scheme,
+            authority,
+            path,
+        })
+    }
+
+    /// The URL of `path_and_query` under this base: `/v1/accounts` under
+    /// `https://h/api` is `https://h/api/v1/accounts`, with or without a
+    /// trailing slash on the base.
+    ///
+    /// # Errors
+    ///
+    /// [`RequestError::InvalidPath`] when the path does not start with `/`,
+    /// has a fragment, a `.` or `..` segment (plain or percent-encoded), a
+    /// backslash, or characters not allowed in a URL. The result therefore
+    /// always stays under the base.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let base = routy_core::BaseUrl::parse("https://platform.routy.app/api")?;
+    /// assert_eq!(base.join("/v1/accounts?page=2")?.query(), Some("page=2"));
+    /// assert!(base.join("/v1/../../admin").is_err());
+    /// # Ok::<(), routy_core::Error>(())
+    /// ```
+    pub fn join(&self, path_and_query: &str) -> Result<Uri, RequestError> {
+        let invalid = |reason| RequestError::InvalidPath { reason };
+        if !path_and_query.starts_with('/') {
+            return Err(invalid("it must start with '/'"));
+        }
+        if path_and_query.contains('#') {
+            return Err(invalid("it must not have a fragment"));
+        }
+        if path_and_query.contains('\\') {
+            return Err(invalid("it must not contain a backslash"));
+        }
+        let path = path_and_query
+            .split_once('?')
+            .map_or(path_and_query, |(p, _)| p);
+        if path.split('/').any(is_dot_segment) {
+            return Err(invalid("it must not have '.' or '..' segments"));
+        }
+        let mut joined = String::with_capacity(self.path.len() + path_and_query.len());
+        joined.push_str(&self.path);
+        joined.push_str(path_and_query);
+        let path_and_query = PathAndQuery::from_maybe_shared(joined)
+            .map_err(|_| invalid("it has characters not allowed in a url"))?;
+        let mut parts = http::uri::Parts::default();
+        parts.scheme = Some(self.scheme.clone());
+        parts.authority = Some(self.authority.clone());
+        parts.path_and_query = Some(path_and_query);
+        Uri::from_parts(parts).map_err(|_| invalid("it does not form a valid url"))
+    }
+
+    /// The host, without port.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(routy_core::BaseUrl::parse("https://platform.routy.app/api")?.host(), "platform.routy.app");
+    /// # Ok::<(), routy_core::Error>(())
+    /// ```
+    pub fn host(&self) -> &str {
+        self.authority.host()
+    }
+
+    /// Whether requests go out over TLS.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(routy_core::BaseUrl::parse("https://platform.routy.app/api")?.is_https());
+    /// # Ok::<(), routy_core::Error>(())
+    /// ```
+    pub fn is_https(&self) -> bool {
+        self.scheme == Scheme::HTTPS
+    }
+}
+
+impl fmt::Display for BaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}://{}{}", self.scheme, self.authority, self.path)
+    }
+}
+
+impl fmt::Debug for BaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "BaseUrl({self})")
+    }
+}
+
+impl std::str::FromStr for BaseUrl {
+    type Err = ConfigError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        BaseUrl::parse(s)
+    }
+}
+
+fn is_dot_segment(segment: &str) -> bool {
+    let lower = segment.to_ascii_lowercase();
+    let decoded = lower.replace("%2e", ".");
+    decoded == "." || decoded == ".."
+}
+
+/// Whether `host` (as `http::Uri` gives it, IPv6 in brackets) is loopback.
+fn is_loopback(host: &str) -> bool {
+    if host.eq_ignore_ascii_case("localhost") || host.eq_ignore_ascii_case("localhost.") {
+        return true;
+    }
+    if let Ok(ip) = host.parse::<Ipv4Addr>() {
+        return ip.is_loopback();
+    }
+    host.strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .and_then(|h| h.parse::<Ipv6Addr>().ok())
+        .is_some_and(|ip| ip.is_loopback())
+}
+
+/// Everything a client needs besides its key and transport. Built by
+/// [`ClientBuilder`]; read it back with [`Client::config`].
+///
+/// # Examples
+///
+/// ```
+/// use routy_core::{ApiKey, Client};
+///
+/// let client = routy_core::ClientBuilder::new()
+///     .api_key(ApiKey::new("test-token")?)
+///     .build_with(|_req| Err(routy_core::TransportErrorKind::Connect.into()))?;
+/// assert_eq!(client.config().base_url().to_string(), "https://platform.routy.app/api");
+/// assert_eq!(client.config().timeout(), Some(routy_core::DEFAULT_TIMEOUT));
+/// # Ok::<(), routy_core::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct Config {
+    pub(crate) base_url: BaseUrl,
+    pub(crate) user_agent: HeaderValue,
+    pub(crate) limits: RequestLimits,
+}
+
+impl Config {
+    /// The base URL every path is joined to.
+    ///
+    /// # Examples
+    ///
+    /// See [`Config`].
+    pub fn base_url(&self) -> &BaseUrl {
+        &self.base_url
+    }
+
+    /// The `User-Agent` header value.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use routy_core::{ApiKey, Client};
+    /// let client = routy_core::ClientBuilder::new()
+    ///     .api_key(ApiKey::new("t")?)
+    ///     .app_name("report-job/2.1")
+    ///     .build_with(|_req| Err(routy_core::TransportErrorKind::Connect.into()))?;
+    /// assert!(client.config().user_agent().ends_with(" report-job/2.1"));
+    /// # Ok::<(), routy_core::Error>(())
+    /// ```
+    pub fn user_agent(&self) -> &str {
+        self.user_agent.to_str().unwrap_or(USER_AGENT)
+    }
+
+    /// The deadline of one HTTP exchange.
+    ///
+    /// # Examples
+    ///
+    /// See [`Config`].
+    pub fn timeout(&self) -> Option<Duration> {
+        self.limits.timeout
+    }
+
+    /// The cap on a response body, after decompression.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use routy_core::{ApiKey, Client};
+    /// let client = routy_core::ClientBuilder::new()
+    ///     .api_key(ApiKey::new("t")?)
+    ///     .max_body_bytes(1 << 20)
+    ///     .build_with(|_req| Err(routy_core::TransportErrorKind::Connect.into()))?;
+    /// assert_eq!(client.config().max_body_bytes(), 1 << 20);
+    /// # Ok::<(), routy_core::Error>(())
+    /// ```
+    pub fn max_body_bytes(&self) -> u64 {
+        self.limits.max_body_bytes
+    }
+
+    /// The limits attached to every request.
+    ///
+    /// # Examples
+    ///
+    /// See [`RequestLimits`].
+    pub fn limits(&self) -> RequestLimits {
+        self.limits
+    }
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("base_url", &self.base_url)
+            .field("user_agent", &self.user_agent())
+            .field("timeout", &self.limits.timeout)
+            .field("max_body_bytes", &self.limits.max_body_bytes)
+            .finish()
+    }
+}
+
+/// Builds a [`Client`]. Settings are checked at [`build`](Self::build) (or
+/// [`build_with`](Self::build_with)), which reports the first bad one.
+///
+/// `T` is the transport [`build`](Self::build) creates by default;
+/// [`build_with`](Self::build_with) takes any transport.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use routy_core::{ApiKey, Client};
+///
+/// let client = routy_core::ClientBuilder::new()
+///     .api_key(ApiKey::new("test-token")?)
+///     .base_url("http://127.0.0.1:8080/api")
+///     .timeout(Duration::from_secs(5))
+///     .build_with(|_req| Err(routy_core::TransportErrorKind::Connect.into()))?;
+/// # let _ = client;
+/// # Ok::<(), routy_core::Error>(())
+/// ```
+pub struct ClientBuilder<T = ()> {
+    key: Option<SharedKey>,
+    base_url: Option<String>,
+    allow_insecure_http: bool,
+    app_name: Option<String>,
+    timeout: Option<Duration>,
+    max_body_bytes: u64,
+    _transport: PhantomData<fn() -> T>,
+}
+
+impl ClientBuilder {
+    /// A builder with every setting at its default and no default
+    /// transport: finish with [`build_with`](Self::build_with). For a
+    /// builder whose [`build`](Self::build) creates a default transport, use
+    /// `Client::<T>::builder()` (`routy::Client::builder()`).
+    ///
+    /// # Examples
+    ///
+    /// See [`ClientBuilder`].
+    pub fn new() -> Self {
+        Self::with_default_transport()
+    }
+}
+
+impl Default for ClientBuilder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<T> ClientBuilder<T> {
+    pub(crate) fn with_default_transport() -> Self {
+        ClientBuilder {
+            key: None,
+            base_url: None,
+            allow_insecure_http: false,
+            app_name: None,
+            timeout: Some(DEFAULT_TIMEOUT),
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            _transport: PhantomData,
+        }
+    }
+
+    /// The key to authenticate with. Required (this or
+    /// [`shared_key`](Self::shared_key)).
+    ///
+    /// # Examples
+    ///
+    /// See [`ClientBuilder`].
+    pub fn api_key(mut self, key: ApiKey) -> Self {
+        self.key = Some(SharedKey::new(key));
+        self
+    }
+
+    /// A key slot you keep a handle to, to rotate the key later from
+    /// anywhere; see [`SharedKey`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use routy_core::{ApiKey, Client, SharedKey};
+    ///
+    /// let slot = SharedKey::new(ApiKey::new("old-token")?);
+    /// let client = routy_core::ClientBuilder::new()
+    ///     .shared_key(slot.clone())
+    ///     .build_with(|_req| Err(routy_core::TransportErrorKind::Connect.into()))?;
+    /// slot.set(ApiKey::new("new-token")?);
+    /// assert_eq!(client.api_key().expose_secret(), "new-token");
+    /// # Ok::<(), routy_core::Error>(())
+    /// ```
+    pub fn shared_key(mut self, key: SharedKey) -> Self {
+        self.key = Some(key);
+        self
+    }
+
+    /// The API's base URL. Defaults to [`DEFAULT_BASE_URL`]. Plain `http://`
+    /// is refused unless the host is loopback or
+    /// [`allow_insecure_http`](Self::allow_insecure_http) is set.
+    ///
+    /// # Examples
+    ///
+    /// See [`ClientBuilder`].
+    pub fn base_url(mut self, url: &str) -> Self {
+        self.base_url = Some(url.to_owned());
+        self
+    }
+
+    /// Accept a plain `http://` base URL on any host. Off by default: the
+    /// key would cross the network in clear text.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use routy_core::{ApiKey, Client};
+    /// let client = routy_core::ClientBuilder::new()
+    ///     .api_key(ApiKey::new("t")?)
+    ///     .base_url("http://gateway.internal/api")
+    ///     .allow_insecure_http(true)
+    ///     .build_with(|_req| Err(routy_core::TransportErrorKind::Connect.into()))?;
+    /// # let _ = client;
+    /// # Ok::<(), routy_core::Error>(())
+    /// ```
+    pub fn allow_insecure_http(mut self, allow: bool) -> Self {
+        self.allow_insecure_http = allow;
+        self
+    }
+
+    /// Appends your application's name (say `report-job/2.1`) to the
+    /// `User-Agent`, which defaults to [`USER_AGENT`].
+    ///
+    /// # Examples
+    ///
+    /// See [`Config::user_agent`].
+    pub fn app_name(mut self, name: &str) -> Self {
+        self.app_name = Some(name.to_owned());
+        self
+    }
+
+    /// The deadline of one HTTP exchange, from connecting to the last body
+    /// byte; `None` for none. Defaults to [`DEFAULT_TIMEOUT`].
+    ///
+    /// # Examples
+    ///
+    /// See [`ClientBuilder`].
+    pub fn timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
+        self.timeout = timeout.into();
+        self
+    }
+
+    /// The cap on a response body, after decompression. Defaults to
+    /// [`DEFAULT_MAX_BODY_BYTES`].
+    ///
+    /// # Examples
+    ///
+    /// See [`Config::max_body_bytes`].
+    pub fn max_body_bytes(mut self, max: u64) -> Self {
+        self.max_body_bytes = max;
+        self
+    }
+
+    /// Checks the settings and builds a client over `transport`, which
+    /// need not be the builder's default transport `T`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Config`] when no key was given, the base URL is refused, the
+    /// app name is not a valid header value, or the timeout is zero.
+    ///
+    /// # Examples
+    ///
+    /// See [`ClientBuilder`].
+    pub fn build_with<U: Transport>(self, transport: U) -> Result<Client<U>, Error> {
+        let key = self.key.ok_or(ConfigError::MissingApiKey)?;
+        let base_url = match &self.base_url {
+            Some(url) => BaseUrl::parse_with(url, self.allow_insecure_http)?,
+            None => BaseUrl::parse(DEFAULT_BASE_URL)?,
+        };
+        let user_agent = match &self.app_name {
+            None => HeaderValue::from_static(USER_AGENT),
+            Some(name) => HeaderValue::try_from(format!("{USER_AGENT} {}", name.trim()))
+                .map_err(|_| ConfigError::InvalidAppName)?,
+        };
+        if self.timeout == Some(Duration::ZERO) {
+            return Err(ConfigError::ZeroTimeout.into());
+        }
+        let config = Config {
+            base_url,
+            user_agent,
+            limits: RequestLimits::new(self.max_body_bytes, self.timeout),
+        };
+        Ok(Client::from_parts(config, key, transport))
+    }
+
+    /// Checks the settings and builds a client over `T`'s default
+    /// transport (for `routy::Client`, a ureq agent).
+    ///
+    /// # Errors
+    ///
+    /// As [`build_with`](Self::build_with).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use routy_core::{ApiKey, Client, Transport, TransportError, http};
+    /// #[derive(Default)]
+    /// struct Offline;
+    /// impl Transport for Offline {
+    ///     fn send(&self, _: http::Request<Vec<u8>>) -> Result<http::Response<Vec<u8>>, TransportError> {
+    ///         Err(routy_core::TransportErrorKind::Connect.into())
+    ///     }
+    /// }
+    /// let client: Client<Offline> = Client::builder().api_key(ApiKey::new("t")?).build()?;
+    /// # let _ = client;
+    /// # Ok::<(), routy_core::Error>(())
+    /// ```
+    pub fn build(self) -> Result<Client<T>, Error>
+    where
+        T: Transport + Default,
+    {
+        self.build_with(T::default())
+    }
+
+    /// Reads `ROUTY_API_KEY` (if no key was set) and `ROUTY_BASE_URL` (if
+    /// set and no base URL was set).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Key`] when the key is missing or malformed.
+    pub(crate) fn from_env(mut self) -> Result<Self, Error> {
+        if self.key.is_none() {
+            self.key = Some(SharedKey::new(ApiKey::from_env()?));
+        }
+        if self.base_url.is_none() {
+            if let Some(url) = std::env::var_os(BASE_URL_ENV) {
+                let url = url.into_string().map_err(|_| ConfigError::InvalidBaseUrl {
+                    reason: "ROUTY_BASE_URL is not valid unicode",
+                })?;
+                if !url.trim().is_empty() {
+                    self.base_url = Some(url);
+                }
+            }
+        }
+        Ok(self)
+    }
+}
+
+impl<T> fmt::Debug for ClientBuilder<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("key", &self.key)
+            .field("base_url", &self.base_url)
+            .field("allow_insecure_http", &self.allow_insecure_http)
+            .field("app_name", &self.app_name)
+            .field("timeout", &self.timeout)
+            .field("max_body_bytes", &self.max_body_bytes)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn joins_with_or_without_trailing_slash() {
+        for base in [
+            "https://platform.routy.app/api",
+            "https://platform.routy.app/api/",
+            "https://platform.routy.app/api//",
+        ] {
+            let url = BaseUrl::parse(base).unwrap().join("/v1/accounts").unwrap();
+            assert_eq!(url, "https://platform.routy.app/api/v1/accounts", "{base}");
+        }
+        let root = BaseUrl::parse("https://h.example").unwrap();
+        assert_eq!(root.join("/v1/accounts").unwrap(), "https://h.example/v1/accounts");
+    }
+
+    #[test]
+    fn refuses_bad_base_urls() {
+        for bad in [
+            "",
+            "platform.routy.app/api",
+            "/api",
+            "ftp://platform.routy.app/api",
+            "https://user:pw@platform.routy.app/api",
+            "https://user@platform.routy.app/api",
+            "https://platform.routy.app/api?x=1",
+            "https://platform.routy.app/api#top",
+            "https://platform.routy.app:99999/api",
+            "https://platform.routy.app:abc/api",
+            "https:// /api",
+        ] {
+            assert!(
+                matches!(BaseUrl::parse(bad), Err(ConfigError::InvalidBaseUrl { .. })),
+                "{bad:?} was accepted"
+            );
+        }
+    }
+
+    #[test]
+    fn plain_http_only_for_loopback() {
+        for ok in [
+            "http://localhost/api",
+            "http://LOCALHOST:8080/api",
+            "http://127.0.0.1:1/api",
+            "http://127.255.0.9/api",
+            "http://[::1]:8080/api",
+        ] {
+            assert!(BaseUrl::parse(ok).is_ok(), "{ok}");
+        }
+        for refused in [
+            "http://localhost.evil.com/api",
+            "http://0.0.0.0/api",
+            "http://128.0.0.1/api",
+            "http://10.0.0.1/api",
+            "http://[::]/api",
+            "http://[::ffff:127.0.0.1]/api",
+            "http://platform.routy.app/api",
+            "http://127.0.0.1.nip.io/api",
+        ] {
+            assert!(
+                matches!(BaseUrl::parse(refused), Err(ConfigError::InsecureHttp { .. })),
+                "{refused} was accepted"
+            );
+            assert!(BaseUrl::parse_with(refused, true).is_ok(), "{refused}");
+        }
+    }
+
+    #[test]
+    fn joined_paths_stay_under_the_base() {
+        let base = BaseUrl::parse("https://h.example/api").unwrap();
+        for bad in [
+            "v1/accounts",
+            "//evil.example/x",
+            "/v1/../../x",
+            "/..",
+            "/./x",
+            "/%2e%2e/x",
+            "/%2E./x",
+            "/v1/x#frag",
+            "/v1\\..\\x",
+            "/v1/a b",
+            "/v1/\r\nHost: evil",
+        ] {
+            let joined = base.join(bad);
+            match &joined {
+                Err(err) => assert!(matches!(err, RequestError::InvalidPath { .. }), "{err:?}"),
+                Ok(uri) => {
+                    assert_eq!(uri.host(), Some("h.example"), "{bad:?} -> {uri}");
+                    assert!(uri.path().starts_with("/api/"), "{bad:?} -> {uri}");
+                }
+            }
+            if bad.contains("..") || bad.contains("%2") || bad.contains('#') || !bad.starts_with('/')
+            {
+                assert!(joined.is_err(), "{bad:?} -> {joined:?}");
+            }
+        }
+        // Dots inside a segment, and a query, are fine.
+        let uri = base.join("/v1/a..b/.well?x=../y").unwrap();
+        assert_eq!(uri, "https://h.example/api/v1/a..b/.well?x=../y");
+    }
+}

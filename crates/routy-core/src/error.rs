@@ -1,0 +1,188 @@
+//! The one error type callers handle, and the smaller errors it wraps.
+//!
+//! Messages are short and lowercase and do not repeat their cause (walk
+//! `source()` for that). None of them ever contains the API key.
+
+use crate::key::KeyError;
+use crate::response::{ApiError, DecodeError};
+use crate::transport::TransportError;
+
+/// Everything that can go wrong in a routy call.
+///
+/// # Examples
+///
+/// ```
+/// use routy_core::{http, ApiErrorKind, ApiKey, Client, Error, TransportError};
+///
+/// let client = routy_core::ClientBuilder::new()
+///     .api_key(ApiKey::new("revoked-token")?)
+///     .build_with(|_req: http::Request<Vec<u8>>| -> Result<_, TransportError> {
+///         Ok(http::Response::builder()
+///             .status(401)
+///             .header("content-type", "application/problem+json")
+///             .body(br#"{"title":"Unauthorized","status":401,"detail":"token expired"}"#.to_vec())
+///             .expect("static response is valid"))
+///     })?;
+/// match client.accounts() {
+///     Err(Error::Api(err)) if err.kind() == ApiErrorKind::Unauthorized => {
+///         assert_eq!(err.problem().and_then(|p| p.detail.as_deref()), Some("token expired"));
+///     }
+///     other => panic!("expected a 401, got {other:?}"),
+/// }
+/// # Ok::<(), routy_core::Error>(())
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The API key could not be loaded or is malformed. Nothing was sent.
+    #[error("invalid api key")]
+    Key(#[source] KeyError),
+    /// The client configuration is invalid. Nothing was sent.
+    #[error("invalid client configuration")]
+    Config(#[source] ConfigError),
+    /// The request could not be built (a bad path, a body that will not
+    /// serialise). Nothing was sent.
+    #[error("invalid request")]
+    Request(#[source] RequestError),
+    /// No response was received: connection, TLS, timeout, protocol or size
+    /// failure.
+    #[error("request failed")]
+    Transport(#[source] TransportError),
+    /// The API answered with a non-success status.
+    #[error("{0}")]
+    Api(Box<ApiError>),
+    /// A success response did not have the expected shape.
+    #[error("could not decode response")]
+    Decode(#[source] Box<DecodeError>),
+}
+
+impl Error {
+    /// The API error, when the API answered with a non-success status.
+    ///
+    /// # Examples
+    ///
+    /// See [`Error`].
+    pub fn as_api(&self) -> Option<&ApiError> {
+        match self {
+            Error::Api(err) => Some(err),
+            _ => None,
+        }
+    }
+
+    /// The transport error, when no response was received.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let err = routy_core::Error::from(routy_core::TransportError::new(
+    ///     routy_core::TransportErrorKind::Timeout,
+    /// ));
+    /// assert!(err.as_transport().is_some_and(|t| t.is_timeout()));
+    /// ```
+    pub fn as_transport(&self) -> Option<&TransportError> {
+        match self {
+            Error::Transport(err) => Some(err),
+            _ => None,
+        }
+    }
+}
+
+impl From<KeyError> for Error {
+    fn from(err: KeyError) -> Self {
+        Error::Key(err)
+    }
+}
+
+impl From<ConfigError> for Error {
+    fn from(err: ConfigError) -> Self {
+        Error::Config(err)
+    }
+}
+
+impl From<RequestError> for Error {
+    fn from(err: RequestError) -> Self {
+        Error::Request(err)
+    }
+}
+
+impl From<TransportError> for Error {
+    fn from(err: TransportError) -> Self {
+        Error::Transport(err)
+    }
+}
+
+impl From<ApiError> for Error {
+    fn from(err: ApiError) -> Self {
+        Error::Api(Box::new(err))
+    }
+}
+
+impl From<DecodeError> for Error {
+    fn from(err: DecodeError) -> Self {
+        Error::Decode(Box::new(err))
+    }
+}
+
+/// Why a client could not be built.
+///
+/// # Examples
+///
+/// ```
+/// let err = routy_core::BaseUrl::parse("http://example.com/api").unwrap_err();
+/// assert!(matches!(err, routy_core::ConfigError::InsecureHttp { .. }));
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// No API key was given to the builder.
+    #[error("no api key was configured")]
+    MissingApiKey,
+    /// The base URL is malformed.
+    #[error("invalid base url: {reason}")]
+    InvalidBaseUrl {
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// The base URL is plain `http://` to a host that is not loopback.
+    #[error("refusing plain http to {host}: the api key would cross the network unencrypted (use https, or allow_insecure_http)")]
+    InsecureHttp {
+        /// The refused host.
+        host: String,
+    },
+    /// The app name cannot go in a `User-Agent` header.
+    #[error("app name is not a valid header value")]
+    InvalidAppName,
+    /// A zero timeout would fail every request.
+    #[error("timeout must be greater than zero")]
+    ZeroTimeout,
+}
+
+/// Why a request could not be built.
+///
+/// # Examples
+///
+/// ```
+/// let base = routy_core::BaseUrl::parse("https://platform.routy.app/api")?;
+/// let err = base.join("v1/accounts").unwrap_err();
+/// assert!(matches!(err, routy_core::RequestError::InvalidPath { .. }));
+/// # Ok::<(), routy_core::Error>(())
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RequestError {
+    /// The path cannot be joined to the base URL.
+    #[error("invalid path: {reason}")]
+    InvalidPath {
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// The body could not be serialised to JSON.
+    #[error("could not serialize the request body")]
+    Serialize(#[source] serde_json::Error),
+    /// A header name or value is invalid.
+    #[error("invalid header {name:?}")]
+    InvalidHeader {
+        /// The header's name.
+        name: String,
+    },
+}

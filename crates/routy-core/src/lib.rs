@@ -1,0 +1,58 @@
+//! The sans-IO core of [routy](https://docs.rs/routy), the Rust SDK for the
+//! Routy platform API.
+//!
+//! This crate opens no sockets, reads no clock and reads the environment only
+//! in the credential loaders. It validates API keys, builds
+//! [`http::Request`]s, hands them to a [`Transport`], and maps the
+//! [`http::Response`]s that come back to typed values or typed [`Error`]s.
+//! Most programs use the `routy` crate, whose `routy::Client` is this
+//! [`Client`] over a ureq transport; use this crate directly to plug in an
+//! HTTP stack of your own.
+//!
+//! ```
+//! use routy_core::{http, ApiKey, Client, TransportError};
+//!
+//! // Any `Fn(Request) -> Result<Response, TransportError>` is a transport.
+//! let offline = |_req: http::Request<Vec<u8>>| -> Result<_, TransportError> {
+//!     Ok(http::Response::builder()
+//!         .header("content-type", "application/json")
+//!         .body(br#"[{"id": 1, "name": "Acme Logistics"}]"#.to_vec())
+//!         .expect("static response is valid"))
+//! };
+//! let client = routy_core::ClientBuilder::new()
+//!     .api_key(ApiKey::new("OaBw1+4DqFfDLXOLpWthbfp502Wc0D4tICsxNcT+aeQ=")?)
+//!     .build_with(offline)?;
+//! for account in client.accounts()? {
+//!     assert_eq!(account.name(), Some("Acme Logistics"));
+//! }
+//! # Ok::<(), routy_core::Error>(())
+//! ```
+//!
+//! # Features
+//!
+//! - `mock`: a mockall-generated `MockTransport`.
+
+pub use http;
+
+mod client;
+mod config;
+mod error;
+mod key;
+pub mod model;
+mod response;
+mod transport;
+
+pub use client::{Body, Client};
+pub use config::{
+    BaseUrl, ClientBuilder, Config, BASE_URL_ENV, DEFAULT_BASE_URL, DEFAULT_MAX_BODY_BYTES,
+    DEFAULT_TIMEOUT, USER_AGENT,
+};
+pub use error::{ConfigError, Error, RequestError};
+pub use key::{ApiKey, KeyError, SharedKey, API_KEY_ENV, MAX_KEY_LEN};
+pub use model::{Account, AccountId};
+pub use response::{
+    decode_json, ApiError, ApiErrorKind, DecodeError, Problem, RetryAfter, SNIPPET_MAX_BYTES,
+};
+#[cfg(feature = "mock")]
+pub use transport::MockTransport;
+pub use transport::{RequestLimits, Transport, TransportError, TransportErrorKind};

@@ -1,0 +1,323 @@
+//! The one seam between the sans-IO core and the network: [`Transport`]
+//! sends an `http::Request` and returns an `http::Response`, and reports
+//! failure as a [`TransportError`] whose kind the client can classify.
+
+use std::error::Error as StdError;
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use http::{Request, Response};
+
+/// Sends one HTTP request and returns the response, whatever its status.
+///
+/// A transport must not follow redirects (the client owns that policy), must
+/// hand back 4xx and 5xx responses as `Ok`, and should honour the
+/// [`RequestLimits`] found in the request's extensions: stop reading once the
+/// decompressed body exceeds `max_body_bytes` (with
+/// [`TransportErrorKind::BodyTooLarge`]) and give up when `timeout` has
+/// passed since the request started (with [`TransportErrorKind::Timeout`]).
+///
+/// Any `Fn(Request<Vec<u8>>) -> Result<Response<Vec<u8>>, TransportError>`
+/// that is `Send + Sync` is a transport, and so is an `Arc` of a transport
+/// (`Arc<dyn Transport>` included). Wrap a reference or a `Box` in a closure
+/// or an `Arc` to share it.
+///
+/// # Examples
+///
+/// A closure transport that answers every request locally:
+///
+/// ```
+/// use routy_core::{http, ApiKey, Client, Transport, TransportError};
+///
+/// let transport = |req: http::Request<Vec<u8>>| -> Result<_, TransportError> {
+///     assert_eq!(req.uri().path(), "/api/v1/accounts");
+///     Ok(http::Response::builder()
+///         .header("content-type", "application/json")
+///         .body(br#"[{"id": 1, "name": "Acme"}]"#.to_vec())
+///         .expect("static response is valid"))
+/// };
+/// let client = routy_core::ClientBuilder::new()
+///     .api_key(ApiKey::new("test-token")?)
+///     .build_with(transport)?;
+/// assert_eq!(client.accounts()?[0].name(), Some("Acme"));
+/// # Ok::<(), routy_core::Error>(())
+/// ```
+#[cfg_attr(feature = "mock", mockall::automock)]
+pub trait Transport: Send + Sync {
+    /// Sends `request` and returns the full response.
+    ///
+    /// # Errors
+    ///
+    /// A [`TransportError`] when no complete response could be had.
+    fn send(&self, request: Request<Vec<u8>>) -> Result<Response<Vec<u8>>, TransportError>;
+}
+
+impl<F> Transport for F
+where
+    F: Fn(Request<Vec<u8>>) -> Result<Response<Vec<u8>>, TransportError> + Send + Sync,
+{
+    fn send(&self, request: Request<Vec<u8>>) -> Result<Response<Vec<u8>>, TransportError> {
+        self(request)
+    }
+}
+
+impl<T: Transport + ?Sized> Transport for Arc<T> {
+    fn send(&self, request: Request<Vec<u8>>) -> Result<Response<Vec<u8>>, TransportError> {
+        (**self).send(request)
+    }
+}
+
+/// Limits the client wants enforced while a response is read. The client
+/// puts one in every request's extensions; transports read it with
+/// [`RequestLimits::of`].
+///
+/// # Examples
+///
+/// ```
+/// use routy_core::{http, RequestLimits};
+///
+/// let request = http::Request::new(Vec::<u8>::new());
+/// // A request without limits gets the defaults.
+/// assert_eq!(RequestLimits::of(&request), RequestLimits::default());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RequestLimits {
+    /// The most body bytes to accept, counted after decompression.
+    pub max_body_bytes: u64,
+    /// The deadline for the whole exchange, from connecting to the last
+    /// body byte; `None` for no deadline.
+    pub timeout: Option<Duration>,
+}
+
+impl RequestLimits {
+    /// Limits of `max_body_bytes` and `timeout`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let limits = routy_core::RequestLimits::new(1024, Some(Duration::from_secs(5)));
+    /// assert_eq!(limits.max_body_bytes, 1024);
+    /// ```
+    pub fn new(max_body_bytes: u64, timeout: Option<Duration>) -> Self {
+        RequestLimits {
+            max_body_bytes,
+            timeout,
+        }
+    }
+
+    /// The limits attached to `request`, or the defaults when it has none.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use routy_core::{http, RequestLimits};
+    ///
+    /// let mut request = http::Request::new(Vec::<u8>::new());
+    /// request.extensions_mut().insert(RequestLimits::new(10, None));
+    /// assert_eq!(RequestLimits::of(&request).max_body_bytes, 10);
+    /// ```
+    pub fn of<B>(request: &Request<B>) -> Self {
+        request
+            .extensions()
+            .get::<RequestLimits>()
+            .copied()
+            .unwrap_or_default()
+    }
+}
+
+impl Default for RequestLimits {
+    /// The client's defaults: [`DEFAULT_MAX_BODY_BYTES`](crate::DEFAULT_MAX_BODY_BYTES)
+    /// and [`DEFAULT_TIMEOUT`](crate::DEFAULT_TIMEOUT).
+    fn default() -> Self {
+        RequestLimits {
+            max_body_bytes: crate::DEFAULT_MAX_BODY_BYTES,
+            timeout: Some(crate::DEFAULT_TIMEOUT),
+        }
+    }
+}
+
+/// What went wrong below HTTP. New kinds may be added.
+///
+/// # Examples
+///
+/// ```
+/// use routy_core::{TransportError, TransportErrorKind};
+///
+/// let err = TransportError::new(TransportErrorKind::Timeout);
+/// assert_eq!(err.kind(), TransportErrorKind::Timeout);
+/// assert!(err.is_timeout());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TransportErrorKind {
+    /// No connection could be made (refused, unreachable, DNS failure). The
+    /// request was not sent, so retrying is safe for any method.
+    Connect,
+    /// The deadline passed.
+    Timeout,
+    /// An I/O error once connected, such as a reset.
+    Io,
+    /// TLS failed (handshake, certificate).
+    Tls,
+    /// The peer broke the HTTP protocol (bad status line, bad chunking,
+    /// oversized headers, truncated body).
+    Protocol,
+    /// The response body is larger than the limit.
+    BodyTooLarge,
+    /// Anything else.
+    Other,
+}
+
+impl TransportErrorKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            TransportErrorKind::Connect => "connection failed",
+            TransportErrorKind::Timeout => "request timed out",
+            TransportErrorKind::Io => "connection error",
+            TransportErrorKind::Tls => "tls error",
+            TransportErrorKind::Protocol => "http protocol error",
+            TransportErrorKind::BodyTooLarge => "response body too large",
+            TransportErrorKind::Other => "transport error",
+        }
+    }
+}
+
+impl fmt::Display for TransportErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A failure to get a response: a kind the client can act on, and the
+/// underlying error (reachable through `source()`).
+///
+/// # Examples
+///
+/// ```
+/// use routy_core::{TransportError, TransportErrorKind};
+///
+/// let io = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+/// let err = TransportError::with_source(TransportErrorKind::Connect, io);
+/// assert!(err.is_connect());
+/// assert_eq!(err.to_string(), "connection failed");
+/// assert!(std::error::Error::source(&err).is_some());
+/// ```
+pub struct TransportError {
+    kind: TransportErrorKind,
+    source: Option<Box<dyn StdError + Send + Sync>>,
+}
+
+impl TransportError {
+    /// An error of `kind` with no underlying cause.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let err = routy_core::TransportError::new(routy_core::TransportErrorKind::Other);
+    /// # let _ = err;
+    /// ```
+    pub fn new(kind: TransportErrorKind) -> Self {
+        TransportError { kind, source: None }
+    }
+
+    /// An error of `kind` caused by `source`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use routy_core::{TransportError, TransportErrorKind};
+    /// let err = TransportError::with_source(TransportErrorKind::Io, "reset by peer");
+    /// # let _ = err;
+    /// ```
+    pub fn with_source(
+        kind: TransportErrorKind,
+        source: impl Into<Box<dyn StdError + Send + Sync>>,
+    ) -> Self {
+        TransportError {
+            kind,
+            source: Some(source.into()),
+        }
+    }
+
+    /// What went wrong.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use routy_core::{TransportError, TransportErrorKind};
+    /// assert_eq!(TransportError::new(TransportErrorKind::Tls).kind(), TransportErrorKind::Tls);
+    /// ```
+    pub fn kind(&self) -> TransportErrorKind {
+        self.kind
+    }
+
+    /// Whether the deadline passed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use routy_core::{TransportError, TransportErrorKind};
+    /// assert!(TransportError::new(TransportErrorKind::Timeout).is_timeout());
+    /// ```
+    pub fn is_timeout(&self) -> bool {
+        self.kind == TransportErrorKind::Timeout
+    }
+
+    /// Whether no connection could be made (so nothing was sent).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use routy_core::{TransportError, TransportErrorKind};
+    /// assert!(TransportError::new(TransportErrorKind::Connect).is_connect());
+    /// ```
+    pub fn is_connect(&self) -> bool {
+        self.kind == TransportErrorKind::Connect
+    }
+
+    /// Whether the response body exceeded the limit.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use routy_core::{TransportError, TransportErrorKind};
+    /// assert!(TransportError::new(TransportErrorKind::BodyTooLarge).is_body_too_large());
+    /// ```
+    pub fn is_body_too_large(&self) -> bool {
+        self.kind == TransportErrorKind::BodyTooLarge
+    }
+}
+
+impl fmt::Debug for TransportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut d = f.debug_struct("TransportError");
+        d.field("kind", &self.kind);
+        if let Some(source) = &self.source {
+            d.field("source", source);
+        }
+        d.finish()
+    }
+}
+
+impl fmt::Display for TransportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.kind.as_str())
+    }
+}
+
+impl StdError for TransportError {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        self.source
+            .as_deref()
+            .map(|e| e as &(dyn StdError + 'static))
+    }
+}
+
+impl From<TransportErrorKind> for TransportError {
+    fn from(kind: TransportErrorKind) -> Self {
+        TransportError::new(kind)
+    }
+}

@@ -1,0 +1,185 @@
+//! A blocking [`Transport`] for [routy](https://docs.rs/routy) over a
+//! [ureq](https://docs.rs/ureq) 3 [`Agent`](ureq::Agent).
+//!
+//! The agent keeps connections alive and reuses them, reads proxy settings
+//! from the environment (`HTTPS_PROXY`, `ALL_PROXY`, `NO_PROXY` …), speaks
+//! TLS with rustls and the Mozilla root store, and decompresses gzip.
+//! Whatever agent you give it, every request is sent with:
+//!
+//! - 4xx and 5xx handed back as responses (the core maps them to errors);
+//! - no redirects followed (the core owns that policy);
+//! - the request's [`RequestLimits`]: an overall deadline (ureq's
+//!   `timeout_global`, which unlike its per-read timeouts a slow-dripping
+//!   server cannot keep restarting) and a body cap counted on *decompressed*
+//!   bytes, so a small gzip bomb cannot expand past it.
+//!
+//! # Logging caveat
+//!
+//! At `TRACE` level ureq logs the raw bytes it writes, `Authorization`
+//! header included. If your program installs a `log` backend, cap ureq's
+//! level at `DEBUG` (for example `RUST_LOG=ureq=debug,ureq_proto=debug`
+//! with env_logger, or `log::set_max_level`).
+//!
+//! ```no_run
+//! use routy_core::{ApiKey, Client};
+//! use routy_ureq::UreqTransport;
+//!
+//! let client: Client<UreqTransport> = Client::builder()
+//!     .api_key(ApiKey::from_env()?)
+//!     .build()?;
+//! println!("{} accounts", client.accounts()?.len());
+//! # Ok::<(), routy_core::Error>(())
+//! ```
+
+use std::io::{self, Read};
+
+use routy_core::http::{Request, Response};
+use routy_core::{RequestLimits, Transport, TransportError, TransportErrorKind};
+
+/// The most bytes allocated up front for a body whose length is announced;
+/// beyond this the buffer grows as bytes actually arrive.
+const MAX_PREALLOCATION: u64 = 1 << 20;
+
+/// A [`Transport`] over a ureq [`Agent`](ureq::Agent). Cheap to clone;
+/// clones share the connection pool.
+///
+/// # Examples
+///
+/// ```
+/// use routy_ureq::UreqTransport;
+///
+/// // The default agent: keep-alive, proxy from the environment, rustls.
+/// let transport = UreqTransport::new();
+///
+/// // Or an agent of your own; routy still applies its per-request rules.
+/// let agent = ureq::Agent::new_with_config(
+///     ureq::Agent::config_builder().max_idle_connections_per_host(8).build(),
+/// );
+/// let transport = UreqTransport::with_agent(agent);
+/// # let _ = transport;
+/// ```
+#[derive(Debug, Clone)]
+pub struct UreqTransport {
+    agent: ureq::Agent,
+}
+
+impl UreqTransport {
+    /// A transport over an agent with ureq's defaults (which read proxy
+    /// settings from the environment) and no `User-Agent` of its own (the
+    /// client sends routy's).
+    ///
+    /// # Examples
+    ///
+    /// See [`UreqTransport`].
+    pub fn new() -> Self {
+        let config = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .max_redirects_will_error(false)
+            .build();
+        UreqTransport {
+            agent: ureq::Agent::new_with_config(config),
+        }
+    }
+
+    /// A transport over `agent`. Status-as-error, redirects and timeouts are
+    /// overridden per request as the module docs describe; everything else
+    /// (TLS, proxy, pool sizes) is the agent's.
+    ///
+    /// # Examples
+    ///
+    /// See [`UreqTransport`].
+    pub fn with_agent(agent: ureq::Agent) -> Self {
+        UreqTransport { agent }
+    }
+
+    /// The agent.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let transport = routy_ureq::UreqTransport::new();
+    /// assert_eq!(transport.agent().config().max_redirects(), 0);
+    /// ```
+    pub fn agent(&self) -> &ureq::Agent {
+        &self.agent
+    }
+}
+
+impl Default for UreqTransport {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Transport for UreqTransport {
+    fn send(&self, request: Request<Vec<u8>>) -> Result<Response<Vec<u8>>, TransportError> {
+        let limits = RequestLimits::of(&request);
+        let request = self
+            .agent
+            .configure_request(request)
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .max_redirects_will_error(false)
+            .timeout_global(limits.timeout)
+            .build();
+        let response = self.agent.run(request).map_err(map_error)?;
+        let (parts, body) = response.into_parts();
+
+        let max = limits.max_body_bytes;
+        let announced = body.content_length();
+        if announced.is_some_and(|len| len > max) {
+            return Err(TransportError::with_source(
+                TransportErrorKind::BodyTooLarge,
+                format!("content-length exceeds the {max} byte limit"),
+            ));
+        }
+        let capacity = announced.unwrap_or(0).min(MAX_PREALLOCATION).min(max);
+        let mut bytes = Vec::with_capacity(usize::try_from(capacity).unwrap_or(0));
+        // `into_reader` yields decompressed bytes; reading one past the cap
+        // tells an exact fit from an overflow.
+        body.into_reader()
+            .take(max.saturating_add(1))
+            .read_to_end(&mut bytes)
+            .map_err(map_io_error)?;
+        if bytes.len() as u64 > max {
+            return Err(TransportError::with_source(
+                TransportErrorKind::BodyTooLarge,
+                format!("body exceeds the {max} byte limit"),
+            ));
+        }
+        Ok(Response::from_parts(parts, bytes))
+    }
+}
+
+/// Errors while reading the body arrive as `io::Error`s that may wrap a
+/// `ureq::Error`; unwrap those to classify them the same way.
+fn map_io_error(err: io::Error) -> TransportError {
+    map_error(ureq::Error::from(err))
+}
+
+fn map_error(err: ureq::Error) -> TransportError {
+    use ureq::Error as E;
+    use TransportErrorKind as K;
+    let kind = match &err {
+        E::Timeout(_) => K::Timeout,
+        E::HostNotFound | E::ConnectionFailed | E::ConnectProxyFailed(_) | E::InvalidProxyUrl => {
+            K::Connect
+        }
+        E::Io(io) => match io.kind() {
+            io::ErrorKind::ConnectionRefused
+            | io::ErrorKind::AddrNotAvailable
+            | io::ErrorKind::NetworkUnreachable
+            | io::ErrorKind::HostUnreachable => K::Connect,
+            io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => K::Timeout,
+            _ => K::Io,
+        },
+        E::Tls(_) | E::TlsRequired | E::Pem(_) | E::Rustls(_) => K::Tls,
+        E::Protocol(_) | E::LargeResponseHeader(..) | E::Decompress(..) | E::BodyStalled => {
+            K::Protocol
+        }
+        E::BodyExceedsLimit(_) => K::BodyTooLarge,
+        _ => K::Other,
+    };
+    TransportError::with_source(kind, err)
+}
