@@ -26,7 +26,11 @@ fn main() -> ExitCode {
 fn run() -> Result<(), routy::Error> {
     let client = routy::Client::from_env()?;
     let accounts = client.accounts()?;
-    println!("{} account(s) at {}", accounts.len(), client.config().base_url());
+    println!(
+        "{} account(s) at {}",
+        accounts.len(),
+        client.config().base_url()
+    );
     for account in accounts {
         println!("{:>12}  {}", account.id, account.name().unwrap_or("-"));
     }

@@ -1,4 +1,6 @@
 #![doc = include_str!("../README.md")]
+// Libraries report through return values, never the terminal.
+#![deny(clippy::print_stdout, clippy::print_stderr)]
 
 pub use routy_core::*;
 pub use routy_ureq::UreqTransport;

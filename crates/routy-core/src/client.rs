@@ -92,7 +92,7 @@ impl<T: Transport> Client<T> {
     where
         T: Default,
     {
-        Self::builder().from_env()?.build()
+        Self::builder().env().build()
     }
 
     pub(crate) fn from_parts(config: Config, key: SharedKey, transport: T) -> Self {

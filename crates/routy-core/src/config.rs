@@ -97,10 +97,7 @@ impl BaseUrl {
             .scheme()
             .cloned()
             .ok_or(invalid("it needs a scheme, https:// or http://"))?;
-        let authority = uri
-            .authority()
-            .cloned()
-            .ok_or(invalid("it needs a host"))?;
+        let authority = uri.authority().cloned().ok_or(invalid("it needs a host"))?;
         if authority.as_str().contains('@') {
             return Err(invalid("it must not contain credentials"));
         }
@@ -115,9 +112,9 @@ impl BaseUrl {
         // optional `:port`.
         let port = authority.as_str().get(host.len()..).unwrap_or_default();
         let port_ok = port.is_empty()
-            || port
-                .strip_prefix(':')
-                .is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) && p.parse::<u16>().is_ok());
+            || port.strip_prefix(':').is_some_and(|p| {
+                !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) && p.parse::<u16>().is_ok()
+            });
         if !port_ok {
             return Err(invalid("its port is not a number from 0 to 65535"));
         }
@@ -374,6 +371,8 @@ pub struct ClientBuilder<T = ()> {
     app_name: Option<String>,
     timeout: Option<Duration>,
     max_body_bytes: u64,
+    /// The first error met while collecting settings, reported by `build`.
+    pending: Option<Error>,
     _transport: PhantomData<fn() -> T>,
 }
 
@@ -406,6 +405,7 @@ impl<T> ClientBuilder<T> {
             app_name: None,
             timeout: Some(DEFAULT_TIMEOUT),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            pending: None,
             _transport: PhantomData,
         }
     }
@@ -519,6 +519,9 @@ impl<T> ClientBuilder<T> {
     ///
     /// See [`ClientBuilder`].
     pub fn build_with<U: Transport>(self, transport: U) -> Result<Client<U>, Error> {
+        if let Some(err) = self.pending {
+            return Err(err);
+        }
         let key = self.key.ok_or(ConfigError::MissingApiKey)?;
         let base_url = match &self.base_url {
             Some(url) => BaseUrl::parse_with(url, self.allow_insecure_http)?,
@@ -569,27 +572,45 @@ impl<T> ClientBuilder<T> {
         self.build_with(T::default())
     }
 
-    /// Reads `ROUTY_API_KEY` (if no key was set) and `ROUTY_BASE_URL` (if
-    /// set and no base URL was set).
+    /// Fills what is not set yet from the environment: the key from
+    /// `ROUTY_API_KEY` and the base URL from `ROUTY_BASE_URL` (when that is
+    /// set and not empty). A missing or malformed key is reported by
+    /// `build()`.
     ///
-    /// # Errors
+    /// # Examples
     ///
-    /// [`Error::Key`] when the key is missing or malformed.
-    pub(crate) fn from_env(mut self) -> Result<Self, Error> {
-        if self.key.is_none() {
-            self.key = Some(SharedKey::new(ApiKey::from_env()?));
+    /// ```
+    /// # use routy_core::{ApiKey, ClientBuilder, TransportErrorKind};
+    /// // A key set in code wins over the environment.
+    /// let client = ClientBuilder::new()
+    ///     .api_key(ApiKey::new("from-code")?)
+    ///     .env()
+    ///     .build_with(|_req| Err(TransportErrorKind::Connect.into()))?;
+    /// assert_eq!(client.api_key().expose_secret(), "from-code");
+    /// # Ok::<(), routy_core::Error>(())
+    /// ```
+    pub fn env(mut self) -> Self {
+        if self.key.is_none() && self.pending.is_none() {
+            match ApiKey::from_env() {
+                Ok(key) => self.key = Some(SharedKey::new(key)),
+                Err(err) => self.pending = Some(err.into()),
+            }
         }
         if self.base_url.is_none() {
-            if let Some(url) = std::env::var_os(BASE_URL_ENV) {
-                let url = url.into_string().map_err(|_| ConfigError::InvalidBaseUrl {
-                    reason: "ROUTY_BASE_URL is not valid unicode",
-                })?;
-                if !url.trim().is_empty() {
-                    self.base_url = Some(url);
+            match std::env::var(BASE_URL_ENV) {
+                Ok(url) if !url.trim().is_empty() => self.base_url = Some(url),
+                Ok(_) | Err(std::env::VarError::NotPresent) => {}
+                Err(std::env::VarError::NotUnicode(_)) => {
+                    self.pending.get_or_insert(
+                        ConfigError::InvalidBaseUrl {
+                            reason: "ROUTY_BASE_URL is not valid unicode",
+                        }
+                        .into(),
+                    );
                 }
             }
         }
-        Ok(self)
+        self
     }
 }
 
@@ -602,6 +623,7 @@ impl<T> fmt::Debug for ClientBuilder<T> {
             .field("app_name", &self.app_name)
             .field("timeout", &self.timeout)
             .field("max_body_bytes", &self.max_body_bytes)
+            .field("pending", &self.pending)
             .finish()
     }
 }
@@ -621,7 +643,10 @@ mod tests {
             assert_eq!(url, "https://platform.routy.app/api/v1/accounts", "{base}");
         }
         let root = BaseUrl::parse("https://h.example").unwrap();
-        assert_eq!(root.join("/v1/accounts").unwrap(), "https://h.example/v1/accounts");
+        assert_eq!(
+            root.join("/v1/accounts").unwrap(),
+            "https://h.example/v1/accounts"
+        );
     }
 
     #[test]
@@ -668,7 +693,10 @@ mod tests {
             "http://127.0.0.1.nip.io/api",
         ] {
             assert!(
-                matches!(BaseUrl::parse(refused), Err(ConfigError::InsecureHttp { .. })),
+                matches!(
+                    BaseUrl::parse(refused),
+                    Err(ConfigError::InsecureHttp { .. })
+                ),
                 "{refused} was accepted"
             );
             assert!(BaseUrl::parse_with(refused, true).is_ok(), "{refused}");
@@ -699,7 +727,10 @@ mod tests {
                     assert!(uri.path().starts_with("/api/"), "{bad:?} -> {uri}");
                 }
             }
-            if bad.contains("..") || bad.contains("%2") || bad.contains('#') || !bad.starts_with('/')
+            if bad.contains("..")
+                || bad.contains("%2")
+                || bad.contains('#')
+                || !bad.starts_with('/')
             {
                 assert!(joined.is_err(), "{bad:?} -> {joined:?}");
             }

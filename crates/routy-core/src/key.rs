@@ -490,7 +490,10 @@ mod tests {
     #[test]
     fn header_is_built_once_and_sensitive() {
         let key = ApiKey::new(TOKEN).unwrap();
-        assert_eq!(key.header_value().to_str().unwrap(), format!("ApiKey {TOKEN}"));
+        assert_eq!(
+            key.header_value().to_str().unwrap(),
+            format!("ApiKey {TOKEN}")
+        );
         assert!(key.header_value().is_sensitive());
         // Clones share the one buffer rather than copying the secret.
         let clone = key.clone();
@@ -502,7 +505,8 @@ mod tests {
 
     #[test]
     fn refuses_bad_tokens_with_precise_errors() {
-        let cases: &[(&str, fn(&KeyError) -> bool)] = &[
+        type Check = fn(&KeyError) -> bool;
+        let cases: &[(&str, Check)] = &[
             ("", |e| matches!(e, KeyError::Empty)),
             (" \r\n ", |e| matches!(e, KeyError::Empty)),
             ("ApiKey abc", |e| {
@@ -535,7 +539,9 @@ mod tests {
             ("ab\0cd", |e| {
                 matches!(e, KeyError::ControlCharacter { position: 2 })
             }),
-            ("abc…", |e| matches!(e, KeyError::NonAscii { position: 3 })),
+            ("abc…", |e| {
+                matches!(e, KeyError::NonAscii { position: 3 })
+            }),
             ("ab\u{a0}cd", |e| {
                 matches!(e, KeyError::InnerWhitespace { position: 2 })
             }),
@@ -601,7 +607,10 @@ mod tests {
         std::fs::remove_dir_all(&dir).unwrap();
 
         let err = ApiKey::from_env_var("ROUTY_TEST_SURELY_UNSET_VARIABLE").unwrap_err();
-        assert_eq!(err.to_string(), "ROUTY_TEST_SURELY_UNSET_VARIABLE is not set");
+        assert_eq!(
+            err.to_string(),
+            "ROUTY_TEST_SURELY_UNSET_VARIABLE is not set"
+        );
     }
 
     #[test]

@@ -32,6 +32,9 @@
 //!
 //! - `mock`: a mockall-generated `MockTransport`.
 
+// Libraries report through return values, never the terminal.
+#![deny(clippy::print_stdout, clippy::print_stderr)]
+
 pub use http;
 
 mod client;

@@ -203,7 +203,15 @@ mod tests {
 
     #[test]
     fn refuses_other_shapes() {
-        for body in [r#"{"total": 2}"#, "42", r#""accounts""#, "null", r#"[{"name": "x"}]"#, r#"[{"id": 1.5}]"#, r#"[{"id": 18446744073709551615}]"#] {
+        for body in [
+            r#"{"total": 2}"#,
+            "42",
+            r#""accounts""#,
+            "null",
+            r#"[{"name": "x"}]"#,
+            r#"[{"id": 1.5}]"#,
+            r#"[{"id": 18446744073709551615}]"#,
+        ] {
             assert!(serde_json::from_str::<AccountList>(body).is_err(), "{body}");
         }
     }

@@ -108,7 +108,11 @@ pub struct Problem {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
     /// The status code the server meant.
-    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "lenient_status")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient_status"
+    )]
     pub status: Option<u16>,
     /// What went wrong this time.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -120,7 +124,11 @@ pub struct Problem {
     #[serde(rename = "traceId", default, skip_serializing_if = "Option::is_none")]
     pub trace_id: Option<String>,
     /// Validation errors by field (ASP.NET's `errors` map).
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty", deserialize_with = "lenient_errors")]
+    #[serde(
+        default,
+        skip_serializing_if = "BTreeMap::is_empty",
+        deserialize_with = "lenient_errors"
+    )]
     pub errors: BTreeMap<String, Vec<String>>,
     /// Every other member, as sent.
     #[serde(flatten)]
@@ -693,7 +701,10 @@ mod tests {
     fn redacts_every_echo() {
         let out = redact(b"a SECRET b SECRETSECRET", Some(b"SECRET"));
         assert_eq!(&*out, b"a [redacted] b [redacted][redacted]");
-        assert!(matches!(redact(b"clean", Some(b"SECRET")), Cow::Borrowed(_)));
+        assert!(matches!(
+            redact(b"clean", Some(b"SECRET")),
+            Cow::Borrowed(_)
+        ));
     }
 
     #[test]
@@ -717,12 +728,22 @@ mod tests {
 
     #[test]
     fn retry_after_forms() {
-        assert_eq!(RetryAfter::parse(" 5 "), Some(RetryAfter::Delay(Duration::from_secs(5))));
+        assert_eq!(
+            RetryAfter::parse(" 5 "),
+            Some(RetryAfter::Delay(Duration::from_secs(5)))
+        );
         assert_eq!(
             RetryAfter::parse("99999999999999999999999"),
             Some(RetryAfter::Delay(Duration::from_secs(u64::MAX)))
         );
-        for bad in ["", "-5", "1.5", "abc", "5s", "Sun, 99 Nov 1994 08:49:37 GMT"] {
+        for bad in [
+            "",
+            "-5",
+            "1.5",
+            "abc",
+            "5s",
+            "Sun, 99 Nov 1994 08:49:37 GMT",
+        ] {
             assert_eq!(RetryAfter::parse(bad), None, "{bad:?}");
         }
         let at = RetryAfter::parse("Wed, 21 Oct 2015 07:28:00 GMT").unwrap();

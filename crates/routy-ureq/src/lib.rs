@@ -31,6 +31,9 @@
 //! # Ok::<(), routy_core::Error>(())
 //! ```
 
+// Libraries report through return values, never the terminal.
+#![deny(clippy::print_stdout, clippy::print_stderr)]
+
 use std::io::{self, Read};
 
 use routy_core::http::{Request, Response};

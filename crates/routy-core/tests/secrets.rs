@@ -1,0 +1,168 @@
+//! The key never shows: not in `Debug` or `Display` of keys, clients,
+//! builders, configs, requests, or any error, even when a hostile server
+//! echoes it back.
+
+#![allow(
+    clippy::unwrap_used,
+    reason = "a test helper that fails should panic loudly"
+)]
+
+use routy_core::http::{self, Request, Response};
+use routy_core::{
+    ApiKey, BaseUrl, Body, ClientBuilder, ConfigError, Error, KeyError, RequestError,
+    TransportError, TransportErrorKind,
+};
+
+const TOKEN: &str = "OaBw1+4DqFfDLXOLpWthbfp502Wc0D4tICsxNcT+aeQ=";
+
+/// Fails when `text` holds the token or any 8-character window of it.
+fn assert_clean(what: &str, text: &str) {
+    for window in TOKEN.as_bytes().windows(8) {
+        let window = std::str::from_utf8(window).unwrap();
+        assert!(!text.contains(window), "{what} leaks {window:?}: {text}");
+    }
+}
+
+/// Every rendering of an error: Display, Debug, alternate Debug, and each
+/// cause in the `source()` chain.
+fn renderings(err: &(dyn std::error::Error + 'static)) -> Vec<String> {
+    let mut out = vec![err.to_string(), format!("{err:?}"), format!("{err:#?}")];
+    let mut source = err.source();
+    while let Some(cause) = source {
+        out.push(cause.to_string());
+        out.push(format!("{cause:?}"));
+        source = cause.source();
+    }
+    out
+}
+
+/// A transport that echoes the request (Authorization included) back in
+/// headers and body, the worst a hostile server can do.
+fn echoing(
+    status: u16,
+    content_type: &'static str,
+) -> impl Fn(Request<Vec<u8>>) -> Result<Response<Vec<u8>>, TransportError> + Send + Sync {
+    move |req| {
+        let auth = req.headers()["authorization"].to_str().unwrap().to_owned();
+        let body = format!(
+            r#"{{"title":"echo {auth}","detail":"you sent {auth}","status":{status},"traceId":"{auth}","extra":"{auth}"}}"#
+        );
+        Ok(Response::builder()
+            .status(status)
+            .header("content-type", content_type)
+            .header("x-request-id", auth.clone())
+            .body(body.into_bytes())
+            .unwrap())
+    }
+}
+
+#[test]
+fn key_client_builder_and_config_are_redacted() {
+    let key = ApiKey::new(TOKEN).unwrap();
+    assert_clean("ApiKey Debug", &format!("{key:?} {key:#?}"));
+    assert_clean("ApiKey Display", &key.to_string());
+
+    let builder = ClientBuilder::new().api_key(key.clone());
+    assert_clean("builder Debug", &format!("{builder:?} {builder:#?}"));
+    let client = builder
+        .build_with(
+            |_req: Request<Vec<u8>>| -> Result<Response<Vec<u8>>, TransportError> {
+                Err(TransportErrorKind::Connect.into())
+            },
+        )
+        .unwrap();
+    assert_clean("Client Debug", &format!("{client:?} {client:#?}"));
+    assert_clean("Config Debug", &format!("{:?}", client.config()));
+
+    // A built request's headers are marked sensitive, so http's Debug hides them.
+    let request = client
+        .request(http::Method::GET, "/v1/accounts", None)
+        .unwrap();
+    assert_clean("Request Debug", &format!("{request:?} {request:#?}"));
+    assert_clean("HeaderMap Debug", &format!("{:?}", request.headers()));
+}
+
+#[test]
+fn every_error_variant_is_clean() {
+    let key_errors: Vec<KeyError> = [
+        format!("ApiKey {TOKEN}"),
+        format!("Bearer {TOKEN}"),
+        format!("Authorization: ApiKey {TOKEN}"),
+        format!("\"{TOKEN}\""),
+        format!("{TOKEN} {TOKEN}"),
+        format!("{TOKEN}\u{1}"),
+        format!("{TOKEN}…"),
+        TOKEN.repeat(30),
+    ]
+    .iter()
+    .map(|input| ApiKey::new(input).unwrap_err())
+    .collect();
+    let mut errors: Vec<Error> = key_errors.into_iter().map(Error::from).collect();
+    errors.push(Error::from(ConfigError::MissingApiKey));
+    errors.push(
+        BaseUrl::parse("http://example.com")
+            .map(|_| ())
+            .map_err(Error::from)
+            .unwrap_err(),
+    );
+    errors.push(Error::from(RequestError::InvalidPath { reason: "x" }));
+    errors.push(Body::new("bad\nvalue", Vec::new()).unwrap_err());
+    errors.push(Error::from(TransportError::with_source(
+        TransportErrorKind::Io,
+        "connection reset",
+    )));
+    for status in [400, 401, 403, 429, 500] {
+        let client = ClientBuilder::new()
+            .api_key(ApiKey::new(TOKEN).unwrap())
+            .build_with(echoing(status, "application/problem+json"))
+            .unwrap();
+        errors.push(client.accounts().unwrap_err());
+    }
+    // A 200 whose body is not accounts: the decode error's snippet is redacted.
+    let client = ClientBuilder::new()
+        .api_key(ApiKey::new(TOKEN).unwrap())
+        .build_with(echoing(200, "application/json"))
+        .unwrap();
+    errors.push(client.accounts().unwrap_err());
+    let client = ClientBuilder::new()
+        .api_key(ApiKey::new(TOKEN).unwrap())
+        .build_with(echoing(200, "text/html"))
+        .unwrap();
+    errors.push(client.accounts().unwrap_err());
+
+    for err in &errors {
+        for text in renderings(err) {
+            assert_clean("error", &text);
+        }
+    }
+    // And the echo did reach the error, redacted.
+    let api = errors
+        .iter()
+        .find_map(|e| e.as_api().filter(|a| a.status() == 401))
+        .unwrap();
+    assert!(
+        api.body_snippet().contains("ApiKey [redacted]"),
+        "{}",
+        api.body_snippet()
+    );
+    assert_eq!(api.request_id(), Some("ApiKey [redacted]"));
+    assert_eq!(
+        api.problem().unwrap().detail.as_deref(),
+        Some("you sent ApiKey [redacted]")
+    );
+}
+
+#[test]
+fn panics_from_unwrapping_errors_are_clean() {
+    let client = ClientBuilder::new()
+        .api_key(ApiKey::new(TOKEN).unwrap())
+        .build_with(echoing(401, "application/problem+json"))
+        .unwrap();
+    let payload = std::panic::catch_unwind(|| client.accounts().unwrap()).unwrap_err();
+    let message = payload
+        .downcast_ref::<String>()
+        .cloned()
+        .unwrap_or_default();
+    assert!(message.contains("401"), "{message}");
+    assert_clean("panic message", &message);
+}
