@@ -1,38 +1,73 @@
-//! Lists the accounts the token in `ROUTY_API_KEY` can see, at
-//! `ROUTY_BASE_URL` (default: the Routy platform).
+//! Lists Routy accounts: the README's run command.
+//!
+//! With `ROUTY_API_KEY` set, it calls `ROUTY_BASE_URL` (default: the Routy
+//! platform). With nothing set, it starts the local sandbox in-process,
+//! issues itself a token there, and lists the sandbox's accounts through
+//! the same client and transport, so it works offline on a fresh machine.
 //!
 //! ```sh
-//! ROUTY_API_KEY=... cargo run --example accounts
+//! cargo run --example accounts                      # offline, sandbox
+//! ROUTY_API_KEY=... cargo run --example accounts    # the real platform
 //! ```
 
 use std::process::ExitCode;
+
+use routy_sandbox::{NewToken, Sandbox};
 
 fn main() -> ExitCode {
     match run() {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            let mut message = format!("error: {err}");
-            let mut source = std::error::Error::source(&err);
-            while let Some(cause) = source {
-                message.push_str(&format!(": {cause}"));
-                source = cause.source();
-            }
-            eprintln!("{message}");
+            eprintln!("error: {}", chain(&*err));
             ExitCode::FAILURE
         }
     }
 }
 
-fn run() -> Result<(), routy::Error> {
-    let client = routy::Client::from_env()?;
+fn run() -> Result<(), Box<dyn std::error::Error>> {
+    // Kept alive until the end of `run`: dropping it stops the server.
+    let mut sandbox = None;
+    let client = if std::env::var_os(routy::API_KEY_ENV).is_some() {
+        routy::Client::from_env()?
+    } else {
+        let local = Sandbox::start()?;
+        let token = local.issue_token(NewToken::named("accounts example"))?;
+        let client = routy::Client::builder()
+            .api_key(routy::ApiKey::new(token.secret())?)
+            .base_url(&local.base_url())
+            .build()?;
+        eprintln!(
+            "ROUTY_API_KEY is not set: using a local sandbox at {} with a fresh token.\n\
+             To list your real accounts: export ROUTY_API_KEY=<your token> (and optionally\n\
+             ROUTY_BASE_URL, default {}).\n",
+            local.base_url(),
+            routy::DEFAULT_BASE_URL
+        );
+        sandbox = Some(local);
+        client
+    };
+
     let accounts = client.accounts()?;
     println!(
         "{} account(s) at {}",
         accounts.len(),
         client.config().base_url()
     );
-    for account in accounts {
-        println!("{:>12}  {}", account.id, account.name().unwrap_or("-"));
+    for account in &accounts {
+        println!("{:>10}  {}", account.id, account.name().unwrap_or("-"));
     }
+    drop(sandbox);
     Ok(())
+}
+
+/// The error and its causes on one line.
+fn chain(err: &dyn std::error::Error) -> String {
+    let mut line = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        line.push_str(": ");
+        line.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    line
 }

@@ -90,8 +90,9 @@ pub enum AccountId {
 impl fmt::Display for AccountId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            AccountId::Number(n) => write!(f, "{n}"),
-            AccountId::String(s) => f.write_str(s),
+            // `pad` honours width and alignment, so ids line up in tables.
+            AccountId::Number(n) => f.pad(&n.to_string()),
+            AccountId::String(s) => f.pad(s),
         }
     }
 }

@@ -1,0 +1,92 @@
+//! Time for the sandbox: the system clock, or a manual one tests move by
+//! hand so expiry and last-used are deterministic.
+
+use std::fmt;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, SystemTime};
+
+/// Where the sandbox reads the time from.
+///
+/// # Examples
+///
+/// ```
+/// use routy_sandbox::{Clock, SystemClock};
+/// assert!(SystemClock.now() > std::time::SystemTime::UNIX_EPOCH);
+/// ```
+pub trait Clock: Send + Sync + fmt::Debug {
+    /// The current time.
+    fn now(&self) -> SystemTime;
+}
+
+/// The system's wall clock (the default).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> SystemTime {
+        SystemTime::now()
+    }
+}
+
+/// A clock that moves only when told to. Clones share the same time.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::{Duration, SystemTime};
+/// use routy_sandbox::{Clock, ManualClock};
+///
+/// let clock = ManualClock::new(SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000));
+/// let before = clock.now();
+/// clock.advance(Duration::from_secs(60));
+/// assert_eq!(clock.now().duration_since(before)?, Duration::from_secs(60));
+/// # Ok::<(), std::time::SystemTimeError>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct ManualClock {
+    now: Arc<Mutex<SystemTime>>,
+}
+
+impl ManualClock {
+    /// A clock reading `start`.
+    ///
+    /// # Examples
+    ///
+    /// See [`ManualClock`].
+    pub fn new(start: SystemTime) -> Self {
+        ManualClock {
+            now: Arc::new(Mutex::new(start)),
+        }
+    }
+
+    /// Moves the clock forward by `by`.
+    ///
+    /// # Examples
+    ///
+    /// See [`ManualClock`].
+    pub fn advance(&self, by: Duration) {
+        let mut now = self.now.lock().unwrap_or_else(PoisonError::into_inner);
+        *now += by;
+    }
+
+    /// Sets the clock to `to`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::SystemTime;
+    /// use routy_sandbox::{Clock, ManualClock};
+    /// let clock = ManualClock::new(SystemTime::UNIX_EPOCH);
+    /// clock.set(SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(5));
+    /// assert_eq!(clock.now(), SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(5));
+    /// ```
+    pub fn set(&self, to: SystemTime) {
+        *self.now.lock().unwrap_or_else(PoisonError::into_inner) = to;
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> SystemTime {
+        *self.now.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}

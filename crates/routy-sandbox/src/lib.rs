@@ -1,0 +1,597 @@
+//! A local server that behaves like the Routy API as far as Routy documents
+//! it, for development and tests with no network and no real token — the
+//! way stripe-mock serves Stripe users.
+//!
+//! - `GET /api/v1/accounts` behind `Authorization: ApiKey <token>`, with
+//!   RFC 9457 problem bodies telling a missing header, a wrong scheme, and
+//!   unknown, deleted and expired tokens apart (never echoing the token).
+//! - The token lifecycle of Routy's guide: issue (the secret shown once, 32
+//!   random bytes in base64, only its SHA-256 kept), list, search, filter,
+//!   delete; last-used updated on every authenticated call.
+//! - Fault injection: scripted responses, delays, dropped connections, a
+//!   rate limit.
+//! - Determinism: an injectable [`Clock`] and a seeded token generator.
+//!
+//! Everything is reachable from Rust and from an admin HTTP surface under
+//! `/_sandbox/`, guarded by its own secret in the `X-Routy-Sandbox-Admin`
+//! header so it can never be mistaken for a Routy endpoint.
+//!
+//! ```
+//! use routy_sandbox::{NewToken, Sandbox};
+//!
+//! let sandbox = Sandbox::start()?;
+//! let token = sandbox.issue_token(NewToken::named("Reporting Script"))?;
+//! // Point a client at sandbox.base_url() with token.secret().
+//! assert!(sandbox.base_url().starts_with("http://127.0.0.1:"));
+//! assert!(sandbox.base_url().ends_with("/api"));
+//! # let _ = token;
+//! # Ok::<(), routy_sandbox::SandboxError>(())
+//! ```
+//!
+//! # The admin surface
+//!
+//! All under `/_sandbox`, all with `X-Routy-Sandbox-Admin: <admin secret>`:
+//!
+//! | call | does |
+//! |---|---|
+//! | `POST /_sandbox/tokens` `{"name", "creator"?, "expiresAt"? (RFC 3339), "expiresInDays"?}` | issues a token: `201` with `token` (the secret, this once) and its details |
+//! | `GET /_sandbox/tokens?search=&creator=&createdFrom=&createdTo=&lastUsedFrom=&lastUsedTo=&expiringWithinDays=&recentlyUsedWithinDays=` | lists tokens (never secrets) |
+//! | `DELETE /_sandbox/tokens/{id}` | deletes a token for good: `204`, or `404` |
+//! | `POST /_sandbox/faults` a [`Fault`] or an array of them | queues faults for the next API calls |
+//! | `DELETE /_sandbox/faults` | clears faults and the rate limit |
+//! | `PUT /_sandbox/rate-limit` `{"requests", "windowSeconds"}` / `DELETE` | sets or clears the rate limit |
+//!
+//! Invalid input gets `400` with an ASP.NET-style validation problem
+//! (`errors` by field).
+
+// Libraries report through return values, never the terminal.
+#![deny(clippy::print_stdout, clippy::print_stderr)]
+
+mod accounts;
+mod clock;
+mod faults;
+mod front;
+mod server;
+mod tokens;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::{SocketAddr, TcpListener};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::thread::JoinHandle;
+
+use base64::Engine as _;
+use rand::{RngCore, SeedableRng};
+
+pub use accounts::{seed_accounts_json, SEED_ACCOUNTS};
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use faults::{Fault, RateLimit};
+pub use tokens::{IssuedToken, NewToken, TokenFilter, TokenInfo, DEFAULT_CREATOR, NAME_CHARS};
+
+/// The header that carries the admin secret.
+pub const ADMIN_HEADER: &str = "X-Routy-Sandbox-Admin";
+
+/// How many threads answer requests by default.
+pub const DEFAULT_WORKERS: usize = 8;
+
+/// Why the sandbox could not do what was asked.
+///
+/// # Examples
+///
+/// ```
+/// let sandbox = routy_sandbox::Sandbox::start()?;
+/// let err = sandbox.issue_token(routy_sandbox::NewToken::named("x")).unwrap_err();
+/// assert!(matches!(err, routy_sandbox::SandboxError::Validation(_)));
+/// # Ok::<(), routy_sandbox::SandboxError>(())
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SandboxError {
+    /// The server could not start.
+    #[error("cannot start the sandbox on {addr}")]
+    Start {
+        /// The address it tried.
+        addr: SocketAddr,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The accounts fixture is unusable.
+    #[error("invalid accounts fixture: {0}")]
+    Accounts(String),
+    /// The state file is unreadable, corrupt or unwritable.
+    #[error("sandbox state file {}: {reason}", path.display())]
+    State {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+    /// Input failed validation; messages by field.
+    #[error("validation failed: {}", summary(.0))]
+    Validation(BTreeMap<String, Vec<String>>),
+    /// No live token has this id.
+    #[error("no token with id {0}")]
+    NoSuchToken(String),
+}
+
+fn summary(errors: &BTreeMap<String, Vec<String>>) -> String {
+    errors
+        .iter()
+        .map(|(field, messages)| format!("{field}: {}", messages.join(" ")))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// Configures a [`Sandbox`] before starting it.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::{Duration, SystemTime};
+/// use routy_sandbox::{ManualClock, Sandbox};
+///
+/// let clock = ManualClock::new(SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000));
+/// let sandbox = Sandbox::builder()
+///     .clock(clock.clone())
+///     .seed(7)
+///     .admin_secret("local-admin")
+///     .accounts_json(br#"[{"id": "a1", "name": "Fixture Co", "extra": {"kept": true}}]"#.to_vec())
+///     .start()?;
+/// assert_eq!(sandbox.admin_secret(), "local-admin");
+/// # Ok::<(), routy_sandbox::SandboxError>(())
+/// ```
+#[derive(Debug)]
+pub struct SandboxBuilder {
+    addr: SocketAddr,
+    accounts: AccountsSource,
+    clock: Arc<dyn Clock>,
+    seed: Option<u64>,
+    admin_secret: Option<String>,
+    state_file: Option<PathBuf>,
+    workers: usize,
+}
+
+#[derive(Debug)]
+enum AccountsSource {
+    Seed,
+    Json(Vec<u8>),
+    File(PathBuf),
+}
+
+impl SandboxBuilder {
+    /// Listen on `addr`. Defaults to `127.0.0.1:0` (any free port).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let sandbox = routy_sandbox::Sandbox::builder().addr(([127, 0, 0, 1], 0).into()).start()?;
+    /// # let _ = sandbox;
+    /// # Ok::<(), routy_sandbox::SandboxError>(())
+    /// ```
+    pub fn addr(mut self, addr: SocketAddr) -> Self {
+        self.addr = addr;
+        self
+    }
+
+    /// Serve these accounts (a JSON array of objects with an `id`) instead
+    /// of the seed data, byte for byte.
+    ///
+    /// # Examples
+    ///
+    /// See [`SandboxBuilder`].
+    pub fn accounts_json(mut self, json: Vec<u8>) -> Self {
+        self.accounts = AccountsSource::Json(json);
+        self
+    }
+
+    /// Serve the accounts in this JSON file instead of the seed data.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let path = std::env::temp_dir().join("routy-sandbox-doc-accounts.json");
+    /// std::fs::write(&path, r#"[{"id": 1, "name": "From File"}]"#)?;
+    /// let sandbox = routy_sandbox::Sandbox::builder().accounts_file(&path).start()?;
+    /// # let _ = sandbox;
+    /// # std::fs::remove_file(&path)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn accounts_file(mut self, path: impl AsRef<Path>) -> Self {
+        self.accounts = AccountsSource::File(path.as_ref().to_owned());
+        self
+    }
+
+    /// Read time from `clock`. Defaults to [`SystemClock`].
+    ///
+    /// # Examples
+    ///
+    /// See [`SandboxBuilder`].
+    pub fn clock(mut self, clock: impl Clock + 'static) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    /// Generate token secrets (and a default admin secret) from this seed,
+    /// so runs repeat exactly. Defaults to the operating system's randomness.
+    ///
+    /// # Examples
+    ///
+    /// See [`SandboxBuilder`].
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = Some(seed);
+        self
+    }
+
+    /// The admin secret. Defaults to a random one; read it back with
+    /// [`Sandbox::admin_secret`].
+    ///
+    /// # Examples
+    ///
+    /// See [`SandboxBuilder`].
+    pub fn admin_secret(mut self, secret: impl Into<String>) -> Self {
+        self.admin_secret = Some(secret.into());
+        self
+    }
+
+    /// Keep tokens in this JSON file across restarts (written atomically
+    /// after every change). A missing file starts empty; a corrupt one is
+    /// an error, never silently replaced.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let path = std::env::temp_dir().join(format!("routy-sandbox-doc-state-{}.json", std::process::id()));
+    /// let secret = {
+    ///     let sandbox = routy_sandbox::Sandbox::builder().state_file(&path).start()?;
+    ///     sandbox.issue_token(routy_sandbox::NewToken::named("kept"))?.secret().to_owned()
+    /// };
+    /// let again = routy_sandbox::Sandbox::builder().state_file(&path).start()?;
+    /// assert_eq!(again.tokens(&Default::default())[0].name, "kept");
+    /// # let _ = secret;
+    /// # std::fs::remove_file(&path)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn state_file(mut self, path: impl AsRef<Path>) -> Self {
+        self.state_file = Some(path.as_ref().to_owned());
+        self
+    }
+
+    /// How many threads answer requests. Defaults to [`DEFAULT_WORKERS`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let sandbox = routy_sandbox::Sandbox::builder().workers(2).start()?;
+    /// # let _ = sandbox;
+    /// # Ok::<(), routy_sandbox::SandboxError>(())
+    /// ```
+    pub fn workers(mut self, workers: usize) -> Self {
+        self.workers = workers.max(1);
+        self
+    }
+
+    /// Starts the server.
+    ///
+    /// # Errors
+    ///
+    /// [`SandboxError::Start`] when the address cannot be bound,
+    /// [`SandboxError::Accounts`] for an unusable fixture,
+    /// [`SandboxError::State`] for a corrupt state file.
+    ///
+    /// # Examples
+    ///
+    /// See [`SandboxBuilder`].
+    pub fn start(self) -> Result<Sandbox, SandboxError> {
+        let accounts = match self.accounts {
+            AccountsSource::Seed => seed_accounts_json(),
+            AccountsSource::Json(bytes) => accounts::validate(bytes)?,
+            AccountsSource::File(path) => {
+                let bytes = std::fs::read(&path).map_err(|e| {
+                    SandboxError::Accounts(format!("cannot read {}: {e}", path.display()))
+                })?;
+                accounts::validate(bytes)?
+            }
+        };
+        let store = tokens::Store::open(Arc::clone(&self.clock), self.seed, self.state_file)?;
+        let admin_secret = self.admin_secret.unwrap_or_else(|| {
+            let mut bytes = [0u8; 24];
+            let mut rng = match self.seed {
+                Some(seed) => rand::rngs::StdRng::seed_from_u64(seed ^ 0xad41_5ec2),
+                None => rand::rngs::StdRng::from_os_rng(),
+            };
+            rng.fill_bytes(&mut bytes);
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+        });
+
+        let start_error = |source| SandboxError::Start {
+            addr: self.addr,
+            source,
+        };
+        let listener = TcpListener::bind(self.addr).map_err(start_error)?;
+        let http = tiny_http::Server::http("127.0.0.1:0")
+            .map_err(|e| start_error(std::io::Error::other(e.to_string())))?;
+        let backend = http
+            .server_addr()
+            .to_ip()
+            .ok_or_else(|| start_error(std::io::Error::other("no ip address")))?;
+        let front = front::Front::start(listener, backend).map_err(start_error)?;
+        let addr = front.addr();
+
+        let shared = Arc::new(server::Shared {
+            store: Mutex::new(store),
+            faults: Mutex::default(),
+            accounts,
+            admin_secret,
+            clock: self.clock,
+            front,
+            trace: Default::default(),
+        });
+        let http = Arc::new(http);
+        let workers = (0..self.workers)
+            .map(|i| {
+                let http = Arc::clone(&http);
+                let shared = Arc::clone(&shared);
+                std::thread::Builder::new()
+                    .name(format!("routy-sandbox-{i}"))
+                    .spawn(move || {
+                        while let Ok(request) = http.recv() {
+                            server::handle(&shared, request);
+                        }
+                    })
+                    .map_err(start_error)
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Sandbox {
+            addr,
+            shared,
+            http,
+            workers,
+        })
+    }
+}
+
+/// A running sandbox. Stops when dropped (or with [`Sandbox::stop`]).
+///
+/// # Examples
+///
+/// See the [crate docs](crate).
+pub struct Sandbox {
+    addr: SocketAddr,
+    shared: Arc<server::Shared>,
+    http: Arc<tiny_http::Server>,
+    workers: Vec<JoinHandle<()>>,
+}
+
+impl Sandbox {
+    /// Starts a sandbox with every default: `127.0.0.1`, a free port, the
+    /// seed accounts, the system clock, random secrets.
+    ///
+    /// # Errors
+    ///
+    /// As [`SandboxBuilder::start`].
+    ///
+    /// # Examples
+    ///
+    /// See the [crate docs](crate).
+    pub fn start() -> Result<Sandbox, SandboxError> {
+        Self::builder().start()
+    }
+
+    /// A builder for a sandbox that is not all defaults.
+    ///
+    /// # Examples
+    ///
+    /// See [`SandboxBuilder`].
+    pub fn builder() -> SandboxBuilder {
+        SandboxBuilder {
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            accounts: AccountsSource::Seed,
+            clock: Arc::new(SystemClock),
+            seed: None,
+            admin_secret: None,
+            state_file: None,
+            workers: DEFAULT_WORKERS,
+        }
+    }
+
+    /// The address it listens on.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let sandbox = routy_sandbox::Sandbox::start()?;
+    /// assert!(sandbox.addr().ip().is_loopback());
+    /// # Ok::<(), routy_sandbox::SandboxError>(())
+    /// ```
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The API base URL to give a client: `http://127.0.0.1:PORT/api`.
+    ///
+    /// # Examples
+    ///
+    /// See the [crate docs](crate).
+    pub fn base_url(&self) -> String {
+        format!("http://{}/api", self.addr)
+    }
+
+    /// The admin surface's URL: `http://127.0.0.1:PORT/_sandbox`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let sandbox = routy_sandbox::Sandbox::start()?;
+    /// assert!(sandbox.admin_url().ends_with("/_sandbox"));
+    /// # Ok::<(), routy_sandbox::SandboxError>(())
+    /// ```
+    pub fn admin_url(&self) -> String {
+        format!("http://{}/_sandbox", self.addr)
+    }
+
+    /// The secret the admin surface wants in [`ADMIN_HEADER`].
+    ///
+    /// # Examples
+    ///
+    /// See [`SandboxBuilder`].
+    pub fn admin_secret(&self) -> &str {
+        &self.shared.admin_secret
+    }
+
+    /// Issues a token; its secret is in the result and nowhere else.
+    ///
+    /// # Errors
+    ///
+    /// [`SandboxError::Validation`] for a name outside 2–50 characters or
+    /// an expiry in the past; [`SandboxError::State`] when the state file
+    /// cannot be written.
+    ///
+    /// # Examples
+    ///
+    /// See the [crate docs](crate).
+    pub fn issue_token(&self, new: NewToken) -> Result<IssuedToken, SandboxError> {
+        self.shared.store().issue(new)
+    }
+
+    /// Lists live tokens matching `filter`, oldest first.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let sandbox = routy_sandbox::Sandbox::start()?;
+    /// sandbox.issue_token(routy_sandbox::NewToken::named("Reporting Script"))?;
+    /// sandbox.issue_token(routy_sandbox::NewToken::named("Production Integration"))?;
+    /// let filter = routy_sandbox::TokenFilter { search: Some("REPORT".into()), ..Default::default() };
+    /// assert_eq!(sandbox.tokens(&filter).len(), 1);
+    /// # Ok::<(), routy_sandbox::SandboxError>(())
+    /// ```
+    pub fn tokens(&self, filter: &TokenFilter) -> Vec<TokenInfo> {
+        self.shared.store().list(filter)
+    }
+
+    /// Deletes a token for good: the next call with it gets 401.
+    ///
+    /// # Errors
+    ///
+    /// [`SandboxError::NoSuchToken`] when no live token has `id`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let sandbox = routy_sandbox::Sandbox::start()?;
+    /// let token = sandbox.issue_token(routy_sandbox::NewToken::named("old"))?;
+    /// sandbox.delete_token(&token.info.id)?;
+    /// assert!(sandbox.delete_token(&token.info.id).is_err());
+    /// # Ok::<(), routy_sandbox::SandboxError>(())
+    /// ```
+    pub fn delete_token(&self, id: &str) -> Result<(), SandboxError> {
+        self.shared.store().delete(id)
+    }
+
+    /// Queues a fault for the next API call.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let sandbox = routy_sandbox::Sandbox::start()?;
+    /// sandbox.push_fault(routy_sandbox::Fault::status(503).header("Retry-After", "1"));
+    /// assert_eq!(sandbox.pending_faults(), 1);
+    /// # Ok::<(), routy_sandbox::SandboxError>(())
+    /// ```
+    pub fn push_fault(&self, fault: Fault) {
+        self.shared.faults().push(fault);
+    }
+
+    /// How many queued faults have not been used yet.
+    ///
+    /// # Examples
+    ///
+    /// See [`push_fault`](Self::push_fault).
+    pub fn pending_faults(&self) -> usize {
+        self.shared.faults().pending()
+    }
+
+    /// Clears queued faults and the rate limit.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let sandbox = routy_sandbox::Sandbox::start()?;
+    /// sandbox.push_fault(routy_sandbox::Fault::Drop);
+    /// sandbox.clear_faults();
+    /// assert_eq!(sandbox.pending_faults(), 0);
+    /// # Ok::<(), routy_sandbox::SandboxError>(())
+    /// ```
+    pub fn clear_faults(&self) {
+        self.shared.faults().clear();
+    }
+
+    /// Sets (or with `None` clears) the rate limit on API calls.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let sandbox = routy_sandbox::Sandbox::start()?;
+    /// sandbox.set_rate_limit(Some(routy_sandbox::RateLimit::new(5, std::time::Duration::from_secs(1))));
+    /// # Ok::<(), routy_sandbox::SandboxError>(())
+    /// ```
+    pub fn set_rate_limit(&self, limit: Option<RateLimit>) {
+        let now = self.shared.clock.now();
+        self.shared.faults().set_rate_limit(limit, now);
+    }
+
+    /// Stops the server and waits for its threads.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let sandbox = routy_sandbox::Sandbox::start()?;
+    /// let addr = sandbox.addr();
+    /// sandbox.stop();
+    /// assert!(std::net::TcpStream::connect(addr).is_err());
+    /// # Ok::<(), routy_sandbox::SandboxError>(())
+    /// ```
+    pub fn stop(mut self) {
+        self.shutdown();
+    }
+
+    fn shutdown(&mut self) {
+        if self.workers.is_empty() {
+            return;
+        }
+        self.shared.stop_front();
+        for _ in 0..self.workers.len() {
+            self.http.unblock();
+        }
+        for worker in self.workers.drain(..) {
+            let _ = worker.join();
+        }
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+impl fmt::Debug for Sandbox {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Sandbox")
+            .field("base_url", &self.base_url())
+            .field("workers", &self.workers.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl server::Shared {
+    fn store(&self) -> std::sync::MutexGuard<'_, tokens::Store> {
+        self.store.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn faults(&self) -> std::sync::MutexGuard<'_, faults::Faults> {
+        self.faults.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
