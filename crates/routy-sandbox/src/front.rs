@@ -5,7 +5,7 @@
 //! cannot do.
 
 use std::collections::HashMap;
-use std::io::{self, Write};
+use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -128,7 +128,7 @@ fn connect(client: TcpStream, backend: SocketAddr, registry: &Registry) -> io::R
     std::thread::Builder::new()
         .name("routy-sandbox-down".into())
         .spawn(move || {
-            pipe(server, client);
+            pipe_acking(server, client);
             registry
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
@@ -144,3 +144,34 @@ fn pipe(mut from: TcpStream, mut to: TcpStream) {
     let _ = to.shutdown(Shutdown::Both);
     let _ = from.shutdown(Shutdown::Both);
 }
+
+/// As [`pipe`], for responses from tiny_http, acknowledging every segment
+/// at once. tiny_http writes a response's head and body in two writes with
+/// Nagle's algorithm on; if the receiver delays its ACK of the head (as
+/// Linux does after a connection's first few segments), the body waits
+/// ~40 ms for it. Quick ACKs remove that stall.
+fn pipe_acking(mut from: TcpStream, mut to: TcpStream) {
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        quick_ack(&from);
+        match from.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => {
+                if to.write_all(&buf[..n]).is_err() {
+                    break;
+                }
+            }
+        }
+    }
+    let _ = to.shutdown(Shutdown::Both);
+    let _ = from.shutdown(Shutdown::Both);
+}
+
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn quick_ack(stream: &TcpStream) {
+    // The kernel clears the flag as it sees fit, so it is set before each read.
+    let _ = socket2::SockRef::from(stream).set_tcp_quickack(true);
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+fn quick_ack(_stream: &TcpStream) {}

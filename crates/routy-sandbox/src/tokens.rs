@@ -151,7 +151,8 @@ impl NewToken {
 }
 
 /// Which tokens to list: every set criterion must hold. The default lists
-/// all tokens.
+/// all tokens; build one with `..Default::default()` so new criteria added
+/// later leave your code compiling.
 ///
 /// # Examples
 ///
@@ -165,7 +166,6 @@ impl NewToken {
 /// # let _ = filter;
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-#[non_exhaustive]
 pub struct TokenFilter {
     /// Names containing this, ignoring case.
     pub search: Option<String>,
