@@ -18,11 +18,13 @@ fn t0() -> SystemTime {
     SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000)
 }
 
+/// A client without retries: these tests look at what the sandbox sends.
 fn client(sandbox: &Sandbox, secret: &str) -> routy::Client {
     routy::Client::builder()
         .api_key(ApiKey::new(secret).unwrap())
         .base_url(&sandbox.base_url())
         .timeout(Duration::from_secs(10))
+        .retry(routy::RetryPolicy::none())
         .build()
         .unwrap()
 }
@@ -560,6 +562,7 @@ fn fault_delay_is_waited_out_or_times_out() {
         .api_key(ApiKey::new(token.secret()).unwrap())
         .base_url(&sandbox.base_url())
         .timeout(Duration::from_millis(200))
+        .retry(routy::RetryPolicy::none())
         .build()
         .unwrap();
     let err = impatient.accounts().unwrap_err();

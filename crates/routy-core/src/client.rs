@@ -3,18 +3,22 @@
 
 use std::fmt;
 use std::sync::Arc;
+use std::time::Duration;
 
-use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, USER_AGENT};
-use http::{HeaderValue, Method, Request, Response};
+use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, LOCATION, USER_AGENT};
+use http::{HeaderMap, HeaderValue, Method, Request, Response, Uri};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
+use crate::clock::{Clock, Jitter};
 use crate::config::{ClientBuilder, Config};
-use crate::error::{Error, RequestError};
+use crate::error::{Error, RedirectError, RequestError};
 use crate::key::{ApiKey, SharedKey};
 use crate::model::{Account, AccountList, ACCOUNTS_SHAPE};
-use crate::response::{decode_json_redacted, ApiError};
-use crate::transport::{Transport, TransportError, TransportErrorKind};
+use crate::redirect;
+use crate::response::{decode_json_redacted, ApiError, RetryAfter};
+use crate::retry::{Decision, Outcome, RetryBudget};
+use crate::transport::{RequestLimits, Transport, TransportError, TransportErrorKind};
 
 /// The `Accept` header every request sends.
 const ACCEPT_JSON: HeaderValue = HeaderValue::from_static("application/json");
@@ -48,6 +52,9 @@ pub struct Client<T> {
 struct Inner<T> {
     config: Config,
     key: SharedKey,
+    clock: Arc<dyn Clock>,
+    jitter: Jitter,
+    budget: RetryBudget,
     transport: T,
 }
 
@@ -95,11 +102,21 @@ impl<T: Transport> Client<T> {
         Self::builder().env().build()
     }
 
-    pub(crate) fn from_parts(config: Config, key: SharedKey, transport: T) -> Self {
+    pub(crate) fn from_parts(
+        config: Config,
+        key: SharedKey,
+        clock: Arc<dyn Clock>,
+        jitter_seed: Option<u64>,
+        transport: T,
+    ) -> Self {
+        let budget = RetryBudget::new(config.retry_budget);
         Client {
             inner: Arc::new(Inner {
                 config,
                 key,
+                clock,
+                jitter: Jitter::new(jitter_seed),
+                budget,
                 transport,
             }),
         }
@@ -201,7 +218,8 @@ impl<T: Transport> Client<T> {
 
     /// Sends any request and returns the response whatever its status: the
     /// raw escape hatch. Only failures to get a response are errors; check
-    /// the status yourself (or use [`ApiError::from_response`]).
+    /// the status yourself (or use [`ApiError::from_response`]). Retries and
+    /// redirects follow the client's policy, as for every call.
     ///
     /// # Errors
     ///
@@ -233,7 +251,7 @@ impl<T: Transport> Client<T> {
     ) -> Result<Response<Vec<u8>>, Error> {
         let key = self.inner.key.get();
         let request = self.build_request(&key, method, path_and_query, body)?;
-        self.send(request)
+        Ok(self.execute(request)?.response)
     }
 
     /// Builds the request a call would send, without sending it: for
@@ -271,11 +289,12 @@ impl<T: Transport> Client<T> {
     ) -> Result<R, Error> {
         let key = self.inner.key.get();
         let request = self.build_request(&key, Method::GET, path_and_query, None)?;
-        let response = self.send(request)?;
+        let Sent { response, attempts } = self.execute(request)?;
         let secret = Some(key.expose_secret().as_bytes());
         if !response.status().is_success() {
             let (parts, body) = response.into_parts();
-            return Err(ApiError::from_parts(parts.status, &parts.headers, &body, secret).into());
+            let err = ApiError::from_parts(parts.status, &parts.headers, &body, secret);
+            return Err(err.with_attempts(attempts).into());
         }
         Ok(decode_json_redacted(&response, expected, secret)?)
     }
@@ -305,15 +324,152 @@ impl<T: Transport> Client<T> {
         Ok(request)
     }
 
-    fn send(&self, request: Request<Vec<u8>>) -> Result<Response<Vec<u8>>, Error> {
-        let response = self.inner.transport.send(request)?;
-        // Transports should stop reading at the cap; this holds the line for
-        // one that does not.
-        if response.body().len() as u64 > self.inner.config.limits.max_body_bytes {
-            return Err(TransportError::new(TransportErrorKind::BodyTooLarge).into());
+    /// Sends `request`, retrying and following redirects as configured.
+    fn execute(&self, request: Request<Vec<u8>>) -> Result<Sent, Error> {
+        let inner = &*self.inner;
+        let config = &inner.config;
+        let clock = &*inner.clock;
+        let started = clock.now();
+        let deadline = config.call_timeout.map(|t| started + t);
+        let (parts, body) = request.into_parts();
+        let method = parts.method;
+        let mut uri = parts.uri;
+        let mut headers = parts.headers;
+        let mut attempt = 0u32;
+        let mut hops = 0u32;
+        let mut slept = Duration::ZERO;
+        loop {
+            attempt += 1;
+            let mut limits = config.limits;
+            if let Some(deadline) = deadline {
+                let left = deadline.saturating_duration_since(clock.now());
+                if left.is_zero() {
+                    return Err(TransportError::with_source(
+                        TransportErrorKind::Timeout,
+                        "the call's overall deadline passed",
+                    )
+                    .with_attempts(attempt - 1)
+                    .into());
+                }
+                limits.timeout = Some(limits.timeout.map_or(left, |t| t.min(left)));
+            }
+            let request = assemble(&method, &uri, &headers, &body, limits);
+            log_event!(debug, "{method} {uri} (attempt {attempt})");
+            let result = inner.transport.send(request).and_then(|response| {
+                // Transports should stop reading at the cap; this holds the
+                // line for one that does not.
+                if response.body().len() as u64 > limits.max_body_bytes {
+                    Err(TransportError::new(TransportErrorKind::BodyTooLarge))
+                } else {
+                    Ok(response)
+                }
+            });
+
+            let outcome = match &result {
+                Ok(response) => {
+                    log_event!(
+                        debug,
+                        "{method} {uri} -> {} ({} bytes, request id {:?})",
+                        response.status(),
+                        response.body().len(),
+                        response.headers().get("x-request-id")
+                    );
+                    if redirect::is_redirect(response.status()) && redirect::follows(&method) {
+                        if let Some(location) = response.headers().get(LOCATION) {
+                            hops += 1;
+                            if hops > config.max_redirects {
+                                return Err(RedirectError::TooMany {
+                                    max: config.max_redirects,
+                                }
+                                .into());
+                            }
+                            let location = location
+                                .to_str()
+                                .map_err(|_| RedirectError::InvalidLocation)?;
+                            let next = redirect::resolve(&uri, location)?;
+                            if !redirect::same_origin(&uri, &next)
+                                && headers.remove(AUTHORIZATION).is_some()
+                            {
+                                log_event!(
+                                    debug,
+                                    "redirect to another origin: authorization dropped"
+                                );
+                            }
+                            log_event!(debug, "following redirect {} -> {next}", response.status());
+                            uri = next;
+                            // A hop is not a failed attempt.
+                            attempt -= 1;
+                            continue;
+                        }
+                    }
+                    Outcome::Status {
+                        status: response.status(),
+                        retry_after: RetryAfter::from_headers(response.headers()),
+                    }
+                }
+                Err(err) => {
+                    log_event!(debug, "{method} {uri} failed: {err}");
+                    Outcome::Failed(err.kind())
+                }
+            };
+
+            let decision = config.retry.plan(
+                attempt,
+                &method,
+                &outcome,
+                slept,
+                clock.wall(),
+                inner.jitter.unit(),
+            );
+            if let Decision::RetryAfter(delay) = decision {
+                let fits = deadline.is_none_or(|d| clock.now() + delay < d);
+                if fits && inner.budget.try_spend() {
+                    log_event!(
+                        info,
+                        "retrying {method} {uri} in {delay:?} (attempt {attempt} gave {outcome:?})"
+                    );
+                    clock.sleep(delay);
+                    slept += delay;
+                    continue;
+                }
+            }
+            return match result {
+                Ok(response) => {
+                    if response.status().is_success() {
+                        inner.budget.record_success();
+                    }
+                    Ok(Sent {
+                        response,
+                        attempts: attempt,
+                    })
+                }
+                Err(err) => Err(err.with_attempts(attempt).into()),
+            };
         }
-        Ok(response)
     }
+}
+
+/// A response and how many attempts it took.
+struct Sent {
+    response: Response<Vec<u8>>,
+    attempts: u32,
+}
+
+/// One attempt's request. The body is copied per attempt: the transport
+/// takes ownership, and a retry needs it again.
+fn assemble(
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &[u8],
+    limits: RequestLimits,
+) -> Request<Vec<u8>> {
+    let mut request = Request::new(body.to_vec());
+    *request.method_mut() = method.clone();
+    *request.uri_mut() = uri.clone();
+    *request.headers_mut() = headers.clone();
+    request.extensions_mut().insert(limits);
+    request
 }
 
 impl<T> fmt::Debug for Client<T> {

@@ -10,8 +10,12 @@ use std::time::Duration;
 use http::uri::{Authority, PathAndQuery, Scheme};
 use http::{HeaderValue, Uri};
 
+use std::sync::Arc;
+
+use crate::clock::{Clock, SystemClock};
 use crate::error::{ConfigError, Error, RequestError};
 use crate::key::{ApiKey, SharedKey};
+use crate::retry::{RetryPolicy, DEFAULT_RETRY_BUDGET};
 use crate::transport::{RequestLimits, Transport};
 use crate::Client;
 
@@ -27,6 +31,13 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The default cap on a response body, after decompression: 16 MiB.
 pub const DEFAULT_MAX_BODY_BYTES: u64 = 16 * 1024 * 1024;
+
+/// The default deadline of a whole call, retries and redirects included:
+/// 60 seconds.
+pub const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The default most redirects one call follows: 5.
+pub const DEFAULT_MAX_REDIRECTS: u32 = 5;
 
 /// The `User-Agent` every request sends, before any
 /// [`ClientBuilder::app_name`].
@@ -268,6 +279,10 @@ pub struct Config {
     pub(crate) base_url: BaseUrl,
     pub(crate) user_agent: HeaderValue,
     pub(crate) limits: RequestLimits,
+    pub(crate) call_timeout: Option<Duration>,
+    pub(crate) retry: RetryPolicy,
+    pub(crate) retry_budget: u32,
+    pub(crate) max_redirects: u32,
 }
 
 impl Config {
@@ -323,6 +338,41 @@ impl Config {
         self.limits.max_body_bytes
     }
 
+    /// The deadline of a whole call, retries and redirects included.
+    ///
+    /// # Examples
+    ///
+    /// See [`Config`].
+    pub fn call_timeout(&self) -> Option<Duration> {
+        self.call_timeout
+    }
+
+    /// The retry policy.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use routy_core::{ApiKey, ClientBuilder, RetryPolicy};
+    /// let client = ClientBuilder::new()
+    ///     .api_key(ApiKey::new("t")?)
+    ///     .retry(RetryPolicy::none())
+    ///     .build_with(|_req| Err(routy_core::TransportErrorKind::Connect.into()))?;
+    /// assert_eq!(client.config().retry().attempts(), 1);
+    /// # Ok::<(), routy_core::Error>(())
+    /// ```
+    pub fn retry(&self) -> &RetryPolicy {
+        &self.retry
+    }
+
+    /// The most redirects one call follows.
+    ///
+    /// # Examples
+    ///
+    /// See [`Config`].
+    pub fn max_redirects(&self) -> u32 {
+        self.max_redirects
+    }
+
     /// The limits attached to every request.
     ///
     /// # Examples
@@ -340,6 +390,10 @@ impl fmt::Debug for Config {
             .field("user_agent", &self.user_agent())
             .field("timeout", &self.limits.timeout)
             .field("max_body_bytes", &self.limits.max_body_bytes)
+            .field("call_timeout", &self.call_timeout)
+            .field("retry", &self.retry)
+            .field("retry_budget", &self.retry_budget)
+            .field("max_redirects", &self.max_redirects)
             .finish()
     }
 }
@@ -371,6 +425,12 @@ pub struct ClientBuilder<T = ()> {
     app_name: Option<String>,
     timeout: Option<Duration>,
     max_body_bytes: u64,
+    call_timeout: Option<Duration>,
+    retry: RetryPolicy,
+    retry_budget: u32,
+    max_redirects: u32,
+    clock: Arc<dyn Clock>,
+    jitter_seed: Option<u64>,
     /// The first error met while collecting settings, reported by `build`.
     pending: Option<Error>,
     _transport: PhantomData<fn() -> T>,
@@ -405,6 +465,12 @@ impl<T> ClientBuilder<T> {
             app_name: None,
             timeout: Some(DEFAULT_TIMEOUT),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            call_timeout: Some(DEFAULT_CALL_TIMEOUT),
+            retry: RetryPolicy::default(),
+            retry_budget: DEFAULT_RETRY_BUDGET,
+            max_redirects: DEFAULT_MAX_REDIRECTS,
+            clock: Arc::new(SystemClock),
+            jitter_seed: None,
             pending: None,
             _transport: PhantomData,
         }
@@ -507,6 +573,135 @@ impl<T> ClientBuilder<T> {
         self
     }
 
+    /// The deadline of a whole call, every attempt, redirect and backoff
+    /// included; `None` for none. Defaults to [`DEFAULT_CALL_TIMEOUT`].
+    /// Each attempt's own deadline ([`timeout`](Self::timeout)) is cut to
+    /// what is left of it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use routy_core::{ApiKey, ClientBuilder};
+    /// let client = ClientBuilder::new()
+    ///     .api_key(ApiKey::new("t")?)
+    ///     .call_timeout(std::time::Duration::from_secs(10))
+    ///     .build_with(|_req| Err(routy_core::TransportErrorKind::Connect.into()))?;
+    /// assert_eq!(client.config().call_timeout(), Some(std::time::Duration::from_secs(10)));
+    /// # Ok::<(), routy_core::Error>(())
+    /// ```
+    pub fn call_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
+        self.call_timeout = timeout.into();
+        self
+    }
+
+    /// The retry policy. Defaults to [`RetryPolicy::default`]; turn
+    /// retries off with [`RetryPolicy::none`].
+    ///
+    /// # Examples
+    ///
+    /// See [`Config::retry`].
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+
+    /// Shorthand for a default policy allowing `retries` retries after
+    /// the first attempt (0 turns retries off).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use routy_core::{ApiKey, ClientBuilder};
+    /// let client = ClientBuilder::new()
+    ///     .api_key(ApiKey::new("t")?)
+    ///     .max_retries(4)
+    ///     .build_with(|_req| Err(routy_core::TransportErrorKind::Connect.into()))?;
+    /// assert_eq!(client.config().retry().attempts(), 5);
+    /// # Ok::<(), routy_core::Error>(())
+    /// ```
+    pub fn max_retries(mut self, retries: u32) -> Self {
+        self.retry = self.retry.max_attempts(retries.saturating_add(1));
+        self
+    }
+
+    /// How many retries the client's shared budget holds (see
+    /// [`RetryBudget`](crate::RetryBudget)). Defaults to
+    /// [`DEFAULT_RETRY_BUDGET`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use routy_core::{ApiKey, ClientBuilder};
+    /// let client = ClientBuilder::new()
+    ///     .api_key(ApiKey::new("t")?)
+    ///     .retry_budget(50)
+    ///     .build_with(|_req| Err(routy_core::TransportErrorKind::Connect.into()))?;
+    /// # let _ = client;
+    /// # Ok::<(), routy_core::Error>(())
+    /// ```
+    pub fn retry_budget(mut self, retries: u32) -> Self {
+        self.retry_budget = retries;
+        self
+    }
+
+    /// The most redirects one call follows (GET and HEAD only). Defaults to
+    /// [`DEFAULT_MAX_REDIRECTS`]; 0 hands redirects back as responses (to
+    /// [`raw`](Client::raw)) or errors.
+    ///
+    /// # Examples
+    ///
+    /// See [`Config`].
+    pub fn max_redirects(mut self, max: u32) -> Self {
+        self.max_redirects = max;
+        self
+    }
+
+    /// The clock for deadlines, `Retry-After` dates and waiting between
+    /// retries. Defaults to [`SystemClock`]; tests pass a
+    /// [`ManualClock`](crate::ManualClock) and never wait.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use routy_core::{http, ApiKey, ClientBuilder, ManualClock, TransportError};
+    ///
+    /// let clock = ManualClock::new();
+    /// let calls = std::sync::atomic::AtomicU32::new(0);
+    /// let client = ClientBuilder::new()
+    ///     .api_key(ApiKey::new("t")?)
+    ///     .clock(clock.clone())
+    ///     .build_with(move |_req: http::Request<Vec<u8>>| -> Result<_, TransportError> {
+    ///         let status = if calls.fetch_add(1, std::sync::atomic::Ordering::Relaxed) == 0 { 503 } else { 200 };
+    ///         Ok(http::Response::builder().status(status).header("retry-after", "2").body(b"[]".to_vec()).expect("valid"))
+    ///     })?;
+    /// assert!(client.accounts()?.is_empty());
+    /// assert_eq!(clock.sleeps(), [std::time::Duration::from_secs(2)]);
+    /// # Ok::<(), routy_core::Error>(())
+    /// ```
+    pub fn clock(mut self, clock: impl Clock + 'static) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    /// Fixes the seed of the backoff jitter so delays repeat exactly.
+    /// Defaults to a random seed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use routy_core::{ApiKey, ClientBuilder};
+    /// let client = ClientBuilder::new()
+    ///     .api_key(ApiKey::new("t")?)
+    ///     .jitter_seed(42)
+    ///     .build_with(|_req| Err(routy_core::TransportErrorKind::Connect.into()))?;
+    /// # let _ = client;
+    /// # Ok::<(), routy_core::Error>(())
+    /// ```
+    pub fn jitter_seed(mut self, seed: u64) -> Self {
+        self.jitter_seed = Some(seed);
+        self
+    }
+
     /// Checks the settings and builds a client over `transport`, which
     /// need not be the builder's default transport `T`.
     ///
@@ -532,15 +727,25 @@ impl<T> ClientBuilder<T> {
             Some(name) => HeaderValue::try_from(format!("{USER_AGENT} {}", name.trim()))
                 .map_err(|_| ConfigError::InvalidAppName)?,
         };
-        if self.timeout == Some(Duration::ZERO) {
+        if self.timeout == Some(Duration::ZERO) || self.call_timeout == Some(Duration::ZERO) {
             return Err(ConfigError::ZeroTimeout.into());
         }
         let config = Config {
             base_url,
             user_agent,
             limits: RequestLimits::new(self.max_body_bytes, self.timeout),
+            call_timeout: self.call_timeout,
+            retry: self.retry,
+            retry_budget: self.retry_budget,
+            max_redirects: self.max_redirects,
         };
-        Ok(Client::from_parts(config, key, transport))
+        Ok(Client::from_parts(
+            config,
+            key,
+            self.clock,
+            self.jitter_seed,
+            transport,
+        ))
     }
 
     /// Checks the settings and builds a client over `T`'s default
@@ -623,6 +828,11 @@ impl<T> fmt::Debug for ClientBuilder<T> {
             .field("app_name", &self.app_name)
             .field("timeout", &self.timeout)
             .field("max_body_bytes", &self.max_body_bytes)
+            .field("call_timeout", &self.call_timeout)
+            .field("retry", &self.retry)
+            .field("retry_budget", &self.retry_budget)
+            .field("max_redirects", &self.max_redirects)
+            .field("clock", &self.clock)
             .field("pending", &self.pending)
             .finish()
     }

@@ -54,6 +54,9 @@ pub enum Error {
     /// A success response did not have the expected shape.
     #[error("could not decode response")]
     Decode(#[source] Box<DecodeError>),
+    /// A redirect was refused (too many, https to http, a bad `Location`).
+    #[error("redirect refused")]
+    Redirect(#[source] RedirectError),
 }
 
 impl Error {
@@ -66,6 +69,24 @@ impl Error {
         match self {
             Error::Api(err) => Some(err),
             _ => None,
+        }
+    }
+
+    /// How many attempts the call made (1 when it was not retried, 0 when
+    /// nothing was sent).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let err = routy_core::Error::from(routy_core::ConfigError::MissingApiKey);
+    /// assert_eq!(err.attempts(), 0);
+    /// ```
+    pub fn attempts(&self) -> u32 {
+        match self {
+            Error::Api(err) => err.attempts(),
+            Error::Transport(err) => err.attempts(),
+            Error::Decode(_) | Error::Redirect(_) => 1,
+            Error::Key(_) | Error::Config(_) | Error::Request(_) => 0,
         }
     }
 
@@ -108,6 +129,12 @@ impl From<RequestError> for Error {
 impl From<TransportError> for Error {
     fn from(err: TransportError) -> Self {
         Error::Transport(err)
+    }
+}
+
+impl From<RedirectError> for Error {
+    fn from(err: RedirectError) -> Self {
+        Error::Redirect(err)
     }
 }
 
@@ -185,4 +212,29 @@ pub enum RequestError {
         /// The header's name.
         name: String,
     },
+}
+
+/// Why a redirect was not followed.
+///
+/// # Examples
+///
+/// ```
+/// let err = routy_core::RedirectError::TooMany { max: 5 };
+/// assert_eq!(err.to_string(), "more than 5 redirects");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RedirectError {
+    /// The chain was longer than the configured maximum (or looped).
+    #[error("more than {max} redirects")]
+    TooMany {
+        /// The maximum.
+        max: u32,
+    },
+    /// The redirect went from https to plain http.
+    #[error("redirect from https to http")]
+    Downgrade,
+    /// The `Location` is not an http(s) URL.
+    #[error("redirect location is not a valid http(s) url")]
+    InvalidLocation,
 }

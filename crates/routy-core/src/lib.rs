@@ -31,31 +31,55 @@
 //! # Features
 //!
 //! - `mock`: a mockall-generated `MockTransport`.
+//! - `log`: request, retry and redirect events through the `log` facade
+//!   (target `routy`), with only allow-listed facts: never a header value
+//!   or a body.
 
 // Libraries report through return values, never the terminal.
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
 pub use http;
 
+/// Logs through the `log` facade with the `log` feature; compiles to
+/// nothing without it. Only allow-listed facts are ever passed in: method,
+/// URL, status, sizes, timings, request ids; never headers or bodies.
+#[cfg(feature = "log")]
+macro_rules! log_event {
+    ($level:ident, $($arg:tt)+) => { log::$level!(target: "routy", $($arg)+) };
+}
+#[cfg(not(feature = "log"))]
+macro_rules! log_event {
+    ($level:ident, $($arg:tt)+) => {
+        if false {
+            let _ = format_args!($($arg)+);
+        }
+    };
+}
+
 mod client;
+mod clock;
 mod config;
 mod error;
 mod key;
 pub mod model;
+mod redirect;
 mod response;
+mod retry;
 mod transport;
 
 pub use client::{Body, Client};
+pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{
-    BaseUrl, ClientBuilder, Config, BASE_URL_ENV, DEFAULT_BASE_URL, DEFAULT_MAX_BODY_BYTES,
-    DEFAULT_TIMEOUT, USER_AGENT,
+    BaseUrl, ClientBuilder, Config, BASE_URL_ENV, DEFAULT_BASE_URL, DEFAULT_CALL_TIMEOUT,
+    DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_REDIRECTS, DEFAULT_TIMEOUT, USER_AGENT,
 };
-pub use error::{ConfigError, Error, RequestError};
+pub use error::{ConfigError, Error, RedirectError, RequestError};
 pub use key::{ApiKey, KeyError, SharedKey, API_KEY_ENV, MAX_KEY_LEN};
 pub use model::{Account, AccountId};
 pub use response::{
     decode_json, ApiError, ApiErrorKind, DecodeError, Problem, RetryAfter, SNIPPET_MAX_BYTES,
 };
+pub use retry::{is_idempotent, Decision, Outcome, RetryBudget, RetryPolicy, DEFAULT_RETRY_BUDGET};
 #[cfg(feature = "mock")]
 pub use transport::MockTransport;
 pub use transport::{RequestLimits, Transport, TransportError, TransportErrorKind};

@@ -267,6 +267,7 @@ pub struct ApiError {
     content_type: Option<String>,
     snippet: String,
     truncated: bool,
+    attempts: u32,
 }
 
 impl ApiError {
@@ -307,7 +308,27 @@ impl ApiError {
             content_type,
             snippet,
             truncated,
+            attempts: 1,
         }
+    }
+
+    pub(crate) fn with_attempts(mut self, attempts: u32) -> Self {
+        self.attempts = attempts;
+        self
+    }
+
+    /// How many attempts the call made; this error is the last one's.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use routy_core::{http, ApiError};
+    /// let response = http::Response::builder().status(503).body(Vec::new())?;
+    /// assert_eq!(ApiError::from_response(&response).attempts(), 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn attempts(&self) -> u32 {
+        self.attempts
     }
 
     /// The HTTP status.
@@ -433,6 +454,7 @@ impl fmt::Debug for ApiError {
             .field("content_type", &self.content_type)
             .field("snippet", &self.snippet)
             .field("truncated", &self.truncated)
+            .field("attempts", &self.attempts)
             .finish()
     }
 }

@@ -207,6 +207,7 @@ impl fmt::Display for TransportErrorKind {
 /// ```
 pub struct TransportError {
     kind: TransportErrorKind,
+    attempts: u32,
     source: Option<Box<dyn StdError + Send + Sync>>,
 }
 
@@ -220,7 +221,11 @@ impl TransportError {
     /// # let _ = err;
     /// ```
     pub fn new(kind: TransportErrorKind) -> Self {
-        TransportError { kind, source: None }
+        TransportError {
+            kind,
+            attempts: 1,
+            source: None,
+        }
     }
 
     /// An error of `kind` caused by `source`.
@@ -238,6 +243,7 @@ impl TransportError {
     ) -> Self {
         TransportError {
             kind,
+            attempts: 1,
             source: Some(source.into()),
         }
     }
@@ -252,6 +258,23 @@ impl TransportError {
     /// ```
     pub fn kind(&self) -> TransportErrorKind {
         self.kind
+    }
+
+    /// How many attempts the call made before giving up with this error.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use routy_core::{TransportError, TransportErrorKind};
+    /// assert_eq!(TransportError::new(TransportErrorKind::Io).attempts(), 1);
+    /// ```
+    pub fn attempts(&self) -> u32 {
+        self.attempts
+    }
+
+    pub(crate) fn with_attempts(mut self, attempts: u32) -> Self {
+        self.attempts = attempts;
+        self
     }
 
     /// Whether the deadline passed.
@@ -295,6 +318,7 @@ impl fmt::Debug for TransportError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut d = f.debug_struct("TransportError");
         d.field("kind", &self.kind);
+        d.field("attempts", &self.attempts);
         if let Some(source) = &self.source {
             d.field("source", source);
         }

@@ -158,7 +158,9 @@ fn panics_from_unwrapping_errors_are_clean() {
         .api_key(ApiKey::new(TOKEN).unwrap())
         .build_with(echoing(401, "application/problem+json"))
         .unwrap();
-    let payload = std::panic::catch_unwind(|| client.accounts().unwrap()).unwrap_err();
+    let payload =
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| client.accounts().unwrap()))
+            .unwrap_err();
     let message = payload
         .downcast_ref::<String>()
         .cloned()

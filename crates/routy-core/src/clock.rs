@@ -1,0 +1,207 @@
+//! Time for the blocking client: reading it (deadlines, `Retry-After`
+//! dates) and waiting (between retries), behind one trait so tests replace
+//! the wall clock with a [`ManualClock`] and never wait.
+
+use std::fmt;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant, SystemTime};
+
+/// Where the client reads time from and how it waits.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use routy_core::{Clock, ManualClock};
+///
+/// let clock = ManualClock::new();
+/// let start = clock.now();
+/// clock.sleep(Duration::from_secs(5)); // returns at once, time moves
+/// assert_eq!(clock.now() - start, Duration::from_secs(5));
+/// assert_eq!(clock.sleeps(), [Duration::from_secs(5)]);
+/// ```
+pub trait Clock: Send + Sync + fmt::Debug {
+    /// A monotonic reading, for deadlines.
+    fn now(&self) -> Instant;
+    /// The wall-clock time, for `Retry-After` dates.
+    fn wall(&self) -> SystemTime;
+    /// Waits for `duration`.
+    fn sleep(&self, duration: Duration);
+}
+
+/// The real clock: `Instant::now`, `SystemTime::now`, `thread::sleep`. The
+/// client's default, and the one place routy-core touches time.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+#[allow(
+    clippy::disallowed_methods,
+    reason = "the real clock is the one sanctioned use of wall time and sleep"
+)]
+impl Clock for SystemClock {
+    fn now(&self) -> Instant {
+        Instant::now()
+    }
+
+    fn wall(&self) -> SystemTime {
+        SystemTime::now()
+    }
+
+    fn sleep(&self, duration: Duration) {
+        std::thread::sleep(duration);
+    }
+}
+
+/// A clock for tests: `sleep` returns at once and moves time forward, and
+/// every sleep is recorded. Clones share the same time.
+///
+/// # Examples
+///
+/// See [`Clock`].
+#[derive(Debug, Clone)]
+pub struct ManualClock {
+    state: Arc<Mutex<ManualState>>,
+}
+
+#[derive(Debug)]
+struct ManualState {
+    start: Instant,
+    wall_start: SystemTime,
+    elapsed: Duration,
+    sleeps: Vec<Duration>,
+}
+
+impl ManualClock {
+    /// A clock whose wall time starts at 2026-01-01T00:00:00Z.
+    ///
+    /// # Examples
+    ///
+    /// See [`Clock`].
+    pub fn new() -> Self {
+        Self::starting_at(SystemTime::UNIX_EPOCH + Duration::from_secs(1_767_225_600))
+    }
+
+    /// A clock whose wall time starts at `wall`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::SystemTime;
+    /// use routy_core::{Clock, ManualClock};
+    /// assert_eq!(ManualClock::starting_at(SystemTime::UNIX_EPOCH).wall(), SystemTime::UNIX_EPOCH);
+    /// ```
+    #[allow(
+        clippy::disallowed_methods,
+        reason = "an Instant can only be had from the clock; only offsets from it are used"
+    )]
+    pub fn starting_at(wall: SystemTime) -> Self {
+        ManualClock {
+            state: Arc::new(Mutex::new(ManualState {
+                start: Instant::now(),
+                wall_start: wall,
+                elapsed: Duration::ZERO,
+                sleeps: Vec::new(),
+            })),
+        }
+    }
+
+    /// Moves time forward without recording a sleep.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use routy_core::{Clock, ManualClock};
+    /// let clock = ManualClock::new();
+    /// let before = clock.wall();
+    /// clock.advance(Duration::from_secs(1));
+    /// assert_eq!(clock.wall().duration_since(before).unwrap(), Duration::from_secs(1));
+    /// ```
+    pub fn advance(&self, by: Duration) {
+        self.lock().elapsed += by;
+    }
+
+    /// Every sleep so far, in order.
+    ///
+    /// # Examples
+    ///
+    /// See [`Clock`].
+    pub fn sleeps(&self) -> Vec<Duration> {
+        self.lock().sleeps.clone()
+    }
+
+    /// The sum of every sleep so far.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use routy_core::{Clock, ManualClock};
+    /// let clock = ManualClock::new();
+    /// clock.sleep(Duration::from_secs(1));
+    /// clock.sleep(Duration::from_secs(2));
+    /// assert_eq!(clock.total_slept(), Duration::from_secs(3));
+    /// ```
+    pub fn total_slept(&self) -> Duration {
+        self.lock().sleeps.iter().sum()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, ManualState> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl Default for ManualClock {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> Instant {
+        let state = self.lock();
+        state.start + state.elapsed
+    }
+
+    fn wall(&self) -> SystemTime {
+        let state = self.lock();
+        state.wall_start + state.elapsed
+    }
+
+    fn sleep(&self, duration: Duration) {
+        let mut state = self.lock();
+        state.elapsed += duration;
+        state.sleeps.push(duration);
+    }
+}
+
+/// Jitter in `[0, 1)`: std's SipHash of a seed and a counter. Seeded from
+/// std's per-process random keys unless the caller fixes the seed.
+#[derive(Debug)]
+pub(crate) struct Jitter {
+    seed: u64,
+    counter: std::sync::atomic::AtomicU64,
+}
+
+impl Jitter {
+    pub(crate) fn new(seed: Option<u64>) -> Self {
+        use std::hash::BuildHasher;
+        let seed =
+            seed.unwrap_or_else(|| std::collections::hash_map::RandomState::new().hash_one(0u64));
+        Jitter {
+            seed,
+            counter: std::sync::atomic::AtomicU64::new(0),
+        }
+    }
+
+    pub(crate) fn unit(&self) -> f64 {
+        use std::hash::{Hash, Hasher};
+        let n = self
+            .counter
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        (self.seed, n).hash(&mut hasher);
+        // The top 53 bits make an exactly representable fraction in [0, 1).
+        (hasher.finish() >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
