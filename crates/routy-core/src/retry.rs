@@ -13,7 +13,7 @@ use crate::transport::TransportErrorKind;
 
 /// When and how often to retry. The default retries idempotent requests up
 /// to 3 attempts in all, backing off exponentially (base 200 ms, each delay
-/// at most 5 s) with full jitter, honouring `Retry-After` up to 30 s, and
+/// at most 5 s) with full jitter, honouring `Retry-After` up to 10 s, and
 /// spending at most 20 s sleeping in one call.
 ///
 /// # Examples
@@ -44,7 +44,7 @@ impl Default for RetryPolicy {
             max_attempts: 3,
             base_delay: Duration::from_millis(200),
             max_delay: Duration::from_secs(5),
-            max_retry_after: Duration::from_secs(30),
+            max_retry_after: Duration::from_secs(10),
             max_total_delay: Duration::from_secs(20),
         }
     }
@@ -131,7 +131,7 @@ impl RetryPolicy {
     }
 
     /// The most a server's `Retry-After` is honoured for; longer ones are
-    /// clamped to it. Defaults to 30 s.
+    /// clamped to it. Defaults to 10 s.
     ///
     /// # Examples
     ///
