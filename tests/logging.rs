@@ -1,0 +1,166 @@
+//! Secret-leak proof through logs. A capturing logger at TRACE records
+//! every log line of every crate over full request, retry, error and
+//! redirect cycles; then: routy's own lines never hold the key (nor any
+//! 8-character window of it) at any level, no crate's DEBUG-or-above line
+//! does, and ureq's TRACE wire dump does (the documented caveat). Its own
+//! file, so its own process: a logger is global.
+
+#![allow(
+    clippy::unwrap_used,
+    reason = "a test helper that fails should panic loudly"
+)]
+
+mod support;
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use log::{Level, LevelFilter, Log, Metadata, Record};
+use routy::{ApiKey, ManualClock};
+use routy_sandbox::{Fault, NewToken, Sandbox};
+use support::{respond, ScriptServer};
+
+struct Capture {
+    lines: Mutex<Vec<(String, Level, String)>>,
+}
+
+impl Log for Capture {
+    fn enabled(&self, _: &Metadata<'_>) -> bool {
+        true
+    }
+
+    fn log(&self, record: &Record<'_>) {
+        let line = (
+            record.target().to_owned(),
+            record.level(),
+            record.args().to_string(),
+        );
+        self.lines.lock().unwrap().push(line);
+    }
+
+    fn flush(&self) {}
+}
+
+static CAPTURE: Capture = Capture {
+    lines: Mutex::new(Vec::new()),
+};
+
+fn windows(secret: &str) -> Vec<&str> {
+    (0..=secret.len() - 8).map(|i| &secret[i..i + 8]).collect()
+}
+
+fn leaks(text: &str, secret: &str) -> bool {
+    windows(secret).iter().any(|w| text.contains(w))
+}
+
+#[test]
+fn logs_never_carry_the_key_except_ureqs_trace_wire_dump() {
+    log::set_logger(&CAPTURE).unwrap();
+    log::set_max_level(LevelFilter::Trace);
+
+    let sandbox = Sandbox::start().unwrap();
+    let token = sandbox
+        .issue_token(NewToken::named("logging proof"))
+        .unwrap();
+    let secret = token.secret().to_owned();
+    let client = routy::Client::builder()
+        .api_key(ApiKey::new(&secret).unwrap())
+        .base_url(&sandbox.base_url())
+        .clock(ManualClock::new())
+        .build()
+        .unwrap();
+    let mut errors = Vec::new();
+
+    // A plain success.
+    client.accounts().unwrap();
+    // A retried 503, then success.
+    sandbox.push_fault(Fault::status(503).header("Retry-After", "1"));
+    client.accounts().unwrap();
+    // Retries exhausted.
+    for _ in 0..3 {
+        sandbox.push_fault(Fault::status(503).body(&format!("echo {secret}")));
+    }
+    errors.push(client.accounts().unwrap_err());
+    // A dropped connection, retried.
+    sandbox.push_fault(Fault::Drop);
+    client.accounts().unwrap();
+    // A rejected key.
+    let stranger = routy::Client::builder()
+        .api_key(ApiKey::new(&format!("{secret}x")).unwrap())
+        .base_url(&sandbox.base_url())
+        .build()
+        .unwrap();
+    errors.push(stranger.accounts().unwrap_err());
+    // A cross-origin redirect chain.
+    let target = sandbox.base_url().replace("127.0.0.1", "localhost") + "/v1/accounts";
+    let redirector = ScriptServer::start("127.0.0.1", move |_, stream| {
+        respond(stream, "302 Found", &[("Location", &target)], b"");
+    });
+    let redirected = routy::Client::builder()
+        .api_key(ApiKey::new(&secret).unwrap())
+        .base_url(&redirector.url("/api"))
+        .build()
+        .unwrap();
+    // Off-origin, the key is dropped, so the sandbox refuses: 401.
+    errors.push(redirected.accounts().unwrap_err());
+    // A refused connection.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let nowhere = routy::Client::builder()
+        .api_key(ApiKey::new(&secret).unwrap())
+        .base_url(&format!("http://{closed}/api"))
+        .clock(ManualClock::new())
+        .timeout(Duration::from_secs(2))
+        .build()
+        .unwrap();
+    errors.push(nowhere.accounts().unwrap_err());
+
+    log::set_max_level(LevelFilter::Off);
+    let lines = CAPTURE.lines.lock().unwrap().clone();
+
+    let ours: Vec<_> = lines
+        .iter()
+        .filter(|(t, _, _)| t.starts_with("routy"))
+        .collect();
+    assert!(
+        ours.iter().any(|(_, _, m)| m.contains("retrying")),
+        "routy logged its retries"
+    );
+    assert!(
+        ours.iter()
+            .any(|(_, _, m)| m.contains("authorization dropped")),
+        "and the dropped key"
+    );
+    for (target, level, message) in &ours {
+        assert!(
+            !leaks(message, &secret),
+            "routy line leaks the key: {target} {level} {message}"
+        );
+    }
+    for (target, level, message) in lines.iter().filter(|(_, l, _)| *l <= Level::Debug) {
+        assert!(
+            !leaks(message, &secret),
+            "{level} line of {target} leaks the key: {message}"
+        );
+    }
+    let wire_dumps = lines
+        .iter()
+        .filter(|(t, l, m)| t.starts_with("ureq") && *l == Level::Trace && leaks(m, &secret))
+        .count();
+    assert!(
+        wire_dumps > 0,
+        "ureq's TRACE level dumps the request, key included: the README's logging caveat"
+    );
+
+    for err in &errors {
+        let mut text = format!("{err} {err:?} {err:#?}");
+        let mut source = std::error::Error::source(err);
+        while let Some(cause) = source {
+            text.push_str(&format!(" {cause} {cause:?}"));
+            source = cause.source();
+        }
+        assert!(!leaks(&text, &secret), "error leaks the key: {text}");
+    }
+}
