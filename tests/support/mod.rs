@@ -12,10 +12,10 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-pub type Script = dyn Fn(usize, &mut TcpStream) + Send + Sync;
+pub(crate) type Script = dyn Fn(usize, &mut TcpStream) + Send + Sync;
 
-pub struct ScriptServer {
-    pub addr: SocketAddr,
+pub(crate) struct ScriptServer {
+    pub(crate) addr: SocketAddr,
     heads: Arc<Mutex<Vec<String>>>,
     connections: Arc<AtomicUsize>,
     stop: Arc<AtomicBool>,
@@ -24,7 +24,10 @@ pub struct ScriptServer {
 
 impl ScriptServer {
     /// Serves on `ip` (e.g. "127.0.0.1" or "127.0.0.2"), any port.
-    pub fn start(ip: &str, script: impl Fn(usize, &mut TcpStream) + Send + Sync + 'static) -> Self {
+    pub(crate) fn start(
+        ip: &str,
+        script: impl Fn(usize, &mut TcpStream) + Send + Sync + 'static,
+    ) -> Self {
         let listener = TcpListener::bind((ip, 0)).expect("bind loopback");
         let addr = listener.local_addr().expect("local addr");
         let heads: Arc<Mutex<Vec<String>>> = Arc::default();
@@ -66,16 +69,16 @@ impl ScriptServer {
         }
     }
 
-    pub fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
     }
 
     /// The request heads received so far.
-    pub fn heads(&self) -> Vec<String> {
+    pub(crate) fn heads(&self) -> Vec<String> {
         self.heads.lock().expect("heads").clone()
     }
 
-    pub fn connections(&self) -> usize {
+    pub(crate) fn connections(&self) -> usize {
         self.connections.load(Ordering::SeqCst)
     }
 }
@@ -91,7 +94,7 @@ impl Drop for ScriptServer {
 }
 
 /// Reads up to the blank line ending a request head (empty on EOF).
-pub fn read_head(stream: &mut TcpStream) -> String {
+pub(crate) fn read_head(stream: &mut TcpStream) -> String {
     let mut head = Vec::new();
     let mut byte = [0u8; 1];
     while !head.ends_with(b"\r\n\r\n") {
@@ -107,7 +110,7 @@ pub fn read_head(stream: &mut TcpStream) -> String {
 }
 
 /// Writes a whole response and closes the connection.
-pub fn respond(stream: &mut TcpStream, status: &str, headers: &[(&str, &str)], body: &[u8]) {
+pub(crate) fn respond(stream: &mut TcpStream, status: &str, headers: &[(&str, &str)], body: &[u8]) {
     let mut out = format!(
         "HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n",
         body.len()
@@ -123,14 +126,14 @@ pub fn respond(stream: &mut TcpStream, status: &str, headers: &[(&str, &str)], b
 }
 
 /// Writes raw bytes and closes the connection.
-pub fn raw(stream: &mut TcpStream, bytes: &[u8]) {
+pub(crate) fn raw(stream: &mut TcpStream, bytes: &[u8]) {
     let _ = stream.write_all(bytes);
     let _ = stream.flush();
     let _ = stream.shutdown(std::net::Shutdown::Both);
 }
 
 /// The value of `name` in a request head, if present.
-pub fn header_of(head: &str, name: &str) -> Option<String> {
+pub(crate) fn header_of(head: &str, name: &str) -> Option<String> {
     head.lines().find_map(|line| {
         let (k, v) = line.split_once(':')?;
         k.trim()
