@@ -374,7 +374,10 @@ impl<T: Transport> Client<T> {
                         response.body().len(),
                         response.headers().get("x-request-id")
                     );
-                    if redirect::is_redirect(response.status()) && redirect::follows(&method) {
+                    if config.max_redirects > 0
+                        && redirect::is_redirect(response.status())
+                        && redirect::follows(&method)
+                    {
                         if let Some(location) = response.headers().get(LOCATION) {
                             hops += 1;
                             if hops > config.max_redirects {

@@ -645,8 +645,8 @@ impl<T> ClientBuilder<T> {
     }
 
     /// The most redirects one call follows (GET and HEAD only). Defaults to
-    /// [`DEFAULT_MAX_REDIRECTS`]; 0 hands redirects back as responses (to
-    /// [`raw`](Client::raw)) or errors.
+    /// [`DEFAULT_MAX_REDIRECTS`]; 0 follows none, handing redirects back
+    /// as responses (from [`raw`](Client::raw)) or as API errors.
     ///
     /// # Examples
     ///

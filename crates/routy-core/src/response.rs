@@ -24,6 +24,14 @@ const DISPLAY_DETAIL_MAX: usize = 200;
 /// What replaces an echoed token in anything kept from a response.
 const REDACTED: &[u8] = b"[redacted]";
 
+/// Any run of this many bytes of the token is redacted, not only the
+/// whole token: a server that echoes part of it leaks it too.
+const REDACT_WINDOW: usize = 8;
+
+/// Problem bodies larger than this are not parsed (real ones are small),
+/// which bounds the redaction work a hostile error body can cause.
+const MAX_PROBLEM_BYTES: usize = 64 * 1024;
+
 /// Response headers that carry a request id, most specific first.
 const REQUEST_ID_HEADERS: [&str; 3] = ["x-request-id", "request-id", "x-correlation-id"];
 
@@ -133,6 +141,53 @@ pub struct Problem {
     /// Every other member, as sent.
     #[serde(flatten)]
     pub extensions: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Problem {
+    /// This problem with `secret` redacted from every string in it.
+    fn redacted(mut self, secret: Option<&[u8]>) -> Self {
+        if secret.is_none() {
+            return self;
+        }
+        let fix = |text: &mut String| *text = redact_str(text, secret);
+        let texts = [
+            &mut self.type_uri,
+            &mut self.title,
+            &mut self.detail,
+            &mut self.instance,
+            &mut self.trace_id,
+        ];
+        texts.into_iter().flatten().for_each(fix);
+        self.errors = std::mem::take(&mut self.errors)
+            .into_iter()
+            .map(|(mut field, mut messages)| {
+                fix(&mut field);
+                messages.iter_mut().for_each(fix);
+                (field, messages)
+            })
+            .collect();
+        self.extensions = std::mem::take(&mut self.extensions)
+            .into_iter()
+            .map(|(name, value)| (redact_str(&name, secret), redact_value(value, secret)))
+            .collect();
+        self
+    }
+}
+
+fn redact_value(value: serde_json::Value, secret: Option<&[u8]>) -> serde_json::Value {
+    use serde_json::Value;
+    match value {
+        Value::String(text) => Value::String(redact_str(&text, secret)),
+        Value::Array(items) => {
+            Value::Array(items.into_iter().map(|v| redact_value(v, secret)).collect())
+        }
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .map(|(k, v)| (redact_str(&k, secret), redact_value(v, secret)))
+                .collect(),
+        ),
+        other => other,
+    }
 }
 
 fn lenient_status<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u16>, D::Error> {
@@ -288,17 +343,20 @@ impl ApiError {
         body: &[u8],
         secret: Option<&[u8]>,
     ) -> Self {
-        let body = redact(body, secret);
-        let content_type = header_str(headers.get(CONTENT_TYPE)).map(str::to_owned);
+        let content_type =
+            header_str(headers.get(CONTENT_TYPE)).map(|ct| redact_str(&truncate(ct, 200), secret));
         let problem = content_type
             .as_deref()
-            .filter(|ct| is_json(ct))
-            .and_then(|_| serde_json::from_slice::<Problem>(&body).ok());
+            .filter(|ct| is_json(ct) && body.len() <= MAX_PROBLEM_BYTES)
+            .and_then(|_| serde_json::from_slice::<Problem>(&redact(body, secret)).ok())
+            // JSON escapes can spell the token in ways the byte scan does
+            // not see; the decoded strings are scanned again.
+            .map(|problem| problem.redacted(secret));
         let request_id = REQUEST_ID_HEADERS
             .iter()
             .find_map(|name| header_str(headers.get(*name)))
             .map(|id| redact_str(&truncate(id, 200), secret));
-        let (snippet, truncated) = snippet(&body, 0);
+        let (snippet, truncated) = snippet(body, 0, secret);
         ApiError {
             status,
             kind: ApiErrorKind::from_status(status),
@@ -482,8 +540,24 @@ pub struct DecodeError {
     content_type: Option<String>,
     path: Option<String>,
     snippet: String,
-    source: Option<serde_json::Error>,
+    source: Option<JsonError>,
 }
+
+/// The JSON parser's complaint, kept as redacted text.
+#[derive(Debug, Clone)]
+struct JsonError {
+    message: String,
+    line: usize,
+    column: usize,
+}
+
+impl fmt::Display for JsonError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for JsonError {}
 
 impl DecodeError {
     /// What the body should have been.
@@ -542,9 +616,7 @@ impl fmt::Display for DecodeError {
             (Some(path), Some(source)) => write!(
                 f,
                 "expected {} but decoding failed at `{path}` (line {} column {})",
-                self.expected,
-                source.line(),
-                source.column()
+                self.expected, source.line, source.column
             ),
             _ => write!(
                 f,
@@ -604,9 +676,9 @@ pub(crate) fn decode_json_redacted<T: DeserializeOwned>(
         if !is_json(ct) && !is_text_plain(ct) {
             return Err(DecodeError {
                 expected,
-                content_type: Some(truncate(ct, 200)),
+                content_type: Some(redact_str(&truncate(ct, 200), secret)),
                 path: None,
-                snippet: snippet(&redact(body, secret), 0).0,
+                snippet: snippet(body, 0, secret).0,
                 source: None,
             });
         }
@@ -623,11 +695,18 @@ pub(crate) fn decode_json_redacted<T: DeserializeOwned>(
                 Ok(_) => (".".to_owned(), plain),
             };
             let offset = byte_offset(body, source.line(), source.column());
+            // serde_json quotes the offending value in its message, and the
+            // path names map keys: both may hold what the server echoed.
+            let source = JsonError {
+                message: redact_str(&source.to_string(), secret),
+                line: source.line(),
+                column: source.column(),
+            };
             Err(DecodeError {
                 expected,
-                content_type: content_type.map(|ct| truncate(ct, 200)),
-                path: Some(path),
-                snippet: snippet(&redact(body, secret), offset).0,
+                content_type: content_type.map(|ct| redact_str(&truncate(ct, 200), secret)),
+                path: Some(redact_str(&truncate(&path, 200), secret)),
+                snippet: snippet(body, offset, secret).0,
                 source: Some(source),
             })
         }
@@ -654,23 +733,40 @@ fn is_text_plain(content_type: &str) -> bool {
     essence.eq_ignore_ascii_case("text/plain")
 }
 
-/// Replaces every occurrence of `secret` in `body`.
-fn redact<'a>(body: &'a [u8], secret: Option<&[u8]>) -> Cow<'a, [u8]> {
+/// Replaces every run of [`REDACT_WINDOW`] or more bytes of `secret` found
+/// in `text` (the whole secret included) with a marker. Secrets shorter
+/// than the window are replaced where they occur whole.
+fn redact<'a>(text: &'a [u8], secret: Option<&[u8]>) -> Cow<'a, [u8]> {
     let Some(secret) = secret.filter(|s| !s.is_empty()) else {
-        return Cow::Borrowed(body);
+        return Cow::Borrowed(text);
     };
-    let finder = memchr::memmem::Finder::new(secret);
-    if finder.find(body).is_none() {
-        return Cow::Borrowed(body);
+    let mut marked: Vec<(usize, usize)> = Vec::new();
+    if secret.len() < REDACT_WINDOW {
+        let finder = memchr::memmem::Finder::new(secret);
+        marked.extend(finder.find_iter(text).map(|at| (at, at + secret.len())));
+    } else {
+        let windows: std::collections::HashSet<&[u8]> = secret.windows(REDACT_WINDOW).collect();
+        for (at, window) in text.windows(REDACT_WINDOW).enumerate() {
+            if windows.contains(window) {
+                match marked.last_mut() {
+                    // Overlapping or touching runs merge into one.
+                    Some(last) if at <= last.1 => last.1 = at + REDACT_WINDOW,
+                    _ => marked.push((at, at + REDACT_WINDOW)),
+                }
+            }
+        }
     }
-    let mut out = Vec::with_capacity(body.len());
-    let mut rest = body;
-    while let Some(at) = finder.find(rest) {
-        out.extend_from_slice(&rest[..at]);
+    if marked.is_empty() {
+        return Cow::Borrowed(text);
+    }
+    let mut out = Vec::with_capacity(text.len());
+    let mut from = 0;
+    for (start, end) in marked {
+        out.extend_from_slice(&text[from..start]);
         out.extend_from_slice(REDACTED);
-        rest = &rest[at + secret.len()..];
+        from = end;
     }
-    out.extend_from_slice(rest);
+    out.extend_from_slice(&text[from..]);
     Cow::Owned(out)
 }
 
@@ -691,13 +787,21 @@ fn truncate(text: &str, max: usize) -> String {
 }
 
 /// Up to [`SNIPPET_MAX_BYTES`] of `body` as text, starting a little before
-/// `around` so a decode error's position is in view. Returns whether bytes
-/// were left out.
-fn snippet(body: &[u8], around: usize) -> (String, bool) {
+/// `around` so a decode error's position is in view, with `secret`
+/// redacted. Returns whether bytes were left out.
+fn snippet(body: &[u8], around: usize, secret: Option<&[u8]>) -> (String, bool) {
     let start = around.saturating_sub(SNIPPET_MAX_BYTES / 4).min(body.len());
     let end = (start + SNIPPET_MAX_BYTES).min(body.len());
-    let text = String::from_utf8_lossy(&body[start..end]);
+    // Redact with a window's margin on each side, so a piece of the secret
+    // that straddles the cut is still seen whole, then cut to size.
+    let margin_start = start.saturating_sub(REDACT_WINDOW);
+    let margin_end = (end + REDACT_WINDOW).min(body.len());
+    let redacted = redact(&body[margin_start..margin_end], secret);
+    let lead = start - margin_start;
+    let keep = (end - start).min(redacted.len().saturating_sub(lead));
+    let region = redacted.get(lead..lead + keep).unwrap_or(&redacted[..]);
     // A multi-byte character cut at either end shows as U+FFFD; that is fine.
+    let text = String::from_utf8_lossy(region);
     (text.into_owned(), start > 0 || end < body.len())
 }
 
@@ -720,9 +824,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn redacts_every_echo() {
+    fn redacts_every_echo_and_every_piece() {
         let out = redact(b"a SECRET b SECRETSECRET", Some(b"SECRET"));
         assert_eq!(&*out, b"a [redacted] b [redacted][redacted]");
+        let secret = b"0123456789abcdefghij";
+        let out = redact(
+            b"x 0123456789abcdefghij y 456789abZZ 789abcdefgh",
+            Some(secret),
+        );
+        assert_eq!(&*out, b"x [redacted] y [redacted]ZZ [redacted]");
+        // Seven bytes of it are not enough to redact.
+        assert_eq!(&*redact(b"0123456", Some(secret)), b"0123456");
         assert!(matches!(
             redact(b"clean", Some(b"SECRET")),
             Cow::Borrowed(_)
@@ -732,10 +844,10 @@ mod tests {
     #[test]
     fn snippet_is_bounded_and_centred() {
         let body = vec![b'a'; 100_000];
-        let (text, truncated) = snippet(&body, 50_000);
+        let (text, truncated) = snippet(&body, 50_000, None);
         assert_eq!(text.len(), SNIPPET_MAX_BYTES);
         assert!(truncated);
-        let (text, truncated) = snippet(b"short", 3);
+        let (text, truncated) = snippet(b"short", 3, Some(b"0123456789"));
         assert_eq!(text, "short");
         assert!(!truncated);
     }

@@ -44,8 +44,14 @@ fn echoing(
 ) -> impl Fn(Request<Vec<u8>>) -> Result<Response<Vec<u8>>, TransportError> + Send + Sync {
     move |req| {
         let auth = req.headers()["authorization"].to_str().unwrap().to_owned();
+        // The token also comes back JSON-escaped and in pieces.
+        let escaped: String = auth
+            .chars()
+            .map(|c| format!("\\u{:04x}", c as u32))
+            .collect();
+        let piece = &auth[10..30];
         let body = format!(
-            r#"{{"title":"echo {auth}","detail":"you sent {auth}","status":{status},"traceId":"{auth}","extra":"{auth}"}}"#
+            r#"{{"title":"echo {auth}","detail":"you sent {auth}","status":{status},"traceId":"{auth}","extra":{{"escaped":"{escaped}","piece":"{piece}"}}}}"#
         );
         Ok(Response::builder()
             .status(status)

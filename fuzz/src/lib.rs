@@ -1,0 +1,246 @@
+//! The properties the fuzz targets check, shared with a stable `cargo test`
+//! in routy-core that replays the committed seeds (it includes this file by
+//! path). Each check panics when a property fails; the fuzzer reports that.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    missing_docs,
+    unreachable_pub
+)]
+
+use std::time::{Duration, SystemTime};
+
+use routy_core::http::{self, HeaderName, HeaderValue, Method, StatusCode};
+use routy_core::{
+    ApiKey, BaseUrl, ClientBuilder, Decision, Outcome, Problem, RetryAfter, RetryPolicy,
+    TransportError, SNIPPET_MAX_BYTES,
+};
+
+/// The key every response check authenticates with; it must never show.
+pub const KEY: &str = "FuZzK3yOaBw1+4DqFfDLXOLpWthbfp502Wc0D4tICs=";
+
+/// Longest `Display` of an error we accept.
+const MAX_ERROR_DISPLAY: usize = 600;
+
+/// Whether `text` holds any 8-byte run of `secret`.
+fn leaks(text: &str, secret: &str) -> bool {
+    let (text, secret) = (text.as_bytes(), secret.as_bytes());
+    secret.len() >= 8 && secret.windows(8).any(|w| text.windows(8).any(|t| t == w))
+}
+
+/// Input: byte 0-1 status, then header lines up to a blank line, then the
+/// body. Classifies the response through a real client.
+pub fn check_response(data: &[u8]) {
+    if data.len() < 2 {
+        return;
+    }
+    let status = u16::from_be_bytes([data[0], data[1]]) % 1000;
+    let Ok(status) = StatusCode::from_u16(status.max(100)) else {
+        return;
+    };
+    let rest = &data[2..];
+    let split = rest
+        .windows(2)
+        .position(|w| w == b"\n\n")
+        .unwrap_or(rest.len());
+    let (head, body) = (&rest[..split], rest.get(split + 2..).unwrap_or_default());
+    let mut response = http::Response::new(body.to_vec());
+    *response.status_mut() = status;
+    for line in head.split(|b| *b == b'\n') {
+        let Some(colon) = line.iter().position(|b| *b == b':') else {
+            continue;
+        };
+        let (Ok(name), Ok(value)) = (
+            HeaderName::from_bytes(&line[..colon]),
+            HeaderValue::from_bytes(line[colon + 1..].trim_ascii()),
+        ) else {
+            continue;
+        };
+        response.headers_mut().append(name, value);
+    }
+    let template = response;
+    let transport = move |_req: http::Request<Vec<u8>>| -> Result<_, TransportError> {
+        let mut copy = http::Response::new(template.body().clone());
+        *copy.status_mut() = template.status();
+        *copy.headers_mut() = template.headers().clone();
+        Ok(copy)
+    };
+    let client = ClientBuilder::new()
+        .api_key(ApiKey::new(KEY).unwrap())
+        .retry(RetryPolicy::none())
+        .max_redirects(0)
+        .build_with(transport)
+        .unwrap();
+    let outcomes = [
+        client.accounts().map(|_| ()),
+        client.get::<serde_json::Value>("/v1/x").map(|_| ()),
+    ];
+    for outcome in outcomes {
+        let Err(err) = outcome else { continue };
+        let display = err.to_string();
+        assert!(
+            display.len() <= MAX_ERROR_DISPLAY,
+            "error display too long: {}",
+            display.len()
+        );
+        // Display texts and the raw strings an error keeps. (Debug output is
+        // these strings escaped, and an escape such as `\0` next to a piece
+        // of the key can fake a match, so it is not searched.)
+        let mut all = display;
+        let mut source = std::error::Error::source(&err);
+        while let Some(cause) = source {
+            all.push_str(&format!(" | {cause}"));
+            source = cause.source();
+        }
+        if let Some(api) = err.as_api() {
+            all.push_str(api.body_snippet());
+            all.push_str(api.request_id().unwrap_or_default());
+            all.push_str(api.content_type().unwrap_or_default());
+            if let Some(problem) = api.problem() {
+                let texts = [
+                    &problem.type_uri,
+                    &problem.title,
+                    &problem.detail,
+                    &problem.instance,
+                    &problem.trace_id,
+                ];
+                for text in texts.into_iter().flatten() {
+                    all.push_str(text);
+                }
+                for (field, messages) in &problem.errors {
+                    all.push_str(field);
+                    messages.iter().for_each(|m| all.push_str(m));
+                }
+                for (name, value) in &problem.extensions {
+                    all.push_str(name);
+                    push_strings(value, &mut all);
+                }
+            }
+        }
+        if let routy_core::Error::Decode(decode) = &err {
+            all.push_str(decode.snippet());
+            all.push_str(decode.path().unwrap_or_default());
+            all.push_str(decode.content_type().unwrap_or_default());
+        }
+        assert!(!leaks(&all, KEY), "an error shows the key: {all}");
+        if let Some(api) = err.as_api() {
+            assert!(api.body_snippet().len() <= SNIPPET_MAX_BYTES + 3);
+            assert_eq!(api.status(), status);
+        }
+    }
+    // The raw escape hatch hands every response back whole.
+    let raw = client.raw(Method::GET, "/v1/x", None).unwrap();
+    assert_eq!(raw.status(), status);
+}
+
+/// Every string inside `value`, raw (not JSON-escaped).
+fn push_strings(value: &serde_json::Value, out: &mut String) {
+    match value {
+        serde_json::Value::String(s) => out.push_str(s),
+        serde_json::Value::Array(items) => items.iter().for_each(|v| push_strings(v, out)),
+        serde_json::Value::Object(map) => map.iter().for_each(|(k, v)| {
+            out.push_str(k);
+            push_strings(v, out);
+        }),
+        _ => {}
+    }
+}
+
+/// Parses a `Retry-After` value and plans a retry with it.
+pub fn check_retry_after(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let parsed = RetryAfter::parse(text);
+    let policy = RetryPolicy::default().max_total_delay(Duration::from_secs(3600));
+    let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_767_225_600);
+    let outcome = Outcome::Status {
+        status: StatusCode::TOO_MANY_REQUESTS,
+        retry_after: parsed,
+    };
+    match policy.plan(1, &Method::GET, &outcome, Duration::ZERO, now, 0.5) {
+        Decision::RetryAfter(delay) => {
+            assert!(
+                delay <= Duration::from_secs(10),
+                "retry-after beyond the cap: {delay:?}"
+            );
+        }
+        Decision::GiveUp => panic!("a first 429 of a GET must be retried"),
+    }
+    if let Some(RetryAfter::Delay(d)) = parsed {
+        assert!(
+            text.trim().bytes().all(|b| b.is_ascii_digit()),
+            "{text:?} -> {d:?}"
+        );
+    }
+}
+
+/// Builds a key from arbitrary text; checks the header and what shows.
+pub fn check_api_key(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    match ApiKey::new(text) {
+        Ok(key) => {
+            let token = text.trim();
+            let header = key.header_value().as_bytes();
+            assert!(!header.contains(&b'\r') && !header.contains(&b'\n'));
+            assert_eq!(header, format!("ApiKey {token}").as_bytes());
+            assert!(key.header_value().is_sensitive());
+            let shown = format!("{key} {key:?}");
+            assert!(!leaks(&shown, token), "{shown}");
+            assert!(token.len() < 16 || shown.contains(&token[token.len() - 4..]));
+        }
+        Err(err) => {
+            let shown = format!("{err} {err:?}");
+            assert!(!leaks(&shown, text.trim()), "{shown}");
+            assert!(shown.len() < 400);
+        }
+    }
+}
+
+/// Decodes a problem body; what decodes must re-encode.
+pub fn check_problem(data: &[u8]) {
+    if let Ok(problem) = serde_json::from_slice::<Problem>(data) {
+        let again = serde_json::to_vec(&problem).expect("a problem re-encodes");
+        let back: Problem = serde_json::from_slice(&again).expect("and decodes again");
+        assert_eq!(back.title, problem.title);
+        assert_eq!(back.errors, problem.errors);
+    }
+}
+
+/// Input: flag byte, base URL, a newline, a path. Joined URLs stay under
+/// the base and never carry CR/LF.
+pub fn check_base_url(data: &[u8]) {
+    let Some((&flag, rest)) = data.split_first() else {
+        return;
+    };
+    let Ok(text) = std::str::from_utf8(rest) else {
+        return;
+    };
+    let (base, path) = text.split_once('\n').unwrap_or((text, "/v1/accounts"));
+    let Ok(base_url) = BaseUrl::parse_with(base, flag & 1 == 1) else {
+        return;
+    };
+    let shown = base_url.to_string();
+    assert!(!shown.contains(['\r', '\n', '?', '#']), "{shown}");
+    let parsed: http::Uri = shown.parse().expect("a base url displays as a url");
+    let authority = parsed.authority().expect("with an authority");
+    assert!(!authority.as_str().contains('@'), "credentials in {shown}");
+    assert_eq!(authority.host(), base_url.host());
+    if let Ok(uri) = base_url.join(path) {
+        let joined = uri.to_string();
+        assert!(!joined.contains(['\r', '\n']), "{joined}");
+        assert!(joined.starts_with(&shown), "{joined} is not under {shown}");
+        let tail = &joined[shown.len()..];
+        assert!(tail.starts_with('/'), "{joined}");
+        let path_only = tail.split('?').next().unwrap_or_default();
+        assert!(
+            !path_only
+                .split('/')
+                .any(|s| s == "." || s == ".." || s.eq_ignore_ascii_case("%2e%2e")),
+            "{joined} escapes the base"
+        );
+    }
+}
