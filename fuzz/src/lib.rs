@@ -193,11 +193,48 @@ pub fn check_api_key(data: &[u8]) {
             assert!(token.len() < 16 || shown.contains(&token[token.len() - 4..]));
         }
         Err(err) => {
-            let shown = format!("{err} {err:?}");
-            assert!(!leaks(&shown, text.trim()), "{shown}");
-            assert!(shown.len() < 400);
+            // The message is one of a fixed set of texts, with at most a
+            // number (a length or a position) filled in: so it can hold
+            // nothing of the input.
+            let shown = collapse_digits(&format!("{err} {err:?}"));
+            assert!(key_error_templates().contains(&shown), "{shown}");
         }
     }
+}
+
+fn collapse_digits(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_ascii_digit() {
+            if !out.ends_with('#') {
+                out.push('#');
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn key_error_templates() -> Vec<String> {
+    use routy_core::KeyError as E;
+    [
+        E::Empty,
+        E::TooLong { len: 0 },
+        E::PastedPrefix { prefix: "ApiKey" },
+        E::PastedPrefix { prefix: "Bearer" },
+        E::PastedPrefix {
+            prefix: "Authorization:",
+        },
+        E::Quoted,
+        E::InnerWhitespace { position: 0 },
+        E::ControlCharacter { position: 0 },
+        E::NonAscii { position: 0 },
+        E::InvalidCharacter { position: 0 },
+    ]
+    .iter()
+    .map(|e| collapse_digits(&format!("{e} {e:?}")))
+    .collect()
 }
 
 /// Decodes a problem body; what decodes must re-encode.

@@ -540,7 +540,7 @@ pub struct DecodeError {
     content_type: Option<String>,
     path: Option<String>,
     snippet: String,
-    source: Option<JsonError>,
+    source: Option<Box<JsonError>>,
 }
 
 /// The JSON parser's complaint, kept as redacted text.
@@ -631,7 +631,7 @@ impl fmt::Display for DecodeError {
 impl std::error::Error for DecodeError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         self.source
-            .as_ref()
+            .as_deref()
             .map(|e| e as &(dyn std::error::Error + 'static))
     }
 }
@@ -697,11 +697,11 @@ pub(crate) fn decode_json_redacted<T: DeserializeOwned>(
             let offset = byte_offset(body, source.line(), source.column());
             // serde_json quotes the offending value in its message, and the
             // path names map keys: both may hold what the server echoed.
-            let source = JsonError {
+            let source = Box::new(JsonError {
                 message: redact_str(&source.to_string(), secret),
                 line: source.line(),
                 column: source.column(),
-            };
+            });
             Err(DecodeError {
                 expected,
                 content_type: content_type.map(|ct| redact_str(&truncate(ct, 200), secret)),
