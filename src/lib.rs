@@ -2,6 +2,9 @@
 // Libraries report through return values, never the terminal.
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
+/// The core crate, for naming the generic client: `routy_core::Client<T>`
+/// over a transport of your own (`routy::Client` is the one over ureq).
+pub use routy_core;
 pub use routy_core::*;
 pub use routy_ureq::UreqTransport;
 

@@ -254,6 +254,38 @@ impl<T: Transport> Client<T> {
         Ok(self.execute(request)?.response)
     }
 
+    /// Sends any request and returns a success response whole (status,
+    /// headers, undecoded body); any other status is an [`Error::Api`],
+    /// as for the typed calls. Between [`raw`](Self::raw) and
+    /// [`get`](Self::get): for bodies you want as bytes.
+    ///
+    /// # Errors
+    ///
+    /// As [`raw`](Self::raw), and [`Error::Api`] for a non-success status.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use routy_core::{http, ApiKey, ClientBuilder, TransportError};
+    /// let client = ClientBuilder::new()
+    ///     .api_key(ApiKey::new("t")?)
+    ///     .build_with(|req: http::Request<Vec<u8>>| -> Result<_, TransportError> {
+    ///         let status = if req.uri().path().ends_with("/missing") { 404 } else { 200 };
+    ///         Ok(http::Response::builder().status(status).body(b"[1,2]".to_vec()).expect("valid"))
+    ///     })?;
+    /// assert_eq!(client.send(http::Method::GET, "/v1/numbers", None)?.body(), b"[1,2]");
+    /// assert!(client.send(http::Method::GET, "/v1/missing", None).is_err());
+    /// # Ok::<(), routy_core::Error>(())
+    /// ```
+    pub fn send(
+        &self,
+        method: Method,
+        path_and_query: &str,
+        body: Option<Body>,
+    ) -> Result<Response<Vec<u8>>, Error> {
+        self.send_checked(&self.inner.key.get(), method, path_and_query, body)
+    }
+
     /// Builds the request a call would send, without sending it: for
     /// inspecting, or for sending through a transport of your own.
     ///
@@ -288,15 +320,30 @@ impl<T: Transport> Client<T> {
         expected: &'static str,
     ) -> Result<R, Error> {
         let key = self.inner.key.get();
-        let request = self.build_request(&key, Method::GET, path_and_query, None)?;
+        let response = self.send_checked(&key, Method::GET, path_and_query, None)?;
+        Ok(decode_json_redacted(
+            &response,
+            expected,
+            Some(key.expose_secret().as_bytes()),
+        )?)
+    }
+
+    fn send_checked(
+        &self,
+        key: &ApiKey,
+        method: Method,
+        path_and_query: &str,
+        body: Option<Body>,
+    ) -> Result<Response<Vec<u8>>, Error> {
+        let request = self.build_request(key, method, path_and_query, body)?;
         let Sent { response, attempts } = self.execute(request)?;
-        let secret = Some(key.expose_secret().as_bytes());
-        if !response.status().is_success() {
-            let (parts, body) = response.into_parts();
-            let err = ApiError::from_parts(parts.status, &parts.headers, &body, secret);
-            return Err(err.with_attempts(attempts).into());
+        if response.status().is_success() {
+            return Ok(response);
         }
-        Ok(decode_json_redacted(&response, expected, secret)?)
+        let secret = Some(key.expose_secret().as_bytes());
+        let (parts, body) = response.into_parts();
+        let err = ApiError::from_parts(parts.status, &parts.headers, &body, secret);
+        Err(err.with_attempts(attempts).into())
     }
 
     fn build_request(

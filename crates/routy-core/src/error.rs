@@ -35,7 +35,7 @@ use crate::transport::TransportError;
 #[non_exhaustive]
 pub enum Error {
     /// The API key could not be loaded or is malformed. Nothing was sent.
-    #[error("invalid api key")]
+    #[error("no usable api key")]
     Key(#[source] KeyError),
     /// The client configuration is invalid. Nothing was sent.
     #[error("invalid client configuration")]

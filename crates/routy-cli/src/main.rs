@@ -1,0 +1,525 @@
+//! `routy`: check a Routy API token, list accounts, make raw API calls and
+//! run the local sandbox from a shell.
+//!
+//! The key comes from `ROUTY_API_KEY`, a token file or standard input, never
+//! from an argument (`ps` would show it). Results go to stdout, one clear
+//! line of error (and a hint) to stderr, and the exit code says what kind of
+//! failure it was: 2 usage or credentials, 3 authentication, 4 other API
+//! errors, 5 network.
+
+mod verbose;
+
+use std::io::{self, Read, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
+use routy::http::Method;
+use routy::{ApiErrorKind, ApiKey, Body, ConfigError, Error, KeyError, TransportErrorKind};
+use routy_sandbox::{NewToken, Sandbox};
+
+use crate::verbose::Verbose;
+
+/// Exit codes, as documented in the README.
+mod exit {
+    pub(crate) const USAGE: u8 = 2;
+    pub(crate) const AUTH: u8 = 3;
+    pub(crate) const API: u8 = 4;
+    pub(crate) const NETWORK: u8 = 5;
+}
+
+#[derive(Debug, Parser)]
+#[command(name = "routy", version, about = "The Routy platform API from your shell", long_about = None)]
+struct Cli {
+    #[command(flatten)]
+    global: Global,
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Options every API command takes. There is deliberately no option that
+/// takes the key itself.
+#[derive(Debug, Args)]
+struct Global {
+    /// API base URL.
+    #[arg(
+        long,
+        global = true,
+        env = "ROUTY_BASE_URL",
+        value_name = "URL",
+        hide_env_values = true
+    )]
+    base_url: Option<String>,
+    /// Read the API key from this file (e.g. the downloaded .txt).
+    #[arg(long, global = true, env = "ROUTY_API_KEY_FILE", value_name = "PATH")]
+    api_key_file: Option<PathBuf>,
+    /// Read the API key from standard input.
+    #[arg(long, global = true, conflicts_with = "api_key_file")]
+    api_key_stdin: bool,
+    /// Overall deadline of the command, in seconds, retries included.
+    #[arg(long, global = true, value_name = "SECS")]
+    timeout: Option<f64>,
+    /// Retries after a failed attempt (idempotent requests only).
+    #[arg(long, global = true, value_name = "N")]
+    max_retries: Option<u32>,
+    /// Log each request and response to stderr (secrets redacted).
+    #[arg(long, short, global = true)]
+    verbose: bool,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Accounts.
+    #[command(subcommand)]
+    Accounts(AccountsCommand),
+    /// An authenticated call to any endpoint; prints the body.
+    Api {
+        /// GET, POST, PUT, PATCH, DELETE …
+        method: String,
+        /// Path under the base URL, e.g. /v1/accounts.
+        path: String,
+        /// A JSON body, or @FILE to read it from a file (@- for stdin).
+        #[arg(long, short, value_name = "JSON|@FILE")]
+        data: Option<String>,
+        /// Also print the status line and response headers.
+        #[arg(long, short)]
+        include: bool,
+    },
+    /// Token commands.
+    #[command(subcommand)]
+    Auth(AuthCommand),
+    /// Run the local Routy sandbox in the foreground (Ctrl-C stops it).
+    Sandbox {
+        /// Port on 127.0.0.1 (0 picks a free one).
+        #[arg(long, default_value_t = 0)]
+        port: u16,
+        /// Serve these accounts (a JSON array) instead of the seed data.
+        #[arg(long, value_name = "FILE")]
+        accounts: Option<PathBuf>,
+        /// Keep tokens in this file across restarts.
+        #[arg(long, value_name = "FILE")]
+        state: Option<PathBuf>,
+    },
+    /// Print a shell completion script.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum AccountsCommand {
+    /// List the accounts the key can see.
+    List {
+        /// Output format.
+        #[arg(long, short, value_enum, default_value_t = Output::Table)]
+        output: Output,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum AuthCommand {
+    /// Check the key with one authenticated call.
+    Check,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Output {
+    Table,
+    Json,
+}
+
+/// A failure: its exit code, one line for stderr, and maybe a hint.
+#[derive(Debug)]
+struct Failure {
+    code: u8,
+    message: String,
+    hint: Option<String>,
+}
+
+impl Failure {
+    fn usage(message: impl Into<String>) -> Self {
+        Failure {
+            code: exit::USAGE,
+            message: message.into(),
+            hint: None,
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            let mut stderr = io::stderr().lock();
+            let _ = writeln!(stderr, "error: {}", failure.message);
+            if let Some(hint) = failure.hint {
+                let _ = writeln!(stderr, "hint: {hint}");
+            }
+            ExitCode::from(failure.code)
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<(), Failure> {
+    match cli.command {
+        Command::Completions { shell } => {
+            clap_complete::generate(shell, &mut Cli::command(), "routy", &mut io::stdout());
+            Ok(())
+        }
+        Command::Sandbox {
+            port,
+            accounts,
+            state,
+        } => sandbox(port, accounts, state),
+        Command::Accounts(AccountsCommand::List { output }) => {
+            let (client, _) = connect(&cli.global)?;
+            accounts_list(&client, output)
+        }
+        Command::Api {
+            method,
+            path,
+            data,
+            include,
+        } => {
+            let method = Method::from_bytes(method.to_ascii_uppercase().as_bytes())
+                .map_err(|_| Failure::usage(format!("{method:?} is not an HTTP method")))?;
+            let body = data.map(|d| read_data(&d)).transpose()?;
+            let (client, _) = connect(&cli.global)?;
+            api(&client, method, &path, body, include)
+        }
+        Command::Auth(AuthCommand::Check) => {
+            let (client, key) = connect(&cli.global)?;
+            auth_check(&client, &key)
+        }
+    }
+}
+
+type Client = routy_core::Client<Verbose>;
+
+/// Loads the key and builds the client. Nothing is sent here.
+fn connect(global: &Global) -> Result<(Client, ApiKey), Failure> {
+    let key = load_key(global)?;
+    let mut builder = routy::Client::builder()
+        .api_key(key.clone())
+        .app_name(concat!("routy-cli/", env!("CARGO_PKG_VERSION")));
+    if let Some(url) = &global.base_url {
+        builder = builder.base_url(url);
+    }
+    if let Some(secs) = global.timeout {
+        let timeout = Duration::try_from_secs_f64(secs)
+            .ok()
+            .filter(|d| !d.is_zero())
+            .ok_or_else(|| {
+                Failure::usage(format!(
+                    "--timeout {secs} is not a positive number of seconds"
+                ))
+            })?;
+        builder = builder.timeout(timeout).call_timeout(timeout);
+    }
+    if let Some(retries) = global.max_retries {
+        builder = builder.max_retries(retries);
+    }
+    let transport = Verbose::new(routy::UreqTransport::new(), global.verbose, &key);
+    let client = builder.build_with(transport).map_err(failure)?;
+    Ok((client, key))
+}
+
+fn load_key(global: &Global) -> Result<ApiKey, Failure> {
+    let key = if global.api_key_stdin {
+        let mut text = String::new();
+        io::stdin()
+            .read_to_string(&mut text)
+            .map_err(|e| Failure::usage(format!("cannot read the api key from stdin: {e}")))?;
+        ApiKey::try_from(text)
+    } else if let Some(path) = &global.api_key_file {
+        ApiKey::from_file(path)
+    } else {
+        ApiKey::from_env()
+    };
+    key.map_err(|e| failure(Error::from(e)))
+}
+
+/// Reads `--data`: literal JSON, `@FILE`, or `@-` for stdin.
+fn read_data(data: &str) -> Result<Body, Failure> {
+    let bytes = match data.strip_prefix('@') {
+        Some("-") => {
+            let mut bytes = Vec::new();
+            io::stdin()
+                .read_to_end(&mut bytes)
+                .map_err(|e| Failure::usage(format!("cannot read --data from stdin: {e}")))?;
+            bytes
+        }
+        Some(path) => std::fs::read(path)
+            .map_err(|e| Failure::usage(format!("cannot read --data file {path}: {e}")))?,
+        None => data.as_bytes().to_vec(),
+    };
+    serde_json::from_slice::<serde::de::IgnoredAny>(&bytes)
+        .map_err(|e| Failure::usage(format!("--data is not valid JSON: {e}")))?;
+    Body::new("application/json", bytes).map_err(failure)
+}
+
+fn accounts_list(client: &Client, output: Output) -> Result<(), Failure> {
+    match output {
+        Output::Table => {
+            let accounts = client.accounts().map_err(failure)?;
+            let ids: Vec<String> = accounts.iter().map(|a| a.id.to_string()).collect();
+            let width = ids
+                .iter()
+                .map(|id| id.chars().count())
+                .max()
+                .unwrap_or(0)
+                .max(2);
+            let mut text = format!("{:<width$}  NAME\n", "ID");
+            for (id, account) in ids.iter().zip(&accounts) {
+                text.push_str(&format!(
+                    "{id:<width$}  {}\n",
+                    account.name().unwrap_or("-")
+                ));
+            }
+            print(text.as_bytes())
+        }
+        Output::Json => {
+            // The array exactly as the API sent it: raw bytes, not re-encoded.
+            let response = client
+                .send(Method::GET, "/v1/accounts", None)
+                .map_err(failure)?;
+            let array = accounts_array(response.body())?;
+            let mut out = array.as_bytes().to_vec();
+            out.push(b'\n');
+            print(&out)
+        }
+    }
+}
+
+/// The accounts array in a response body: the body itself, or the array an
+/// envelope object holds (the shapes routy-core accepts).
+fn accounts_array(body: &[u8]) -> Result<String, Failure> {
+    use serde_json::value::RawValue;
+    let decode_failure = |detail: String| Failure {
+        code: exit::API,
+        message: format!("could not decode response: {detail}"),
+        hint: None,
+    };
+    let raw: Box<RawValue> =
+        serde_json::from_slice(body).map_err(|e| decode_failure(e.to_string()))?;
+    // Validate the accounts as the typed call would.
+    let response = routy::http::Response::new(body.to_vec());
+    let check: Result<Vec<routy::Account>, _> = routy::decode_json(&response, "accounts");
+    let text = raw.get();
+    if text.trim_start().starts_with('[') {
+        check.map_err(|e| decode_failure(e.to_string()))?;
+        return Ok(text.to_owned());
+    }
+    let envelope: std::collections::BTreeMap<String, Box<RawValue>> =
+        serde_json::from_str(text).map_err(|e| decode_failure(e.to_string()))?;
+    ["items", "data", "value", "accounts"]
+        .iter()
+        .find_map(|k| envelope.get(*k))
+        .filter(|v| v.get().trim_start().starts_with('['))
+        .map(|v| v.get().to_owned())
+        .ok_or_else(|| decode_failure("expected a json array of accounts".into()))
+}
+
+fn api(
+    client: &Client,
+    method: Method,
+    path: &str,
+    body: Option<Body>,
+    include: bool,
+) -> Result<(), Failure> {
+    let response = client.raw(method, path, body).map_err(failure)?;
+    let mut out = Vec::new();
+    if include {
+        out.extend_from_slice(format!("HTTP/1.1 {}\n", response.status()).as_bytes());
+        for (name, value) in response.headers() {
+            let value = String::from_utf8_lossy(value.as_bytes());
+            out.extend_from_slice(
+                format!("{name}: {}\n", client.transport().scrub(&value)).as_bytes(),
+            );
+        }
+        out.push(b'\n');
+    }
+    out.extend_from_slice(&pretty(response.body()));
+    if !out.ends_with(b"\n") {
+        out.push(b'\n');
+    }
+    print(&out)?;
+    if response.status().is_success() {
+        return Ok(());
+    }
+    // Printed above for the caller; the exit code says what class it was.
+    let err = Error::from(routy::ApiError::from_response(&response));
+    Err(failure(err))
+}
+
+/// JSON pretty-printed with its member order kept; anything else as is.
+fn pretty(body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(body.len() + body.len() / 4);
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let mut ser = serde_json::Serializer::pretty(&mut out);
+    match serde_transcode::transcode(&mut de, &mut ser).and_then(|()| de.end()) {
+        Ok(()) => out,
+        Err(_) => body.to_vec(),
+    }
+}
+
+fn auth_check(client: &Client, key: &ApiKey) -> Result<(), Failure> {
+    let fingerprint = key.fingerprint();
+    let base = client.config().base_url().to_string();
+    match client.accounts() {
+        Ok(accounts) => print(
+            format!(
+                "api key {fingerprint} is valid: {} account(s) visible at {base}\n",
+                accounts.len()
+            )
+            .as_bytes(),
+        ),
+        Err(Error::Api(err)) if err.kind() == ApiErrorKind::Unauthorized => {
+            let why = detail(&err).unwrap_or("invalid, expired or deleted");
+            Err(Failure {
+                code: exit::AUTH,
+                message: format!("api key {fingerprint} was rejected (401): {why}"),
+                hint: Some("generate a new token in the Routy web UI (avatar → API Tokens)".into()),
+            })
+        }
+        Err(Error::Api(err)) if err.kind() == ApiErrorKind::Forbidden => Err(Failure {
+            code: exit::AUTH,
+            message: format!(
+                "api key {fingerprint} is valid but forbidden here (403): {}",
+                detail(&err).unwrap_or("no detail")
+            ),
+            hint: None,
+        }),
+        Err(other) => Err(failure(other)),
+    }
+}
+
+fn detail(err: &routy::ApiError) -> Option<&str> {
+    let problem = err.problem()?;
+    problem.detail.as_deref().or(problem.title.as_deref())
+}
+
+fn sandbox(port: u16, accounts: Option<PathBuf>, state: Option<PathBuf>) -> Result<(), Failure> {
+    let mut builder = Sandbox::builder().addr(([127, 0, 0, 1], port).into());
+    if let Some(path) = accounts {
+        builder = builder.accounts_file(path);
+    }
+    if let Some(path) = state {
+        builder = builder.state_file(path);
+    }
+    let sandbox = builder.start().map_err(|e| {
+        let code = match e {
+            routy_sandbox::SandboxError::Start { .. } => exit::NETWORK,
+            _ => exit::USAGE,
+        };
+        Failure {
+            code,
+            message: chain(&e),
+            hint: None,
+        }
+    })?;
+    let token = sandbox
+        .issue_token(NewToken::named("routy sandbox").creator("routy-cli"))
+        .map_err(|e| Failure::usage(chain(&e)))?;
+    let (tx, rx) = std::sync::mpsc::channel();
+    ctrlc::set_handler(move || {
+        let _ = tx.send(());
+    })
+    .map_err(|e| Failure::usage(format!("cannot handle Ctrl-C: {e}")))?;
+    print(
+        format!(
+            "# routy sandbox at {base} (Ctrl-C to stop)\n\
+             # admin surface: {admin} with header {header}: {secret}\n\
+             # a token was issued for you; it is shown this once:\n\
+             export ROUTY_BASE_URL={base} ROUTY_API_KEY={token}\n",
+            base = sandbox.base_url(),
+            admin = sandbox.admin_url(),
+            header = routy_sandbox::ADMIN_HEADER,
+            secret = sandbox.admin_secret(),
+            token = token.secret(),
+        )
+        .as_bytes(),
+    )?;
+    let _ = rx.recv();
+    sandbox.stop();
+    let _ = writeln!(io::stderr(), "sandbox stopped");
+    Ok(())
+}
+
+/// Writes to stdout; a closed pipe (`| head`) ends quietly.
+fn print(bytes: &[u8]) -> Result<(), Failure> {
+    let mut stdout = io::stdout().lock();
+    match stdout.write_all(bytes).and_then(|()| stdout.flush()) {
+        Err(e) if e.kind() != io::ErrorKind::BrokenPipe => Err(Failure {
+            code: exit::USAGE,
+            message: format!("cannot write output: {e}"),
+            hint: None,
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// The error and its causes on one line.
+fn chain(err: &dyn std::error::Error) -> String {
+    let mut line = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        line.push_str(": ");
+        line.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    line
+}
+
+/// Classifies a routy error into an exit code, a line and a hint.
+fn failure(err: Error) -> Failure {
+    let message = chain(&err);
+    let (code, hint) = match &err {
+        Error::Key(KeyError::MissingEnv { .. }) => (
+            exit::USAGE,
+            Some("export ROUTY_API_KEY=<token>, or pass --api-key-file PATH or --api-key-stdin"),
+        ),
+        Error::Key(KeyError::PastedPrefix { .. }) => (
+            exit::USAGE,
+            Some("the token is what follows 'ApiKey ' in the Authorization header"),
+        ),
+        Error::Key(KeyError::InnerWhitespace { .. } | KeyError::ControlCharacter { .. }) => (
+            exit::USAGE,
+            Some("the key has a stray space or line break inside; copy the token again"),
+        ),
+        Error::Key(_) | Error::Request(_) => (exit::USAGE, None),
+        Error::Config(ConfigError::InsecureHttp { .. }) => (
+            exit::USAGE,
+            Some("use an https:// base URL (plain http is only for 127.0.0.1 and localhost)"),
+        ),
+        Error::Config(_) => (exit::USAGE, None),
+        Error::Api(api) => match api.kind() {
+            ApiErrorKind::Unauthorized => (
+                exit::AUTH,
+                Some("the token is invalid, expired or deleted; check it with `routy auth check`"),
+            ),
+            ApiErrorKind::Forbidden => (exit::AUTH, Some("the token is valid but may not do this")),
+            ApiErrorKind::RateLimited => (exit::API, Some("retry later, or raise --max-retries")),
+            _ => (exit::API, None),
+        },
+        Error::Transport(t) => match t.kind() {
+            TransportErrorKind::Timeout => {
+                (exit::NETWORK, Some("raise --timeout, or check the server"))
+            }
+            TransportErrorKind::Connect => (
+                exit::NETWORK,
+                Some("check --base-url (ROUTY_BASE_URL) and your network"),
+            ),
+            _ => (exit::NETWORK, None),
+        },
+        _ => (exit::API, None),
+    };
+    Failure {
+        code,
+        message,
+        hint: hint.map(str::to_owned),
+    }
+}

@@ -1,0 +1,87 @@
+//! `--verbose`: a transport wrapper that logs each exchange to stderr with
+//! the key redacted, whatever header or body it turns up in.
+
+use std::io::Write;
+use std::time::Instant;
+
+use routy::http::{Request, Response};
+use routy::{ApiKey, Transport, TransportError};
+
+/// Headers whose values are never shown.
+const SECRET_HEADERS: [&str; 4] = [
+    "authorization",
+    "proxy-authorization",
+    "cookie",
+    "set-cookie",
+];
+
+pub(crate) struct Verbose {
+    inner: routy::UreqTransport,
+    enabled: bool,
+    secret: String,
+    fingerprint: String,
+}
+
+impl Verbose {
+    pub(crate) fn new(inner: routy::UreqTransport, enabled: bool, key: &ApiKey) -> Self {
+        Verbose {
+            inner,
+            enabled,
+            secret: key.expose_secret().to_owned(),
+            fingerprint: key.fingerprint(),
+        }
+    }
+
+    /// `text` with the key replaced, should a server have echoed it.
+    pub(crate) fn scrub(&self, text: &str) -> String {
+        text.replace(&self.secret, "[redacted]")
+    }
+
+    fn log(&self, line: &str) {
+        let _ = writeln!(std::io::stderr().lock(), "{}", self.scrub(line));
+    }
+}
+
+impl Transport for Verbose {
+    fn send(&self, request: Request<Vec<u8>>) -> Result<Response<Vec<u8>>, TransportError> {
+        if !self.enabled {
+            return self.inner.send(request);
+        }
+        self.log(&format!("> {} {}", request.method(), request.uri()));
+        for (name, value) in request.headers() {
+            let shown = if name == "authorization" {
+                format!("ApiKey {} (redacted)", self.fingerprint)
+            } else if SECRET_HEADERS.contains(&name.as_str()) {
+                "[redacted]".to_owned()
+            } else {
+                String::from_utf8_lossy(value.as_bytes()).into_owned()
+            };
+            self.log(&format!("> {name}: {shown}"));
+        }
+        if !request.body().is_empty() {
+            self.log(&format!("> ({} byte body)", request.body().len()));
+        }
+        let started = Instant::now();
+        let result = self.inner.send(request);
+        match &result {
+            Ok(response) => {
+                self.log(&format!(
+                    "< {} ({} bytes, {:.1?})",
+                    response.status(),
+                    response.body().len(),
+                    started.elapsed()
+                ));
+                for (name, value) in response.headers() {
+                    let shown = if SECRET_HEADERS.contains(&name.as_str()) {
+                        "[redacted]".into()
+                    } else {
+                        String::from_utf8_lossy(value.as_bytes())
+                    };
+                    self.log(&format!("< {name}: {shown}"));
+                }
+            }
+            Err(err) => self.log(&format!("< failed after {:.1?}: {err}", started.elapsed())),
+        }
+        result
+    }
+}

@@ -1,0 +1,597 @@
+//! The built `routy` binary against the sandbox and scripted loopback
+//! servers: every command, every exit code, and never the key in its
+//! output.
+
+#![allow(
+    clippy::unwrap_used,
+    reason = "a test helper that fails should panic loudly"
+)]
+
+#[path = "../../../tests/support/mod.rs"]
+mod support;
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use routy_sandbox::{NewToken, Sandbox};
+use support::{header_of, respond, ScriptServer};
+
+/// A `routy` command with an empty environment (no stray key or proxy).
+fn routy() -> Command {
+    let mut cmd = Command::new(assert_cmd::cargo::cargo_bin!("routy"));
+    cmd.env_clear();
+    cmd
+}
+
+/// Runs `cmd` (feeding `stdin`), checks the key shows nowhere in its
+/// output, and returns exit code, stdout and stderr.
+fn run(cmd: &mut Command, secret: &str, stdin: Option<&str>) -> (i32, String, String) {
+    cmd.stdin(if stdin.is_some() {
+        Stdio::piped()
+    } else {
+        Stdio::null()
+    });
+    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    if let Some(input) = stdin {
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+    }
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = child.wait_with_output().unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&stdout).into_owned(),
+        String::from_utf8_lossy(&stderr).into_owned(),
+    );
+    let secret = secret.trim();
+    if secret.len() >= 8 {
+        for i in 0..=secret.len() - 8 {
+            let window = &secret[i..i + 8];
+            assert!(
+                !stdout.contains(window) && !stderr.contains(window),
+                "output shows the key:\n{stdout}\n{stderr}"
+            );
+        }
+    }
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    (status.code().unwrap_or(-1), stdout, stderr)
+}
+
+fn with_key<'a>(cmd: &'a mut Command, base: &str, key: &str) -> &'a mut Command {
+    cmd.env("ROUTY_BASE_URL", base).env("ROUTY_API_KEY", key)
+}
+
+#[test]
+fn accounts_list_as_table_and_as_the_json_the_api_sent() {
+    let fixture = r#"[{"id":7,"name":"Grüße GmbH ✓","zeta":{"kept":[1,2]},"alpha":null},{"id":"acc_x","name":"Nordwind"}]"#;
+    let sandbox = Sandbox::builder()
+        .accounts_json(fixture.as_bytes().to_vec())
+        .start()
+        .unwrap();
+    let token = sandbox.issue_token(NewToken::named("cli")).unwrap();
+    let base = sandbox.base_url();
+
+    let (code, stdout, _) = run(
+        with_key(&mut routy(), &base, token.secret()).args(["accounts", "list"]),
+        token.secret(),
+        None,
+    );
+    assert_eq!(code, 0);
+    assert_eq!(
+        stdout,
+        "ID     NAME\n7      Grüße GmbH ✓\nacc_x  Nordwind\n"
+    );
+
+    let (code, stdout, _) = run(
+        with_key(&mut routy(), &base, token.secret())
+            .args(["accounts", "list", "--output", "json"]),
+        token.secret(),
+        None,
+    );
+    assert_eq!(code, 0);
+    assert_eq!(
+        stdout,
+        format!("{fixture}\n"),
+        "exactly as sent: order, unknown fields, unicode"
+    );
+}
+
+#[test]
+fn api_prints_pretty_json_and_with_include_the_status_and_headers() {
+    let sandbox = Sandbox::start().unwrap();
+    let token = sandbox.issue_token(NewToken::named("cli")).unwrap();
+    let base = sandbox.base_url();
+    let (code, stdout, _) = run(
+        with_key(&mut routy(), &base, token.secret()).args(["api", "get", "/v1/accounts"]),
+        token.secret(),
+        None,
+    );
+    assert_eq!(code, 0);
+    assert!(stdout.starts_with("[\n  {\n"), "{stdout}");
+    let parsed: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(
+        parsed.as_array().unwrap().len(),
+        routy_sandbox::SEED_ACCOUNTS
+    );
+
+    let (code, stdout, _) = run(
+        with_key(&mut routy(), &base, token.secret()).args([
+            "api",
+            "GET",
+            "/v1/accounts",
+            "--include",
+        ]),
+        token.secret(),
+        None,
+    );
+    assert_eq!(code, 0);
+    assert!(stdout.starts_with("HTTP/1.1 200 OK\n"), "{stdout}");
+    assert!(stdout.contains("content-type: application/json"));
+    assert!(!stdout.to_ascii_lowercase().contains("authorization"));
+
+    // A non-success status: the body still printed, the exit code says 4.
+    let (code, stdout, stderr) = run(
+        with_key(&mut routy(), &base, token.secret()).args(["api", "GET", "/v1/nothing"]),
+        token.secret(),
+        None,
+    );
+    assert_eq!(code, 4, "{stderr}");
+    assert!(stdout.contains("\"status\": 404"));
+    assert!(stderr.starts_with("error: api returned 404"), "{stderr}");
+}
+
+#[test]
+fn api_sends_data_literal_from_a_file_and_from_stdin() {
+    let server = ScriptServer::start("127.0.0.1", |_, stream| {
+        respond(
+            stream,
+            "201 Created",
+            &[("Content-Type", "application/json")],
+            br#"{"created":true}"#,
+        );
+    });
+    let key = "Qd7Lx2VnR8pKz4Tw0Ys6";
+    let base = server.url("/api");
+    let file = std::env::temp_dir().join(format!("routy-cli-data-{}.json", std::process::id()));
+    std::fs::write(&file, r#"{"from":"file"}"#).unwrap();
+    let at_file = format!("@{}", file.display());
+    for (args, stdin, expected) in [
+        (
+            vec!["api", "POST", "/v1/things", "--data", r#"{"from":"arg"}"#],
+            None,
+            r#"{"from":"arg"}"#,
+        ),
+        (
+            vec!["api", "POST", "/v1/things", "--data", &at_file],
+            None,
+            r#"{"from":"file"}"#,
+        ),
+        (
+            vec!["api", "POST", "/v1/things", "-d", "@-"],
+            Some(r#"{"from":"stdin"}"#),
+            r#"{"from":"stdin"}"#,
+        ),
+    ] {
+        let (code, stdout, stderr) =
+            run(with_key(&mut routy(), &base, key).args(&args), key, stdin);
+        assert_eq!(code, 0, "{stderr}");
+        assert_eq!(stdout, "{\n  \"created\": true\n}\n");
+        let head = server.heads().pop().unwrap();
+        assert!(head.starts_with("POST /api/v1/things "), "{head}");
+        assert_eq!(
+            header_of(&head, "content-type").as_deref(),
+            Some("application/json")
+        );
+        assert_eq!(
+            header_of(&head, "content-length"),
+            Some(expected.len().to_string())
+        );
+    }
+    std::fs::remove_file(&file).unwrap();
+    let (code, _, stderr) = run(
+        with_key(&mut routy(), &base, key).args(["api", "POST", "/v1/x", "--data", "{not json"]),
+        key,
+        None,
+    );
+    assert_eq!(code, 2);
+    assert!(stderr.contains("--data is not valid JSON"), "{stderr}");
+    let (code, _, stderr) = run(
+        with_key(&mut routy(), &base, key).args(["api", "BR OKEN", "/v1/x"]),
+        key,
+        None,
+    );
+    assert_eq!(code, 2, "{stderr}");
+}
+
+#[test]
+fn auth_check_valid_rejected_expired_deleted() {
+    let clock = routy_sandbox::ManualClock::new(std::time::SystemTime::now());
+    let sandbox = Sandbox::builder().clock(clock.clone()).start().unwrap();
+    let base = sandbox.base_url();
+    let good = sandbox.issue_token(NewToken::named("good")).unwrap();
+    let (code, stdout, _) = run(
+        with_key(&mut routy(), &base, good.secret()).args(["auth", "check"]),
+        good.secret(),
+        None,
+    );
+    assert_eq!(code, 0);
+    let fingerprint = &good.secret()[good.secret().len() - 4..];
+    assert_eq!(
+        stdout,
+        format!("api key …{fingerprint} is valid: 40 account(s) visible at {base}\n")
+    );
+
+    let (code, _, stderr) = run(
+        with_key(
+            &mut routy(),
+            &base,
+            "OaBw1+4DqFfDLXOLpWthbfp502Wc0D4tICsxNcT+aeQ=",
+        )
+        .args(["auth", "check"]),
+        "OaBw1+4DqFfDLXOLpWthbfp502Wc0D4tICsxNcT+aeQ=",
+        None,
+    );
+    assert_eq!(code, 3);
+    assert!(
+        stderr.contains("was rejected (401): The API token is not valid."),
+        "{stderr}"
+    );
+    assert!(stderr.contains("hint: generate a new token"), "{stderr}");
+
+    let expiring = sandbox
+        .issue_token(
+            NewToken::named("expiring")
+                .expires_at(std::time::SystemTime::now() + Duration::from_secs(60)),
+        )
+        .unwrap();
+    clock.advance(Duration::from_secs(120));
+    let (code, _, stderr) = run(
+        with_key(&mut routy(), &base, expiring.secret()).args(["auth", "check"]),
+        expiring.secret(),
+        None,
+    );
+    assert_eq!(code, 3);
+    assert!(stderr.contains("The API token expired at"), "{stderr}");
+
+    sandbox.delete_token(&good.info.id).unwrap();
+    let (code, _, stderr) = run(
+        with_key(&mut routy(), &base, good.secret()).args(["auth", "check"]),
+        good.secret(),
+        None,
+    );
+    assert_eq!(code, 3);
+    assert!(
+        stderr.contains("The API token has been deleted."),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn forbidden_is_exit_3_and_unreachable_is_exit_5() {
+    let server = ScriptServer::start("127.0.0.1", |_, stream| {
+        respond(
+            stream,
+            "403 Forbidden",
+            &[("Content-Type", "application/problem+json")],
+            br#"{"title":"Forbidden","status":403,"detail":"This token may not list accounts."}"#,
+        );
+    });
+    let key = "Fx9qT2mLw0Zr7Kp4Vb1N";
+    let (code, _, stderr) = run(
+        with_key(&mut routy(), &server.url("/api"), key).args(["auth", "check"]),
+        key,
+        None,
+    );
+    assert_eq!(code, 3);
+    assert!(
+        stderr.contains("forbidden here (403): This token may not list accounts."),
+        "{stderr}"
+    );
+
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let (code, _, stderr) = run(
+        with_key(&mut routy(), &format!("http://{closed}/api"), key).args([
+            "--max-retries",
+            "0",
+            "auth",
+            "check",
+        ]),
+        key,
+        None,
+    );
+    assert_eq!(code, 5);
+    assert!(stderr.contains("connection failed"), "{stderr}");
+}
+
+#[test]
+fn credential_and_configuration_errors_are_exit_2_and_send_nothing() {
+    let server = ScriptServer::start("127.0.0.1", |_, stream| {
+        respond(stream, "200 OK", &[], b"[]")
+    });
+    let base = server.url("/api");
+    let secret = "OaBw1+4DqFfDLXOLpWthbfp502Wc0D4tICsxNcT+aeQ=";
+
+    let (code, _, stderr) = run(
+        routy()
+            .env("ROUTY_BASE_URL", &base)
+            .args(["accounts", "list"]),
+        secret,
+        None,
+    );
+    assert_eq!(code, 2);
+    assert!(stderr.contains("ROUTY_API_KEY is not set"), "{stderr}");
+
+    let (code, _, stderr) = run(
+        with_key(&mut routy(), &base, &format!("ApiKey {secret}")).args(["auth", "check"]),
+        secret,
+        None,
+    );
+    assert_eq!(code, 2);
+    assert!(stderr.contains("pasted \"ApiKey\" prefix"), "{stderr}");
+
+    let (code, _, stderr) = run(
+        with_key(
+            &mut routy(),
+            &base,
+            &format!("{}\r\n{}", &secret[..20], &secret[20..]),
+        )
+        .args(["auth", "check"]),
+        secret,
+        None,
+    );
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("whitespace") && stderr.contains("hint:"),
+        "{stderr}"
+    );
+
+    let (code, _, stderr) = run(
+        with_key(&mut routy(), "http://api.example.com/api", secret).args(["auth", "check"]),
+        secret,
+        None,
+    );
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("refusing plain http to api.example.com"),
+        "{stderr}"
+    );
+
+    let (code, _, _) = run(
+        with_key(&mut routy(), &base, secret).args(["accounts", "list", "--output", "yaml"]),
+        secret,
+        None,
+    );
+    assert_eq!(code, 2, "clap usage errors are 2 too");
+
+    assert_eq!(server.connections(), 0, "nothing was sent");
+}
+
+#[test]
+fn key_from_a_file_with_crlf_and_from_stdin() {
+    let sandbox = Sandbox::start().unwrap();
+    let token = sandbox.issue_token(NewToken::named("file")).unwrap();
+    let file = std::env::temp_dir().join(format!("routy-cli-key-{}.txt", std::process::id()));
+    std::fs::write(&file, format!("{}\r\n", token.secret())).unwrap();
+    let (code, _, stderr) = run(
+        routy()
+            .env("ROUTY_BASE_URL", sandbox.base_url())
+            .arg("--api-key-file")
+            .arg(&file)
+            .args(["auth", "check"]),
+        token.secret(),
+        None,
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let (code, _, _) = run(
+        routy()
+            .env("ROUTY_BASE_URL", sandbox.base_url())
+            .env("ROUTY_API_KEY_FILE", &file)
+            .args(["auth", "check"]),
+        token.secret(),
+        None,
+    );
+    assert_eq!(code, 0);
+    std::fs::remove_file(&file).unwrap();
+    let (code, _, stderr) = run(
+        routy().env("ROUTY_BASE_URL", sandbox.base_url()).args([
+            "--api-key-stdin",
+            "auth",
+            "check",
+        ]),
+        token.secret(),
+        Some(&format!("{}\n", token.secret())),
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let (code, _, stderr) = run(
+        routy()
+            .env("ROUTY_BASE_URL", sandbox.base_url())
+            .arg("--api-key-file")
+            .arg(&file)
+            .args(["auth", "check"]),
+        token.secret(),
+        None,
+    );
+    assert_eq!(code, 2);
+    assert!(stderr.contains("cannot read api key file"), "{stderr}");
+}
+
+#[test]
+fn a_429_with_retry_after_is_retried_and_max_retries_0_gives_up() {
+    let server = ScriptServer::start("127.0.0.1", |n, stream| {
+        if n % 2 == 0 {
+            respond(
+                stream,
+                "429 Too Many Requests",
+                &[("Retry-After", "0")],
+                b"slow down",
+            );
+        } else {
+            respond(
+                stream,
+                "200 OK",
+                &[("Content-Type", "application/json")],
+                br#"[{"id":1,"name":"After retry"}]"#,
+            );
+        }
+    });
+    let key = "Rt5Gh8Jk2Mn4Pq6Sv9Xz";
+    let (code, stdout, _) = run(
+        with_key(&mut routy(), &server.url("/api"), key).args(["accounts", "list"]),
+        key,
+        None,
+    );
+    assert_eq!(code, 0);
+    assert!(stdout.contains("After retry"));
+    assert_eq!(server.connections(), 2);
+
+    let (code, _, stderr) = run(
+        with_key(&mut routy(), &server.url("/api"), key).args([
+            "--max-retries",
+            "0",
+            "accounts",
+            "list",
+        ]),
+        key,
+        None,
+    );
+    assert_eq!(code, 4);
+    assert!(
+        stderr.contains("429") && stderr.contains("hint: retry later"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_stalled_server_times_out_with_exit_5() {
+    let server = ScriptServer::start("127.0.0.1", |_, stream| {
+        std::thread::sleep(Duration::from_secs(6));
+        let _ = stream.shutdown(std::net::Shutdown::Both);
+    });
+    let key = "St3Wd6Yf9Bh2Kl5Nc8Qe";
+    let started = Instant::now();
+    let (code, _, stderr) = run(
+        with_key(&mut routy(), &server.url("/api"), key).args([
+            "--timeout",
+            "2",
+            "accounts",
+            "list",
+        ]),
+        key,
+        None,
+    );
+    let elapsed = started.elapsed();
+    assert_eq!(code, 5, "{stderr}");
+    assert!(stderr.contains("timed out"), "{stderr}");
+    assert!(
+        elapsed >= Duration::from_secs(2) && elapsed < Duration::from_secs(4),
+        "{elapsed:?}"
+    );
+}
+
+#[test]
+fn a_cross_host_redirect_does_not_carry_the_key() {
+    let other = ScriptServer::start("127.0.0.2", |_, stream| {
+        respond(
+            stream,
+            "200 OK",
+            &[("Content-Type", "application/json")],
+            br#"[{"id":9,"name":"Elsewhere"}]"#,
+        );
+    });
+    let target = other.url("/api/v1/accounts");
+    let first = ScriptServer::start("127.0.0.1", move |_, stream| {
+        respond(stream, "302 Found", &[("Location", &target)], b"");
+    });
+    let key = "Rd8Mx3Kp6Vz9Lq2Tw5Hg89";
+    let (code, stdout, stderr) = run(
+        with_key(&mut routy(), &first.url("/api"), key).args(["-v", "accounts", "list"]),
+        key,
+        None,
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("Elsewhere"));
+    assert!(header_of(&first.heads()[0], "authorization").is_some());
+    let head = &other.heads()[0];
+    assert_eq!(header_of(head, "authorization"), None, "{head}");
+    assert!(!head.contains(key));
+    // --verbose shows both hops, the key as a fingerprint only.
+    assert!(
+        stderr.contains("> authorization: ApiKey …Hg89 (redacted)"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("< 302 Found"), "{stderr}");
+}
+
+#[test]
+fn completions_are_generated() {
+    let (code, stdout, _) = run(routy().args(["completions", "bash"]), "", None);
+    assert_eq!(code, 0);
+    assert!(
+        stdout.contains("_routy()") && stdout.contains("accounts"),
+        "{}",
+        &stdout[..200.min(stdout.len())]
+    );
+}
+
+#[test]
+fn the_sandbox_command_serves_prints_exports_and_stops_on_ctrl_c() {
+    let mut child = routy()
+        .args(["sandbox", "--port", "0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let export = loop {
+        let line = lines.next().unwrap().unwrap();
+        if line.starts_with("export ") {
+            break line;
+        }
+    };
+    let mut vars = export
+        .trim_start_matches("export ")
+        .split(' ')
+        .map(|kv| kv.split_once('=').unwrap());
+    let (_, base) = vars.next().unwrap();
+    let (_, key) = vars.next().unwrap();
+    assert!(
+        base.starts_with("http://127.0.0.1:") && base.ends_with("/api"),
+        "{base}"
+    );
+    let (code, stdout, _) = run(
+        with_key(&mut routy(), base, key).args(["accounts", "list"]),
+        key,
+        None,
+    );
+    assert_eq!(code, 0);
+    assert_eq!(stdout.lines().count(), 1 + routy_sandbox::SEED_ACCOUNTS);
+
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let started = Instant::now();
+    let exit = loop {
+        if let Some(exit) = child.try_wait().unwrap() {
+            break exit;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "sandbox did not stop"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(exit.success(), "{exit:?}");
+}
