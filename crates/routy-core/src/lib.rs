@@ -28,6 +28,38 @@
 //! # Ok::<(), routy_core::Error>(())
 //! ```
 //!
+//! # Testing with `MockTransport`
+//!
+//! With the `mock` feature, mockall generates `MockTransport`: set
+//! expectations on the exact request and return a canned response.
+//!
+//! ```
+//! # #[cfg(feature = "mock")]
+//! # {
+//! use routy_core::http::{Method, Response};
+//! use routy_core::{ApiKey, ClientBuilder, MockTransport};
+//!
+//! let mut mock = MockTransport::new();
+//! mock.expect_send()
+//!     .times(1)
+//!     .withf(|req| {
+//!         req.method() == Method::GET
+//!             && req.uri() == "https://platform.routy.app/api/v1/accounts"
+//!             && req.headers()["authorization"] == "ApiKey test-token"
+//!             && req.headers()["accept"] == "application/json"
+//!     })
+//!     .returning(|_| {
+//!         Ok(Response::builder()
+//!             .header("content-type", "application/json")
+//!             .body(br#"[{"id": 1, "name": "Acme"}]"#.to_vec())
+//!             .expect("static response is valid"))
+//!     });
+//! let client = ClientBuilder::new().api_key(ApiKey::new("test-token")?).build_with(mock)?;
+//! assert_eq!(client.accounts()?[0].name(), Some("Acme"));
+//! # }
+//! # Ok::<(), routy_core::Error>(())
+//! ```
+//!
 //! # Features
 //!
 //! - `mock`: a mockall-generated `MockTransport`.

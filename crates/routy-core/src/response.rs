@@ -801,8 +801,19 @@ fn snippet(body: &[u8], around: usize, secret: Option<&[u8]>) -> (String, bool) 
     let keep = (end - start).min(redacted.len().saturating_sub(lead));
     let region = redacted.get(lead..lead + keep).unwrap_or(&redacted[..]);
     // A multi-byte character cut at either end shows as U+FFFD; that is fine.
-    let text = String::from_utf8_lossy(region);
-    (text.into_owned(), start > 0 || end < body.len())
+    let mut text = String::from_utf8_lossy(region).into_owned();
+    // Replacement characters (3 bytes for each bad byte) and redaction
+    // markers can grow the text; the bound is on what is kept.
+    let mut cut = text.len() > SNIPPET_MAX_BYTES;
+    if cut {
+        let mut at = SNIPPET_MAX_BYTES;
+        while !text.is_char_boundary(at) {
+            at -= 1;
+        }
+        text.truncate(at);
+    }
+    cut |= start > 0 || end < body.len();
+    (text, cut)
 }
 
 /// The byte offset of serde_json's 1-based line and column.
@@ -847,6 +858,8 @@ mod tests {
         let (text, truncated) = snippet(&body, 50_000, None);
         assert_eq!(text.len(), SNIPPET_MAX_BYTES);
         assert!(truncated);
+        let (text, truncated) = snippet(&[0xff; 5000], 0, None);
+        assert!(text.len() <= SNIPPET_MAX_BYTES && truncated, "{}", text.len());
         let (text, truncated) = snippet(b"short", 3, Some(b"0123456789"));
         assert_eq!(text, "short");
         assert!(!truncated);

@@ -196,3 +196,30 @@ fn refused_paths_send_nothing() {
         .uri()
         .clone();
 }
+
+#[test]
+fn mock_matches_on_method_path_and_the_authorization_header() {
+    let mut mock = MockTransport::new();
+    mock.expect_send()
+        .withf(|req| {
+            req.method() == Method::GET
+                && req.uri().path() == "/api/v1/accounts"
+                && req.headers()["authorization"] == format!("ApiKey {TOKEN}").as_str()
+        })
+        .times(1)
+        .returning(|_| Ok(ok_json("[]")));
+    // A request that matches no expectation fails the test loudly.
+    mock.expect_send()
+        .withf(|req| req.uri().path() != "/api/v1/accounts")
+        .times(1)
+        .returning(|_| Ok(Response::builder().status(404).body(Vec::new()).unwrap()));
+    let client = ClientBuilder::new()
+        .api_key(ApiKey::new(TOKEN).unwrap())
+        .build_with(mock)
+        .unwrap();
+    assert!(client.accounts().unwrap().is_empty());
+    assert_eq!(
+        client.raw(Method::GET, "/v1/other", None).unwrap().status(),
+        404
+    );
+}

@@ -1,0 +1,23 @@
+//! Offline testing for code that uses [routy](https://docs.rs/routy).
+//!
+//! - [`Recorder`] and [`Replayer`]: record real exchanges into a JSON
+//!   [`Cassette`] (keys scrubbed; writing refuses if one survived) and
+//!   replay them with no network, strictly, with a diff on mismatch.
+//! - [`conformance`]: a suite a transport plugin author runs against their
+//!   [`Transport`](routy_core::Transport) to check it behaves as the client
+//!   relies on.
+//!
+//! The other two ways to test offline need nothing from this crate: a
+//! closure is a transport, and `routy_core::MockTransport` (feature `mock`)
+//! is a mockall mock. And `routy-sandbox` is a whole local API.
+
+// Libraries report through return values, never the terminal.
+#![deny(clippy::print_stdout, clippy::print_stderr)]
+
+mod cassette;
+pub mod conformance;
+
+pub use cassette::{
+    Cassette, CassetteError, Interaction, RecordedBody, RecordedRequest, RecordedResponse,
+    Recorder, ReplayError, ReplayOrder, Replayer, CASSETTE_VERSION, DEFAULT_SCRUBBED, REDACTED,
+};

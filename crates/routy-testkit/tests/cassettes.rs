@@ -1,0 +1,223 @@
+//! Record against the sandbox, replay offline; scrubbing, refusal, diffs.
+
+#![allow(
+    clippy::unwrap_used,
+    reason = "a test helper that fails should panic loudly"
+)]
+
+use std::sync::Arc;
+
+use routy_core::http::{Method, Request, Response};
+use routy_core::{ApiKey, ClientBuilder, Error, RetryPolicy, Transport, TransportError};
+use routy_sandbox::{NewToken, Sandbox};
+use routy_testkit::{Cassette, CassetteError, Recorder, ReplayOrder, Replayer, REDACTED};
+use routy_ureq::UreqTransport;
+
+fn temp(name: &str) -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("routy-testkit-{}-{name}", std::process::id()))
+}
+
+fn client_over<T: Transport>(transport: T, base: &str, key: &str) -> routy_core::Client<T> {
+    ClientBuilder::new()
+        .api_key(ApiKey::new(key).unwrap())
+        .base_url(base)
+        .retry(RetryPolicy::none())
+        .build_with(transport)
+        .unwrap()
+}
+
+#[test]
+fn record_against_the_sandbox_then_replay_offline_with_identical_results() {
+    let sandbox = Sandbox::start().unwrap();
+    let token = sandbox.issue_token(NewToken::named("record")).unwrap();
+    let recorder = Arc::new(Recorder::new(UreqTransport::new()));
+    let live = client_over(recorder.clone(), &sandbox.base_url(), token.secret());
+    let live_accounts = live.accounts().unwrap();
+    let live_report: serde_json::Value = live.get("/v1/accounts?page=1").unwrap();
+    let live_404 = live.get::<serde_json::Value>("/v1/missing").unwrap_err();
+    let path = temp("record.json");
+    recorder.save(&path).unwrap();
+    let base = sandbox.base_url();
+    drop(sandbox); // From here on there is no server at all.
+
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(!text.contains(token.secret()), "the key is scrubbed");
+    let saved = Cassette::load(&path).unwrap();
+    let auth: Vec<_> = saved
+        .interactions
+        .iter()
+        .flat_map(|i| &i.request.headers)
+        .filter(|(k, _)| k == "authorization")
+        .collect();
+    assert_eq!(auth.len(), 3);
+    assert!(auth.iter().all(|(_, v)| v == REDACTED));
+
+    let replayer = Arc::new(Replayer::load(&path).unwrap());
+    let offline = client_over(replayer.clone(), &base, "a-different-key-entirely");
+    assert_eq!(offline.accounts().unwrap(), live_accounts);
+    let report: serde_json::Value = offline.get("/v1/accounts?page=1").unwrap();
+    assert_eq!(report, live_report);
+    let err = offline.get::<serde_json::Value>("/v1/missing").unwrap_err();
+    assert_eq!(err.to_string(), live_404.to_string());
+    replayer.finish().unwrap();
+    std::fs::remove_file(&path).unwrap();
+}
+
+#[test]
+fn a_tampered_cassette_fails_with_a_diff_and_unused_interactions_are_reported() {
+    let sandbox = Sandbox::start().unwrap();
+    let token = sandbox.issue_token(NewToken::named("tamper")).unwrap();
+    let recorder = Arc::new(Recorder::new(UreqTransport::new()));
+    let live = client_over(recorder.clone(), &sandbox.base_url(), token.secret());
+    live.accounts().unwrap();
+    live.accounts().unwrap();
+    let mut cassette = recorder.cassette().unwrap();
+    cassette.interactions[0].request.uri = cassette.interactions[0]
+        .request
+        .uri
+        .replace("/v1/accounts", "/v2/accounts");
+    cassette.interactions[0].request.method = "POST".into();
+
+    let replayer = Arc::new(Replayer::new(cassette.clone()));
+    let offline = client_over(replayer.clone(), &sandbox.base_url(), token.secret());
+    let err = offline.accounts().unwrap_err();
+    let report = std::error::Error::source(err.as_transport().unwrap())
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        report,
+        "interaction #0: request does not match the cassette:\n\
+         - method: POST\n\
+         + method: GET\n\
+         - path: /api/v2/accounts\n\
+         + path: /api/v1/accounts"
+    );
+    let unused = replayer.finish().unwrap_err();
+    assert_eq!(
+        unused.report(),
+        "2 interaction(s) never used: #0 POST /api/v2/accounts, #1 GET /api/v1/accounts"
+    );
+
+    // By match, the untouched interaction still serves; the tampered one is left over.
+    let replayer = Arc::new(Replayer::new(cassette).order(ReplayOrder::ByMatch));
+    let offline = client_over(replayer.clone(), &sandbox.base_url(), token.secret());
+    offline.accounts().unwrap();
+    assert!(offline.accounts().is_err(), "each interaction serves once");
+    assert!(replayer
+        .finish()
+        .unwrap_err()
+        .report()
+        .contains("#0 POST /api/v2/accounts"));
+}
+
+#[test]
+fn bodies_can_be_matched_too() {
+    let echo = |req: Request<Vec<u8>>| -> Result<Response<Vec<u8>>, TransportError> {
+        Ok(Response::builder()
+            .status(201)
+            .body(req.into_body())
+            .unwrap())
+    };
+    let recorder = Arc::new(Recorder::new(echo));
+    let client = client_over(
+        recorder.clone(),
+        "https://h.example/api",
+        "key-one-two-three",
+    );
+    client
+        .raw(
+            Method::POST,
+            "/v1/things",
+            Some(routy_core::Body::json(&serde_json::json!({"n": 1})).unwrap()),
+        )
+        .unwrap();
+    let cassette = recorder.cassette().unwrap();
+    let replayer = Replayer::new(cassette.clone()).match_body(true);
+    let client = client_over(replayer, "https://h.example/api", "key-one-two-three");
+    let err = client
+        .raw(
+            Method::POST,
+            "/v1/things",
+            Some(routy_core::Body::json(&serde_json::json!({"n": 2})).unwrap()),
+        )
+        .unwrap_err();
+    let report = format!(
+        "{}",
+        std::error::Error::source(err.as_transport().unwrap()).unwrap()
+    );
+    assert!(
+        report.contains("- body: {\"n\":1}\n+ body: {\"n\":2}"),
+        "{report}"
+    );
+    let client = client_over(
+        Replayer::new(cassette).match_body(true),
+        "https://h.example/api",
+        "key-one-two-three",
+    );
+    let response = client
+        .raw(
+            Method::POST,
+            "/v1/things",
+            Some(routy_core::Body::json(&serde_json::json!({"n": 1})).unwrap()),
+        )
+        .unwrap();
+    assert_eq!(response.status(), 201);
+}
+
+#[test]
+fn scrub_list_binary_bodies_and_the_refusal_to_write_a_key() {
+    const KEY: &str = "OaBw1+4DqFfDLXOLpWthbfp502Wc0D4tICsxNcT+aeQ=";
+    let server = |req: Request<Vec<u8>>| -> Result<Response<Vec<u8>>, TransportError> {
+        let echo = req.uri().path().ends_with("/echo");
+        let body = if echo {
+            format!(
+                "you sent {}",
+                req.headers()["authorization"].to_str().unwrap()
+            )
+            .into_bytes()
+        } else {
+            vec![0, 159, 146, 150]
+        };
+        Ok(Response::builder()
+            .header("x-internal-token", "internal-secret")
+            .header("set-cookie", "s=1")
+            .body(body)
+            .unwrap())
+    };
+    let recorder = Arc::new(Recorder::new(server).scrub_header("X-Internal-Token"));
+    let client = client_over(recorder.clone(), "https://h.example/api", KEY);
+    client.raw(Method::GET, "/v1/binary", None).unwrap();
+    let cassette = recorder.cassette().unwrap();
+    let response = &cassette.interactions[0].response;
+    assert!(response
+        .headers
+        .contains(&("x-internal-token".into(), REDACTED.into())));
+    assert!(response
+        .headers
+        .contains(&("set-cookie".into(), REDACTED.into())));
+    assert_eq!(
+        response.body,
+        routy_testkit::RecordedBody::Base64("AJ+Slg==".into())
+    );
+
+    client.raw(Method::GET, "/v1/echo", None).unwrap();
+    let path = temp("refused.json");
+    let err = recorder.save(&path).unwrap_err();
+    match &err {
+        CassetteError::SecretFound { location } => {
+            assert_eq!(location, "interactions[1].response.body")
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(!err.to_string().contains(KEY));
+    assert!(!path.exists(), "nothing was written");
+
+    let bad = temp("bad.json");
+    std::fs::write(&bad, r#"{"version": 2, "interactions": []}"#).unwrap();
+    assert!(matches!(
+        Cassette::load(&bad),
+        Err(CassetteError::Format(_))
+    ));
+    std::fs::remove_file(&bad).unwrap();
+    let _: Option<Error> = None;
+}
