@@ -647,8 +647,8 @@ fn fixture_accounts_pass_through_untouched() {
         .unwrap();
     assert_eq!(response.body(), fixture, "served byte for byte");
     let accounts = client.accounts().unwrap();
-    assert_eq!(accounts[0].fields["zeta"]["nested"][2], 3);
-    assert_eq!(accounts[0].fields["unicode"], "Grüße ✓");
+    assert_eq!(accounts[0].fields()["zeta"]["nested"][2], 3);
+    assert_eq!(accounts[0].fields()["unicode"], "Grüße ✓");
 
     for bad in [&b"{}"[..], b"[{\"name\": \"no id\"}]", b"not json"] {
         let err = Sandbox::builder()

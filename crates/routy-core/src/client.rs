@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, LOCATION, USER_AGENT};
-use http::{HeaderMap, HeaderValue, Method, Request, Response, Uri};
+use http::{HeaderValue, Method, Request, Response, Uri};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
@@ -250,8 +250,8 @@ impl<T: Transport> Client<T> {
         body: Option<Body>,
     ) -> Result<Response<Vec<u8>>, Error> {
         let key = self.inner.key.get();
-        let request = self.build_request(&key, method, path_and_query, body)?;
-        Ok(self.execute(request)?.response)
+        let uri = self.inner.config.base_url.join(path_and_query)?;
+        Ok(self.execute(&key, method, uri, body)?.response)
     }
 
     /// Sends any request and returns a success response whole (status,
@@ -335,8 +335,8 @@ impl<T: Transport> Client<T> {
         path_and_query: &str,
         body: Option<Body>,
     ) -> Result<Response<Vec<u8>>, Error> {
-        let request = self.build_request(key, method, path_and_query, body)?;
-        let Sent { response, attempts } = self.execute(request)?;
+        let uri = self.inner.config.base_url.join(path_and_query)?;
+        let Sent { response, attempts } = self.execute(key, method, uri, body)?;
         if response.status().is_success() {
             return Ok(response);
         }
@@ -353,35 +353,61 @@ impl<T: Transport> Client<T> {
         path_and_query: &str,
         body: Option<Body>,
     ) -> Result<Request<Vec<u8>>, Error> {
-        let config = &self.inner.config;
-        let uri = config.base_url.join(path_and_query)?;
-        let mut request = Request::new(Vec::new());
-        *request.method_mut() = method;
-        *request.uri_mut() = uri;
-        let headers = request.headers_mut();
-        headers.reserve(4);
-        headers.insert(AUTHORIZATION, key.header_value().clone());
-        headers.insert(ACCEPT, ACCEPT_JSON);
-        headers.insert(USER_AGENT, config.user_agent.clone());
-        if let Some(body) = body {
-            headers.insert(CONTENT_TYPE, body.content_type);
-            *request.body_mut() = body.bytes;
-        }
-        request.extensions_mut().insert(config.limits);
-        Ok(request)
+        let uri = self.inner.config.base_url.join(path_and_query)?;
+        let bytes = body.as_ref().map(|b| b.bytes.clone());
+        Ok(self.attempt(
+            Some(key),
+            &method,
+            &uri,
+            body.as_ref(),
+            bytes,
+            self.inner.config.limits,
+        ))
     }
 
-    /// Sends `request`, retrying and following redirects as configured.
-    fn execute(&self, request: Request<Vec<u8>>) -> Result<Sent, Error> {
+    /// One attempt's request, built fresh (cheaper than keeping a built
+    /// one to clone for a retry that rarely comes). `key` is `None` once a
+    /// redirect has left the first origin.
+    fn attempt(
+        &self,
+        key: Option<&ApiKey>,
+        method: &Method,
+        uri: &Uri,
+        body: Option<&Body>,
+        bytes: Option<Vec<u8>>,
+        limits: RequestLimits,
+    ) -> Request<Vec<u8>> {
+        let mut request = Request::new(bytes.unwrap_or_default());
+        *request.method_mut() = method.clone();
+        *request.uri_mut() = uri.clone();
+        let headers = request.headers_mut();
+        headers.reserve(4);
+        if let Some(key) = key {
+            headers.insert(AUTHORIZATION, key.header_value().clone());
+        }
+        headers.insert(ACCEPT, ACCEPT_JSON);
+        headers.insert(USER_AGENT, self.inner.config.user_agent.clone());
+        if let Some(body) = body {
+            headers.insert(CONTENT_TYPE, body.content_type.clone());
+        }
+        request.extensions_mut().insert(limits);
+        request
+    }
+
+    /// Sends the request, retrying and following redirects as configured.
+    fn execute(
+        &self,
+        key: &ApiKey,
+        method: Method,
+        mut uri: Uri,
+        body: Option<Body>,
+    ) -> Result<Sent, Error> {
         let inner = &*self.inner;
         let config = &inner.config;
         let clock = &*inner.clock;
         let started = clock.now();
         let deadline = config.call_timeout.map(|t| started + t);
-        let (parts, body) = request.into_parts();
-        let method = parts.method;
-        let mut uri = parts.uri;
-        let mut headers = parts.headers;
+        let mut key = Some(key);
         let mut attempt = 0u32;
         let mut hops = 0u32;
         let mut slept = Duration::ZERO;
@@ -400,7 +426,10 @@ impl<T: Transport> Client<T> {
                 }
                 limits.timeout = Some(limits.timeout.map_or(left, |t| t.min(left)));
             }
-            let request = assemble(&method, &uri, &headers, &body, limits);
+            // The transport takes the body; a retry needs it again. (A GET's
+            // is empty, and an empty Vec costs nothing to copy.)
+            let bytes = body.as_ref().map(|b| b.bytes.clone());
+            let request = self.attempt(key, &method, &uri, body.as_ref(), bytes, limits);
             log_event!(debug, "{method} {uri} (attempt {attempt})");
             let result = inner.transport.send(request).and_then(|response| {
                 // Transports should stop reading at the cap; this holds the
@@ -437,9 +466,7 @@ impl<T: Transport> Client<T> {
                                 .to_str()
                                 .map_err(|_| RedirectError::InvalidLocation)?;
                             let next = redirect::resolve(&uri, location)?;
-                            if !redirect::same_origin(&uri, &next)
-                                && headers.remove(AUTHORIZATION).is_some()
-                            {
+                            if !redirect::same_origin(&uri, &next) && key.take().is_some() {
                                 log_event!(
                                     debug,
                                     "redirect to another origin: authorization dropped"
@@ -503,23 +530,6 @@ impl<T: Transport> Client<T> {
 struct Sent {
     response: Response<Vec<u8>>,
     attempts: u32,
-}
-
-/// One attempt's request. The body is copied per attempt: the transport
-/// takes ownership, and a retry needs it again.
-fn assemble(
-    method: &Method,
-    uri: &Uri,
-    headers: &HeaderMap,
-    body: &[u8],
-    limits: RequestLimits,
-) -> Request<Vec<u8>> {
-    let mut request = Request::new(body.to_vec());
-    *request.method_mut() = method.clone();
-    *request.uri_mut() = uri.clone();
-    *request.headers_mut() = headers.clone();
-    request.extensions_mut().insert(limits);
-    request
 }
 
 impl<T> fmt::Debug for Client<T> {

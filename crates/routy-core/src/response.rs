@@ -530,8 +530,10 @@ impl std::error::Error for ApiError {}
 ///     .header("content-type", "application/json")
 ///     .body(br#"[{"id": 1}, {"id": true}]"#.to_vec())?;
 /// let err = routy_core::decode_json::<Vec<routy_core::Account>>(&response, "a list of accounts").unwrap_err();
-/// assert_eq!(err.path(), Some("[1].id"));
+/// assert_eq!(err.path(), Some("[1]"));
 /// assert_eq!(err.expected(), "a list of accounts");
+/// let why = std::error::Error::source(&err).unwrap().to_string();
+/// assert!(why.starts_with("member `id`: invalid type: boolean"), "{why}");
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug)]
@@ -859,7 +861,11 @@ mod tests {
         assert_eq!(text.len(), SNIPPET_MAX_BYTES);
         assert!(truncated);
         let (text, truncated) = snippet(&[0xff; 5000], 0, None);
-        assert!(text.len() <= SNIPPET_MAX_BYTES && truncated, "{}", text.len());
+        assert!(
+            text.len() <= SNIPPET_MAX_BYTES && truncated,
+            "{}",
+            text.len()
+        );
         let (text, truncated) = snippet(b"short", 3, Some(b"0123456789"));
         assert_eq!(text, "short");
         assert!(!truncated);

@@ -243,7 +243,7 @@ fn unknown_fields_are_kept_and_round_trip() {
         .unwrap();
     assert_eq!(accounts[0].id, AccountId::Number(1));
     assert_eq!(accounts[1].id, AccountId::String("acc_2".into()));
-    assert_eq!(accounts[0].fields["depots"][0]["code"], "BER");
+    assert_eq!(accounts[0].fields()["depots"][0]["code"], "BER");
     let original: serde_json::Value = serde_json::from_slice(body).unwrap();
     let back = serde_json::to_value(&accounts).unwrap();
     assert_eq!(back, original, "re-serialising loses nothing");
@@ -263,13 +263,13 @@ fn decode_errors_say_what_where_and_show_a_snippet() {
         (
             br#"[{"id": 1}, {"id": [1]}]"#,
             Some("application/json"),
-            "[1].id",
+            "[1]",
         ),
         (br#"{"total": 3}"#, Some("application/json"), "."),
         (
             br#"{"items": [{"id": false}]}"#,
             Some("application/json"),
-            "items[0].id",
+            "items[0]",
         ),
     ];
     for &(body, content_type, path) in cases {
@@ -284,7 +284,10 @@ fn decode_errors_say_what_where_and_show_a_snippet() {
         assert_eq!(err.path(), Some(path), "{}", String::from_utf8_lossy(body));
         assert!(err.expected().contains("array of accounts"));
         assert!(err.to_string().contains(path), "{err}");
-        assert!(std::error::Error::source(&*err).is_some());
+        let source = std::error::Error::source(&*err).unwrap().to_string();
+        if body.starts_with(br#"[{"id": 1}, {"id": [1]}]"#) || body.starts_with(br#"{"items""#) {
+            assert!(source.starts_with("member `id`: invalid type"), "{source}");
+        }
         assert_eq!(err.snippet().as_bytes(), body);
     }
 
@@ -315,7 +318,7 @@ fn decode_errors_say_what_where_and_show_a_snippet() {
         err.snippet().contains("oops"),
         "the snippet shows where it failed"
     );
-    assert_eq!(err.path(), Some("[20000].id"));
+    assert_eq!(err.path(), Some("[20000]"));
 }
 
 #[test]
