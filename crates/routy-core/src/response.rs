@@ -180,7 +180,9 @@ fn redact_value(value: serde_json::Value, secret: Option<&[u8]>) -> serde_json::
     use serde_json::Value;
     match value {
         Value::String(text) => Value::String(redact_str(&text, secret)),
-        Value::Array(items) => Value::Array(items.into_iter().map(|v| redact_value(v, secret)).collect()),
+        Value::Array(items) => {
+            Value::Array(items.into_iter().map(|v| redact_value(v, secret)).collect())
+        }
         Value::Object(map) => {
             let mut out = serde_json::Map::new();
             for (k, v) in map {
