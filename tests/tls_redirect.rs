@@ -20,13 +20,16 @@ use support::{respond, ScriptServer};
 
 const TOKEN: &str = "OaBw1+4DqFfDLXOLpWthbfp502Wc0D4tICsxNcT+aeQ=";
 
+/// A request's path and its `Authorization` header.
+type Seen = (String, Option<String>);
+
 /// A TLS server on 127.0.0.1 answering each connection with
 /// `answer(path, authorization)`; returns its port, the certificate to
 /// trust, and the thread (which ends after `connections`).
 fn tls_server(
     connections: usize,
     answer: impl Fn(&str, Option<&str>) -> String + Send + 'static,
-) -> (u16, Vec<u8>, JoinHandle<Vec<(String, Option<String>)>>) {
+) -> (u16, Vec<u8>, JoinHandle<Vec<Seen>>) {
     let cert = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_owned()]).unwrap();
     let cert_der = cert.cert.der().to_vec();
     let key = rustls::pki_types::PrivateKeyDer::Pkcs8(cert.key_pair.serialize_der().into());
