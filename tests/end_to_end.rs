@@ -70,6 +70,17 @@ fn start_api() -> Api {
     }
 }
 
+impl Api {
+    /// A client for this server with `key`.
+    fn client(&self, key: &str) -> routy::Client {
+        routy::Client::builder()
+            .api_key(ApiKey::new(key).unwrap())
+            .base_url(&self.base)
+            .build()
+            .unwrap()
+    }
+}
+
 impl Drop for Api {
     fn drop(&mut self) {
         self.server.unblock();
@@ -82,11 +93,7 @@ impl Drop for Api {
 #[test]
 fn lists_accounts_over_ureq() {
     let api = start_api();
-    let client = routy::Client::builder()
-        .api_key(ApiKey::new(TOKEN).unwrap())
-        .base_url(&api.base)
-        .build()
-        .unwrap();
+    let client = api.client(TOKEN);
     let accounts = client.accounts().unwrap();
     let names: Vec<_> = accounts.iter().map(|a| a.name().unwrap()).collect();
     assert_eq!(names, ["Acme Logistics", "Nordwind"]);
@@ -95,11 +102,7 @@ fn lists_accounts_over_ureq() {
 #[test]
 fn a_wrong_key_is_a_typed_401_then_rotation_fixes_it() {
     let api = start_api();
-    let client = routy::Client::builder()
-        .api_key(ApiKey::new("wrong-token").unwrap())
-        .base_url(&api.base)
-        .build()
-        .unwrap();
+    let client = api.client("wrong-token");
     match client.accounts() {
         Err(Error::Api(err)) => {
             assert_eq!(err.kind(), ApiErrorKind::Unauthorized);
@@ -117,11 +120,7 @@ fn a_wrong_key_is_a_typed_401_then_rotation_fixes_it() {
 #[test]
 fn shared_client_serves_many_threads() {
     let api = start_api();
-    let client = routy::Client::builder()
-        .api_key(ApiKey::new(TOKEN).unwrap())
-        .base_url(&api.base)
-        .build()
-        .unwrap();
+    let client = api.client(TOKEN);
     std::thread::scope(|s| {
         for _ in 0..8 {
             let client = client.clone();
@@ -137,11 +136,7 @@ fn shared_client_serves_many_threads() {
 #[test]
 fn raw_escape_hatch_returns_any_status() {
     let api = start_api();
-    let client = routy::Client::builder()
-        .api_key(ApiKey::new(TOKEN).unwrap())
-        .base_url(&api.base)
-        .build()
-        .unwrap();
+    let client = api.client(TOKEN);
     let response = client
         .raw(routy::http::Method::GET, "/v1/nothing-here", None)
         .unwrap();
