@@ -18,8 +18,8 @@ const SECRET_HEADERS: [&str; 4] = [
 pub(crate) struct Verbose {
     inner: routy::UreqTransport,
     enabled: bool,
-    secret: String,
-    fingerprint: String,
+    /// Kept as the key itself (zeroed on drop), not as a copied string.
+    key: ApiKey,
 }
 
 impl Verbose {
@@ -27,14 +27,13 @@ impl Verbose {
         Verbose {
             inner,
             enabled,
-            secret: key.expose_secret().to_owned(),
-            fingerprint: key.fingerprint(),
+            key: key.clone(),
         }
     }
 
     /// `text` with the key replaced, should a server have echoed it.
     pub(crate) fn scrub(&self, text: &str) -> String {
-        text.replace(&self.secret, "[redacted]")
+        text.replace(self.key.expose_secret(), "[redacted]")
     }
 
     fn log(&self, line: &str) {
@@ -50,7 +49,7 @@ impl Transport for Verbose {
         self.log(&format!("> {} {}", request.method(), request.uri()));
         for (name, value) in request.headers() {
             let shown = if name == "authorization" {
-                format!("ApiKey {} (redacted)", self.fingerprint)
+                format!("ApiKey {} (redacted)", self.key.fingerprint())
             } else if SECRET_HEADERS.contains(&name.as_str()) {
                 "[redacted]".to_owned()
             } else {
