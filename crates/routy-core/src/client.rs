@@ -490,14 +490,19 @@ impl<T: Transport> Client<T> {
                 }
             };
 
-            let decision = config.retry.plan(
-                attempt,
-                &method,
-                &outcome,
-                slept,
-                clock.wall(),
-                inner.jitter.unit(),
-            );
+            // Most calls end here: no time read, no random draw.
+            let decision = if config.retry.may_retry(attempt, &method, &outcome) {
+                config.retry.plan(
+                    attempt,
+                    &method,
+                    &outcome,
+                    slept,
+                    clock.wall(),
+                    inner.jitter.unit(),
+                )
+            } else {
+                Decision::GiveUp
+            };
             if let Decision::RetryAfter(delay) = decision {
                 let fits = deadline.is_none_or(|d| clock.now() + delay < d);
                 if fits && inner.budget.try_spend() {

@@ -203,27 +203,13 @@ impl RetryPolicy {
         now: SystemTime,
         random: f64,
     ) -> Decision {
-        if attempt >= self.max_attempts {
+        if !self.may_retry(attempt, method, outcome) {
             return Decision::GiveUp;
         }
-        let idempotent = is_idempotent(method);
-        let (retryable, retry_after) = match *outcome {
-            Outcome::Failed(TransportErrorKind::Connect) => (true, None),
-            Outcome::Failed(TransportErrorKind::Timeout | TransportErrorKind::Io) => {
-                (idempotent, None)
-            }
-            Outcome::Failed(_) => (false, None),
-            Outcome::Status {
-                status,
-                retry_after,
-            } => (
-                idempotent && matches!(status.as_u16(), 408 | 429 | 502 | 503 | 504),
-                retry_after,
-            ),
+        let retry_after = match *outcome {
+            Outcome::Status { retry_after, .. } => retry_after,
+            Outcome::Failed(_) => None,
         };
-        if !retryable {
-            return Decision::GiveUp;
-        }
         let delay = match retry_after {
             Some(after) => after.delay_from(now).min(self.max_retry_after),
             None => self.backoff(attempt, random),
@@ -232,6 +218,32 @@ impl RetryPolicy {
             return Decision::GiveUp;
         }
         Decision::RetryAfter(delay)
+    }
+
+    /// Whether [`plan`](Self::plan) could answer anything but give up,
+    /// before paying for the time and the random draw it needs: false for
+    /// successes and for failures that are never retried.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use routy_core::{http::{Method, StatusCode}, Outcome, RetryPolicy};
+    /// let ok = Outcome::Status { status: StatusCode::OK, retry_after: None };
+    /// assert!(!RetryPolicy::default().may_retry(1, &Method::GET, &ok));
+    /// ```
+    pub fn may_retry(&self, attempt: u32, method: &Method, outcome: &Outcome) -> bool {
+        if attempt >= self.max_attempts {
+            return false;
+        }
+        let idempotent = is_idempotent(method);
+        match *outcome {
+            Outcome::Failed(TransportErrorKind::Connect) => true,
+            Outcome::Failed(TransportErrorKind::Timeout | TransportErrorKind::Io) => idempotent,
+            Outcome::Failed(_) => false,
+            Outcome::Status { status, .. } => {
+                idempotent && matches!(status.as_u16(), 408 | 429 | 502 | 503 | 504)
+            }
+        }
     }
 
     /// Full jitter: uniform in `[0, min(max_delay, base * 2^(attempt-1)))`.
