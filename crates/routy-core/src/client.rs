@@ -354,30 +354,24 @@ impl<T: Transport> Client<T> {
         body: Option<Body>,
     ) -> Result<Request<Vec<u8>>, Error> {
         let uri = self.inner.config.base_url.join(path_and_query)?;
-        let bytes = body.as_ref().map(|b| b.bytes.clone());
-        Ok(self.attempt(
-            Some(key),
-            &method,
-            &uri,
-            body.as_ref(),
-            bytes,
-            self.inner.config.limits,
-        ))
+        let limits = self.inner.config.limits;
+        Ok(self.attempt(Some(key), &method, &uri, body.as_ref(), limits))
     }
 
     /// One attempt's request, built fresh (cheaper than keeping a built
     /// one to clone for a retry that rarely comes). `key` is `None` once a
-    /// redirect has left the first origin.
+    /// redirect has left the first origin. The body is copied: the
+    /// transport takes it, and a retry needs it again (a GET's is empty,
+    /// which costs nothing).
     fn attempt(
         &self,
         key: Option<&ApiKey>,
         method: &Method,
         uri: &Uri,
         body: Option<&Body>,
-        bytes: Option<Vec<u8>>,
         limits: RequestLimits,
     ) -> Request<Vec<u8>> {
-        let mut request = Request::new(bytes.unwrap_or_default());
+        let mut request = Request::new(body.map(|b| b.bytes.clone()).unwrap_or_default());
         *request.method_mut() = method.clone();
         *request.uri_mut() = uri.clone();
         let headers = request.headers_mut();
@@ -426,10 +420,7 @@ impl<T: Transport> Client<T> {
                 }
                 limits.timeout = Some(limits.timeout.map_or(left, |t| t.min(left)));
             }
-            // The transport takes the body; a retry needs it again. (A GET's
-            // is empty, and an empty Vec costs nothing to copy.)
-            let bytes = body.as_ref().map(|b| b.bytes.clone());
-            let request = self.attempt(key, &method, &uri, body.as_ref(), bytes, limits);
+            let request = self.attempt(key, &method, &uri, body.as_ref(), limits);
             log_event!(debug, "{method} {uri} (attempt {attempt})");
             let result = inner.transport.send(request).and_then(|response| {
                 // Transports should stop reading at the cap; this holds the
