@@ -342,7 +342,8 @@ fn api(
         }
         out.push(b'\n');
     }
-    out.extend_from_slice(&pretty(response.body()));
+    // A server that echoes the key does not get it printed.
+    out.extend_from_slice(&client.transport().scrub_bytes(&pretty(response.body())));
     if !out.ends_with(b"\n") {
         out.push(b'\n');
     }
@@ -351,8 +352,9 @@ fn api(
         return Ok(());
     }
     // Printed above for the caller; the exit code says what class it was.
-    let err = Error::from(routy::ApiError::from_response(&response));
-    Err(failure(err))
+    let mut failed = failure(Error::from(routy::ApiError::from_response(&response)));
+    failed.message = client.transport().scrub(&failed.message);
+    Err(failed)
 }
 
 /// JSON pretty-printed with its member order kept; anything else as is.

@@ -36,6 +36,25 @@ impl Verbose {
         text.replace(self.key.expose_secret(), "[redacted]")
     }
 
+    /// `bytes` with the key replaced (as text when it is UTF-8).
+    pub(crate) fn scrub_bytes(&self, bytes: &[u8]) -> Vec<u8> {
+        match std::str::from_utf8(bytes) {
+            Ok(text) => self.scrub(text).into_bytes(),
+            Err(_) => {
+                let secret = self.key.expose_secret().as_bytes();
+                let mut out = Vec::with_capacity(bytes.len());
+                let mut rest = bytes;
+                while let Some(at) = rest.windows(secret.len()).position(|w| w == secret) {
+                    out.extend_from_slice(&rest[..at]);
+                    out.extend_from_slice(b"[redacted]");
+                    rest = &rest[at + secret.len()..];
+                }
+                out.extend_from_slice(rest);
+                out
+            }
+        }
+    }
+
     fn log(&self, line: &str) {
         let _ = writeln!(std::io::stderr().lock(), "{}", self.scrub(line));
     }

@@ -534,6 +534,49 @@ fn a_cross_host_redirect_does_not_carry_the_key() {
 }
 
 #[test]
+fn an_echoing_server_does_not_get_the_key_printed() {
+    // The server puts the Authorization header it got into a 401 body,
+    // a header and the problem detail; `run` fails if any output holds it.
+    let key = "Ec7Hq2Wn9Lp4Xv6Tz1Ks";
+    let echoing = ScriptServer::start("127.0.0.1", move |_, stream| {
+        let body = format!(
+            r#"{{"title":"Unauthorized","status":401,"detail":"you sent ApiKey {key}","echo":"{key}"}}"#
+        );
+        respond(
+            stream,
+            "401 Unauthorized",
+            &[
+                ("Content-Type", "application/problem+json"),
+                ("X-Echo", key),
+            ],
+            body.as_bytes(),
+        );
+    });
+    let (code, stdout, stderr) = run(
+        with_key(&mut routy(), &echoing.url("/api"), key).args([
+            "api",
+            "GET",
+            "/v1/accounts",
+            "-i",
+        ]),
+        key,
+        None,
+    );
+    assert_eq!(code, 3);
+    assert!(
+        stdout.contains("[redacted]") && stderr.contains("[redacted]"),
+        "{stdout}\n{stderr}"
+    );
+    let (code, _, stderr) = run(
+        with_key(&mut routy(), &echoing.url("/api"), key).args(["auth", "check"]),
+        key,
+        None,
+    );
+    assert_eq!(code, 3);
+    assert!(stderr.contains("you sent ApiKey [redacted]"), "{stderr}");
+}
+
+#[test]
 fn completions_are_generated() {
     let (code, stdout, _) = run(routy().args(["completions", "bash"]), "", None);
     assert_eq!(code, 0);
