@@ -352,9 +352,10 @@ fn api(
         return Ok(());
     }
     // Printed above for the caller; the exit code says what class it was.
-    let mut failed = failure(Error::from(routy::ApiError::from_response(&response)));
-    failed.message = client.transport().scrub(&failed.message);
-    Err(failed)
+    let key = client.api_key();
+    Err(failure(Error::from(
+        routy::ApiError::from_response_redacting(&response, &key),
+    )))
 }
 
 /// JSON pretty-printed with its member order kept; anything else as is.

@@ -339,6 +339,33 @@ impl ApiError {
         Self::from_parts(response.status(), response.headers(), response.body(), None)
     }
 
+    /// As [`from_response`](Self::from_response), with any echo of `key`
+    /// (or of any 8 bytes of it) redacted from everything kept: what the
+    /// client's own calls do. Use it on responses from
+    /// [`Client::raw`](crate::Client::raw).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use routy_core::{http, ApiError, ApiKey};
+    /// let key = ApiKey::new("OaBw1+4DqFfDLXOLpWthbfp502Wc0D4tICsxNcT+aeQ=")?;
+    /// let response = http::Response::builder()
+    ///     .status(401)
+    ///     .body(format!("you sent {}", key.expose_secret()).into_bytes())?;
+    /// let err = ApiError::from_response_redacting(&response, &key);
+    /// assert_eq!(err.body_snippet(), "you sent [redacted]");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn from_response_redacting(response: &Response<Vec<u8>>, key: &crate::ApiKey) -> Self {
+        let secret = Some(key.expose_secret().as_bytes());
+        Self::from_parts(
+            response.status(),
+            response.headers(),
+            response.body(),
+            secret,
+        )
+    }
+
     /// As [`from_response`](Self::from_response), redacting any echo of
     /// `secret` from what is kept.
     pub(crate) fn from_parts(
