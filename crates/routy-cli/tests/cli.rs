@@ -65,6 +65,12 @@ fn run(cmd: &mut Command, secret: &str, stdin: Option<&str>) -> (i32, String, St
     (status.code().unwrap_or(-1), stdout, stderr)
 }
 
+/// Runs `routy ARGS` against `base` with `key` in ROUTY_API_KEY, checking
+/// no output holds the key.
+fn call(base: &str, key: &str, args: &[&str]) -> (i32, String, String) {
+    run(with_key(&mut routy(), base, key).args(args), key, None)
+}
+
 fn with_key<'a>(cmd: &'a mut Command, base: &str, key: &str) -> &'a mut Command {
     cmd.env("ROUTY_BASE_URL", base).env("ROUTY_API_KEY", key)
 }
@@ -79,22 +85,17 @@ fn accounts_list_as_table_and_as_the_json_the_api_sent() {
     let token = sandbox.issue_token(NewToken::named("cli")).unwrap();
     let base = sandbox.base_url();
 
-    let (code, stdout, _) = run(
-        with_key(&mut routy(), &base, token.secret()).args(["accounts", "list"]),
-        token.secret(),
-        None,
-    );
+    let (code, stdout, _) = call(&base, token.secret(), &["accounts", "list"]);
     assert_eq!(code, 0);
     assert_eq!(
         stdout,
         "ID     NAME\n7      Grüße GmbH ✓\nacc_x  Nordwind\n"
     );
 
-    let (code, stdout, _) = run(
-        with_key(&mut routy(), &base, token.secret())
-            .args(["accounts", "list", "--output", "json"]),
+    let (code, stdout, _) = call(
+        &base,
         token.secret(),
-        None,
+        &["accounts", "list", "--output", "json"],
     );
     assert_eq!(code, 0);
     assert_eq!(
@@ -109,11 +110,7 @@ fn api_prints_pretty_json_and_with_include_the_status_and_headers() {
     let sandbox = Sandbox::start().unwrap();
     let token = sandbox.issue_token(NewToken::named("cli")).unwrap();
     let base = sandbox.base_url();
-    let (code, stdout, _) = run(
-        with_key(&mut routy(), &base, token.secret()).args(["api", "get", "/v1/accounts"]),
-        token.secret(),
-        None,
-    );
+    let (code, stdout, _) = call(&base, token.secret(), &["api", "get", "/v1/accounts"]);
     assert_eq!(code, 0);
     assert!(stdout.starts_with("[\n  {\n"), "{stdout}");
     let parsed: serde_json::Value = serde_json::from_str(&stdout).unwrap();
@@ -122,15 +119,10 @@ fn api_prints_pretty_json_and_with_include_the_status_and_headers() {
         routy_sandbox::SEED_ACCOUNTS
     );
 
-    let (code, stdout, _) = run(
-        with_key(&mut routy(), &base, token.secret()).args([
-            "api",
-            "GET",
-            "/v1/accounts",
-            "--include",
-        ]),
+    let (code, stdout, _) = call(
+        &base,
         token.secret(),
-        None,
+        &["api", "GET", "/v1/accounts", "--include"],
     );
     assert_eq!(code, 0);
     assert!(stdout.starts_with("HTTP/1.1 200 OK\n"), "{stdout}");
@@ -138,11 +130,7 @@ fn api_prints_pretty_json_and_with_include_the_status_and_headers() {
     assert!(!stdout.to_ascii_lowercase().contains("authorization"));
 
     // A non-success status: the body still printed, the exit code says 4.
-    let (code, stdout, stderr) = run(
-        with_key(&mut routy(), &base, token.secret()).args(["api", "GET", "/v1/nothing"]),
-        token.secret(),
-        None,
-    );
+    let (code, stdout, stderr) = call(&base, token.secret(), &["api", "GET", "/v1/nothing"]);
     assert_eq!(code, 4, "{stderr}");
     assert!(stdout.contains("\"status\": 404"));
     assert!(stderr.starts_with("error: api returned 404"), "{stderr}");
@@ -196,18 +184,10 @@ fn api_sends_data_literal_from_a_file_and_from_stdin() {
         );
     }
     std::fs::remove_file(&file).unwrap();
-    let (code, _, stderr) = run(
-        with_key(&mut routy(), &base, key).args(["api", "POST", "/v1/x", "--data", "{not json"]),
-        key,
-        None,
-    );
+    let (code, _, stderr) = call(&base, key, &["api", "POST", "/v1/x", "--data", "{not json"]);
     assert_eq!(code, 2);
     assert!(stderr.contains("--data is not valid JSON"), "{stderr}");
-    let (code, _, stderr) = run(
-        with_key(&mut routy(), &base, key).args(["api", "BR OKEN", "/v1/x"]),
-        key,
-        None,
-    );
+    let (code, _, stderr) = call(&base, key, &["api", "BR OKEN", "/v1/x"]);
     assert_eq!(code, 2, "{stderr}");
 }
 
@@ -217,11 +197,7 @@ fn auth_check_valid_rejected_expired_deleted() {
     let sandbox = Sandbox::builder().clock(clock.clone()).start().unwrap();
     let base = sandbox.base_url();
     let good = sandbox.issue_token(NewToken::named("good")).unwrap();
-    let (code, stdout, _) = run(
-        with_key(&mut routy(), &base, good.secret()).args(["auth", "check"]),
-        good.secret(),
-        None,
-    );
+    let (code, stdout, _) = call(&base, good.secret(), &["auth", "check"]);
     assert_eq!(code, 0);
     let fingerprint = &good.secret()[good.secret().len() - 4..];
     assert_eq!(
@@ -253,20 +229,12 @@ fn auth_check_valid_rejected_expired_deleted() {
         )
         .unwrap();
     clock.advance(Duration::from_secs(120));
-    let (code, _, stderr) = run(
-        with_key(&mut routy(), &base, expiring.secret()).args(["auth", "check"]),
-        expiring.secret(),
-        None,
-    );
+    let (code, _, stderr) = call(&base, expiring.secret(), &["auth", "check"]);
     assert_eq!(code, 3);
     assert!(stderr.contains("The API token expired at"), "{stderr}");
 
     sandbox.delete_token(&good.info.id).unwrap();
-    let (code, _, stderr) = run(
-        with_key(&mut routy(), &base, good.secret()).args(["auth", "check"]),
-        good.secret(),
-        None,
-    );
+    let (code, _, stderr) = call(&base, good.secret(), &["auth", "check"]);
     assert_eq!(code, 3);
     assert!(
         stderr.contains("The API token has been deleted."),
@@ -285,11 +253,7 @@ fn forbidden_is_exit_3_and_unreachable_is_exit_5() {
         );
     });
     let key = "Fx9qT2mLw0Zr7Kp4Vb1N";
-    let (code, _, stderr) = run(
-        with_key(&mut routy(), &server.url("/api"), key).args(["auth", "check"]),
-        key,
-        None,
-    );
+    let (code, _, stderr) = call(&server.url("/api"), key, &["auth", "check"]);
     assert_eq!(code, 3);
     assert!(
         stderr.contains("forbidden here (403): This token may not list accounts."),
@@ -300,15 +264,10 @@ fn forbidden_is_exit_3_and_unreachable_is_exit_5() {
         .unwrap()
         .local_addr()
         .unwrap();
-    let (code, _, stderr) = run(
-        with_key(&mut routy(), &format!("http://{closed}/api"), key).args([
-            "--max-retries",
-            "0",
-            "auth",
-            "check",
-        ]),
+    let (code, _, stderr) = call(
+        &format!("http://{closed}/api"),
         key,
-        None,
+        &["--max-retries", "0", "auth", "check"],
     );
     assert_eq!(code, 5);
     assert!(stderr.contains("connection failed"), "{stderr}");
@@ -356,22 +315,14 @@ fn credential_and_configuration_errors_are_exit_2_and_send_nothing() {
         "{stderr}"
     );
 
-    let (code, _, stderr) = run(
-        with_key(&mut routy(), "http://api.example.com/api", secret).args(["auth", "check"]),
-        secret,
-        None,
-    );
+    let (code, _, stderr) = call("http://api.example.com/api", secret, &["auth", "check"]);
     assert_eq!(code, 2);
     assert!(
         stderr.contains("refusing plain http to api.example.com"),
         "{stderr}"
     );
 
-    let (code, _, _) = run(
-        with_key(&mut routy(), &base, secret).args(["accounts", "list", "--output", "yaml"]),
-        secret,
-        None,
-    );
+    let (code, _, _) = call(&base, secret, &["accounts", "list", "--output", "yaml"]);
     assert_eq!(code, 2, "clap usage errors are 2 too");
 
     assert_eq!(server.connections(), 0, "nothing was sent");
@@ -446,24 +397,15 @@ fn a_429_with_retry_after_is_retried_and_max_retries_0_gives_up() {
         }
     });
     let key = "Rt5Gh8Jk2Mn4Pq6Sv9Xz";
-    let (code, stdout, _) = run(
-        with_key(&mut routy(), &server.url("/api"), key).args(["accounts", "list"]),
-        key,
-        None,
-    );
+    let (code, stdout, _) = call(&server.url("/api"), key, &["accounts", "list"]);
     assert_eq!(code, 0);
     assert!(stdout.contains("After retry"));
     assert_eq!(server.connections(), 2);
 
-    let (code, _, stderr) = run(
-        with_key(&mut routy(), &server.url("/api"), key).args([
-            "--max-retries",
-            "0",
-            "accounts",
-            "list",
-        ]),
+    let (code, _, stderr) = call(
+        &server.url("/api"),
         key,
-        None,
+        &["--max-retries", "0", "accounts", "list"],
     );
     assert_eq!(code, 4);
     assert!(
@@ -480,15 +422,10 @@ fn a_stalled_server_times_out_with_exit_5() {
     });
     let key = "St3Wd6Yf9Bh2Kl5Nc8Qe";
     let started = Instant::now();
-    let (code, _, stderr) = run(
-        with_key(&mut routy(), &server.url("/api"), key).args([
-            "--timeout",
-            "2",
-            "accounts",
-            "list",
-        ]),
+    let (code, _, stderr) = call(
+        &server.url("/api"),
         key,
-        None,
+        &["--timeout", "2", "accounts", "list"],
     );
     let elapsed = started.elapsed();
     assert_eq!(code, 5, "{stderr}");
@@ -514,11 +451,7 @@ fn a_cross_host_redirect_does_not_carry_the_key() {
         respond(stream, "302 Found", &[("Location", &target)], b"");
     });
     let key = "Rd8Mx3Kp6Vz9Lq2Tw5Hg89";
-    let (code, stdout, stderr) = run(
-        with_key(&mut routy(), &first.url("/api"), key).args(["-v", "accounts", "list"]),
-        key,
-        None,
-    );
+    let (code, stdout, stderr) = call(&first.url("/api"), key, &["-v", "accounts", "list"]);
     assert_eq!(code, 0, "{stderr}");
     assert!(stdout.contains("Elsewhere"));
     assert!(header_of(&first.heads()[0], "authorization").is_some());
@@ -552,26 +485,17 @@ fn an_echoing_server_does_not_get_the_key_printed() {
             body.as_bytes(),
         );
     });
-    let (code, stdout, stderr) = run(
-        with_key(&mut routy(), &echoing.url("/api"), key).args([
-            "api",
-            "GET",
-            "/v1/accounts",
-            "-i",
-        ]),
+    let (code, stdout, stderr) = call(
+        &echoing.url("/api"),
         key,
-        None,
+        &["api", "GET", "/v1/accounts", "-i"],
     );
     assert_eq!(code, 3);
     assert!(
         stdout.contains("[redacted]") && stderr.contains("[redacted]"),
         "{stdout}\n{stderr}"
     );
-    let (code, _, stderr) = run(
-        with_key(&mut routy(), &echoing.url("/api"), key).args(["auth", "check"]),
-        key,
-        None,
-    );
+    let (code, _, stderr) = call(&echoing.url("/api"), key, &["auth", "check"]);
     assert_eq!(code, 3);
     assert!(stderr.contains("you sent ApiKey [redacted]"), "{stderr}");
 }
@@ -612,11 +536,7 @@ fn the_sandbox_command_serves_prints_exports_and_stops_on_ctrl_c() {
         base.starts_with("http://127.0.0.1:") && base.ends_with("/api"),
         "{base}"
     );
-    let (code, stdout, _) = run(
-        with_key(&mut routy(), base, key).args(["accounts", "list"]),
-        key,
-        None,
-    );
+    let (code, stdout, _) = call(base, key, &["accounts", "list"]);
     assert_eq!(code, 0);
     assert_eq!(stdout.lines().count(), 1 + routy_sandbox::SEED_ACCOUNTS);
 
