@@ -430,8 +430,10 @@ fn a_stalled_server_times_out_with_exit_5() {
     let elapsed = started.elapsed();
     assert_eq!(code, 5, "{stderr}");
     assert!(stderr.contains("timed out"), "{stderr}");
+    // Ended by the 2 s deadline, not by the server's 6 s stall (the upper
+    // bound leaves room for a loaded machine).
     assert!(
-        elapsed >= Duration::from_secs(2) && elapsed < Duration::from_secs(4),
+        elapsed >= Duration::from_secs(2) && elapsed < Duration::from_secs(5),
         "{elapsed:?}"
     );
 }
