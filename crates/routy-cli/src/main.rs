@@ -52,7 +52,13 @@ struct Global {
     )]
     base_url: Option<String>,
     /// Read the API key from this file (e.g. the downloaded .txt).
-    #[arg(long, global = true, env = "ROUTY_API_KEY_FILE", value_name = "PATH")]
+    #[arg(
+        long,
+        global = true,
+        env = "ROUTY_API_KEY_FILE",
+        value_name = "PATH",
+        hide_env_values = true
+    )]
     api_key_file: Option<PathBuf>,
     /// Read the API key from standard input.
     #[arg(long, global = true, conflicts_with = "api_key_file")]
