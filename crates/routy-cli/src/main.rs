@@ -215,14 +215,18 @@ fn connect(global: &Global) -> Result<(Client, ApiKey), Failure> {
         builder = builder.base_url(url);
     }
     if let Some(secs) = global.timeout {
-        let timeout = Duration::try_from_secs_f64(secs)
-            .ok()
-            .filter(|d| !d.is_zero())
-            .ok_or_else(|| {
-                Failure::usage(format!(
-                    "--timeout {secs} is not a positive number of seconds"
-                ))
-            })?;
+        // More than a Duration holds (`inf` too) is as long as can be; the
+        // client cuts it to routy::MAX_DURATION.
+        let timeout = if secs > 0.0 {
+            Duration::try_from_secs_f64(secs).unwrap_or(Duration::MAX)
+        } else {
+            Duration::ZERO
+        };
+        if timeout.is_zero() {
+            return Err(Failure::usage(format!(
+                "--timeout {secs} is not a positive number of seconds"
+            )));
+        }
         builder = builder.timeout(timeout).call_timeout(timeout);
     }
     if let Some(retries) = global.max_retries {

@@ -415,6 +415,32 @@ fn a_429_with_retry_after_is_retried_and_max_retries_0_gives_up() {
 }
 
 #[test]
+fn a_timeout_is_positive_and_a_huge_one_means_as_long_as_can_be() {
+    let sandbox = Sandbox::start().unwrap();
+    let token = sandbox.issue_token(NewToken::named("cli")).unwrap();
+    let base = sandbox.base_url();
+    for bad in ["0", "-1", "NaN", "1e-12"] {
+        let arg = format!("--timeout={bad}");
+        let (code, _, stderr) = call(&base, token.secret(), &[&arg, "auth", "check"]);
+        assert_eq!(code, 2, "--timeout {bad}: {stderr}");
+        assert!(
+            stderr.contains("is not a positive number of seconds"),
+            "{stderr}"
+        );
+    }
+    // These overflowed `Instant + timeout` and panicked (exit 101).
+    for huge in ["1e19", "inf", "1e400"] {
+        let (code, stdout, stderr) = call(
+            &base,
+            token.secret(),
+            &["--timeout", huge, "accounts", "list"],
+        );
+        assert_eq!(code, 0, "--timeout {huge}: {stderr}");
+        assert!(stdout.starts_with("ID "), "{stdout}");
+    }
+}
+
+#[test]
 fn a_stalled_server_times_out_with_exit_5() {
     let server = ScriptServer::start("127.0.0.1", |_, stream| {
         std::thread::sleep(Duration::from_secs(6));

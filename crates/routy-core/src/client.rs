@@ -400,7 +400,8 @@ impl<T: Transport> Client<T> {
         let config = &inner.config;
         let clock = &*inner.clock;
         let started = clock.now();
-        let deadline = config.call_timeout.map(|t| started + t);
+        // Past the end of what an Instant holds is never: no deadline.
+        let deadline = config.call_timeout.and_then(|t| started.checked_add(t));
         let mut key = Some(key);
         let mut attempt = 0u32;
         let mut hops = 0u32;
@@ -495,7 +496,8 @@ impl<T: Transport> Client<T> {
                 Decision::GiveUp
             };
             if let Decision::RetryAfter(delay) = decision {
-                let fits = deadline.is_none_or(|d| clock.now() + delay < d);
+                let fits = deadline
+                    .is_none_or(|d| clock.now().checked_add(delay).is_some_and(|end| end < d));
                 if fits && inner.budget.try_spend() {
                     log_event!(
                         info,

@@ -118,7 +118,7 @@ impl ManualClock {
     /// assert_eq!(clock.wall().duration_since(before).unwrap(), Duration::from_secs(1));
     /// ```
     pub fn advance(&self, by: Duration) {
-        self.lock().elapsed += by;
+        self.lock().pass(by);
     }
 
     /// Every sleep so far, in order.
@@ -143,11 +143,28 @@ impl ManualClock {
     /// assert_eq!(clock.total_slept(), Duration::from_secs(3));
     /// ```
     pub fn total_slept(&self) -> Duration {
-        self.lock().sleeps.iter().sum()
+        self.lock()
+            .sleeps
+            .iter()
+            .fold(Duration::ZERO, |sum, d| sum.saturating_add(*d))
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, ManualState> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl ManualState {
+    /// Moves time on by `by`, unless that would pass the end of what an
+    /// `Instant` or a `SystemTime` can hold: there time stops, rather than
+    /// `now` and `wall` overflowing.
+    fn pass(&mut self, by: Duration) {
+        let elapsed = self.elapsed.saturating_add(by);
+        if self.start.checked_add(elapsed).is_some()
+            && self.wall_start.checked_add(elapsed).is_some()
+        {
+            self.elapsed = elapsed;
+        }
     }
 }
 
@@ -170,7 +187,7 @@ impl Clock for ManualClock {
 
     fn sleep(&self, duration: Duration) {
         let mut state = self.lock();
-        state.elapsed += duration;
+        state.pass(duration);
         state.sleeps.push(duration);
     }
 }
@@ -203,5 +220,23 @@ impl Jitter {
         (self.seed, n).hash(&mut hasher);
         // The top 53 bits make an exactly representable fraction in [0, 1).
         (hasher.finish() >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn manual_time_stops_at_the_end_of_what_it_can_hold() {
+        let clock = ManualClock::new();
+        let (now, wall) = (clock.now(), clock.wall());
+        clock.advance(Duration::MAX);
+        clock.sleep(Duration::MAX);
+        clock.sleep(Duration::MAX);
+        assert_eq!((clock.now(), clock.wall()), (now, wall), "time stopped");
+        assert_eq!(clock.total_slept(), Duration::MAX, "the sum saturates");
+        clock.sleep(Duration::from_secs(1));
+        assert_eq!(clock.now() - now, Duration::from_secs(1), "and goes on");
     }
 }

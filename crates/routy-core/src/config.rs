@@ -36,6 +36,27 @@ pub const DEFAULT_MAX_BODY_BYTES: u64 = 16 * 1024 * 1024;
 /// 60 seconds.
 pub const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(60);
 
+/// The longest duration the client works with: 100 years of 365 days.
+/// Timeouts and retry waits longer than this, `Duration::MAX` included, are
+/// cut to it, so a deadline always fits in an [`Instant`](std::time::Instant)
+/// and a transport never has to guard against overflow; in practice it
+/// means "never".
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use routy_core::{ApiKey, ClientBuilder, MAX_DURATION};
+///
+/// let client = ClientBuilder::new()
+///     .api_key(ApiKey::new("t")?)
+///     .timeout(Duration::MAX)
+///     .build_with(|_req| Err(routy_core::TransportErrorKind::Connect.into()))?;
+/// assert_eq!(client.config().timeout(), Some(MAX_DURATION));
+/// # Ok::<(), routy_core::Error>(())
+/// ```
+pub const MAX_DURATION: Duration = Duration::from_secs(100 * 365 * 24 * 60 * 60);
+
 /// The default most redirects one call follows: 5.
 pub const DEFAULT_MAX_REDIRECTS: u32 = 5;
 
@@ -552,13 +573,14 @@ impl<T> ClientBuilder<T> {
     }
 
     /// The deadline of one HTTP exchange, from connecting to the last body
-    /// byte; `None` for none. Defaults to [`DEFAULT_TIMEOUT`].
+    /// byte; `None` for none. Defaults to [`DEFAULT_TIMEOUT`]; longer than
+    /// [`MAX_DURATION`] is cut to it.
     ///
     /// # Examples
     ///
     /// See [`ClientBuilder`].
     pub fn timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
-        self.timeout = timeout.into();
+        self.timeout = timeout.into().map(|t| t.min(MAX_DURATION));
         self
     }
 
@@ -574,9 +596,9 @@ impl<T> ClientBuilder<T> {
     }
 
     /// The deadline of a whole call, every attempt, redirect and backoff
-    /// included; `None` for none. Defaults to [`DEFAULT_CALL_TIMEOUT`].
-    /// Each attempt's own deadline ([`timeout`](Self::timeout)) is cut to
-    /// what is left of it.
+    /// included; `None` for none. Defaults to [`DEFAULT_CALL_TIMEOUT`];
+    /// longer than [`MAX_DURATION`] is cut to it. Each attempt's own
+    /// deadline ([`timeout`](Self::timeout)) is cut to what is left of it.
     ///
     /// # Examples
     ///
@@ -590,7 +612,7 @@ impl<T> ClientBuilder<T> {
     /// # Ok::<(), routy_core::Error>(())
     /// ```
     pub fn call_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
-        self.call_timeout = timeout.into();
+        self.call_timeout = timeout.into().map(|t| t.min(MAX_DURATION));
         self
     }
 

@@ -213,7 +213,8 @@ impl RetryPolicy {
         let delay = match retry_after {
             Some(after) => after.delay_from(now).min(self.max_retry_after),
             None => self.backoff(attempt, random),
-        };
+        }
+        .min(crate::MAX_DURATION);
         if slept.saturating_add(delay) > self.max_total_delay {
             return Decision::GiveUp;
         }

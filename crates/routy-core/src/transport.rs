@@ -92,7 +92,8 @@ pub struct RequestLimits {
 }
 
 impl RequestLimits {
-    /// Limits of `max_body_bytes` and `timeout`.
+    /// Limits of `max_body_bytes` and `timeout`; a timeout longer than
+    /// [`MAX_DURATION`](crate::MAX_DURATION) is cut to it.
     ///
     /// # Examples
     ///
@@ -104,7 +105,7 @@ impl RequestLimits {
     pub fn new(max_body_bytes: u64, timeout: Option<Duration>) -> Self {
         RequestLimits {
             max_body_bytes,
-            timeout,
+            timeout: timeout.map(|t| t.min(crate::MAX_DURATION)),
         }
     }
 

@@ -13,7 +13,7 @@ use std::time::{Duration, SystemTime};
 use routy_core::http::{Method, Request, Response};
 use routy_core::{
     ApiErrorKind, ApiKey, Client, ClientBuilder, Error, ManualClock, RedirectError, RequestLimits,
-    RetryAfter, RetryPolicy, TransportError, TransportErrorKind,
+    RetryAfter, RetryPolicy, TransportError, TransportErrorKind, MAX_DURATION,
 };
 
 const TOKEN: &str = "OaBw1+4DqFfDLXOLpWthbfp502Wc0D4tICsxNcT+aeQ=";
@@ -424,4 +424,55 @@ fn retry_after_is_read_against_the_clock_not_the_system_time() {
         "60 s away, clamped to max_retry_after"
     );
     let _ = SystemTime::UNIX_EPOCH;
+}
+
+#[test]
+fn durations_past_what_a_clock_holds_mean_never_and_never_panic() {
+    // Duration::MAX everywhere: before, `Instant + timeout` overflowed.
+    let forever = RetryPolicy::default()
+        .max_attempts(3)
+        .base_delay(Duration::MAX)
+        .max_delay(Duration::MAX)
+        .max_retry_after(Duration::MAX)
+        .max_total_delay(Duration::MAX);
+    let s = scripted(
+        vec![
+            status(503),
+            with_retry_after(429, "Fri, 31 Dec 9999 23:59:59 GMT"),
+        ],
+        |b| {
+            b.timeout(Duration::MAX)
+                .call_timeout(None)
+                .max_retries(2)
+                .retry(forever)
+        },
+    );
+    assert_eq!(s.client.config().timeout(), Some(MAX_DURATION));
+    assert!(s.client.accounts().unwrap().is_empty());
+    assert_eq!(s.seen.lock().unwrap().len(), 3);
+    let sleeps = s.clock.sleeps();
+    assert_eq!(sleeps.len(), 2);
+    assert!(sleeps.iter().all(|d| *d <= MAX_DURATION), "{sleeps:?}");
+    let timeouts: Vec<_> = s
+        .seen
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|r| RequestLimits::of(r).timeout)
+        .collect();
+    assert_eq!(timeouts, [Some(MAX_DURATION); 3]);
+
+    // With a call deadline of Duration::MAX too: a century-long wait does
+    // not fit in what is left of a century, so the call gives up cleanly.
+    let s = scripted(vec![status(503)], |b| {
+        b.timeout(Duration::MAX)
+            .call_timeout(Duration::MAX)
+            .retry(forever)
+    });
+    assert_eq!(s.client.config().call_timeout(), Some(MAX_DURATION));
+    match s.client.accounts() {
+        Ok(_) => assert_eq!(s.seen.lock().unwrap().len(), 2, "a retry that fit"),
+        Err(Error::Api(err)) => assert_eq!(err.status(), 503),
+        Err(other) => panic!("unexpected {other:?}"),
+    }
 }

@@ -124,7 +124,9 @@ impl Transport for UreqTransport {
             .http_status_as_error(false)
             .max_redirects(0)
             .max_redirects_will_error(false)
-            .timeout_global(limits.timeout)
+            // The field is public: cut what a caller may have set by hand,
+            // as the core does, so ureq's `Instant + timeout` cannot overflow.
+            .timeout_global(limits.timeout.map(|t| t.min(routy_core::MAX_DURATION)))
             .build();
         let response = self.agent.run(request).map_err(map_error)?;
         let (parts, body) = response.into_parts();
