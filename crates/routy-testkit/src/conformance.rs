@@ -10,16 +10,25 @@
 //! 4. reports a stalled server as [`TransportErrorKind::Timeout`] within
 //!    [`RequestLimits::timeout`];
 //! 5. reports a refused connection as [`TransportErrorKind::Connect`];
-//! 6. delivers a large body intact.
+//! 6. delivers a large body intact;
+//! 7. works with no deadline and with one of `Duration::MAX` set by hand
+//!    (the client never sends more than [`MAX_DURATION`], but the field is
+//!    public), where `Instant::now() + timeout` would overflow.
+//!
+//! A check in which the transport panics fails with the panic's message;
+//! the other checks still run.
 
 use std::fmt;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener};
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use routy_core::http::{Method, Request, Response};
+#[cfg(doc)]
+use routy_core::MAX_DURATION;
 use routy_core::{RequestLimits, Transport, TransportErrorKind};
 
 /// Size of the large body check.
@@ -112,7 +121,7 @@ pub fn check<T: Transport + ?Sized>(transport: &T) -> Report {
             }
         }
     };
-    let checks: [(&'static str, Check<T>); 6] = [
+    let checks: [(&'static str, Check<T>); 7] = [
         (
             "status, headers and body round trip for 2xx, 4xx and 5xx",
             round_trip,
@@ -122,12 +131,18 @@ pub fn check<T: Transport + ?Sized>(transport: &T) -> Report {
         ("a stalled server times out as Timeout", stall),
         ("a refused connection is Connect", refused),
         ("a large body arrives intact", large_body),
+        (
+            "no deadline and a Duration::MAX deadline both work",
+            extreme_deadlines,
+        ),
     ];
     let results = checks
         .iter()
         .map(|(name, check)| CheckResult {
             name,
-            outcome: check(transport, &server),
+            outcome: catch_unwind(AssertUnwindSafe(|| check(transport, &server))).unwrap_or_else(
+                |panic| Err(format!("the transport panicked: {}", message(&*panic))),
+            ),
         })
         .collect();
     Report { results }
@@ -295,6 +310,32 @@ fn large_body<T: Transport + ?Sized>(transport: &T, server: &Server) -> Result<(
             response.body().len()
         ))
     }
+}
+
+fn extreme_deadlines<T: Transport + ?Sized>(transport: &T, server: &Server) -> Result<(), String> {
+    let mut longest = limits();
+    longest.timeout = Some(Duration::MAX);
+    for limits in [longest, RequestLimits::new(1 << 20, None)] {
+        let response = send(transport, get(&server.url("/status/200"), limits))
+            .map_err(|e| format!("with a timeout of {:?}: {e}", limits.timeout))?;
+        if response.status() != 200 {
+            return Err(format!(
+                "with a timeout of {:?}: got {}",
+                limits.timeout,
+                response.status()
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// What a panic said, when it said it with a string.
+fn message(panic: &(dyn std::any::Any + Send)) -> &str {
+    panic
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("(no message)")
 }
 
 /// The suite's server, on tiny_http.

@@ -6,6 +6,8 @@
     reason = "a test helper that fails should panic loudly"
 )]
 
+use std::time::Instant;
+
 use routy_core::http::{Request, Response};
 use routy_core::{RequestLimits, Transport, TransportError, TransportErrorKind};
 use routy_testkit::conformance;
@@ -62,10 +64,39 @@ fn the_suite_catches_a_transport_that_breaks_the_rules() {
     assert!(!report.passed());
     assert_eq!(
         report.failures().count(),
-        5,
+        6,
         "only 'refused is Connect' passes:\n{report}"
     );
     assert!(report
         .to_string()
         .contains("FAIL  a stalled server times out as Timeout: expected Timeout, got Connect"));
+}
+
+/// A transport that works out its deadline as `Instant::now() + timeout`,
+/// which overflows, and panics, for a deadline of `Duration::MAX`.
+struct AddsTheDeadline(UreqTransport);
+
+impl Transport for AddsTheDeadline {
+    fn send(&self, request: Request<Vec<u8>>) -> Result<Response<Vec<u8>>, TransportError> {
+        if let Some(timeout) = RequestLimits::of(&request).timeout {
+            let _deadline = Instant::now() + timeout;
+        }
+        self.0.send(request)
+    }
+}
+
+#[test]
+fn a_panicking_transport_fails_its_check_and_the_rest_still_run() {
+    let report = conformance::check(&AddsTheDeadline(UreqTransport::new()));
+    let failures: Vec<_> = report.failures().collect();
+    assert_eq!(failures.len(), 1, "{report}");
+    assert_eq!(
+        failures[0].name,
+        "no deadline and a Duration::MAX deadline both work"
+    );
+    let why = failures[0].outcome.as_ref().unwrap_err();
+    assert!(
+        why.starts_with("the transport panicked: ") && why.contains("overflow"),
+        "{why}"
+    );
 }
