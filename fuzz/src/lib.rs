@@ -95,6 +95,14 @@ pub fn check_response(data: &[u8]) {
             shown.push(cause.to_string());
             source = cause.source();
         }
+        // A message and its causes are one line each, whatever the server
+        // sent: no raw newline or terminal escape.
+        for line in &shown {
+            assert!(
+                !line.chars().any(char::is_control),
+                "an error message holds a control character: {line:?}"
+            );
+        }
         if let Some(api) = err.as_api() {
             shown.push(api.body_snippet().to_owned());
             shown.extend(api.request_id().map(str::to_owned));

@@ -526,7 +526,7 @@ impl fmt::Display for ApiError {
             write!(f, " {}", reason.to_ascii_lowercase())?;
         }
         if let Some(message) = self.server_message() {
-            write!(f, ": {}", truncate(message, DISPLAY_DETAIL_MAX))?;
+            write!(f, ": {}", one_line(message, DISPLAY_DETAIL_MAX))?;
         }
         Ok(())
     }
@@ -648,8 +648,11 @@ impl fmt::Display for DecodeError {
         match (&self.path, &self.source) {
             (Some(path), Some(source)) => write!(
                 f,
-                "expected {} but decoding failed at `{path}` (line {} column {})",
-                self.expected, source.line, source.column
+                "expected {} but decoding failed at `{}` (line {} column {})",
+                self.expected,
+                one_line(path, usize::MAX),
+                source.line,
+                source.column
             ),
             _ => write!(
                 f,
@@ -770,7 +773,7 @@ fn is_text_plain(content_type: &str) -> bool {
 /// Replaces every run of [`REDACT_WINDOW`] or more bytes of `secret` found
 /// in `text` (the whole secret included) with a marker. Secrets shorter
 /// than the window are replaced where they occur whole.
-fn redact<'a>(text: &'a [u8], secret: Option<&[u8]>) -> Cow<'a, [u8]> {
+pub(crate) fn redact<'a>(text: &'a [u8], secret: Option<&[u8]>) -> Cow<'a, [u8]> {
     let Some(secret) = secret.filter(|s| !s.is_empty()) else {
         return Cow::Borrowed(text);
     };
@@ -822,6 +825,35 @@ fn truncate(text: &str, max: usize) -> String {
         end -= 1;
     }
     format!("{}…", &text[..end])
+}
+
+/// `text` fit for one line of a terminal or a log: control characters and
+/// bidirectional overrides are escaped (`\n`, `\u{1b}`), so a server's text
+/// can neither forge a line nor drive the terminal, and the result is cut to
+/// `max` bytes, escapes included, plus an ellipsis.
+fn one_line(text: &str, max: usize) -> Cow<'_, str> {
+    let unsafe_to_show = |c: char| {
+        c.is_control()
+            || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    };
+    if text.len() <= max && !text.chars().any(unsafe_to_show) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len().min(max) + 3);
+    for c in text.chars() {
+        let before = out.len();
+        if unsafe_to_show(c) {
+            out.extend(c.escape_debug());
+        } else {
+            out.push(c);
+        }
+        if out.len() > max {
+            out.truncate(before);
+            out.push('…');
+            break;
+        }
+    }
+    Cow::Owned(out)
 }
 
 /// Up to [`SNIPPET_MAX_BYTES`] of `body` as text, starting a little before

@@ -322,6 +322,46 @@ fn decode_errors_say_what_where_and_show_a_snippet() {
 }
 
 #[test]
+fn server_text_in_an_error_message_stays_on_one_line() {
+    let hostile = "bad\n\u{1b}[2Jforged line\u{202e}txt.exe";
+    let body = serde_json::json!({"title": "Bad Request", "detail": hostile}).to_string();
+    let err = api_error(&answering(
+        400,
+        &[("content-type", PROBLEM)],
+        body.as_bytes(),
+    ));
+    assert_eq!(
+        err.to_string(),
+        r"api returned 400 bad request: bad\n\u{1b}[2Jforged line\u{202e}txt.exe"
+    );
+    assert_eq!(
+        err.problem().unwrap().detail.as_deref(),
+        Some(hostile),
+        "the raw text is still there for whoever wants it"
+    );
+
+    // Escapes count against the bound.
+    let body = serde_json::json!({"detail": "\u{7}".repeat(300)}).to_string();
+    let shown = api_error(&answering(
+        400,
+        &[("content-type", PROBLEM)],
+        body.as_bytes(),
+    ))
+    .to_string();
+    assert!(shown.len() <= 240 && shown.ends_with('…'), "{shown}");
+    assert!(!shown.chars().any(char::is_control), "{shown}");
+
+    // A decode error's path may name a key the server chose.
+    let client = answering(200, &[], br#"{"ok": 1, "a\u001b[31mb": "x"}"#);
+    let err = match client.get::<std::collections::BTreeMap<String, u32>>("/v1/x") {
+        Err(Error::Decode(err)) => err,
+        other => panic!("expected a decode error, got {other:?}"),
+    };
+    assert_eq!(err.path(), Some("a\u{1b}[31mb"));
+    assert!(err.to_string().contains(r"at `a\u{1b}[31mb`"), "{err}");
+}
+
+#[test]
 fn generic_get_decodes_any_type() {
     #[derive(serde::Deserialize)]
     struct Report {
