@@ -275,7 +275,10 @@ fn accounts_list(client: &Client, output: Output) -> Result<(), Failure> {
     match output {
         Output::Table => {
             let accounts = client.accounts().map_err(failure)?;
-            let ids: Vec<String> = accounts.iter().map(|a| a.id.to_string()).collect();
+            let ids: Vec<String> = accounts
+                .iter()
+                .map(|a| one_line(&a.id.to_string()))
+                .collect();
             let width = ids
                 .iter()
                 .map(|id| id.chars().count())
@@ -286,7 +289,7 @@ fn accounts_list(client: &Client, output: Output) -> Result<(), Failure> {
             for (id, account) in ids.iter().zip(&accounts) {
                 text.push_str(&format!(
                     "{id:<width$}  {}\n",
-                    account.name().unwrap_or("-")
+                    one_line(account.name().unwrap_or("-"))
                 ));
             }
             print(text.as_bytes())
@@ -302,6 +305,25 @@ fn accounts_list(client: &Client, output: Output) -> Result<(), Failure> {
             print(&out)
         }
     }
+}
+
+/// The server's `text` fit for one line of output (a table cell, a header
+/// line): control characters and bidirectional overrides escaped (`\n`,
+/// `\u{1b}`), so it can neither forge a line nor drive the terminal.
+pub(crate) fn one_line(text: &str) -> String {
+    let escape = |c: char| {
+        c.is_control()
+            || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    };
+    text.chars()
+        .map(|c| {
+            if escape(c) {
+                c.escape_debug().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
 
 /// The accounts array in a response body: the body itself, or the array an
@@ -347,7 +369,7 @@ fn api(
         for (name, value) in response.headers() {
             let value = String::from_utf8_lossy(value.as_bytes());
             out.extend_from_slice(
-                format!("{name}: {}\n", client.transport().scrub(&value)).as_bytes(),
+                format!("{name}: {}\n", one_line(&client.transport().scrub(&value))).as_bytes(),
             );
         }
         out.push(b'\n');

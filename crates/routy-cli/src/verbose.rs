@@ -1,6 +1,7 @@
 //! `--verbose`: a transport wrapper that logs each exchange to stderr with
 //! the key redacted, whatever header or body it turns up in.
 
+use std::borrow::Cow;
 use std::io::Write;
 use std::time::Instant;
 
@@ -31,28 +32,15 @@ impl Verbose {
         }
     }
 
-    /// `text` with the key replaced, should a server have echoed it.
-    pub(crate) fn scrub(&self, text: &str) -> String {
-        text.replace(self.key.expose_secret(), "[redacted]")
+    /// The key (or 8 bytes or more of it) replaced in `text`, should a
+    /// server have echoed it.
+    pub(crate) fn scrub<'a>(&self, text: &'a str) -> Cow<'a, str> {
+        self.key.redact(text)
     }
 
-    /// `bytes` with the key replaced (as text when it is UTF-8).
-    pub(crate) fn scrub_bytes(&self, bytes: &[u8]) -> Vec<u8> {
-        match std::str::from_utf8(bytes) {
-            Ok(text) => self.scrub(text).into_bytes(),
-            Err(_) => {
-                let secret = self.key.expose_secret().as_bytes();
-                let mut out = Vec::with_capacity(bytes.len());
-                let mut rest = bytes;
-                while let Some(at) = rest.windows(secret.len()).position(|w| w == secret) {
-                    out.extend_from_slice(&rest[..at]);
-                    out.extend_from_slice(b"[redacted]");
-                    rest = &rest[at + secret.len()..];
-                }
-                out.extend_from_slice(rest);
-                out
-            }
-        }
+    /// [`scrub`](Self::scrub) for bytes.
+    pub(crate) fn scrub_bytes<'a>(&self, bytes: &'a [u8]) -> Cow<'a, [u8]> {
+        self.key.redact_bytes(bytes)
     }
 
     fn log(&self, line: &str) {
@@ -93,7 +81,7 @@ impl Transport for Verbose {
                     let shown = if SECRET_HEADERS.contains(&name.as_str()) {
                         "[redacted]".into()
                     } else {
-                        String::from_utf8_lossy(value.as_bytes())
+                        crate::one_line(&String::from_utf8_lossy(value.as_bytes()))
                     };
                     self.log(&format!("< {name}: {shown}"));
                 }

@@ -92,6 +92,21 @@ fn accounts_list_as_table_and_as_the_json_the_api_sent() {
         "ID     NAME\n7      Grüße GmbH ✓\nacc_x  Nordwind\n"
     );
 
+    // Names and ids are the server's text: control characters and bidi
+    // overrides are shown escaped, so a row stays a row.
+    let hostile = r#"[{"id":"a\tb","name":"Evil\n1002  Forged\u001b[2J\u202etxt.exe"}]"#;
+    let odd = Sandbox::builder()
+        .accounts_json(hostile.as_bytes().to_vec())
+        .start()
+        .unwrap();
+    let odd_token = odd.issue_token(NewToken::named("cli")).unwrap();
+    let (code, stdout, _) = call(&odd.base_url(), odd_token.secret(), &["accounts", "list"]);
+    assert_eq!(code, 0);
+    assert_eq!(
+        stdout,
+        "ID    NAME\na\\tb  Evil\\n1002  Forged\\u{1b}[2J\\u{202e}txt.exe\n"
+    );
+
     let (code, stdout, _) = call(
         &base,
         token.secret(),
@@ -496,12 +511,14 @@ fn a_cross_host_redirect_does_not_carry_the_key() {
 
 #[test]
 fn an_echoing_server_does_not_get_the_key_printed() {
-    // The server puts the Authorization header it got into a 401 body,
-    // a header and the problem detail; `run` fails if any output holds it.
+    // The server puts the Authorization header it got, whole and in part,
+    // into a 401 body, headers and the problem detail; `run` fails if any
+    // output holds 8 bytes of it.
     let key = "Ec7Hq2Wn9Lp4Xv6Tz1Ks";
+    let part = &key[3..15];
     let echoing = ScriptServer::start("127.0.0.1", move |_, stream| {
         let body = format!(
-            r#"{{"title":"Unauthorized","status":401,"detail":"you sent ApiKey {key}","echo":"{key}"}}"#
+            r#"{{"title":"Unauthorized","status":401,"detail":"you sent ApiKey {key}","echo":"{key}","part":"{part}"}}"#
         );
         respond(
             stream,
@@ -509,6 +526,9 @@ fn an_echoing_server_does_not_get_the_key_printed() {
             &[
                 ("Content-Type", "application/problem+json"),
                 ("X-Echo", key),
+                ("X-Echo-Part", part),
+                // U+009B is CSI to many terminals: it must not reach one raw.
+                ("X-Csi", "\u{9b}2J"),
             ],
             body.as_bytes(),
         );
@@ -516,11 +536,15 @@ fn an_echoing_server_does_not_get_the_key_printed() {
     let (code, stdout, stderr) = call(
         &echoing.url("/api"),
         key,
-        &["api", "GET", "/v1/accounts", "-i"],
+        &["--verbose", "api", "GET", "/v1/accounts", "-i"],
     );
     assert_eq!(code, 3);
     assert!(
         stdout.contains("[redacted]") && stderr.contains("[redacted]"),
+        "{stdout}\n{stderr}"
+    );
+    assert!(
+        stdout.contains("x-csi: \\u{9b}2J") && stderr.contains("< x-csi: \\u{9b}2J"),
         "{stdout}\n{stderr}"
     );
     let (code, _, stderr) = call(&echoing.url("/api"), key, &["auth", "check"]);

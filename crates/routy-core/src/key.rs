@@ -5,6 +5,7 @@
 //! also the `Authorization` header value; it is zeroed when the last clone of
 //! the key (and of any request built with it) is dropped.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -220,6 +221,49 @@ impl ApiKey {
         } else {
             "…".to_owned()
         }
+    }
+
+    /// `text` with every run of 8 or more bytes of this key, the whole key
+    /// included, replaced by `[redacted]` (a key shorter than 8 is replaced
+    /// where it occurs whole). For logging or printing what a server sent,
+    /// in case it echoed the key or part of it; routy's own errors are
+    /// redacted this way already.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let key = routy_core::ApiKey::new("OaBw1+4DqFfDLXOLpWthbfp502Wc0D4tICsxNcT+aeQ=")?;
+    /// assert_eq!(
+    ///     key.redact("x-echo: OaBw1+4DqFfDLX (first 14 characters)"),
+    ///     "x-echo: [redacted] (first 14 characters)"
+    /// );
+    /// assert_eq!(key.redact("nothing to hide"), "nothing to hide");
+    /// # Ok::<(), routy_core::KeyError>(())
+    /// ```
+    pub fn redact<'a>(&self, text: &'a str) -> Cow<'a, str> {
+        match self.redact_bytes(text.as_bytes()) {
+            Cow::Borrowed(_) => Cow::Borrowed(text),
+            // The key is ASCII, so each replaced run starts and ends on a
+            // character boundary and the text stays UTF-8.
+            Cow::Owned(bytes) => Cow::Owned(
+                String::from_utf8(bytes)
+                    .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
+            ),
+        }
+    }
+
+    /// [`redact`](Self::redact) for bytes that need not be UTF-8, such as a
+    /// response body.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let key = routy_core::ApiKey::new("OaBw1+4DqFfDLXOLpWthbfp502Wc0D4tICsxNcT+aeQ=")?;
+    /// assert_eq!(&*key.redact_bytes(b"\xff4DqFfDLXOL\xff"), b"\xff[redacted]\xff");
+    /// # Ok::<(), routy_core::KeyError>(())
+    /// ```
+    pub fn redact_bytes<'a>(&self, bytes: &'a [u8]) -> Cow<'a, [u8]> {
+        crate::response::redact(bytes, Some(self.expose_secret().as_bytes()))
     }
 }
 
