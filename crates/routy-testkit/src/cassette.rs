@@ -29,6 +29,7 @@
 //! Headers keep their order and repeats. A body that is UTF-8 is stored as
 //! `body`; any other is stored as `body_base64` instead.
 
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -36,7 +37,7 @@ use std::sync::{Mutex, PoisonError};
 
 use base64::Engine as _;
 use routy_core::http::{HeaderName, HeaderValue, Method, Request, Response, StatusCode};
-use routy_core::{Transport, TransportError, TransportErrorKind};
+use routy_core::{ApiKey, Transport, TransportError, TransportErrorKind};
 use serde::{Deserialize, Serialize};
 
 /// The cassette format version this crate reads and writes.
@@ -158,8 +159,9 @@ impl RecordedBody {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum CassetteError {
-    /// A recorded key is still in the cassette after scrubbing (in a body,
-    /// a URL or an unscrubbed header): nothing was written.
+    /// A recorded key, or any 8 bytes of one, is still in the cassette after
+    /// scrubbing (in a body, JSON escapes decoded, a URL or an unscrubbed
+    /// header): nothing was written.
     #[error("refusing to write the cassette: a recorded api key appears in {location}")]
     SecretFound {
         /// Where: e.g. `interactions[0].response.body`.
@@ -246,7 +248,8 @@ impl<T: Transport> Recorder<T> {
     ///
     /// # Errors
     ///
-    /// [`CassetteError::SecretFound`] if a recorded key survived scrubbing.
+    /// [`CassetteError::SecretFound`] if a recorded key, or any 8 bytes of
+    /// one, survived scrubbing.
     ///
     /// # Examples
     ///
@@ -347,10 +350,24 @@ impl<T> fmt::Debug for Recorder<T> {
 }
 
 fn check_for_secrets(cassette: &Cassette, secrets: &BTreeSet<String>) -> Result<(), CassetteError> {
+    // As routy-core's errors count it, any 8 bytes of a key are a leak. A
+    // token that is not a valid ApiKey is searched for whole.
+    let keys: Vec<Result<ApiKey, &str>> = secrets
+        .iter()
+        .filter(|s| !s.is_empty())
+        .map(|s| ApiKey::new(s).map_err(|_| s.as_str()))
+        .collect();
+    let shows_a_key = |text: &str| {
+        keys.iter().any(|key| match key {
+            Ok(key) => matches!(key.redact(text), Cow::Owned(_)),
+            Err(whole) => text.contains(whole),
+        })
+    };
+    // JSON can spell a key with escapes (`\u0041`, `\/`) the raw text hides.
     let found = |text: &str| {
-        secrets
-            .iter()
-            .any(|s| !s.is_empty() && text.contains(s.as_str()))
+        shows_a_key(text)
+            || serde_json::from_str::<serde_json::Value>(text)
+                .is_ok_and(|value| json_strings(&value).any(&shows_a_key))
     };
     for (i, interaction) in cassette.interactions.iter().enumerate() {
         let request = &interaction.request;
@@ -385,6 +402,20 @@ fn check_for_secrets(cassette: &Cassette, secrets: &BTreeSet<String>) -> Result<
         }
     }
     Ok(())
+}
+
+/// Every string in `value`, object keys included.
+fn json_strings(value: &serde_json::Value) -> Box<dyn Iterator<Item = &str> + '_> {
+    use serde_json::Value;
+    match value {
+        Value::String(s) => Box::new(std::iter::once(s.as_str())),
+        Value::Array(items) => Box::new(items.iter().flat_map(json_strings)),
+        Value::Object(map) => Box::new(
+            map.iter()
+                .flat_map(|(k, v)| std::iter::once(k.as_str()).chain(json_strings(v))),
+        ),
+        _ => Box::new(std::iter::empty()),
+    }
 }
 
 /// The body as text for searching: decoded base64 too, lossily.

@@ -212,6 +212,32 @@ fn scrub_list_binary_bodies_and_the_refusal_to_write_a_key() {
     assert!(!err.to_string().contains(KEY));
     assert!(!path.exists(), "nothing was written");
 
+    // Part of the key, or the key spelled with JSON escapes, is a leak too.
+    let escaped: String = KEY
+        .chars()
+        .map(|c| format!("\\u{:04x}", c as u32))
+        .collect();
+    let echoes = [
+        format!("a log line with {} in it", &KEY[6..18]),
+        format!(r#"{{"echo": "{escaped}"}}"#),
+    ];
+    for echo in echoes {
+        let echo = echo.into_bytes();
+        let server = move |_req: Request<Vec<u8>>| -> Result<Response<Vec<u8>>, TransportError> {
+            Ok(Response::new(echo.clone()))
+        };
+        let recorder = Arc::new(Recorder::new(server));
+        let client = client_over(recorder.clone(), "https://h.example/api", KEY);
+        client.raw(Method::GET, "/v1/echo", None).unwrap();
+        match recorder.save(&path) {
+            Err(CassetteError::SecretFound { location }) => {
+                assert_eq!(location, "interactions[0].response.body")
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(!path.exists(), "nothing was written");
+    }
+
     let bad = temp("bad.json");
     std::fs::write(&bad, r#"{"version": 2, "interactions": []}"#).unwrap();
     assert!(matches!(
