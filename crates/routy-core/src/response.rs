@@ -658,7 +658,10 @@ impl fmt::Display for DecodeError {
                 f,
                 "expected {} but the content type is {}",
                 self.expected,
-                self.content_type.as_deref().unwrap_or("missing")
+                one_line(
+                    self.content_type.as_deref().unwrap_or("missing"),
+                    usize::MAX
+                )
             ),
         }
     }
