@@ -85,6 +85,14 @@ fn scripted(steps: Vec<Step>, configure: impl FnOnce(ClientBuilder) -> ClientBui
     }
 }
 
+impl Script {
+    /// The timeout each request carried, in order.
+    fn timeouts(&self) -> Vec<Option<Duration>> {
+        let seen = self.seen.lock().unwrap();
+        seen.iter().map(|r| RequestLimits::of(r).timeout).collect()
+    }
+}
+
 #[test]
 fn transient_failures_are_retried_until_success() {
     let s = scripted(vec![status(503), Step::Fail(TransportErrorKind::Io)], |b| b);
@@ -304,15 +312,8 @@ fn the_call_deadline_bounds_attempts_and_cuts_each_attempts_timeout() {
         "a third 2 s wait would pass the 5 s deadline"
     );
     assert_eq!(s.clock.total_slept(), Duration::from_secs(4));
-    let limits: Vec<_> = s
-        .seen
-        .lock()
-        .unwrap()
-        .iter()
-        .map(|r| RequestLimits::of(r).timeout)
-        .collect();
     assert_eq!(
-        limits,
+        s.timeouts(),
         [
             Some(Duration::from_secs(5)),
             Some(Duration::from_secs(3)),
@@ -453,14 +454,7 @@ fn durations_past_what_a_clock_holds_mean_never_and_never_panic() {
     let sleeps = s.clock.sleeps();
     assert_eq!(sleeps.len(), 2);
     assert!(sleeps.iter().all(|d| *d <= MAX_DURATION), "{sleeps:?}");
-    let timeouts: Vec<_> = s
-        .seen
-        .lock()
-        .unwrap()
-        .iter()
-        .map(|r| RequestLimits::of(r).timeout)
-        .collect();
-    assert_eq!(timeouts, [Some(MAX_DURATION); 3]);
+    assert_eq!(s.timeouts(), [Some(MAX_DURATION); 3]);
 
     // With a call deadline of Duration::MAX too: a century-long wait does
     // not fit in what is left of a century, so the call gives up cleanly.
