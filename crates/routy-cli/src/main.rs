@@ -211,7 +211,9 @@ fn connect(global: &Global) -> Result<(Client, ApiKey), Failure> {
     let mut builder = routy::Client::builder()
         .api_key(key.clone())
         .app_name(concat!("routy-cli/", env!("CARGO_PKG_VERSION")));
-    if let Some(url) = &global.base_url {
+    // An empty ROUTY_BASE_URL (`ROUTY_BASE_URL=` in a .env file) means the
+    // default, as it does for Client::from_env.
+    if let Some(url) = global.base_url.as_deref().filter(|u| !u.trim().is_empty()) {
         builder = builder.base_url(url);
     }
     if let Some(secs) = global.timeout {

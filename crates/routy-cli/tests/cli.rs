@@ -456,6 +456,31 @@ fn a_timeout_is_positive_and_a_huge_one_means_as_long_as_can_be() {
 }
 
 #[test]
+fn an_empty_base_url_variable_means_the_default() {
+    // A loopback proxy sees where the call would go, and nothing leaves
+    // the machine: it reads the CONNECT line and hangs up.
+    let proxy = ScriptServer::start("127.0.0.1", |_, stream| {
+        let _ = stream.shutdown(std::net::Shutdown::Both);
+    });
+    let key = "Em5Bv8Xc1Nq4Wr7Ty2Ua";
+    let (code, _, stderr) = run(
+        routy()
+            .env("ROUTY_BASE_URL", "")
+            .env("ROUTY_API_KEY", key)
+            .env("ALL_PROXY", format!("http://{}", proxy.addr))
+            .args(["--max-retries", "0", "auth", "check"]),
+        key,
+        None,
+    );
+    assert_eq!(code, 5, "{stderr}");
+    let heads = proxy.heads();
+    assert!(
+        heads.len() == 1 && heads[0].starts_with("CONNECT platform.routy.app:443 "),
+        "{heads:?}"
+    );
+}
+
+#[test]
 fn a_stalled_server_times_out_with_exit_5() {
     let server = ScriptServer::start("127.0.0.1", |_, stream| {
         std::thread::sleep(Duration::from_secs(6));
