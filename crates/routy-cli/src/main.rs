@@ -51,15 +51,18 @@ struct Global {
         hide_env_values = true
     )]
     base_url: Option<String>,
+    // An `OsString`, not a `PathBuf`: clap refuses an empty `PathBuf`, and
+    // an empty ROUTY_API_KEY_FILE (a .env line) must mean "not set".
     /// Read the API key from this file (e.g. the downloaded .txt).
     #[arg(
         long,
         global = true,
         env = "ROUTY_API_KEY_FILE",
         value_name = "PATH",
+        value_hint = clap::ValueHint::FilePath,
         hide_env_values = true
     )]
-    api_key_file: Option<PathBuf>,
+    api_key_file: Option<std::ffi::OsString>,
     /// Read the API key from standard input.
     #[arg(long, global = true, conflicts_with = "api_key_file")]
     api_key_stdin: bool,
@@ -246,7 +249,7 @@ fn load_key(global: &Global) -> Result<ApiKey, Failure> {
             .read_to_string(&mut text)
             .map_err(|e| Failure::usage(format!("cannot read the api key from stdin: {e}")))?;
         ApiKey::try_from(text)
-    } else if let Some(path) = &global.api_key_file {
+    } else if let Some(path) = global.api_key_file.as_ref().filter(|p| !p.is_empty()) {
         ApiKey::from_file(path)
     } else {
         ApiKey::from_env()

@@ -456,7 +456,7 @@ fn a_timeout_is_positive_and_a_huge_one_means_as_long_as_can_be() {
 }
 
 #[test]
-fn an_empty_base_url_variable_means_the_default() {
+fn empty_variables_in_the_environment_mean_unset() {
     // A loopback proxy sees where the call would go, and nothing leaves
     // the machine: it reads the CONNECT line and hangs up.
     let proxy = ScriptServer::start("127.0.0.1", |_, stream| {
@@ -465,7 +465,10 @@ fn an_empty_base_url_variable_means_the_default() {
     let key = "Em5Bv8Xc1Nq4Wr7Ty2Ua";
     let (code, _, stderr) = run(
         routy()
+            // As a .env file may leave them: the default URL, and the key
+            // from ROUTY_API_KEY.
             .env("ROUTY_BASE_URL", "")
+            .env("ROUTY_API_KEY_FILE", "")
             .env("ROUTY_API_KEY", key)
             .env("ALL_PROXY", format!("http://{}", proxy.addr))
             .args(["--max-retries", "0", "auth", "check"]),
