@@ -122,6 +122,12 @@ impl BaseUrl {
         if url.contains('#') {
             return Err(invalid("it must not have a fragment"));
         }
+        // http::Uri accepts non-ASCII in a path; on the wire it must be ASCII.
+        if !url.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(invalid(
+                "it must be printable ascii: percent-encode a path, write a host in punycode",
+            ));
+        }
         let uri: Uri = url
             .parse()
             .map_err(|_| invalid("it is not a valid absolute url"))?;
@@ -175,8 +181,9 @@ impl BaseUrl {
     ///
     /// [`RequestError::InvalidPath`] when the path does not start with `/`,
     /// has a fragment, a `.` or `..` segment (plain or percent-encoded), a
-    /// backslash, or characters not allowed in a URL. The result therefore
-    /// always stays under the base.
+    /// backslash, or characters not allowed in a URL, non-ASCII ones
+    /// included (percent-encode them: `é` is `%C3%A9`). The result
+    /// therefore always stays under the base.
     ///
     /// # Examples
     ///
@@ -184,6 +191,8 @@ impl BaseUrl {
     /// let base = routy_core::BaseUrl::parse("https://platform.routy.app/api")?;
     /// assert_eq!(base.join("/v1/accounts?page=2")?.query(), Some("page=2"));
     /// assert!(base.join("/v1/../../admin").is_err());
+    /// assert!(base.join("/v1/accounts/Grüße").is_err());
+    /// assert!(base.join("/v1/accounts/Gr%C3%BC%C3%9Fe").is_ok());
     /// # Ok::<(), routy_core::Error>(())
     /// ```
     pub fn join(&self, path_and_query: &str) -> Result<Uri, RequestError> {
@@ -196,6 +205,12 @@ impl BaseUrl {
         }
         if path_and_query.contains('\\') {
             return Err(invalid("it must not contain a backslash"));
+        }
+        // http::Uri accepts these, but a request target is ASCII on the wire.
+        if !path_and_query.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(invalid(
+                "it must be printable ascii: percent-encode other characters (é as %C3%A9, a space as %20)",
+            ));
         }
         let path = path_and_query
             .split_once('?')
@@ -895,6 +910,8 @@ mod tests {
             "https://platform.routy.app:99999/api",
             "https://platform.routy.app:abc/api",
             "https:// /api",
+            "https://platform.routy.app/äpi",
+            "https://plätform.routy.app/api",
         ] {
             assert!(
                 matches!(BaseUrl::parse(bad), Err(ConfigError::InvalidBaseUrl { .. })),
@@ -970,5 +987,22 @@ mod tests {
         // Dots inside a segment, and a query, are fine.
         let uri = base.join("/v1/a..b/.well?x=../y").unwrap();
         assert_eq!(uri, "https://h.example/api/v1/a..b/.well?x=../y");
+    }
+
+    #[test]
+    fn a_path_is_ascii_and_says_how_to_be() {
+        let base = BaseUrl::parse("https://h.example/api").unwrap();
+        // http::Uri lets these through, but a request target is ASCII on
+        // the wire (RFC 9112): sent raw, servers drop or garble them.
+        for bad in ["/v1/accounts/Grüße", "/v1/x?name=é", "/v1/\u{7f}"] {
+            match base.join(bad) {
+                Err(RequestError::InvalidPath { reason }) => {
+                    assert!(reason.contains("percent-encode"), "{reason}")
+                }
+                other => panic!("{bad:?} -> {other:?}"),
+            }
+        }
+        let uri = base.join("/v1/accounts/Gr%C3%BC%C3%9Fe").unwrap();
+        assert_eq!(uri.path(), "/api/v1/accounts/Gr%C3%BC%C3%9Fe");
     }
 }
