@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 use routy::{Account, ApiKey};
 
 const KEY: &str = "OaBw1+4DqFfDLXOLpWthbfp502Wc0D4tICsxNcT+aeQ=";
-const ROUNDS: usize = 10;
+const ROUNDS: usize = 25;
 const PER_ROUND: usize = 400;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -123,10 +123,14 @@ fn compare() -> Result<(), Box<dyn std::error::Error>> {
         "{} rounds x {PER_ROUND} requests each side, interleaved",
         ROUNDS
     );
-    println!("threads  raw ureq req/s   routy req/s   routy/ureq");
+    println!("threads  raw ureq req/s   routy req/s   routy/ureq  round median (min-max)");
     for threads in [1usize, 2, 4, 8] {
         let (mut ureq_time, mut routy_time) = (Duration::ZERO, Duration::ZERO);
+        // Each round's ratio too: its median shrugs off a round that a
+        // neighbour on these shared cores disturbed.
+        let mut ratios = Vec::with_capacity(ROUNDS);
         for round in 0..ROUNDS {
+            let (mut ureq_round, mut routy_round) = (Duration::ZERO, Duration::ZERO);
             // Alternate which side goes first.
             let order = if round % 2 == 0 {
                 [&ureq_side, &routy_side]
@@ -136,20 +140,27 @@ fn compare() -> Result<(), Box<dyn std::error::Error>> {
             for side in order {
                 let elapsed = run(side, threads, PER_ROUND)?;
                 if Arc::ptr_eq(side, &ureq_side) {
-                    ureq_time += elapsed;
+                    ureq_round = elapsed;
                 } else {
-                    routy_time += elapsed;
+                    routy_round = elapsed;
                 }
             }
+            ureq_time += ureq_round;
+            routy_time += routy_round;
+            ratios.push(ureq_round.as_secs_f64() / routy_round.as_secs_f64());
         }
+        ratios.sort_by(f64::total_cmp);
         let total = (ROUNDS * PER_ROUND) as f64;
         let (ureq_rate, routy_rate) = (
             total / ureq_time.as_secs_f64(),
             total / routy_time.as_secs_f64(),
         );
         println!(
-            "{threads:>7}  {ureq_rate:>15.0}  {routy_rate:>12.0}  {:>11.3}",
-            routy_rate / ureq_rate
+            "{threads:>7}  {ureq_rate:>15.0}  {routy_rate:>12.0}  {:>11.3}  {:>12.3} ({:.3}-{:.3})",
+            routy_rate / ureq_rate,
+            ratios[ROUNDS / 2],
+            ratios[0],
+            ratios[ROUNDS - 1]
         );
     }
     Ok(())
