@@ -14,7 +14,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use routy_sandbox::{NewToken, Sandbox};
+use routy_sandbox::{IssuedToken, NewToken, Sandbox};
 use support::{header_of, respond, ScriptServer};
 
 /// A `routy` command with an empty environment (no stray key or proxy).
@@ -75,14 +75,22 @@ fn with_key<'a>(cmd: &'a mut Command, base: &str, key: &str) -> &'a mut Command 
     cmd.env("ROUTY_BASE_URL", base).env("ROUTY_API_KEY", key)
 }
 
+/// A sandbox serving `accounts` (its seed data when `None`), and a token
+/// for it.
+fn sandbox_serving(accounts: Option<&str>) -> (Sandbox, IssuedToken) {
+    let mut builder = Sandbox::builder();
+    if let Some(json) = accounts {
+        builder = builder.accounts_json(json.as_bytes().to_vec());
+    }
+    let sandbox = builder.start().unwrap();
+    let token = sandbox.issue_token(NewToken::named("cli")).unwrap();
+    (sandbox, token)
+}
+
 #[test]
 fn accounts_list_as_table_and_as_the_json_the_api_sent() {
     let fixture = r#"[{"id":7,"name":"Grüße GmbH ✓","zeta":{"kept":[1,2]},"alpha":null},{"id":"acc_x","name":"Nordwind"}]"#;
-    let sandbox = Sandbox::builder()
-        .accounts_json(fixture.as_bytes().to_vec())
-        .start()
-        .unwrap();
-    let token = sandbox.issue_token(NewToken::named("cli")).unwrap();
+    let (sandbox, token) = sandbox_serving(Some(fixture));
     let base = sandbox.base_url();
 
     let (code, stdout, _) = call(&base, token.secret(), &["accounts", "list"]);
@@ -95,11 +103,7 @@ fn accounts_list_as_table_and_as_the_json_the_api_sent() {
     // Names and ids are the server's text: control characters and bidi
     // overrides are shown escaped, so a row stays a row.
     let hostile = r#"[{"id":"a\tb","name":"Evil\n1002  Forged\u001b[2J\u202etxt.exe"}]"#;
-    let odd = Sandbox::builder()
-        .accounts_json(hostile.as_bytes().to_vec())
-        .start()
-        .unwrap();
-    let odd_token = odd.issue_token(NewToken::named("cli")).unwrap();
+    let (odd, odd_token) = sandbox_serving(Some(hostile));
     let (code, stdout, _) = call(&odd.base_url(), odd_token.secret(), &["accounts", "list"]);
     assert_eq!(code, 0);
     assert_eq!(
@@ -122,8 +126,7 @@ fn accounts_list_as_table_and_as_the_json_the_api_sent() {
 
 #[test]
 fn api_prints_pretty_json_and_with_include_the_status_and_headers() {
-    let sandbox = Sandbox::start().unwrap();
-    let token = sandbox.issue_token(NewToken::named("cli")).unwrap();
+    let (sandbox, token) = sandbox_serving(None);
     let base = sandbox.base_url();
     let (code, stdout, _) = call(&base, token.secret(), &["api", "get", "/v1/accounts"]);
     assert_eq!(code, 0);
@@ -431,8 +434,7 @@ fn a_429_with_retry_after_is_retried_and_max_retries_0_gives_up() {
 
 #[test]
 fn a_timeout_is_positive_and_a_huge_one_means_as_long_as_can_be() {
-    let sandbox = Sandbox::start().unwrap();
-    let token = sandbox.issue_token(NewToken::named("cli")).unwrap();
+    let (sandbox, token) = sandbox_serving(None);
     let base = sandbox.base_url();
     for bad in ["0", "-1", "NaN", "1e-12"] {
         let arg = format!("--timeout={bad}");
