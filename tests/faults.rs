@@ -14,7 +14,7 @@ use std::io::Write;
 use std::time::{Duration, Instant};
 
 use routy::{ApiKey, Error, ManualClock, RedirectError, TransportErrorKind};
-use support::{header_of, raw, respond, ScriptServer};
+use support::{busy_or_ok, header_of, raw, respond, ScriptServer};
 
 const TOKEN: &str = "OaBw1+4DqFfDLXOLpWthbfp502Wc0D4tICsxNcT+aeQ=";
 
@@ -250,21 +250,7 @@ fn rate_limits_and_unavailability_with_every_retry_after_form_then_success() {
     ];
     for (status, retry_after, expected_sleep) in forms {
         let server = ScriptServer::start("127.0.0.1", move |n, stream| {
-            if n == 0 {
-                respond(
-                    stream,
-                    status,
-                    &[("Retry-After", retry_after)],
-                    b"slow down",
-                );
-            } else {
-                respond(
-                    stream,
-                    "200 OK",
-                    &[("Content-Type", "application/json")],
-                    b"[{\"id\": 1}]",
-                );
-            }
+            busy_or_ok(stream, n == 0, status, retry_after, b"[{\"id\": 1}]");
         });
         let clock = ManualClock::new();
         let accounts = client_for(&server.url("/api"), &clock).accounts().unwrap();
@@ -274,16 +260,7 @@ fn rate_limits_and_unavailability_with_every_retry_after_form_then_success() {
     }
     for junk in ["-5", "1.5", "abc"] {
         let server = ScriptServer::start("127.0.0.1", move |n, stream| {
-            if n == 0 {
-                respond(
-                    stream,
-                    "503 Service Unavailable",
-                    &[("Retry-After", junk)],
-                    b"",
-                );
-            } else {
-                respond(stream, "200 OK", &[], b"[]");
-            }
+            busy_or_ok(stream, n == 0, "503 Service Unavailable", junk, b"[]");
         });
         let clock = ManualClock::new();
         client_for(&server.url("/api"), &clock).accounts().unwrap();

@@ -125,6 +125,32 @@ pub(crate) fn respond(stream: &mut TcpStream, status: &str, headers: &[(&str, &s
     let _ = stream.shutdown(std::net::Shutdown::Both);
 }
 
+/// A busy answer (`status` with `Retry-After: retry_after`) when `busy`,
+/// else `200 OK` with the JSON `ok_body`: a server to be retried.
+pub(crate) fn busy_or_ok(
+    stream: &mut TcpStream,
+    busy: bool,
+    status: &str,
+    retry_after: &str,
+    ok_body: &[u8],
+) {
+    if busy {
+        respond(
+            stream,
+            status,
+            &[("Retry-After", retry_after)],
+            b"slow down",
+        );
+    } else {
+        respond(
+            stream,
+            "200 OK",
+            &[("Content-Type", "application/json")],
+            ok_body,
+        );
+    }
+}
+
 /// Writes raw bytes and closes the connection.
 pub(crate) fn raw(stream: &mut TcpStream, bytes: &[u8]) {
     let _ = stream.write_all(bytes);

@@ -15,7 +15,7 @@ use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use routy_sandbox::{IssuedToken, NewToken, Sandbox};
-use support::{header_of, respond, ScriptServer};
+use support::{busy_or_ok, header_of, respond, ScriptServer};
 
 /// A `routy` command with an empty environment (no stray key or proxy).
 fn routy() -> Command {
@@ -348,19 +348,21 @@ fn credential_and_configuration_errors_are_exit_2_and_send_nothing() {
 
 #[test]
 fn key_from_a_file_with_crlf_and_from_stdin() {
-    let sandbox = Sandbox::start().unwrap();
-    let token = sandbox.issue_token(NewToken::named("file")).unwrap();
+    let (sandbox, token) = sandbox_serving(None);
     let file = std::env::temp_dir().join(format!("routy-cli-key-{}.txt", std::process::id()));
     std::fs::write(&file, format!("{}\r\n", token.secret())).unwrap();
-    let (code, _, stderr) = run(
-        routy()
-            .env("ROUTY_BASE_URL", sandbox.base_url())
-            .arg("--api-key-file")
-            .arg(&file)
-            .args(["auth", "check"]),
-        token.secret(),
-        None,
-    );
+    let check_with_file = || {
+        run(
+            routy()
+                .env("ROUTY_BASE_URL", sandbox.base_url())
+                .arg("--api-key-file")
+                .arg(&file)
+                .args(["auth", "check"]),
+            token.secret(),
+            None,
+        )
+    };
+    let (code, _, stderr) = check_with_file();
     assert_eq!(code, 0, "{stderr}");
     let (code, _, _) = run(
         routy()
@@ -382,15 +384,7 @@ fn key_from_a_file_with_crlf_and_from_stdin() {
         Some(&format!("{}\n", token.secret())),
     );
     assert_eq!(code, 0, "{stderr}");
-    let (code, _, stderr) = run(
-        routy()
-            .env("ROUTY_BASE_URL", sandbox.base_url())
-            .arg("--api-key-file")
-            .arg(&file)
-            .args(["auth", "check"]),
-        token.secret(),
-        None,
-    );
+    let (code, _, stderr) = check_with_file();
     assert_eq!(code, 2);
     assert!(stderr.contains("cannot read api key file"), "{stderr}");
 }
@@ -398,21 +392,8 @@ fn key_from_a_file_with_crlf_and_from_stdin() {
 #[test]
 fn a_429_with_retry_after_is_retried_and_max_retries_0_gives_up() {
     let server = ScriptServer::start("127.0.0.1", |n, stream| {
-        if n % 2 == 0 {
-            respond(
-                stream,
-                "429 Too Many Requests",
-                &[("Retry-After", "0")],
-                b"slow down",
-            );
-        } else {
-            respond(
-                stream,
-                "200 OK",
-                &[("Content-Type", "application/json")],
-                br#"[{"id":1,"name":"After retry"}]"#,
-            );
-        }
+        let ok = br#"[{"id":1,"name":"After retry"}]"#;
+        busy_or_ok(stream, n % 2 == 0, "429 Too Many Requests", "0", ok);
     });
     let key = "Rt5Gh8Jk2Mn4Pq6Sv9Xz";
     let (code, stdout, _) = call(&server.url("/api"), key, &["accounts", "list"]);
