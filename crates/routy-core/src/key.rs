@@ -30,6 +30,11 @@ pub const MAX_KEY_LEN: usize = 1024;
 /// `Display`; shorter ones show nothing of themselves.
 const FINGERPRINT_MIN_LEN: usize = 16;
 
+/// The most bytes [`ApiKey::from_file`] reads: a token of [`MAX_KEY_LEN`]
+/// with generous room for surrounding whitespace. A larger file (or a
+/// device such as `/dev/zero`) is refused without being read whole.
+const MAX_KEY_FILE_BYTES: u64 = 8 * 1024;
+
 /// A Routy API token.
 ///
 /// Construction validates the token (see [`KeyError`] for what is refused)
@@ -147,7 +152,8 @@ impl ApiKey {
     /// # Errors
     ///
     /// [`KeyError::File`] (naming the path, never the contents) when the file
-    /// cannot be read or is not UTF-8, and any validation error of
+    /// cannot be read, is over 8 KiB (only that much is ever read), or is
+    /// not UTF-8, and any validation error of
     /// [`ApiKey::new`].
     ///
     /// # Examples
@@ -161,11 +167,24 @@ impl ApiKey {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn from_file(path: impl AsRef<Path>) -> Result<Self, KeyError> {
+        use std::io::Read;
         let path = path.as_ref();
-        let bytes = Zeroizing::new(std::fs::read(path).map_err(|source| KeyError::File {
+        let file_error = |source| KeyError::File {
             path: path.to_owned(),
             source,
-        })?);
+        };
+        let mut bytes = Zeroizing::new(Vec::new());
+        // One byte past the cap tells a full file from an oversized one,
+        // without reading (or allocating for) the rest of it.
+        std::fs::File::open(path)
+            .and_then(|file| file.take(MAX_KEY_FILE_BYTES + 1).read_to_end(&mut bytes))
+            .map_err(file_error)?;
+        if bytes.len() as u64 > MAX_KEY_FILE_BYTES {
+            return Err(file_error(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("file is over {MAX_KEY_FILE_BYTES} bytes: a token file holds one token"),
+            )));
+        }
         let text = std::str::from_utf8(&bytes).map_err(|_| KeyError::File {
             path: path.to_owned(),
             source: std::io::Error::new(std::io::ErrorKind::InvalidData, "file is not utf-8"),
@@ -655,6 +674,37 @@ mod tests {
             err.to_string(),
             "ROUTY_TEST_SURELY_UNSET_VARIABLE is not set"
         );
+    }
+
+    #[test]
+    fn file_loader_reads_a_bounded_prefix() {
+        // An endless device would exhaust memory if read whole.
+        if Path::new("/dev/zero").exists() {
+            let err = ApiKey::from_file("/dev/zero").unwrap_err();
+            assert!(matches!(err, KeyError::File { .. }), "{err:?}");
+            assert!(err.to_string().contains("/dev/zero"), "{err}");
+        }
+        // A huge (sparse) file is refused as a file, not read and measured.
+        let path = std::env::temp_dir().join(format!("routy-key-huge-{}", std::process::id()));
+        let file = std::fs::File::create(&path).unwrap();
+        file.set_len(512 << 20).unwrap();
+        drop(file);
+        let err = ApiKey::from_file(&path).unwrap_err();
+        std::fs::remove_file(&path).unwrap();
+        match err {
+            KeyError::File { source, .. } => {
+                assert!(source.to_string().contains("over 8192 bytes"), "{source}")
+            }
+            other => panic!("{other:?}"),
+        }
+        // A token padded with whitespace up to the cap still loads.
+        let path = std::env::temp_dir().join(format!("routy-key-pad-{}", std::process::id()));
+        let mut text = format!("{TOKEN}\n");
+        text.push_str(&" ".repeat(MAX_KEY_FILE_BYTES as usize - text.len()));
+        std::fs::write(&path, text).unwrap();
+        let key = ApiKey::from_file(&path);
+        std::fs::remove_file(&path).unwrap();
+        assert_eq!(key.unwrap().expose_secret(), TOKEN);
     }
 
     #[test]
