@@ -110,10 +110,19 @@ impl ApiErrorKind {
 #[non_exhaustive]
 pub struct Problem {
     /// A URI identifying the problem type.
-    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "type",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient_string"
+    )]
     pub type_uri: Option<String>,
     /// A short summary of the problem type.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient_string"
+    )]
     pub title: Option<String>,
     /// The status code the server meant.
     #[serde(
@@ -123,13 +132,26 @@ pub struct Problem {
     )]
     pub status: Option<u16>,
     /// What went wrong this time.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient_string"
+    )]
     pub detail: Option<String>,
     /// A URI identifying this occurrence.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient_string"
+    )]
     pub instance: Option<String>,
     /// ASP.NET's trace id, to quote to support.
-    #[serde(rename = "traceId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "traceId",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient_string"
+    )]
     pub trace_id: Option<String>,
     /// Validation errors by field (ASP.NET's `errors` map).
     #[serde(
@@ -192,6 +214,15 @@ fn redact_value(value: serde_json::Value, secret: Option<&[u8]>) -> serde_json::
         }
         other => other,
     }
+}
+
+/// RFC 9457 section 3.1: a member whose value has the wrong type is
+/// ignored, not the whole problem.
+fn lenient_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    Ok(match serde_json::Value::deserialize(d)? {
+        serde_json::Value::String(s) => Some(s),
+        _ => None,
+    })
 }
 
 fn lenient_status<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u16>, D::Error> {

@@ -216,6 +216,47 @@ fn a_problem_that_is_not_json_is_not_fatal() {
 }
 
 #[test]
+fn a_problem_member_of_the_wrong_type_is_ignored_alone() {
+    // RFC 9457 section 3.1: ignore the member, keep the rest of the problem.
+    for odd in [
+        r#""traceId": 12345"#,
+        r#""instance": 7"#,
+        r#""title": 5"#,
+        r#""type": ["x"]"#,
+        r#""traceId": {"a": 1}"#,
+        r#""title": null"#,
+    ] {
+        let body = format!(r#"{{"status": 401, "detail": "The API token has expired.", {odd}}}"#);
+        let err = api_error(&answering(
+            401,
+            &[("content-type", PROBLEM)],
+            body.as_bytes(),
+        ));
+        let problem = err
+            .problem()
+            .unwrap_or_else(|| panic!("{odd}: problem dropped"));
+        assert_eq!(
+            problem.detail.as_deref(),
+            Some("The API token has expired."),
+            "{odd}"
+        );
+        assert!(
+            err.to_string().contains("The API token has expired."),
+            "{err}"
+        );
+    }
+    let err = api_error(&answering(
+        400,
+        &[("content-type", PROBLEM)],
+        br#"{"detail": 42, "title": "Bad", "traceId": false}"#,
+    ));
+    let problem = err.problem().expect("kept");
+    assert_eq!(problem.detail, None);
+    assert_eq!(problem.trace_id, None);
+    assert_eq!(problem.title.as_deref(), Some("Bad"));
+}
+
+#[test]
 fn success_bodies_decode_for_every_json_content_type() {
     let body = br#"[{"id": 1, "name": "Acme"}]"#;
     for content_type in [
