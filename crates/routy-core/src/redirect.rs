@@ -3,7 +3,7 @@
 //! http, and the `Authorization` header is dropped for good at the first
 //! change of origin (scheme, host, port).
 
-use http::uri::{Parts, PathAndQuery, Scheme};
+use http::uri::Scheme;
 use http::{Method, StatusCode, Uri};
 
 use crate::error::RedirectError;
@@ -31,30 +31,10 @@ pub(crate) fn resolve(current: &Uri, location: &str) -> Result<Uri, RedirectErro
     if location.is_empty() || location.contains('\\') || location.chars().any(char::is_control) {
         return Err(invalid());
     }
+    let resolved = resolve_reference(&current.to_string(), location);
     // Fragments are for the client's eyes; they are never sent.
-    let location = location.split('#').next().unwrap_or_default();
-    let target: Uri = if location.starts_with("//") {
-        let scheme = current.scheme_str().ok_or_else(invalid)?;
-        format!("{scheme}:{location}")
-            .parse()
-            .map_err(|_| invalid())?
-    } else if has_scheme(location) {
-        location.parse().map_err(|_| invalid())?
-    } else {
-        let path_and_query = if location.starts_with('/') {
-            location.to_owned()
-        } else {
-            // A relative reference replaces the last path segment.
-            let base = current.path();
-            let dir = &base[..base.rfind('/').map_or(0, |i| i + 1)];
-            format!("{dir}{location}")
-        };
-        let mut parts = Parts::default();
-        parts.scheme = current.scheme().cloned();
-        parts.authority = current.authority().cloned();
-        parts.path_and_query = Some(PathAndQuery::try_from(path_and_query).map_err(|_| invalid())?);
-        Uri::from_parts(parts).map_err(|_| invalid())?
-    };
+    let resolved = resolved.split('#').next().unwrap_or_default();
+    let target: Uri = resolved.parse().map_err(|_| invalid())?;
     let scheme = target.scheme().ok_or_else(invalid)?;
     if *scheme != Scheme::HTTP && *scheme != Scheme::HTTPS {
         return Err(invalid());
@@ -67,6 +47,144 @@ pub(crate) fn resolve(current: &Uri, location: &str) -> Result<Uri, RedirectErro
         return Err(RedirectError::Downgrade);
     }
     Ok(target)
+}
+
+/// The five components of a URI reference (RFC 3986 appendix B), each
+/// without its delimiter.
+struct Components<'a> {
+    scheme: Option<&'a str>,
+    authority: Option<&'a str>,
+    path: &'a str,
+    query: Option<&'a str>,
+    fragment: Option<&'a str>,
+}
+
+impl<'a> Components<'a> {
+    fn split(reference: &'a str) -> Self {
+        let (rest, fragment) = match reference.split_once('#') {
+            Some((rest, fragment)) => (rest, Some(fragment)),
+            None => (reference, None),
+        };
+        let (rest, query) = match rest.split_once('?') {
+            Some((rest, query)) => (rest, Some(query)),
+            None => (rest, None),
+        };
+        let (scheme, rest) = if has_scheme(rest) {
+            let (scheme, rest) = rest.split_at(rest.find(':').unwrap_or(0));
+            (Some(scheme), &rest[1..])
+        } else {
+            (None, rest)
+        };
+        let (authority, path) = match rest.strip_prefix("//") {
+            Some(rest) => {
+                let end = rest.find('/').unwrap_or(rest.len());
+                (Some(&rest[..end]), &rest[end..])
+            }
+            None => (None, rest),
+        };
+        Components {
+            scheme,
+            authority,
+            path,
+            query,
+            fragment,
+        }
+    }
+}
+
+/// Resolves `reference` against the absolute URI `base` as RFC 3986
+/// section 5.2.2 does (strict: a reference with a scheme is absolute), with
+/// dot segments removed per section 5.2.4.
+fn resolve_reference(base: &str, reference: &str) -> String {
+    let b = Components::split(base);
+    let r = Components::split(reference);
+    let (scheme, authority, path, query);
+    if r.scheme.is_some() {
+        scheme = r.scheme;
+        authority = r.authority;
+        path = remove_dot_segments(r.path);
+        query = r.query;
+    } else {
+        scheme = b.scheme;
+        if r.authority.is_some() {
+            authority = r.authority;
+            path = remove_dot_segments(r.path);
+            query = r.query;
+        } else {
+            authority = b.authority;
+            if r.path.is_empty() {
+                path = b.path.to_owned();
+                query = r.query.or(b.query);
+            } else {
+                path = if r.path.starts_with('/') {
+                    remove_dot_segments(r.path)
+                } else {
+                    remove_dot_segments(&merge(&b, r.path))
+                };
+                query = r.query;
+            }
+        }
+    }
+    // Section 5.3: recomposition.
+    let mut out = String::with_capacity(base.len() + reference.len());
+    if let Some(scheme) = scheme {
+        out.push_str(scheme);
+        out.push(':');
+    }
+    if let Some(authority) = authority {
+        out.push_str("//");
+        out.push_str(authority);
+    }
+    out.push_str(&path);
+    if let Some(query) = query {
+        out.push('?');
+        out.push_str(query);
+    }
+    if let Some(fragment) = r.fragment {
+        out.push('#');
+        out.push_str(fragment);
+    }
+    out
+}
+
+/// Section 5.2.3: a relative path replaces the base path's last segment.
+fn merge(base: &Components<'_>, path: &str) -> String {
+    if base.authority.is_some() && base.path.is_empty() {
+        return format!("/{path}");
+    }
+    let dir = &base.path[..base.path.rfind('/').map_or(0, |i| i + 1)];
+    format!("{dir}{path}")
+}
+
+/// Section 5.2.4: removes `.` and `..` segments from `input`.
+fn remove_dot_segments(mut input: &str) -> String {
+    let mut output = String::with_capacity(input.len());
+    while !input.is_empty() {
+        if let Some(rest) = input
+            .strip_prefix("../")
+            .or_else(|| input.strip_prefix("./"))
+        {
+            // A.
+            input = rest;
+        } else if input.starts_with("/./") || input == "/." {
+            // B.
+            input = if input == "/." { "/" } else { &input[2..] };
+        } else if input.starts_with("/../") || input == "/.." {
+            // C: and the last output segment goes.
+            input = if input == "/.." { "/" } else { &input[3..] };
+            output.truncate(output.rfind('/').unwrap_or(0));
+        } else if input == "." || input == ".." {
+            // D.
+            input = "";
+        } else {
+            // E: the first segment, with its leading slash, moves across.
+            let start = usize::from(input.starts_with('/'));
+            let end = input[start..].find('/').map_or(input.len(), |i| i + start);
+            output.push_str(&input[..end]);
+            input = &input[end..];
+        }
+    }
+    output
 }
 
 /// Whether `reference` starts with `scheme:` (RFC 3986 section 3.1), which
@@ -117,6 +235,93 @@ mod tests {
                 "https://a.example/api/v1/accounts-moved?p=2",
             ),
             ("/z#frag", "https://a.example/z"),
+        ] {
+            assert_eq!(resolve(&current, location).unwrap(), expected, "{location}");
+        }
+    }
+
+    /// Every example of RFC 3986 section 5.4, normal and abnormal.
+    #[test]
+    fn rfc3986_examples() {
+        let base = "http://a/b/c/d;p?q";
+        let cases = [
+            // 5.4.1 normal.
+            ("g:h", "g:h"),
+            ("g", "http://a/b/c/g"),
+            ("./g", "http://a/b/c/g"),
+            ("g/", "http://a/b/c/g/"),
+            ("/g", "http://a/g"),
+            ("//g", "http://g"),
+            ("?y", "http://a/b/c/d;p?y"),
+            ("g?y", "http://a/b/c/g?y"),
+            ("#s", "http://a/b/c/d;p?q#s"),
+            ("g#s", "http://a/b/c/g#s"),
+            ("g?y#s", "http://a/b/c/g?y#s"),
+            (";x", "http://a/b/c/;x"),
+            ("g;x", "http://a/b/c/g;x"),
+            ("g;x?y#s", "http://a/b/c/g;x?y#s"),
+            ("", "http://a/b/c/d;p?q"),
+            (".", "http://a/b/c/"),
+            ("./", "http://a/b/c/"),
+            ("..", "http://a/b/"),
+            ("../", "http://a/b/"),
+            ("../g", "http://a/b/g"),
+            ("../..", "http://a/"),
+            ("../../", "http://a/"),
+            ("../../g", "http://a/g"),
+            // 5.4.2 abnormal.
+            ("../../../g", "http://a/g"),
+            ("../../../../g", "http://a/g"),
+            ("/./g", "http://a/g"),
+            ("/../g", "http://a/g"),
+            ("g.", "http://a/b/c/g."),
+            (".g", "http://a/b/c/.g"),
+            ("g..", "http://a/b/c/g.."),
+            ("..g", "http://a/b/c/..g"),
+            ("./../g", "http://a/b/g"),
+            ("./g/.", "http://a/b/c/g/"),
+            ("g/./h", "http://a/b/c/g/h"),
+            ("g/../h", "http://a/b/c/h"),
+            ("g;x=1/./y", "http://a/b/c/g;x=1/y"),
+            ("g;x=1/../y", "http://a/b/c/y"),
+            ("g?y/./x", "http://a/b/c/g?y/./x"),
+            ("g?y/../x", "http://a/b/c/g?y/../x"),
+            ("g#s/./x", "http://a/b/c/g#s/./x"),
+            ("g#s/../x", "http://a/b/c/g#s/../x"),
+            ("http:g", "http:g"),
+        ];
+        for (reference, expected) in cases {
+            assert_eq!(
+                resolve_reference(base, reference),
+                expected,
+                "{reference:?}"
+            );
+        }
+        // Through the redirect resolver: fragments dropped, non-http and
+        // authority-less results refused.
+        let current = uri(base);
+        for (reference, expected) in cases {
+            let got = resolve(&current, reference);
+            let sendable = expected.split('#').next().unwrap_or_default();
+            if reference.is_empty() || reference == "g:h" || reference == "http:g" {
+                assert!(got.is_err(), "{reference:?} -> {got:?}");
+            } else if sendable == "http://g" {
+                assert_eq!(got.unwrap(), "http://g/", "{reference:?}");
+            } else {
+                assert_eq!(got.unwrap(), sendable, "{reference:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn relative_redirects_from_an_api_path() {
+        let current = uri("https://a.example/api/v1/accounts");
+        for (location, expected) in [
+            ("?page=2", "https://a.example/api/v1/accounts?page=2"),
+            ("#top", "https://a.example/api/v1/accounts"),
+            ("../v2/accounts", "https://a.example/api/v2/accounts"),
+            ("./other", "https://a.example/api/v1/other"),
+            ("../../../../x", "https://a.example/x"),
         ] {
             assert_eq!(resolve(&current, location).unwrap(), expected, "{location}");
         }
