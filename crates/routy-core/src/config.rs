@@ -281,9 +281,14 @@ fn is_dot_segment(segment: &str) -> bool {
     decoded == "." || decoded == ".."
 }
 
-/// Whether `host` (as `http::Uri` gives it, IPv6 in brackets) is loopback.
+/// Whether `host` (as `http::Uri` gives it, IPv6 in brackets) is loopback
+/// in a way nothing outside the machine can change: an IP literal in
+/// `127.0.0.0/8` or `::1`, or the name `localhost`, which transports must
+/// resolve to loopback without asking DNS (RFC 6761 section 6.3). Not
+/// `localhost.`: resolvers send a trailing-dot name to DNS, which could
+/// answer with any address and receive the key in clear text.
 fn is_loopback(host: &str) -> bool {
-    if host.eq_ignore_ascii_case("localhost") || host.eq_ignore_ascii_case("localhost.") {
+    if host.eq_ignore_ascii_case("localhost") {
         return true;
     }
     if let Ok(ip) = host.parse::<Ipv4Addr>() {
@@ -933,6 +938,11 @@ mod tests {
         }
         for refused in [
             "http://localhost.evil.com/api",
+            "http://localhost./api",
+            "http://LOCALHOST.:8080/api",
+            "http://api.localhost/api",
+            "http://127.1/api",
+            "http://2130706433/api",
             "http://0.0.0.0/api",
             "http://128.0.0.1/api",
             "http://10.0.0.1/api",

@@ -13,6 +13,17 @@
 //!   server cannot keep restarting) and a body cap counted on *decompressed*
 //!   bytes, so a small gzip bomb cannot expand past it.
 //!
+//! # Loopback is never proxied
+//!
+//! A request to a loopback host (an address in `127.0.0.0/8`, `[::1]`, or
+//! the name `localhost`) goes straight to it, whatever `HTTPS_PROXY`,
+//! `ALL_PROXY` or `NO_PROXY` say: plain http is allowed there only because
+//! the bytes never leave the machine, and a proxy would receive the
+//! `Authorization` header in clear text (Go's `ProxyFromEnvironment` rule).
+//! [`UreqTransport::new`] also resolves `localhost` to `127.0.0.1` and `::1`
+//! itself, without asking DNS (RFC 6761 section 6.3); an agent passed to
+//! [`UreqTransport::with_agent`] keeps its own resolver.
+//!
 //! # Logging caveat
 //!
 //! At `TRACE` level ureq logs the raw bytes it writes, `Authorization`
@@ -35,6 +46,11 @@
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
 use std::io::{self, Read};
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
+
+use routy_core::http::Uri;
+use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
+use ureq::unversioned::transport::NextTimeout;
 
 use routy_core::http::{Request, Response};
 use routy_core::{RequestLimits, Transport, TransportError, TransportErrorKind};
@@ -68,8 +84,8 @@ pub struct UreqTransport {
 
 impl UreqTransport {
     /// A transport over an agent with ureq's defaults (which read proxy
-    /// settings from the environment) and no `User-Agent` of its own (the
-    /// client sends routy's).
+    /// settings from the environment), no `User-Agent` of its own (the
+    /// client sends routy's), and `localhost` resolved without DNS.
     ///
     /// # Examples
     ///
@@ -80,8 +96,9 @@ impl UreqTransport {
             .max_redirects(0)
             .max_redirects_will_error(false)
             .build();
+        let connector = ureq::unversioned::transport::DefaultConnector::new();
         UreqTransport {
-            agent: ureq::Agent::new_with_config(config),
+            agent: ureq::Agent::with_parts(config, connector, LocalhostResolver::default()),
         }
     }
 
@@ -118,9 +135,12 @@ impl Default for UreqTransport {
 impl Transport for UreqTransport {
     fn send(&self, request: Request<Vec<u8>>) -> Result<Response<Vec<u8>>, TransportError> {
         let limits = RequestLimits::of(&request);
-        let request = self
-            .agent
-            .configure_request(request)
+        let loopback = request.uri().host().is_some_and(is_loopback_host);
+        let mut config = self.agent.configure_request(request);
+        if loopback {
+            config = config.proxy(None);
+        }
+        let request = config
             .http_status_as_error(false)
             .max_redirects(0)
             .max_redirects_will_error(false)
@@ -154,6 +174,55 @@ impl Transport for UreqTransport {
             ));
         }
         Ok(Response::from_parts(parts, bytes))
+    }
+}
+
+/// Whether `host` (as `http::Uri` gives it, IPv6 in brackets) names this
+/// machine: an address in `127.0.0.0/8`, `::1`, or `localhost` (which
+/// [`LocalhostResolver`] answers without DNS). A trailing-dot
+/// `localhost.` is not included: resolvers send it to DNS.
+fn is_loopback_host(host: &str) -> bool {
+    if host.eq_ignore_ascii_case("localhost") {
+        return true;
+    }
+    if let Ok(ip) = host.parse::<Ipv4Addr>() {
+        return ip.is_loopback();
+    }
+    host.strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .and_then(|h| h.parse::<Ipv6Addr>().ok())
+        .is_some_and(|ip| ip.is_loopback())
+}
+
+/// Resolves `localhost` to the loopback addresses itself (RFC 6761 section
+/// 6.3), so that the name plain http trusts cannot be pointed elsewhere by
+/// DNS; every other name goes to ureq's own resolver.
+#[derive(Debug, Default)]
+struct LocalhostResolver {
+    system: DefaultResolver,
+}
+
+impl Resolver for LocalhostResolver {
+    fn resolve(
+        &self,
+        uri: &Uri,
+        config: &ureq::config::Config,
+        timeout: NextTimeout,
+    ) -> Result<ResolvedSocketAddrs, ureq::Error> {
+        let is_localhost = uri
+            .host()
+            .is_some_and(|host| host.eq_ignore_ascii_case("localhost"));
+        if !is_localhost {
+            return self.system.resolve(uri, config, timeout);
+        }
+        let port = uri.port_u16().unwrap_or(match uri.scheme_str() {
+            Some("https") => 443,
+            _ => 80,
+        });
+        let mut addrs = self.empty();
+        addrs.push(SocketAddr::from((Ipv4Addr::LOCALHOST, port)));
+        addrs.push(SocketAddr::from((Ipv6Addr::LOCALHOST, port)));
+        Ok(addrs)
     }
 }
 
