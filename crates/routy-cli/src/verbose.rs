@@ -23,6 +23,9 @@ pub(crate) struct Verbose {
     key: ApiKey,
 }
 
+/// What is printed instead of server text that spells the key.
+const WITHHELD: &str = "[withheld: it may spell the api key]";
+
 impl Verbose {
     pub(crate) fn new(inner: routy::UreqTransport, enabled: bool, key: &ApiKey) -> Self {
         Verbose {
@@ -33,14 +36,24 @@ impl Verbose {
     }
 
     /// The key (or 8 bytes or more of it) replaced in `text`, should a
-    /// server have echoed it.
+    /// server have echoed it; the whole text withheld when what is left
+    /// still spells the key once decoded (escapes, percent-encoding,
+    /// base64).
     pub(crate) fn scrub<'a>(&self, text: &'a str) -> Cow<'a, str> {
-        self.key.redact(text)
+        let redacted = self.key.redact(text);
+        if self.key.found_in(redacted.as_bytes()) {
+            return Cow::Borrowed(WITHHELD);
+        }
+        redacted
     }
 
     /// [`scrub`](Self::scrub) for bytes.
     pub(crate) fn scrub_bytes<'a>(&self, bytes: &'a [u8]) -> Cow<'a, [u8]> {
-        self.key.redact_bytes(bytes)
+        let redacted = self.key.redact_bytes(bytes);
+        if self.key.found_in(&redacted) {
+            return Cow::Borrowed(WITHHELD.as_bytes());
+        }
+        redacted
     }
 
     fn log(&self, line: &str) {

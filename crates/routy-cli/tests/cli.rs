@@ -60,6 +60,12 @@ fn run(cmd: &mut Command, secret: &str, stdin: Option<&str>) -> (i32, String, St
                 "output shows the key:\n{stdout}\n{stderr}"
             );
         }
+        if let Ok(key) = routy::ApiKey::new(secret) {
+            assert!(
+                !key.found_in(&stdout) && !key.found_in(&stderr),
+                "output spells the key:\n{stdout}\n{stderr}"
+            );
+        }
     }
     assert!(!stderr.contains("panicked"), "{stderr}");
     (status.code().unwrap_or(-1), stdout, stderr)
@@ -561,6 +567,31 @@ fn an_echoing_server_does_not_get_the_key_printed() {
     let (code, _, stderr) = call(&echoing.url("/api"), key, &["auth", "check"]);
     assert_eq!(code, 3);
     assert!(stderr.contains("you sent ApiKey [redacted]"), "{stderr}");
+
+    // Echoes in encoded forms: JSON escapes in the body, percent-encoding
+    // in a header. Neither is printed in any form.
+    let escaped: String = key
+        .chars()
+        .map(|c| format!("\\u{:04x}", c as u32))
+        .collect();
+    let percent: String = key.bytes().map(|b| format!("%{b:02X}")).collect();
+    let encoding = ScriptServer::start("127.0.0.1", move |_, stream| {
+        let body = format!(r#"{{"detail":"you sent {escaped}"}}"#);
+        respond(
+            stream,
+            "401 Unauthorized",
+            &[("Content-Type", "application/json"), ("X-Echo", &percent)],
+            body.as_bytes(),
+        );
+    });
+    let (code, stdout, stderr) = call(
+        &encoding.url("/api"),
+        key,
+        &["--verbose", "api", "GET", "/v1/accounts", "-i"],
+    );
+    assert_eq!(code, 3);
+    assert!(stdout.contains("[withheld"), "{stdout}");
+    assert!(stderr.contains("[withheld"), "{stderr}");
 }
 
 #[test]

@@ -321,11 +321,7 @@ impl<T: Transport> Client<T> {
     ) -> Result<R, Error> {
         let key = self.inner.key.get();
         let response = self.send_checked(&key, Method::GET, path_and_query, None)?;
-        Ok(decode_json_redacted(
-            &response,
-            expected,
-            Some(key.expose_secret().as_bytes()),
-        )?)
+        Ok(decode_json_redacted(&response, expected, key.redactor())?)
     }
 
     fn send_checked(
@@ -340,9 +336,9 @@ impl<T: Transport> Client<T> {
         if response.status().is_success() {
             return Ok(response);
         }
-        let secret = Some(key.expose_secret().as_bytes());
+        let redactor = key.redactor();
         let (parts, body) = response.into_parts();
-        let err = ApiError::from_parts(parts.status, &parts.headers, &body, secret);
+        let err = ApiError::from_parts(parts.status, &parts.headers, &body, redactor);
         Err(err.with_attempts(attempts).into())
     }
 
@@ -402,6 +398,9 @@ impl<T: Transport> Client<T> {
         let started = clock.now();
         // Past the end of what an Instant holds is never: no deadline.
         let deadline = config.call_timeout.and_then(|t| started.checked_add(t));
+        // Server-chosen text that reaches a log line or an error goes
+        // through this, whichever origin the call has reached.
+        let redactor = key.redactor();
         let mut key = Some(key);
         let mut attempt = 0u32;
         let mut hops = 0u32;
@@ -440,7 +439,10 @@ impl<T: Transport> Client<T> {
                         "{method} {uri} -> {} ({} bytes, request id {:?})",
                         response.status(),
                         response.body().len(),
-                        response.headers().get("x-request-id")
+                        response
+                            .headers()
+                            .get("x-request-id")
+                            .map(|id| redactor.vouch(&String::from_utf8_lossy(id.as_bytes())))
                     );
                     if config.max_redirects > 0
                         && redirect::is_redirect(response.status())
@@ -453,6 +455,10 @@ impl<T: Transport> Client<T> {
                                     max: config.max_redirects,
                                 }
                                 .into());
+                            }
+                            // Refused before anything parses, sends or logs it.
+                            if redactor.found_in(location.as_bytes()) {
+                                return Err(RedirectError::LocationHoldsKey.into());
                             }
                             let location = location
                                 .to_str()
@@ -477,7 +483,7 @@ impl<T: Transport> Client<T> {
                     }
                 }
                 Err(err) => {
-                    log_event!(debug, "{method} {uri} failed: {err}");
+                    log_event!(debug, "{method} {uri} failed: {}", err.kind());
                     Outcome::Failed(err.kind())
                 }
             };
@@ -518,7 +524,7 @@ impl<T: Transport> Client<T> {
                         attempts: attempt,
                     })
                 }
-                Err(err) => Err(err.with_attempts(attempt).into()),
+                Err(err) => Err(err.vouched(redactor).with_attempts(attempt).into()),
             };
         }
     }

@@ -237,4 +237,9 @@ pub enum RedirectError {
     /// The `Location` is not an http(s) URL.
     #[error("redirect location is not a valid http(s) url")]
     InvalidLocation,
+    /// The `Location` holds the api key (or 8 bytes of it, in any
+    /// encoding): following it would send the key where the server chose,
+    /// and every layer below would log it.
+    #[error("redirect location holds the api key; not followed")]
+    LocationHoldsKey,
 }

@@ -282,7 +282,34 @@ impl ApiKey {
     /// # Ok::<(), routy_core::KeyError>(())
     /// ```
     pub fn redact_bytes<'a>(&self, bytes: &'a [u8]) -> Cow<'a, [u8]> {
-        crate::response::redact(bytes, Some(self.expose_secret().as_bytes()))
+        self.redactor().bytes(bytes)
+    }
+
+    /// Whether `text` holds this key, or any 8 bytes of it, in any form it
+    /// can be read back from: as written; behind layers (up to four) of
+    /// JSON or JavaScript escapes (`\u004f`, `\x4f`, `\/`), HTML character
+    /// references (`&#79;`, `&plus;`) or percent-encoding; or as standard
+    /// or URL-safe base64 of 11 or more of its bytes. Use it before storing
+    /// or printing server text that [`redact`](Self::redact) alone cannot
+    /// clean: routy's errors withhold such text, and routy-testkit refuses
+    /// to save a cassette that holds it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let key = routy_core::ApiKey::new("OaBw1+4DqFfDLXOLpWthbfp502Wc0D4tICsxNcT+aeQ=")?;
+    /// assert!(key.found_in(r"token \u004f\u0061\u0042\u0077\u0031\u002b\u0034\u0044 rejected"));
+    /// assert!(key.found_in("next=%4F%61%42%77%31%2B%34%44%71"));
+    /// assert!(key.found_in("T2FCdzErNERxRmZETFhPTA==")); // base64
+    /// assert!(!key.found_in("nothing to hide"));
+    /// # Ok::<(), routy_core::KeyError>(())
+    /// ```
+    pub fn found_in(&self, text: impl AsRef<[u8]>) -> bool {
+        self.redactor().found_in(text.as_ref())
+    }
+
+    pub(crate) fn redactor(&self) -> crate::redact::Redactor<'_> {
+        crate::redact::Redactor::new(self.expose_secret().as_bytes())
     }
 }
 

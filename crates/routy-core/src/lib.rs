@@ -94,6 +94,7 @@ mod config;
 mod error;
 mod key;
 pub mod model;
+mod redact;
 mod redirect;
 mod response;
 mod retry;

@@ -15,18 +15,13 @@ use http::{HeaderMap, HeaderValue, Response, StatusCode};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize};
 
+use crate::redact::{Redactor, REDACT_WINDOW, WITHHELD};
+
 /// The most bytes of a response body kept in an error.
 pub const SNIPPET_MAX_BYTES: usize = 2048;
 
 /// Longest server-provided text shown in an error's `Display`.
 const DISPLAY_DETAIL_MAX: usize = 200;
-
-/// What replaces an echoed token in anything kept from a response.
-const REDACTED: &[u8] = b"[redacted]";
-
-/// Any run of this many bytes of the token is redacted, not only the
-/// whole token: a server that echoes part of it leaks it too.
-const REDACT_WINDOW: usize = 8;
 
 /// Problem bodies larger than this are not parsed (real ones are small),
 /// which bounds the redaction work a hostile error body can cause.
@@ -166,12 +161,9 @@ pub struct Problem {
 }
 
 impl Problem {
-    /// This problem with `secret` redacted from every string in it.
-    fn redacted(mut self, secret: Option<&[u8]>) -> Self {
-        if secret.is_none() {
-            return self;
-        }
-        let fix = |text: &mut String| *text = redact_str(text, secret);
+    /// This problem with every string in it vouched for by `redactor`.
+    fn redacted(mut self, redactor: Redactor<'_>) -> Self {
+        let fix = |text: &mut String| *text = redactor.vouch(text);
         let texts = [
             &mut self.type_uri,
             &mut self.title,
@@ -191,24 +183,27 @@ impl Problem {
         self.errors = errors;
         let mut extensions = serde_json::Map::new();
         for (name, value) in std::mem::take(&mut self.extensions) {
-            extensions.insert(redact_str(&name, secret), redact_value(value, secret));
+            extensions.insert(redactor.vouch(&name), redact_value(value, redactor));
         }
         self.extensions = extensions;
         self
     }
 }
 
-fn redact_value(value: serde_json::Value, secret: Option<&[u8]>) -> serde_json::Value {
+fn redact_value(value: serde_json::Value, redactor: Redactor<'_>) -> serde_json::Value {
     use serde_json::Value;
     match value {
-        Value::String(text) => Value::String(redact_str(&text, secret)),
-        Value::Array(items) => {
-            Value::Array(items.into_iter().map(|v| redact_value(v, secret)).collect())
-        }
+        Value::String(text) => Value::String(redactor.vouch(&text)),
+        Value::Array(items) => Value::Array(
+            items
+                .into_iter()
+                .map(|v| redact_value(v, redactor))
+                .collect(),
+        ),
         Value::Object(map) => {
             let mut out = serde_json::Map::new();
             for (k, v) in map {
-                out.insert(redact_str(&k, secret), redact_value(v, secret));
+                out.insert(redactor.vouch(&k), redact_value(v, redactor));
             }
             Value::Object(out)
         }
@@ -216,8 +211,6 @@ fn redact_value(value: serde_json::Value, secret: Option<&[u8]>) -> serde_json::
     }
 }
 
-/// RFC 9457 section 3.1: a member whose value has the wrong type is
-/// ignored, not the whole problem.
 fn lenient_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
     Ok(match serde_json::Value::deserialize(d)? {
         serde_json::Value::String(s) => Some(s),
@@ -367,7 +360,12 @@ impl ApiError {
     ///
     /// See [`ApiError`].
     pub fn from_response(response: &Response<Vec<u8>>) -> Self {
-        Self::from_parts(response.status(), response.headers(), response.body(), None)
+        Self::from_parts(
+            response.status(),
+            response.headers(),
+            response.body(),
+            Redactor::NONE,
+        )
     }
 
     /// As [`from_response`](Self::from_response), with any echo of `key`
@@ -388,37 +386,36 @@ impl ApiError {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn from_response_redacting(response: &Response<Vec<u8>>, key: &crate::ApiKey) -> Self {
-        let secret = Some(key.expose_secret().as_bytes());
         Self::from_parts(
             response.status(),
             response.headers(),
             response.body(),
-            secret,
+            key.redactor(),
         )
     }
 
-    /// As [`from_response`](Self::from_response), redacting any echo of
-    /// `secret` from what is kept.
+    /// As [`from_response`](Self::from_response), with everything kept
+    /// vouched for by `redactor`.
     pub(crate) fn from_parts(
         status: StatusCode,
         headers: &HeaderMap,
         body: &[u8],
-        secret: Option<&[u8]>,
+        redactor: Redactor<'_>,
     ) -> Self {
         let content_type =
-            header_str(headers.get(CONTENT_TYPE)).map(|ct| redact_str(&truncate(ct, 200), secret));
+            header_str(headers.get(CONTENT_TYPE)).map(|ct| redactor.vouch(&truncate(ct, 200)));
         let problem = content_type
             .as_deref()
             .filter(|ct| is_json(ct) && body.len() <= MAX_PROBLEM_BYTES)
-            .and_then(|_| serde_json::from_slice::<Problem>(&redact(body, secret)).ok())
+            .and_then(|_| serde_json::from_slice::<Problem>(&redactor.bytes(body)).ok())
             // JSON escapes can spell the token in ways the byte scan does
-            // not see; the decoded strings are scanned again.
-            .map(|problem| problem.redacted(secret));
+            // not see; the decoded strings are vouched for again.
+            .map(|problem| problem.redacted(redactor));
         let request_id = REQUEST_ID_HEADERS
             .iter()
             .find_map(|name| header_str(headers.get(*name)))
-            .map(|id| redact_str(&truncate(id, 200), secret));
-        let (snippet, truncated) = snippet(body, 0, secret);
+            .map(|id| redactor.vouch(&truncate(id, 200)));
+        let (snippet, truncated) = snippet(body, 0, redactor);
         ApiError {
             status,
             kind: ApiErrorKind::from_status(status),
@@ -732,13 +729,13 @@ pub fn decode_json<T: DeserializeOwned>(
     response: &Response<Vec<u8>>,
     expected: &'static str,
 ) -> Result<T, DecodeError> {
-    decode_json_redacted(response, expected, None)
+    decode_json_redacted(response, expected, Redactor::NONE)
 }
 
 pub(crate) fn decode_json_redacted<T: DeserializeOwned>(
     response: &Response<Vec<u8>>,
     expected: &'static str,
-    secret: Option<&[u8]>,
+    redactor: Redactor<'_>,
 ) -> Result<T, DecodeError> {
     let content_type = header_str(response.headers().get(CONTENT_TYPE));
     let body = response.body();
@@ -746,9 +743,9 @@ pub(crate) fn decode_json_redacted<T: DeserializeOwned>(
         if !is_json(ct) && !is_text_plain(ct) {
             return Err(DecodeError {
                 expected,
-                content_type: Some(redact_str(&truncate(ct, 200), secret)),
+                content_type: Some(redactor.vouch(&truncate(ct, 200))),
                 path: None,
-                snippet: snippet(body, 0, secret).0,
+                snippet: snippet(body, 0, redactor).0,
                 source: None,
             });
         }
@@ -768,15 +765,15 @@ pub(crate) fn decode_json_redacted<T: DeserializeOwned>(
             // serde_json quotes the offending value in its message, and the
             // path names map keys: both may hold what the server echoed.
             let source = Box::new(JsonError {
-                message: redact_str(&source.to_string(), secret),
+                message: redactor.vouch(&source.to_string()),
                 line: source.line(),
                 column: source.column(),
             });
             Err(DecodeError {
                 expected,
-                content_type: content_type.map(|ct| redact_str(&truncate(ct, 200), secret)),
-                path: Some(redact_str(&truncate(&path, 200), secret)),
-                snippet: snippet(body, offset, secret).0,
+                content_type: content_type.map(|ct| redactor.vouch(&truncate(ct, 200))),
+                path: Some(redactor.vouch(&truncate(&path, 200))),
+                snippet: snippet(body, offset, redactor).0,
                 source: Some(source),
             })
         }
@@ -802,51 +799,6 @@ fn is_json(content_type: &str) -> bool {
 fn is_text_plain(content_type: &str) -> bool {
     let essence = content_type.split(';').next().unwrap_or_default().trim();
     essence.eq_ignore_ascii_case("text/plain")
-}
-
-/// Replaces every run of [`REDACT_WINDOW`] or more bytes of `secret` found
-/// in `text` (the whole secret included) with a marker. Secrets shorter
-/// than the window are replaced where they occur whole.
-pub(crate) fn redact<'a>(text: &'a [u8], secret: Option<&[u8]>) -> Cow<'a, [u8]> {
-    let Some(secret) = secret.filter(|s| !s.is_empty()) else {
-        return Cow::Borrowed(text);
-    };
-    // Every byte covered by a run of the secret (each window searched with
-    // memchr's SIMD finder: secrets are short, texts here are bounded).
-    let mut covered = vec![false; text.len()];
-    let run = secret.len().min(REDACT_WINDOW);
-    for window in secret.windows(run) {
-        for at in memchr::memmem::find_iter(text, window) {
-            covered[at..at + run].iter_mut().for_each(|c| *c = true);
-        }
-        if secret.len() < REDACT_WINDOW {
-            break;
-        }
-    }
-    let mut marked: Vec<(usize, usize)> = Vec::new();
-    for (i, &c) in covered.iter().enumerate() {
-        match (c, marked.last_mut()) {
-            (true, Some(last)) if last.1 == i => last.1 = i + 1,
-            (true, _) => marked.push((i, i + 1)),
-            (false, _) => {}
-        }
-    }
-    if marked.is_empty() {
-        return Cow::Borrowed(text);
-    }
-    let mut out = Vec::with_capacity(text.len());
-    let mut from = 0;
-    for (start, end) in marked {
-        out.extend_from_slice(&text[from..start]);
-        out.extend_from_slice(REDACTED);
-        from = end;
-    }
-    out.extend_from_slice(&text[from..]);
-    Cow::Owned(out)
-}
-
-fn redact_str(text: &str, secret: Option<&[u8]>) -> String {
-    String::from_utf8_lossy(&redact(text.as_bytes(), secret)).into_owned()
 }
 
 /// At most `max` bytes of `text`, cut on a character boundary.
@@ -891,19 +843,23 @@ fn one_line(text: &str, max: usize) -> Cow<'_, str> {
 }
 
 /// Up to [`SNIPPET_MAX_BYTES`] of `body` as text, starting a little before
-/// `around` so a decode error's position is in view, with `secret`
-/// redacted. Returns whether bytes were left out.
-fn snippet(body: &[u8], around: usize, secret: Option<&[u8]>) -> (String, bool) {
+/// `around` so a decode error's position is in view, vouched for by
+/// `redactor` (withheld whole when it spells the key in an encoded form).
+/// Returns whether bytes were left out.
+fn snippet(body: &[u8], around: usize, redactor: Redactor<'_>) -> (String, bool) {
     let start = around.saturating_sub(SNIPPET_MAX_BYTES / 4).min(body.len());
     let end = (start + SNIPPET_MAX_BYTES).min(body.len());
     // Redact with a window's margin on each side, so a piece of the secret
     // that straddles the cut is still seen whole, then cut to size.
     let margin_start = start.saturating_sub(REDACT_WINDOW);
     let margin_end = (end + REDACT_WINDOW).min(body.len());
-    let redacted = redact(&body[margin_start..margin_end], secret);
+    let redacted = redactor.bytes(&body[margin_start..margin_end]);
     let lead = start - margin_start;
     let keep = (end - start).min(redacted.len().saturating_sub(lead));
     let region = redacted.get(lead..lead + keep).unwrap_or(&redacted[..]);
+    if redactor.found_in(region) {
+        return (WITHHELD.to_owned(), true);
+    }
     // A multi-byte character cut at either end shows as U+FFFD; that is fine.
     let mut text = String::from_utf8_lossy(region).into_owned();
     // Replacement characters (3 bytes for each bad byte) and redaction
@@ -939,37 +895,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn redacts_every_echo_and_every_piece() {
-        let out = redact(b"a SECRET b SECRETSECRET", Some(b"SECRET"));
-        // Back-to-back echoes merge into one marker.
-        assert_eq!(&*out, b"a [redacted] b [redacted]");
-        let secret = b"0123456789abcdefghij";
-        let out = redact(
-            b"x 0123456789abcdefghij y 456789abZZ 789abcdefgh",
-            Some(secret),
-        );
-        assert_eq!(&*out, b"x [redacted] y [redacted]ZZ [redacted]");
-        // Seven bytes of it are not enough to redact.
-        assert_eq!(&*redact(b"0123456", Some(secret)), b"0123456");
-        assert!(matches!(
-            redact(b"clean", Some(b"SECRET")),
-            Cow::Borrowed(_)
-        ));
-    }
-
-    #[test]
     fn snippet_is_bounded_and_centred() {
         let body = vec![b'a'; 100_000];
-        let (text, truncated) = snippet(&body, 50_000, None);
+        let (text, truncated) = snippet(&body, 50_000, Redactor::NONE);
         assert_eq!(text.len(), SNIPPET_MAX_BYTES);
         assert!(truncated);
-        let (text, truncated) = snippet(&[0xff; 5000], 0, None);
+        let (text, truncated) = snippet(&[0xff; 5000], 0, Redactor::NONE);
         assert!(
             text.len() <= SNIPPET_MAX_BYTES && truncated,
             "{}",
             text.len()
         );
-        let (text, truncated) = snippet(b"short", 3, Some(b"0123456789"));
+        let (text, truncated) = snippet(b"short", 3, Redactor::new(b"0123456789"));
         assert_eq!(text, "short");
         assert!(!truncated);
     }

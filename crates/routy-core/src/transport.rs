@@ -9,6 +9,8 @@ use std::time::Duration;
 
 use http::{Request, Response};
 
+use crate::redact::Redactor;
+
 /// Sends one HTTP request and returns the response, whatever its status.
 ///
 /// A transport must not follow redirects (the client owns that policy), must
@@ -324,6 +326,25 @@ impl fmt::Debug for TransportError {
             d.field("source", source);
         }
         d.finish()
+    }
+}
+
+impl TransportError {
+    /// This error, with its cause replaced by its redacted text when any
+    /// message in the chain holds the key: a transport's error may quote
+    /// what the server sent (a malformed header, say).
+    pub(crate) fn vouched(mut self, redactor: Redactor<'_>) -> Self {
+        let mut chain = Vec::new();
+        let mut cause = StdError::source(&self);
+        while let Some(err) = cause {
+            chain.push(err.to_string());
+            cause = err.source();
+        }
+        let text = chain.join(": ");
+        if redactor.found_in(text.as_bytes()) {
+            self.source = Some(redactor.vouch(&text).into());
+        }
+        self
     }
 }
 

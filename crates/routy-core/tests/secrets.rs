@@ -15,12 +15,15 @@ use routy_core::{
 
 const TOKEN: &str = "OaBw1+4DqFfDLXOLpWthbfp502Wc0D4tICsxNcT+aeQ=";
 
-/// Fails when `text` holds the token or any 8-character window of it.
+/// Fails when `text` holds the token or any 8-character window of it, as
+/// written or in any encoding it can be read back from.
 fn assert_clean(what: &str, text: &str) {
     for window in TOKEN.as_bytes().windows(8) {
         let window = std::str::from_utf8(window).unwrap();
         assert!(!text.contains(window), "{what} leaks {window:?}: {text}");
     }
+    let key = ApiKey::new(TOKEN).unwrap();
+    assert!(!key.found_in(text), "{what} spells the key: {text}");
 }
 
 /// Every rendering of an error: Display, Debug, alternate Debug, and each
@@ -142,13 +145,15 @@ fn every_error_variant_is_clean() {
             assert_clean("error", &text);
         }
     }
-    // And the echo did reach the error, redacted.
+    // And the echo did reach the error, redacted; the body also spells the
+    // key in `\u` escapes, so its snippet is withheld whole.
     let api = errors
         .iter()
         .find_map(|e| e.as_api().filter(|a| a.status() == 401))
         .unwrap();
-    assert!(
-        api.body_snippet().contains("ApiKey [redacted]"),
+    assert_eq!(
+        api.body_snippet(),
+        "[withheld: it may spell the api key]",
         "{}",
         api.body_snippet()
     );
@@ -157,6 +162,55 @@ fn every_error_variant_is_clean() {
         api.problem().unwrap().detail.as_deref(),
         Some("you sent ApiKey [redacted]")
     );
+}
+
+#[test]
+fn snippets_keep_what_is_safe_and_withhold_what_spells_the_key() {
+    let key = ApiKey::new(TOKEN).unwrap();
+    let escaped: String = TOKEN
+        .chars()
+        .map(|c| format!("\\u{:04x}", c as u32))
+        .collect();
+    let percent: String = TOKEN.bytes().map(|b| format!("%{b:02X}")).collect();
+    let answer = |status: u16, body: String| {
+        move |_req: Request<Vec<u8>>| -> Result<Response<Vec<u8>>, TransportError> {
+            Ok(Response::builder()
+                .status(status)
+                .header("content-type", "text/plain")
+                .body(body.clone().into_bytes())
+                .unwrap())
+        }
+    };
+    let client = |status, body| {
+        ClientBuilder::new()
+            .api_key(key.clone())
+            .retry(routy_core::RetryPolicy::none())
+            .build_with(answer(status, body))
+            .unwrap()
+    };
+    // A raw echo is redacted in place and the rest kept.
+    let err = client(401, format!("you sent {TOKEN}"))
+        .accounts()
+        .unwrap_err();
+    assert_eq!(err.as_api().unwrap().body_snippet(), "you sent [redacted]");
+    // Escaped echoes cannot be cut out reliably: the snippet is withheld.
+    for body in [
+        format!(r#""token {escaped}" rejected"#),
+        format!("next={percent}"),
+    ] {
+        let err = client(401, body.clone()).accounts().unwrap_err();
+        let snippet = err.as_api().unwrap().body_snippet().to_owned();
+        assert_eq!(snippet, "[withheld: it may spell the api key]", "{body}");
+        for text in renderings(&err) {
+            assert_clean("api error", &text);
+        }
+        // The same body on a success response: the decode error's snippet.
+        let err = client(200, body.clone()).accounts().unwrap_err();
+        assert!(matches!(err, Error::Decode(_)), "{err:?}");
+        for text in renderings(&err) {
+            assert_clean("decode error", &text);
+        }
+    }
 }
 
 #[test]

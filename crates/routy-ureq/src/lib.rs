@@ -27,9 +27,10 @@
 //! # Logging caveat
 //!
 //! At `TRACE` level ureq logs the raw bytes it writes, `Authorization`
-//! header included. If your program installs a `log` backend, cap ureq's
-//! level at `DEBUG` (for example `RUST_LOG=ureq=debug,ureq_proto=debug`
-//! with env_logger, or `log::set_max_level`).
+//! header included, and at `DEBUG` every response's headers as the server
+//! sent them (an echo of the key among them, from a hostile server). If
+//! your program installs a `log` backend, cap ureq's level at `INFO` (for
+//! example `RUST_LOG=ureq=info,ureq_proto=info` with env_logger).
 //!
 //! ```no_run
 //! use routy_core::{ApiKey, Client};

@@ -1,0 +1,424 @@
+//! Keeping the key out of everything routy stores, shows or logs of what a
+//! server sent. One [`Redactor`] holds the rules; every place that keeps
+//! server-chosen text (errors, log lines, redirect targets) goes through it.
+//!
+//! Two rules, both fail-closed:
+//! - any run of [`REDACT_WINDOW`] bytes of the key, as written, is replaced
+//!   by a marker ([`Redactor::bytes`], [`Redactor::text`]);
+//! - text that still *means* the key once decoded (JSON and JavaScript
+//!   escapes, HTML character references, percent-encoding, up to
+//!   [`DECODE_ROUNDS`] layers of them, or base64 of 11 or more of its
+//!   bytes) is not kept at all ([`Redactor::found_in`],
+//!   [`Redactor::vouch`]).
+
+use std::borrow::Cow;
+
+use base64::Engine as _;
+
+/// What replaces an echoed token in anything kept from a response.
+pub(crate) const REDACTED: &str = "[redacted]";
+
+/// What replaces a whole text that spells the token in an encoded form.
+pub(crate) const WITHHELD: &str = "[withheld: it may spell the api key]";
+
+/// Any run of this many bytes of the token is a leak, not only the whole
+/// token: a server that echoes part of it leaks it too.
+pub(crate) const REDACT_WINDOW: usize = 8;
+
+/// How many layers of encoding are peeled off before searching (a
+/// percent-encoded JSON escape is two).
+const DECODE_ROUNDS: usize = 4;
+
+/// Base64 is searched as the encodings of every 9-byte piece of the key:
+/// any 11 or more of its bytes, at any alignment, hold one such piece that
+/// starts on a 3-byte boundary and so encodes to the same 12 characters.
+const BASE64_PIECE: usize = 9;
+
+/// The redaction rules for one key, or none (no key: nothing to hide).
+#[derive(Clone, Copy)]
+pub(crate) struct Redactor<'a> {
+    secret: Option<&'a [u8]>,
+}
+
+impl<'a> Redactor<'a> {
+    /// Rules that change nothing, for responses to no key.
+    pub(crate) const NONE: Redactor<'static> = Redactor { secret: None };
+
+    /// Rules for `secret` (an empty one hides nothing).
+    pub(crate) fn new(secret: &'a [u8]) -> Self {
+        Redactor {
+            secret: Some(secret).filter(|s| !s.is_empty()),
+        }
+    }
+
+    /// `text` with every run of [`REDACT_WINDOW`] or more bytes of the
+    /// secret (the whole secret included) replaced by a marker. A secret
+    /// shorter than the window is replaced where it occurs whole.
+    pub(crate) fn bytes<'t>(&self, text: &'t [u8]) -> Cow<'t, [u8]> {
+        let Some(secret) = self.secret else {
+            return Cow::Borrowed(text);
+        };
+        let marked = covered_runs(text, secret);
+        if marked.is_empty() {
+            return Cow::Borrowed(text);
+        }
+        let mut out = Vec::with_capacity(text.len());
+        let mut from = 0;
+        for (start, end) in marked {
+            out.extend_from_slice(&text[from..start]);
+            out.extend_from_slice(REDACTED.as_bytes());
+            from = end;
+        }
+        out.extend_from_slice(&text[from..]);
+        Cow::Owned(out)
+    }
+
+    /// [`bytes`](Self::bytes) for text.
+    pub(crate) fn text<'t>(&self, text: &'t str) -> Cow<'t, str> {
+        match self.bytes(text.as_bytes()) {
+            Cow::Borrowed(_) => Cow::Borrowed(text),
+            // The marker replaces whole runs of an ASCII secret, so the
+            // result is UTF-8; the lossy path is never taken.
+            Cow::Owned(bytes) => Cow::Owned(
+                String::from_utf8(bytes)
+                    .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
+            ),
+        }
+    }
+
+    /// Whether `text` holds the secret, or [`REDACT_WINDOW`] bytes of it, in
+    /// any form it can be read back from: as written, behind layers of JSON
+    /// or JavaScript escapes, HTML character references or
+    /// percent-encoding, or as base64 (standard or URL-safe) of 11 or more
+    /// of its bytes.
+    pub(crate) fn found_in(&self, text: &[u8]) -> bool {
+        let Some(secret) = self.secret else {
+            return false;
+        };
+        let patterns = base64_patterns(secret);
+        let holds = |form: &[u8]| {
+            !covered_runs(form, secret).is_empty()
+                || patterns
+                    .iter()
+                    .any(|p| memchr::memmem::find(form, p.as_bytes()).is_some())
+        };
+        let mut form = Cow::Borrowed(text);
+        for _ in 0..=DECODE_ROUNDS {
+            if holds(&form) {
+                return true;
+            }
+            match decode_layer(&form) {
+                Some(next) => form = Cow::Owned(next),
+                None => return false,
+            }
+        }
+        holds(&form)
+    }
+
+    /// `text` redacted, or [`WITHHELD`] in its place when what is left
+    /// still spells the secret in an encoded form: what every stored piece
+    /// of server text goes through.
+    pub(crate) fn vouch(&self, text: &str) -> String {
+        let redacted = self.text(text);
+        if self.found_in(redacted.as_bytes()) {
+            WITHHELD.to_owned()
+        } else {
+            redacted.into_owned()
+        }
+    }
+}
+
+impl std::fmt::Debug for Redactor<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.secret.is_some() {
+            "Redactor(..)"
+        } else {
+            "Redactor(none)"
+        })
+    }
+}
+
+/// The byte ranges of `text` covered by runs of `secret` (each window
+/// searched with memchr's SIMD finder: secrets are short), merged.
+fn covered_runs(text: &[u8], secret: &[u8]) -> Vec<(usize, usize)> {
+    let mut covered = vec![false; text.len()];
+    let run = secret.len().min(REDACT_WINDOW);
+    let mut any = false;
+    for window in secret.windows(run) {
+        for at in memchr::memmem::find_iter(text, window) {
+            covered[at..at + run].iter_mut().for_each(|c| *c = true);
+            any = true;
+        }
+        if secret.len() < REDACT_WINDOW {
+            break;
+        }
+    }
+    let mut marked: Vec<(usize, usize)> = Vec::new();
+    if !any {
+        return marked;
+    }
+    for (i, &c) in covered.iter().enumerate() {
+        match (c, marked.last_mut()) {
+            (true, Some(last)) if last.1 == i => last.1 = i + 1,
+            (true, _) => marked.push((i, i + 1)),
+            (false, _) => {}
+        }
+    }
+    marked
+}
+
+/// The standard and URL-safe base64 of every [`BASE64_PIECE`]-byte piece
+/// of `secret`.
+fn base64_patterns(secret: &[u8]) -> Vec<String> {
+    use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
+    let mut patterns = Vec::new();
+    for piece in secret.windows(BASE64_PIECE) {
+        patterns.push(STANDARD_NO_PAD.encode(piece));
+        patterns.push(URL_SAFE_NO_PAD.encode(piece));
+    }
+    patterns
+}
+
+/// One layer of encoding peeled off `text`, or `None` when there was none:
+/// percent-decoding, then every escape form JSON, JavaScript and HTML use
+/// for a character. Lenient on purpose: what is not a well-formed escape is
+/// kept as it is, and text need not parse as JSON or HTML to be decoded.
+fn decode_layer(text: &[u8]) -> Option<Vec<u8>> {
+    let percent: Cow<'_, [u8]> = percent_encoding::percent_decode(text).into();
+    let unescaped = unescape(&percent);
+    match (percent, unescaped) {
+        (_, Some(out)) => Some(out),
+        (Cow::Owned(out), None) => Some(out),
+        (Cow::Borrowed(_), None) => None,
+    }
+}
+
+/// `\uXXXX` (surrogate pairs joined), `\u{X…}`, `\xHH`, the one-character
+/// escapes (`\/`, `\"`, `\n` …), and HTML's `&#NN;`, `&#xHH;` and the named
+/// references for the characters a token holds (`&plus;`, `&sol;`,
+/// `&equals;`, `&amp;`), decoded; `None` when there were none.
+fn unescape(text: &[u8]) -> Option<Vec<u8>> {
+    if memchr::memchr2(b'\\', b'&', text).is_none() {
+        return None;
+    }
+    let mut out = Vec::with_capacity(text.len());
+    let mut i = 0;
+    let mut changed = false;
+    while i < text.len() {
+        let decoded = match text[i] {
+            b'\\' => backslash_escape(&text[i..]),
+            b'&' => character_reference(&text[i..]),
+            _ => None,
+        };
+        match decoded {
+            Some((c, used)) => {
+                let mut buf = [0u8; 4];
+                out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+                i += used;
+                changed = true;
+            }
+            None => {
+                out.push(text[i]);
+                i += 1;
+            }
+        }
+    }
+    changed.then_some(out)
+}
+
+/// The character a backslash escape at the start of `text` stands for, and
+/// how many bytes it took.
+fn backslash_escape(text: &[u8]) -> Option<(char, usize)> {
+    let simple = match *text.get(1)? {
+        b'"' => '"',
+        b'\'' => '\'',
+        b'\\' => '\\',
+        b'/' => '/',
+        b'b' => '\u{8}',
+        b'f' => '\u{c}',
+        b'n' => '\n',
+        b'r' => '\r',
+        b't' => '\t',
+        b'0' => '\0',
+        b'x' => return hex_char(text.get(2..4)?).map(|c| (c, 4)),
+        b'u' if text.get(2) == Some(&b'{') => {
+            let close = text.iter().take(12).position(|&b| b == b'}')?;
+            return hex_char(&text[3..close]).map(|c| (c, close + 1));
+        }
+        b'u' => {
+            let unit = hex_u32(text.get(2..6)?)?;
+            if (0xD800..0xDC00).contains(&unit) {
+                // A high surrogate: joined with the low one that follows.
+                let low = text
+                    .get(6..8)
+                    .filter(|p| *p == b"\\u")
+                    .and_then(|_| hex_u32(text.get(8..12)?))
+                    .filter(|low| (0xDC00..0xE000).contains(low));
+                if let Some(low) = low {
+                    let c = 0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00);
+                    return char::from_u32(c).map(|c| (c, 12));
+                }
+                return Some(('\u{fffd}', 6));
+            }
+            return Some((char::from_u32(unit).unwrap_or('\u{fffd}'), 6));
+        }
+        _ => return None,
+    };
+    Some((simple, 2))
+}
+
+/// The character an HTML character reference at the start of `text` stands
+/// for, and how many bytes it took.
+fn character_reference(text: &[u8]) -> Option<(char, usize)> {
+    let end = text.iter().take(12).position(|&b| b == b';')?;
+    let name = &text[1..end];
+    let c = match name {
+        b"plus" => '+',
+        b"sol" => '/',
+        b"equals" => '=',
+        b"amp" => '&',
+        b"quot" => '"',
+        b"apos" => '\'',
+        b"lt" => '<',
+        b"gt" => '>',
+        _ => {
+            let number = name.strip_prefix(b"#")?;
+            match number.split_first() {
+                Some((b'x' | b'X', hex)) => hex_char(hex)?,
+                _ => {
+                    let digits = std::str::from_utf8(number).ok()?;
+                    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+                        return None;
+                    }
+                    char::from_u32(digits.parse().ok()?)?
+                }
+            }
+        }
+    };
+    Some((c, end + 1))
+}
+
+fn hex_u32(digits: &[u8]) -> Option<u32> {
+    if digits.is_empty() || digits.len() > 8 || !digits.iter().all(u8::is_ascii_hexdigit) {
+        return None;
+    }
+    u32::from_str_radix(std::str::from_utf8(digits).ok()?, 16).ok()
+}
+
+fn hex_char(digits: &[u8]) -> Option<char> {
+    char::from_u32(hex_u32(digits)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KEY: &[u8] = b"OaBw1+4DqFfDLXOLpWthbfp502Wc0D4tICsxNcT+aeQ=";
+
+    fn json_escaped(text: &[u8]) -> String {
+        text.iter().map(|b| format!("\\u{b:04x}")).collect()
+    }
+
+    fn percent_encoded(text: &[u8]) -> String {
+        text.iter().map(|b| format!("%{b:02X}")).collect()
+    }
+
+    #[test]
+    fn redacts_every_echo_and_every_piece() {
+        let r = Redactor::new(b"SECRET");
+        // Back-to-back echoes merge into one marker.
+        assert_eq!(
+            &*r.bytes(b"a SECRET b SECRETSECRET"),
+            b"a [redacted] b [redacted]"
+        );
+        let r = Redactor::new(b"0123456789abcdefghij");
+        let out = r.bytes(b"x 0123456789abcdefghij y 456789abZZ 789abcdefgh");
+        assert_eq!(&*out, b"x [redacted] y [redacted]ZZ [redacted]");
+        // Seven bytes of it are not enough to redact.
+        assert_eq!(&*r.bytes(b"0123456"), b"0123456");
+        assert!(matches!(
+            Redactor::new(b"SECRET").bytes(b"clean"),
+            Cow::Borrowed(_)
+        ));
+        assert!(matches!(Redactor::NONE.bytes(b"SECRET"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn finds_the_key_behind_every_encoding() {
+        use base64::engine::general_purpose::{STANDARD, URL_SAFE};
+        let r = Redactor::new(KEY);
+        let key = std::str::from_utf8(KEY).unwrap();
+        let piece = &KEY[5..20];
+        let forms: Vec<String> = vec![
+            key.to_owned(),
+            format!("token {}", json_escaped(KEY)),
+            format!("{{\"t\":\"{}\"}}", json_escaped(piece)),
+            format!("x={}", percent_encoded(KEY)),
+            format!("x={}", percent_encoded(json_escaped(KEY).as_bytes())),
+            // Double percent-encoding.
+            percent_encoded(percent_encoded(KEY).as_bytes()),
+            key.replace('+', "\\u002B").replace('/', "\\/"),
+            KEY.iter().map(|b| format!("\\x{b:02x}")).collect(),
+            KEY.iter().map(|b| format!("\\u{{{b:x}}}")).collect(),
+            KEY.iter().map(|b| format!("&#{b};")).collect(),
+            KEY.iter().map(|b| format!("&#x{b:X};")).collect(),
+            key.replace('+', "&plus;").replace('=', "&equals;"),
+            STANDARD.encode(KEY),
+            URL_SAFE.encode(KEY),
+            // Base64 of the key inside other bytes, at every alignment.
+            STANDARD.encode([b"a".as_slice(), KEY].concat()),
+            STANDARD.encode([b"ab".as_slice(), KEY, b"z"].concat()),
+            URL_SAFE.encode([b"{\"k\":\"".as_slice(), &KEY[3..16], b"\"}"].concat()),
+        ];
+        for form in &forms {
+            assert!(r.found_in(form.as_bytes()), "not found in {form:?}");
+            let kept = r.vouch(form);
+            assert!(!r.found_in(kept.as_bytes()), "{form:?} kept as {kept:?}");
+            if form.starts_with('%') || form.starts_with('&') {
+                assert_eq!(kept, WITHHELD, "{form:?}");
+            }
+        }
+        for clean in [
+            "nothing to see",
+            "OaBw1+4",                      // seven bytes
+            "%4F%61%42%77%31%2B%34",        // seven bytes, encoded
+            "\\u004f\\u0061\\u0042\\u0077", // four
+            "T2FCdzEr",                     // base64 of 6 bytes
+            "\\u{zz} &#xZZ; &unknown; %zz \\q",
+        ] {
+            assert!(!r.found_in(clean.as_bytes()), "false positive in {clean:?}");
+        }
+        assert!(!Redactor::NONE.found_in(KEY));
+    }
+
+    #[test]
+    fn lenient_decoding_never_panics_on_broken_escapes() {
+        for junk in [
+            "\\",
+            "\\u",
+            "\\u12",
+            "\\ud800",
+            "\\ud800\\u",
+            "\\ud800\\ud800",
+            "\\u{",
+            "\\u{110000}",
+            "\\x",
+            "\\xZ",
+            "&",
+            "&#",
+            "&#;",
+            "&#x;",
+            "&#99999999999;",
+            "%",
+            "%4",
+            "&#1114112;",
+        ] {
+            let _ = Redactor::new(KEY).found_in(junk.as_bytes());
+            let _ = unescape(junk.as_bytes());
+        }
+        assert_eq!(
+            unescape(b"\\ud83d\\ude00 \\n").as_deref(),
+            Some("\u{1f600} \n".as_bytes())
+        );
+    }
+}
