@@ -160,8 +160,10 @@ impl RecordedBody {
 #[non_exhaustive]
 pub enum CassetteError {
     /// A recorded key, or any 8 bytes of one, is still in the cassette after
-    /// scrubbing (in a body, JSON escapes decoded, a URL or an unscrubbed
-    /// header): nothing was written.
+    /// scrubbing, in any form it can be read back from (as written, behind
+    /// JSON, JavaScript, HTML or percent escapes, or as base64; see
+    /// `ApiKey::found_in`), in a body, a URL or an unscrubbed header:
+    /// nothing was written.
     #[error("refusing to write the cassette: a recorded api key appears in {location}")]
     SecretFound {
         /// Where: e.g. `interactions[0].response.body`.
@@ -350,80 +352,76 @@ impl<T> fmt::Debug for Recorder<T> {
 }
 
 fn check_for_secrets(cassette: &Cassette, secrets: &BTreeSet<String>) -> Result<(), CassetteError> {
-    // As routy-core's errors count it, any 8 bytes of a key are a leak. A
-    // token that is not a valid ApiKey is searched for whole.
+    // As routy-core counts it, any 8 bytes of a key are a leak, in any form
+    // they can be read back from: as written, behind JSON, JavaScript, HTML
+    // or percent escapes (whether or not the text parses), or as base64
+    // (`ApiKey::found_in`). A token that is not a valid ApiKey is searched
+    // for whole.
     let keys: Vec<Result<ApiKey, &str>> = secrets
         .iter()
         .filter(|s| !s.is_empty())
         .map(|s| ApiKey::new(s).map_err(|_| s.as_str()))
         .collect();
-    let shows_a_key = |text: &str| {
+    let found = |text: &[u8]| {
         keys.iter().any(|key| match key {
-            Ok(key) => matches!(key.redact(text), Cow::Owned(_)),
-            Err(whole) => text.contains(whole),
+            Ok(key) => key.found_in(text),
+            Err(whole) => contains(text, whole.as_bytes()),
         })
-    };
-    // JSON can spell a key with escapes (`\u0041`, `\/`) the raw text hides.
-    let found = |text: &str| {
-        shows_a_key(text)
-            || serde_json::from_str::<serde_json::Value>(text)
-                .is_ok_and(|value| json_strings(&value).any(&shows_a_key))
     };
     for (i, interaction) in cassette.interactions.iter().enumerate() {
         let request = &interaction.request;
         let response = &interaction.response;
-        let mut places: Vec<(String, String)> = vec![
-            (
-                format!("interactions[{i}].request.uri"),
-                request.uri.clone(),
-            ),
-            (
-                format!("interactions[{i}].request.body"),
-                body_text(&request.body),
-            ),
-            (
-                format!("interactions[{i}].response.body"),
-                body_text(&response.body),
-            ),
-        ];
+        let mut places: Vec<(String, Cow<'_, [u8]>)> = vec![(
+            format!("interactions[{i}].request.uri"),
+            Cow::Borrowed(request.uri.as_bytes()),
+        )];
+        for (side, body) in [("request", &request.body), ("response", &response.body)] {
+            // As written (base64 for a binary body) and as decoded.
+            let written = match body {
+                RecordedBody::Text(text) | RecordedBody::Base64(text) => text.as_bytes(),
+            };
+            places.push((
+                format!("interactions[{i}].{side}.body"),
+                Cow::Borrowed(written),
+            ));
+            places.push((
+                format!("interactions[{i}].{side}.body"),
+                Cow::Owned(body_bytes(body)),
+            ));
+        }
         for (side, headers) in [
             ("request", &request.headers),
             ("response", &response.headers),
         ] {
             for (name, value) in headers {
-                places.push((
-                    format!("interactions[{i}].{side}.headers.{name}"),
-                    value.clone(),
-                ));
+                let location = format!("interactions[{i}].{side}.headers.{name}");
+                places.push((location.clone(), Cow::Borrowed(name.as_bytes())));
+                places.push((location, Cow::Borrowed(value.as_bytes())));
             }
         }
         if let Some((location, _)) = places.into_iter().find(|(_, text)| found(text)) {
             return Err(CassetteError::SecretFound { location });
         }
     }
+    // Last, the file exactly as it would be written: fail closed on
+    // anything the field-by-field scan did not see.
+    let written =
+        serde_json::to_vec_pretty(cassette).map_err(|e| CassetteError::Format(e.to_string()))?;
+    if found(&written) {
+        return Err(CassetteError::SecretFound {
+            location: "the cassette as written".to_owned(),
+        });
+    }
     Ok(())
 }
 
-/// Every string in `value`, object keys included.
-fn json_strings(value: &serde_json::Value) -> Box<dyn Iterator<Item = &str> + '_> {
-    use serde_json::Value;
-    match value {
-        Value::String(s) => Box::new(std::iter::once(s.as_str())),
-        Value::Array(items) => Box::new(items.iter().flat_map(json_strings)),
-        Value::Object(map) => Box::new(
-            map.iter()
-                .flat_map(|(k, v)| std::iter::once(k.as_str()).chain(json_strings(v))),
-        ),
-        _ => Box::new(std::iter::empty()),
-    }
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    needle.is_empty() || haystack.windows(needle.len()).any(|w| w == needle)
 }
 
-/// The body as text for searching: decoded base64 too, lossily.
-fn body_text(body: &RecordedBody) -> String {
-    match body.to_bytes() {
-        Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
-        Err(_) => String::new(),
-    }
+/// The body's bytes, base64 decoded (nothing, if it does not decode).
+fn body_bytes(body: &RecordedBody) -> Vec<u8> {
+    body.to_bytes().unwrap_or_default()
 }
 
 impl Cassette {
@@ -691,7 +689,7 @@ impl Replayer {
         line("method", &recorded.method, method.as_str());
         line("path", path_and_query(&recorded.uri), target);
         if self.match_body {
-            let expected = body_text(&recorded.body);
+            let expected = String::from_utf8_lossy(&body_bytes(&recorded.body)).into_owned();
             line("body", &expected, &String::from_utf8_lossy(body));
         }
         lines.join("\n")

@@ -247,3 +247,74 @@ fn scrub_list_binary_bodies_and_the_refusal_to_write_a_key() {
     std::fs::remove_file(&bad).unwrap();
     let _: Option<Error> = None;
 }
+
+#[test]
+fn no_encoding_of_the_key_is_ever_saved() {
+    use base64::Engine as _;
+    const KEY: &str = "OaBw1+4DqFfDLXOLpWthbfp502Wc0D4tICsxNcT+aeQ=";
+    let escaped: String = KEY
+        .chars()
+        .map(|c| format!("\\u{:04x}", c as u32))
+        .collect();
+    let percent: String = KEY.bytes().map(|b| format!("%{b:02X}")).collect();
+    let deep = format!("{}\"{escaped}\"{}", "[".repeat(200), "]".repeat(200));
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let url = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    // (response body, response headers): each a way a hostile server (or
+    // a careless test) can put the key into what gets recorded.
+    let cases: Vec<(String, Vec<(&str, String)>)> = vec![
+        // NDJSON with a \u-escaped echo on one line.
+        (format!("{{\"a\":1}}\n{{\"echo\":\"{escaped}\"}}\n"), vec![]),
+        // JSON nested deeper than serde_json's recursion limit (128).
+        (deep, vec![]),
+        // An HTML page with a script that spells it.
+        (
+            format!(
+                "<html><script>var t = \"{}\";</script></html>",
+                KEY.bytes()
+                    .map(|b| format!("\\x{b:02x}"))
+                    .collect::<String>()
+            ),
+            vec![],
+        ),
+        (
+            format!(
+                "<p>{}</p>",
+                KEY.bytes().map(|b| format!("&#{b};")).collect::<String>()
+            ),
+            vec![],
+        ),
+        // Base64 of the key, standard and URL-safe, in a body and a header.
+        (format!("token: {}", b64.encode(KEY)), vec![]),
+        (
+            String::new(),
+            vec![("x-token", url.encode(format!("k={KEY}")))],
+        ),
+        // The key fully percent-encoded in a redirect target.
+        (
+            String::new(),
+            vec![("location", format!("https://h.example/next?t={percent}"))],
+        ),
+    ];
+    let path = temp("encoded.json");
+    for (body, headers) in cases {
+        let body_bytes = body.clone().into_bytes();
+        let headers_copy = headers.clone();
+        let server = move |_req: Request<Vec<u8>>| -> Result<Response<Vec<u8>>, TransportError> {
+            let mut response = Response::builder().status(200);
+            for (name, value) in &headers_copy {
+                response = response.header(*name, value.as_str());
+            }
+            Ok(response.body(body_bytes.clone()).unwrap())
+        };
+        let recorder = Arc::new(Recorder::new(server));
+        let client = client_over(recorder.clone(), "https://h.example/api", KEY);
+        client.raw(Method::GET, "/v1/echo", None).unwrap();
+        let err = recorder.save(&path).unwrap_err();
+        assert!(
+            matches!(err, CassetteError::SecretFound { .. }),
+            "{body:.80} {headers:?}: {err:?}"
+        );
+        assert!(!path.exists(), "nothing was written");
+    }
+}
