@@ -198,9 +198,8 @@ fn decode_layer(text: &[u8]) -> Option<Vec<u8>> {
 /// references for the characters a token holds (`&plus;`, `&sol;`,
 /// `&equals;`, `&amp;`), decoded; `None` when there were none.
 fn unescape(text: &[u8]) -> Option<Vec<u8>> {
-    if memchr::memchr2(b'\\', b'&', text).is_none() {
-        return None;
-    }
+    // Nothing to decode without an escape's first byte.
+    memchr::memchr2(b'\\', b'&', text)?;
     let mut out = Vec::with_capacity(text.len());
     let mut i = 0;
     let mut changed = false;

@@ -1,15 +1,45 @@
 //! The sandbox's public socket. Connections are accepted here and their
-//! bytes copied to and from the internal tiny_http server untouched (no
-//! HTTP is parsed here). Owning the client socket is what lets a fault
-//! drop a connection halfway through a response, which tiny_http alone
-//! cannot do.
+//! bytes copied to and from the internal tiny_http server. Owning the
+//! client socket is what lets a fault drop a connection halfway through a
+//! response, which tiny_http alone cannot do; it is also where the limits
+//! tiny_http lacks are kept against hostile clients:
+//!
+//! - at most [`MAX_CONNECTIONS`] at once (two small threads each); one more
+//!   is answered 503 and closed, so memory stays flat however many come;
+//! - each request head is framed with `httparse` (not parsed by hand) and
+//!   capped at [`MAX_HEAD_BYTES`] (431 past it) and [`HEAD_DEADLINE`] (408),
+//!   so one endless header line cannot grow the process; bodies are
+//!   passed on by their `Content-Length` (a chunked upload is 411);
+//! - a client that half-closes after its request still gets the response.
 
 use std::collections::HashMap;
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+/// The most client connections served at once.
+pub(crate) const MAX_CONNECTIONS: usize = 256;
+
+/// The longest request head (request line and headers) accepted.
+pub(crate) const MAX_HEAD_BYTES: usize = 64 * 1024;
+
+/// How long a request head may take to arrive, from its first byte.
+pub(crate) const HEAD_DEADLINE: Duration = Duration::from_secs(10);
+
+/// How long a connection may sit with no request bytes before it is
+/// closed: longer than any response the sandbox takes (fault delays
+/// included), so only a client that holds a slot doing nothing is dropped.
+const IDLE_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// Stack size of the two threads that serve each connection: they only
+/// copy bytes and frame heads.
+const PIPE_STACK: usize = 128 * 1024;
+
+/// The most headers one request may have.
+const MAX_HEADERS: usize = 100;
 
 /// Client sockets by the address tiny_http sees them from (the local end
 /// of our connection to it).
@@ -100,18 +130,41 @@ fn accept_loop(
     registry: &Registry,
     stop: &AtomicBool,
 ) {
+    let open = Arc::new(AtomicUsize::new(0));
     for client in listener.incoming() {
         if stop.load(Ordering::SeqCst) {
             return;
         }
-        let Ok(client) = client else { continue };
-        if let Err(_unreachable_backend) = connect(client, backend, registry) {
+        let Ok(mut client) = client else { continue };
+        if open.load(Ordering::SeqCst) >= MAX_CONNECTIONS {
+            // A fresh socket's send buffer takes this whole without blocking.
+            let _ = client.write_all(&refusal(503, "Service Unavailable", "too many connections"));
+            let _ = client.shutdown(Shutdown::Write);
+            continue;
+        }
+        open.fetch_add(1, Ordering::SeqCst);
+        let slot = Slot(Arc::clone(&open));
+        if let Err(_unreachable_backend) = connect(client, backend, registry, slot) {
             continue;
         }
     }
 }
 
-fn connect(client: TcpStream, backend: SocketAddr, registry: &Registry) -> io::Result<()> {
+/// One of the [`MAX_CONNECTIONS`]; given back when dropped.
+struct Slot(Arc<AtomicUsize>);
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+fn connect(
+    client: TcpStream,
+    backend: SocketAddr,
+    registry: &Registry,
+    slot: Slot,
+) -> io::Result<()> {
     let server = TcpStream::connect(backend)?;
     let _ = client.set_nodelay(true);
     let _ = server.set_nodelay(true);
@@ -124,34 +177,226 @@ fn connect(client: TcpStream, backend: SocketAddr, registry: &Registry) -> io::R
     let registry = Arc::clone(registry);
     std::thread::Builder::new()
         .name("routy-sandbox-up".into())
-        .spawn(move || pipe(client_read, server_write))?;
+        .stack_size(PIPE_STACK)
+        .spawn(move || pipe_requests(client_read, server_write))?;
     std::thread::Builder::new()
         .name("routy-sandbox-down".into())
+        .stack_size(PIPE_STACK)
         .spawn(move || {
             pipe_acking(server, client);
             registry
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
                 .remove(&key);
+            drop(slot);
         })?;
     Ok(())
 }
 
-/// Copies until either side ends, then closes both directions so the
-/// other pipe ends too.
-fn pipe(mut from: TcpStream, mut to: TcpStream) {
-    let _ = io::copy(&mut from, &mut to);
-    let _ = to.shutdown(Shutdown::Both);
-    let _ = from.shutdown(Shutdown::Both);
+/// What the client is sending next.
+enum Framing {
+    /// A request head, which has been arriving since the instant given.
+    Head(Option<Instant>),
+    /// This many more bytes of a request body.
+    Body(u64),
 }
 
-/// As [`pipe`], for responses from tiny_http, acknowledging every segment
+/// Copies requests from the client to tiny_http, head by head within the
+/// limits. On the client's end of input, only tiny_http's read side is
+/// closed: the response still comes back through [`pipe_acking`].
+fn pipe_requests(mut client: TcpStream, mut server: TcpStream) {
+    let _ = client.set_read_timeout(Some(IDLE_TIMEOUT.min(HEAD_DEADLINE)));
+    let mut pending: Vec<u8> = Vec::new();
+    let mut chunk = vec![0u8; 16 * 1024];
+    let mut framing = Framing::Head(None);
+    let mut idle_since = Instant::now();
+    let refuse = |client: &mut TcpStream, server: &TcpStream, status, reason, detail| {
+        let _ = client.write_all(&refusal(status, reason, detail));
+        let _ = client.shutdown(Shutdown::Both);
+        let _ = server.shutdown(Shutdown::Both);
+    };
+    loop {
+        let n = match client.read(&mut chunk) {
+            Ok(0) => {
+                let _ = server.shutdown(Shutdown::Write);
+                return;
+            }
+            Ok(n) => n,
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                ) =>
+            {
+                if let Framing::Head(Some(started)) = framing {
+                    if started.elapsed() >= HEAD_DEADLINE {
+                        return refuse(
+                            &mut client,
+                            &server,
+                            408,
+                            "Request Timeout",
+                            "the request head took too long",
+                        );
+                    }
+                } else if idle_since.elapsed() >= IDLE_TIMEOUT {
+                    let _ = client.shutdown(Shutdown::Both);
+                    let _ = server.shutdown(Shutdown::Both);
+                    return;
+                }
+                continue;
+            }
+            Err(_) => {
+                let _ = server.shutdown(Shutdown::Both);
+                return;
+            }
+        };
+        idle_since = Instant::now();
+        pending.extend_from_slice(&chunk[..n]);
+        // Frame everything that has arrived: bodies pass through, heads are
+        // checked whole.
+        loop {
+            match framing {
+                Framing::Body(left) => {
+                    let take = usize::try_from(left)
+                        .unwrap_or(usize::MAX)
+                        .min(pending.len());
+                    if server.write_all(&pending[..take]).is_err() {
+                        return;
+                    }
+                    pending.drain(..take);
+                    let left = left - take as u64;
+                    framing = if left == 0 {
+                        Framing::Head(None)
+                    } else {
+                        Framing::Body(left)
+                    };
+                    if pending.is_empty() {
+                        break;
+                    }
+                }
+                Framing::Head(started) => {
+                    if pending.is_empty() {
+                        break;
+                    }
+                    match frame_head(&pending) {
+                        Ok(Some((len, body))) => {
+                            if server.write_all(&pending[..len]).is_err() {
+                                return;
+                            }
+                            pending.drain(..len);
+                            framing = if body == 0 {
+                                Framing::Head(None)
+                            } else {
+                                Framing::Body(body)
+                            };
+                        }
+                        Ok(None) if pending.len() > MAX_HEAD_BYTES => {
+                            return refuse(
+                                &mut client,
+                                &server,
+                                431,
+                                "Request Header Fields Too Large",
+                                "the request head is over 64 KiB",
+                            );
+                        }
+                        Ok(None) => {
+                            if started.is_some_and(|t| t.elapsed() >= HEAD_DEADLINE) {
+                                return refuse(
+                                    &mut client,
+                                    &server,
+                                    408,
+                                    "Request Timeout",
+                                    "the request head took too long",
+                                );
+                            }
+                            framing = Framing::Head(started.or_else(|| Some(Instant::now())));
+                            break;
+                        }
+                        Err((status, reason, detail)) => {
+                            return refuse(&mut client, &server, status, reason, detail);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A refusal of a head: status, reason phrase, detail.
+type Refusal = (u16, &'static str, &'static str);
+
+/// The length of the complete request head at the start of `bytes` and of
+/// the body that follows it; `None` while the head is incomplete.
+fn frame_head(bytes: &[u8]) -> Result<Option<(usize, u64)>, Refusal> {
+    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut request = httparse::Request::new(&mut headers);
+    let len = match request.parse(bytes) {
+        Ok(httparse::Status::Complete(len)) => len,
+        Ok(httparse::Status::Partial) => return Ok(None),
+        Err(httparse::Error::TooManyHeaders) => {
+            return Err((
+                431,
+                "Request Header Fields Too Large",
+                "too many request headers",
+            ))
+        }
+        Err(_) => return Err((400, "Bad Request", "the request head is malformed")),
+    };
+    if len > MAX_HEAD_BYTES {
+        return Err((
+            431,
+            "Request Header Fields Too Large",
+            "the request head is over 64 KiB",
+        ));
+    }
+    let mut body: Option<u64> = None;
+    for header in request.headers.iter() {
+        if header.name.eq_ignore_ascii_case("transfer-encoding") {
+            return Err((
+                411,
+                "Length Required",
+                "send the request body with a content-length",
+            ));
+        }
+        if header.name.eq_ignore_ascii_case("content-length") {
+            let value = std::str::from_utf8(header.value)
+                .ok()
+                .filter(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()))
+                .and_then(|v| v.parse::<u64>().ok())
+                .ok_or((400, "Bad Request", "the content-length is not a number"))?;
+            if body.is_some_and(|b| b != value) {
+                return Err((400, "Bad Request", "conflicting content-length headers"));
+            }
+            body = Some(value);
+        }
+    }
+    Ok(Some((len, body.unwrap_or(0))))
+}
+
+/// A complete `Connection: close` response with an RFC 9457 body, for the
+/// refusals made here before tiny_http sees a request.
+fn refusal(status: u16, reason: &str, detail: &str) -> Vec<u8> {
+    let body = serde_json::json!({
+        "type": "about:blank",
+        "title": reason,
+        "status": status,
+        "detail": detail,
+    })
+    .to_string();
+    format!(
+        "HTTP/1.1 {status} {reason}\r\nContent-Type: application/problem+json\r\nContent-Length: {}\r\nRetry-After: 1\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
+}
+
+/// Copies responses from tiny_http to the client, acknowledging every segment
 /// at once. tiny_http writes a response's head and body in two writes with
 /// Nagle's algorithm on; if the receiver delays its ACK of the head (as
 /// Linux does after a connection's first few segments), the body waits
 /// ~40 ms for it. Quick ACKs remove that stall.
 fn pipe_acking(mut from: TcpStream, mut to: TcpStream) {
-    let mut buf = vec![0u8; 64 * 1024];
+    let mut buf = vec![0u8; 16 * 1024];
     loop {
         quick_ack(&from);
         match from.read(&mut buf) {
