@@ -132,8 +132,11 @@ pub fn check_response(data: &[u8]) {
             shown.extend(decode.path().map(str::to_owned));
             shown.extend(decode.content_type().map(str::to_owned));
         }
+        let key = ApiKey::new(KEY).unwrap();
         for text in &shown {
             assert!(!leaks(text, KEY), "an error shows the key: {text}");
+            // Nor spells it in an encoded form (escapes, percent, base64).
+            assert!(!key.found_in(text), "an error spells the key: {text}");
         }
         if let Some(api) = err.as_api() {
             assert!(api.body_snippet().len() <= SNIPPET_MAX_BYTES);

@@ -280,10 +280,10 @@ fn accounts_list(client: &Client, output: Output) -> Result<(), Failure> {
     match output {
         Output::Table => {
             let accounts = client.accounts().map_err(failure)?;
-            let ids: Vec<String> = accounts
-                .iter()
-                .map(|a| one_line(&a.id.to_string()))
-                .collect();
+            // Account data is the server's text too: an echo of the key
+            // in it is not printed either.
+            let scrub = |text: &str| one_line(&client.transport().scrub(text));
+            let ids: Vec<String> = accounts.iter().map(|a| scrub(&a.id.to_string())).collect();
             let width = ids
                 .iter()
                 .map(|id| id.chars().count())
@@ -294,7 +294,7 @@ fn accounts_list(client: &Client, output: Output) -> Result<(), Failure> {
             for (id, account) in ids.iter().zip(&accounts) {
                 text.push_str(&format!(
                     "{id:<width$}  {}\n",
-                    one_line(account.name().unwrap_or("-"))
+                    scrub(account.name().unwrap_or("-"))
                 ));
             }
             print(text.as_bytes())
@@ -305,7 +305,10 @@ fn accounts_list(client: &Client, output: Output) -> Result<(), Failure> {
                 .send(Method::GET, "/v1/accounts", None)
                 .map_err(failure)?;
             let array = accounts_array(response.body())?;
-            let mut out = array.as_bytes().to_vec();
+            let mut out = client
+                .transport()
+                .scrub_bytes(array.as_bytes())
+                .into_owned();
             out.push(b'\n');
             print(&out)
         }

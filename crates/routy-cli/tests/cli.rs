@@ -592,6 +592,30 @@ fn an_echoing_server_does_not_get_the_key_printed() {
     assert_eq!(code, 3);
     assert!(stdout.contains("[withheld"), "{stdout}");
     assert!(stderr.contains("[withheld"), "{stderr}");
+
+    // Account data is server text too: names that echo the key.
+    let accounts = ScriptServer::start("127.0.0.1", move |_, stream| {
+        let body = format!(r#"[{{"id":1,"name":"{key}"}},{{"id":2,"name":"Acme"}}]"#);
+        respond(
+            stream,
+            "200 OK",
+            &[("Content-Type", "application/json")],
+            body.as_bytes(),
+        );
+    });
+    let (code, stdout, _) = call(&accounts.url("/api"), key, &["accounts", "list"]);
+    assert_eq!(code, 0);
+    assert!(
+        stdout.contains("[redacted]") && stdout.contains("Acme"),
+        "{stdout}"
+    );
+    let (code, stdout, _) = call(
+        &accounts.url("/api"),
+        key,
+        &["accounts", "list", "-o", "json"],
+    );
+    assert_eq!(code, 0);
+    assert!(stdout.contains("[redacted]"), "{stdout}");
 }
 
 #[test]
