@@ -40,12 +40,13 @@ impl<T: Transport> Transport for Logging<T> {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    // 1. A closure is a transport: three lines for a canned answer.
-    let canned = |_req: Request<Vec<u8>>| -> Result<Response<Vec<u8>>, TransportError> {
+    // 1. A closure is a transport through `transport_fn`: three lines for
+    // a canned answer.
+    let canned = routy::transport_fn(|_req| {
         Ok(Response::new(
             br#"[{"id": 1, "name": "From a closure"}]"#.to_vec(),
         ))
-    };
+    });
     let client = routy::Client::builder()
         .api_key(ApiKey::new("any-token-will-do")?)
         .build_with(canned)?;
@@ -54,7 +55,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // 2. A logging wrapper around the real transport, against the sandbox.
     let sandbox = Sandbox::start()?;
     let token = sandbox.issue_token(NewToken::named("custom transport example"))?;
-    let client = routy::Client::builder()
+    // Named from the facade alone: a client over our own transport.
+    let client: routy::ClientWith<Logging<UreqTransport>> = routy::ClientBuilder::new()
         .api_key(ApiKey::new(token.secret())?)
         .base_url(&sandbox.base_url())
         .build_with(Logging {

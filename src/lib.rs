@@ -2,15 +2,16 @@
 // Libraries report through return values, never the terminal.
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
-/// The core crate, for naming the generic client: `routy_core::Client<T>`
-/// over a transport of your own (`routy::Client` is the one over ureq).
+/// The core crate. Everything in it is re-exported here, so a program that
+/// depends on `routy` alone never needs this path.
 pub use routy_core;
 pub use routy_core::*;
+#[cfg(feature = "ureq")]
 pub use routy_ureq::UreqTransport;
 
-/// The Routy API client over the ureq transport: [`routy_core::Client`]
-/// with [`UreqTransport`]. Build one with [`Client::builder`] or
-/// [`Client::from_env`].
+/// The Routy API client over [`UreqTransport`]. Build one with
+/// [`Client::builder`], [`Client::from_env`] or [`ClientBuilder::new`].
+/// For a client over any other transport, see [`ClientWith`].
 ///
 /// # Examples
 ///
@@ -21,18 +22,71 @@ pub use routy_ureq::UreqTransport;
 /// }
 /// # Ok::<(), routy::Error>(())
 /// ```
+#[cfg(feature = "ureq")]
 pub type Client = routy_core::Client<UreqTransport>;
 
-/// The builder of a [`Client`]; see [`routy_core::ClientBuilder`].
+/// The builder of a [`Client`]: [`build`](routy_core::ClientBuilder::build)
+/// makes one over [`UreqTransport`];
+/// [`build_with`](routy_core::ClientBuilder::build_with) makes a
+/// [`ClientWith`] over any transport. Without the `ureq` feature there is
+/// no default transport: finish with `build_with`.
 ///
 /// # Examples
 ///
 /// ```
-/// let client = routy::Client::builder()
+/// let client = routy::ClientBuilder::new()
 ///     .api_key(routy::ApiKey::new("test-token")?)
 ///     .base_url("http://127.0.0.1:8080/api")
 ///     .build()?;
 /// # let _ = client;
+/// let same_defaults = routy::ClientBuilder::default();
+/// # let _ = same_defaults;
 /// # Ok::<(), routy::Error>(())
 /// ```
+#[cfg(feature = "ureq")]
 pub type ClientBuilder = routy_core::ClientBuilder<UreqTransport>;
+
+/// The builder of a client; with no HTTP stack feature there is no default
+/// transport: finish with
+/// [`build_with`](routy_core::ClientBuilder::build_with).
+///
+/// # Examples
+///
+/// ```
+/// let client = routy::ClientBuilder::new()
+///     .api_key(routy::ApiKey::new("test-token")?)
+///     .build_with(routy::transport_fn(|_req| Err(routy::TransportErrorKind::Connect.into())))?;
+/// # let _ = client;
+/// # Ok::<(), routy::Error>(())
+/// ```
+#[cfg(not(feature = "ureq"))]
+pub type ClientBuilder = routy_core::ClientBuilder<()>;
+
+/// The Routy API client over the transport `T`: a closure
+/// ([`transport_fn`]), a `Box<dyn Transport>`, or a transport of your own.
+/// `routy::Client` is `ClientWith<UreqTransport>`.
+///
+/// (Not `Client<T = UreqTransport>`: Rust applies a type alias's default
+/// only where a type is written, not to `Client::builder()` or
+/// `Client::from_env()`, which would then need annotations.)
+///
+/// # Examples
+///
+/// Naming and storing clients over other transports:
+///
+/// ```
+/// use routy::{http, transport_fn, ApiKey, ClientBuilder, ClientWith, Transport};
+///
+/// struct App {
+///     routy: ClientWith<Box<dyn Transport>>,
+/// }
+/// let canned = transport_fn(|_req| Ok(http::Response::new(b"[]".to_vec())));
+/// let app = App {
+///     routy: ClientBuilder::new()
+///         .api_key(ApiKey::new("test-token")?)
+///         .build_with(Box::new(canned) as Box<dyn Transport>)?,
+/// };
+/// assert!(app.routy.accounts()?.is_empty());
+/// # Ok::<(), routy::Error>(())
+/// ```
+pub type ClientWith<T> = routy_core::Client<T>;

@@ -15,7 +15,10 @@ use std::sync::Arc;
 
 use base64::Engine as _;
 use routy_core::http::{self, HeaderValue, Method};
-use routy_core::{ApiKey, ClientBuilder, RetryPolicy, TransportError};
+use routy_core::{ApiKey, RetryPolicy};
+
+/// A builder with no default transport: every test names its own.
+type ClientBuilder = routy_core::ClientBuilder<()>;
 use routy_testkit::{CassetteError, Recorder};
 
 /// The key the recorded client sends.
@@ -91,23 +94,22 @@ pub fn check_cassette(data: &[u8]) {
 
     let place = data[3] % 3;
     let header = HeaderValue::from_bytes(&text).ok().filter(|_| place > 0);
-    let response =
-        move |_req: http::Request<Vec<u8>>| -> Result<http::Response<Vec<u8>>, TransportError> {
-            let mut response = http::Response::builder();
-            match (&header, place) {
-                (Some(value), 1) => response = response.header("x-echo", value.clone()),
-                (Some(value), _) => {
-                    response = response.status(302).header("location", value.clone());
-                }
-                (None, _) => {}
+    let response = routy_core::transport_fn(move |_req| {
+        let mut response = http::Response::builder();
+        match (&header, place) {
+            (Some(value), 1) => response = response.header("x-echo", value.clone()),
+            (Some(value), _) => {
+                response = response.status(302).header("location", value.clone());
             }
-            let body = if header.is_some() {
-                Vec::new()
-            } else {
-                text.clone()
-            };
-            Ok(response.body(body).expect("a valid response"))
+            (None, _) => {}
+        }
+        let body = if header.is_some() {
+            Vec::new()
+        } else {
+            text.clone()
         };
+        Ok(response.body(body).expect("a valid response"))
+    });
     let recorder = Arc::new(Recorder::new(response));
     let client = ClientBuilder::new()
         .api_key(ApiKey::new(KEY).expect("a valid key"))

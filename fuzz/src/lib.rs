@@ -13,9 +13,12 @@ use std::time::{Duration, SystemTime};
 
 use routy_core::http::{self, HeaderName, HeaderValue, Method, StatusCode};
 use routy_core::{
-    ApiKey, BaseUrl, ClientBuilder, Decision, Outcome, Problem, RetryAfter, RetryPolicy,
-    TransportError, SNIPPET_MAX_BYTES,
+    ApiKey, BaseUrl, Decision, Outcome, Problem, RetryAfter, RetryPolicy, TransportError,
+    SNIPPET_MAX_BYTES,
 };
+
+/// A builder with no default transport: every test names its own.
+type ClientBuilder = routy_core::ClientBuilder<()>;
 
 /// The key every response check authenticates with; it must never show.
 pub const KEY: &str = "FuZzK3yOaBw1+4DqFfDLXOLpWthbfp502Wc0D4tICs=";
@@ -60,12 +63,14 @@ pub fn check_response(data: &[u8]) {
         response.headers_mut().append(name, value);
     }
     let template = response;
-    let transport = move |_req: http::Request<Vec<u8>>| -> Result<_, TransportError> {
-        let mut copy = http::Response::new(template.body().clone());
-        *copy.status_mut() = template.status();
-        *copy.headers_mut() = template.headers().clone();
-        Ok(copy)
-    };
+    let transport = routy_core::transport_fn(
+        move |_req: http::Request<Vec<u8>>| -> Result<_, TransportError> {
+            let mut copy = http::Response::new(template.body().clone());
+            *copy.status_mut() = template.status();
+            *copy.headers_mut() = template.headers().clone();
+            Ok(copy)
+        },
+    );
     let client = ClientBuilder::new()
         .api_key(ApiKey::new(KEY).unwrap())
         .retry(RetryPolicy::none())

@@ -10,7 +10,10 @@ use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use routy_core::http::{self, Method, Request, Response};
-use routy_core::{Account, ApiError, ApiKey, ClientBuilder, RetryPolicy, TransportError};
+use routy_core::{Account, ApiError, ApiKey, RetryPolicy};
+
+/// A builder with no default transport: every test names its own.
+type ClientBuilder = routy_core::ClientBuilder<()>;
 
 const KEY: &str = "OaBw1+4DqFfDLXOLpWthbfp502Wc0D4tICsxNcT+aeQ=";
 
@@ -44,11 +47,7 @@ fn build_request(c: &mut Criterion) {
     let mut group = c.benchmark_group("build request");
     let client = ClientBuilder::new()
         .api_key(ApiKey::new(KEY).unwrap())
-        .build_with(
-            |_req: Request<Vec<u8>>| -> Result<Response<Vec<u8>>, TransportError> {
-                unreachable!("not sent")
-            },
-        )
+        .build_with(routy_core::transport_fn(|_req| unreachable!("not sent")))
         .unwrap();
     group.bench_function("routy", |b| {
         b.iter(|| {
@@ -117,11 +116,9 @@ fn decode_lists(c: &mut Criterion) {
         let client = ClientBuilder::new()
             .api_key(ApiKey::new(KEY).unwrap())
             .retry(RetryPolicy::none())
-            .build_with(
-                move |_req: Request<Vec<u8>>| -> Result<Response<Vec<u8>>, TransportError> {
-                    Ok(json_response(response_body.clone()))
-                },
-            )
+            .build_with(routy_core::transport_fn(move |_req| {
+                Ok(json_response(response_body.clone()))
+            }))
             .unwrap();
         group.bench_with_input(
             BenchmarkId::new("routy client.accounts()", n),

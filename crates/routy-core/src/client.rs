@@ -33,17 +33,17 @@ const ACCEPT_JSON: HeaderValue = HeaderValue::from_static("application/json");
 /// # Examples
 ///
 /// ```
-/// use routy_core::{http, ApiKey, Client, TransportError};
+/// use routy::{http, ApiKey, Client, TransportError};
 ///
-/// let client = routy_core::ClientBuilder::new()
+/// let client = routy::ClientBuilder::new()
 ///     .api_key(ApiKey::new("test-token")?)
-///     .build_with(|req: http::Request<Vec<u8>>| -> Result<_, TransportError> {
+///     .build_with(routy::transport_fn(|req| {
 ///         assert_eq!(req.headers()["authorization"], "ApiKey test-token");
 ///         Ok(http::Response::new(br#"[{"id": 7, "name": "Acme"}]"#.to_vec()))
-///     })?;
+///     }))?;
 /// let accounts = client.accounts()?;
 /// assert_eq!(accounts[0].name(), Some("Acme"));
-/// # Ok::<(), routy_core::Error>(())
+/// # Ok::<(), routy::Error>(())
 /// ```
 pub struct Client<T> {
     inner: Arc<Inner<T>>,
@@ -76,7 +76,7 @@ impl<T: Transport> Client<T> {
     ///
     /// See [`ClientBuilder::build`].
     pub fn builder() -> ClientBuilder<T> {
-        ClientBuilder::with_default_transport()
+        ClientBuilder::new()
     }
 
     /// A client over `T`'s default transport, with the key from
@@ -91,9 +91,10 @@ impl<T: Transport> Client<T> {
     /// # Examples
     ///
     /// ```no_run
-    /// # fn demo<T: routy_core::Transport + Default>() -> Result<(), routy_core::Error> {
-    /// let client = routy_core::Client::<T>::from_env()?;
-    /// # let _ = client; Ok(()) }
+    /// // `routy::Client` is this client over ureq.
+    /// let client = routy::Client::from_env()?;
+    /// # let _ = client;
+    /// # Ok::<(), routy::Error>(())
     /// ```
     pub fn from_env() -> Result<Self, Error>
     where
@@ -136,12 +137,12 @@ impl<T: Transport> Client<T> {
     /// # Examples
     ///
     /// ```
-    /// # use routy_core::{ApiKey, Client, TransportErrorKind};
-    /// let client = routy_core::ClientBuilder::new()
+    /// # use routy::{ApiKey, Client, TransportErrorKind};
+    /// let client = routy::ClientBuilder::new()
     ///     .api_key(ApiKey::new("t")?)
-    ///     .build_with(std::sync::Arc::new(|_req| Err(TransportErrorKind::Connect.into())))?;
+    ///     .build_with(std::sync::Arc::new(routy::transport_fn(|_req| Err(TransportErrorKind::Connect.into()))))?;
     /// let _transport = client.transport();
-    /// # Ok::<(), routy_core::Error>(())
+    /// # Ok::<(), routy::Error>(())
     /// ```
     pub fn transport(&self) -> &T {
         &self.inner.transport
@@ -162,13 +163,13 @@ impl<T: Transport> Client<T> {
     /// # Examples
     ///
     /// ```
-    /// # use routy_core::{ApiKey, Client, TransportErrorKind};
-    /// let client = routy_core::ClientBuilder::new()
+    /// # use routy::{ApiKey, Client, TransportErrorKind};
+    /// let client = routy::ClientBuilder::new()
     ///     .api_key(ApiKey::new("old-token")?)
-    ///     .build_with(|_req| Err(TransportErrorKind::Connect.into()))?;
+    ///     .build_with(routy::transport_fn(|_req| Err(TransportErrorKind::Connect.into())))?;
     /// client.set_api_key(ApiKey::new("new-token")?);
     /// assert_eq!(client.api_key().expose_secret(), "new-token");
-    /// # Ok::<(), routy_core::Error>(())
+    /// # Ok::<(), routy::Error>(())
     /// ```
     pub fn set_api_key(&self, key: ApiKey) {
         self.inner.key.set(key);
@@ -201,16 +202,16 @@ impl<T: Transport> Client<T> {
     /// # Examples
     ///
     /// ```
-    /// # use routy_core::{http, ApiKey, Client, TransportError};
-    /// let client = routy_core::ClientBuilder::new()
+    /// # use routy::{http, ApiKey, Client, TransportError};
+    /// let client = routy::ClientBuilder::new()
     ///     .api_key(ApiKey::new("t")?)
-    ///     .build_with(|req: http::Request<Vec<u8>>| -> Result<_, TransportError> {
+    ///     .build_with(routy::transport_fn(|req| {
     ///         assert_eq!(req.uri().path_and_query().map(|p| p.as_str()), Some("/api/v1/reports?since=2026-01-01"));
     ///         Ok(http::Response::new(br#"{"count": 3}"#.to_vec()))
-    ///     })?;
+    ///     }))?;
     /// let report: serde_json::Value = client.get("/v1/reports?since=2026-01-01")?;
     /// assert_eq!(report["count"], 3);
-    /// # Ok::<(), routy_core::Error>(())
+    /// # Ok::<(), routy::Error>(())
     /// ```
     pub fn get<R: DeserializeOwned>(&self, path_and_query: &str) -> Result<R, Error> {
         self.get_as(path_and_query, "the json value the caller asked for")
@@ -229,19 +230,19 @@ impl<T: Transport> Client<T> {
     /// # Examples
     ///
     /// ```
-    /// # use routy_core::{http, ApiKey, Body, Client, TransportError};
-    /// let client = routy_core::ClientBuilder::new()
+    /// # use routy::{http, ApiKey, Body, Client, TransportError};
+    /// let client = routy::ClientBuilder::new()
     ///     .api_key(ApiKey::new("t")?)
-    ///     .build_with(|req: http::Request<Vec<u8>>| -> Result<_, TransportError> {
+    ///     .build_with(routy::transport_fn(|req| {
     ///         assert_eq!(req.method(), http::Method::POST);
     ///         assert_eq!(req.headers()["content-type"], "application/json");
     ///         Ok(http::Response::builder().status(201).body(req.into_body()).expect("valid"))
-    ///     })?;
+    ///     }))?;
     /// let body = Body::json(&serde_json::json!({"name": "Reporting Script"}))?;
     /// let response = client.raw(http::Method::POST, "/v1/things", Some(body))?;
     /// assert_eq!(response.status(), 201);
     /// assert_eq!(response.body(), br#"{"name":"Reporting Script"}"#);
-    /// # Ok::<(), routy_core::Error>(())
+    /// # Ok::<(), routy::Error>(())
     /// ```
     pub fn raw(
         &self,
@@ -266,16 +267,16 @@ impl<T: Transport> Client<T> {
     /// # Examples
     ///
     /// ```
-    /// # use routy_core::{http, ApiKey, ClientBuilder, TransportError};
+    /// # use routy::{http, ApiKey, ClientBuilder, TransportError};
     /// let client = ClientBuilder::new()
     ///     .api_key(ApiKey::new("t")?)
-    ///     .build_with(|req: http::Request<Vec<u8>>| -> Result<_, TransportError> {
+    ///     .build_with(routy::transport_fn(|req| {
     ///         let status = if req.uri().path().ends_with("/missing") { 404 } else { 200 };
     ///         Ok(http::Response::builder().status(status).body(b"[1,2]".to_vec()).expect("valid"))
-    ///     })?;
+    ///     }))?;
     /// assert_eq!(client.send(http::Method::GET, "/v1/numbers", None)?.body(), b"[1,2]");
     /// assert!(client.send(http::Method::GET, "/v1/missing", None).is_err());
-    /// # Ok::<(), routy_core::Error>(())
+    /// # Ok::<(), routy::Error>(())
     /// ```
     pub fn send(
         &self,
@@ -296,14 +297,14 @@ impl<T: Transport> Client<T> {
     /// # Examples
     ///
     /// ```
-    /// # use routy_core::{http, ApiKey, Client, TransportErrorKind};
-    /// let client = routy_core::ClientBuilder::new()
+    /// # use routy::{http, ApiKey, Client, TransportErrorKind};
+    /// let client = routy::ClientBuilder::new()
     ///     .api_key(ApiKey::new("t")?)
-    ///     .build_with(|_req| Err(TransportErrorKind::Connect.into()))?;
+    ///     .build_with(routy::transport_fn(|_req| Err(TransportErrorKind::Connect.into())))?;
     /// let request = client.request(http::Method::GET, "/v1/accounts", None)?;
     /// assert_eq!(request.uri(), "https://platform.routy.app/api/v1/accounts");
     /// assert!(request.headers()["authorization"].is_sensitive());
-    /// # Ok::<(), routy_core::Error>(())
+    /// # Ok::<(), routy::Error>(())
     /// ```
     pub fn request(
         &self,
@@ -551,11 +552,11 @@ impl<T> fmt::Debug for Client<T> {
 /// # Examples
 ///
 /// ```
-/// let body = routy_core::Body::json(&serde_json::json!({"name": "Reporting Script"}))?;
+/// let body = routy::Body::json(&serde_json::json!({"name": "Reporting Script"}))?;
 /// assert_eq!(body.content_type(), "application/json");
-/// let text = routy_core::Body::new("text/csv", b"a,b\n1,2\n".to_vec())?;
+/// let text = routy::Body::new("text/csv", b"a,b\n1,2\n".to_vec())?;
 /// assert_eq!(text.bytes(), b"a,b\n1,2\n");
-/// # Ok::<(), routy_core::Error>(())
+/// # Ok::<(), routy::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Body {

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant, SystemTime};
 ///
 /// ```
 /// use std::time::Duration;
-/// use routy_core::{Clock, ManualClock};
+/// use routy::{Clock, ManualClock};
 ///
 /// let clock = ManualClock::new();
 /// let start = clock.now();
@@ -87,7 +87,7 @@ impl ManualClock {
     ///
     /// ```
     /// use std::time::SystemTime;
-    /// use routy_core::{Clock, ManualClock};
+    /// use routy::{Clock, ManualClock};
     /// assert_eq!(ManualClock::starting_at(SystemTime::UNIX_EPOCH).wall(), SystemTime::UNIX_EPOCH);
     /// ```
     #[allow(
@@ -111,7 +111,7 @@ impl ManualClock {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use routy_core::{Clock, ManualClock};
+    /// use routy::{Clock, ManualClock};
     /// let clock = ManualClock::new();
     /// let before = clock.wall();
     /// clock.advance(Duration::from_secs(1));
@@ -136,7 +136,7 @@ impl ManualClock {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use routy_core::{Clock, ManualClock};
+    /// use routy::{Clock, ManualClock};
     /// let clock = ManualClock::new();
     /// clock.sleep(Duration::from_secs(1));
     /// clock.sleep(Duration::from_secs(2));

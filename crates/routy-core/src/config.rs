@@ -46,14 +46,14 @@ pub const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(60);
 ///
 /// ```
 /// use std::time::Duration;
-/// use routy_core::{ApiKey, ClientBuilder, MAX_DURATION};
+/// use routy::{ApiKey, ClientBuilder, MAX_DURATION};
 ///
 /// let client = ClientBuilder::new()
 ///     .api_key(ApiKey::new("t")?)
 ///     .timeout(Duration::MAX)
-///     .build_with(|_req| Err(routy_core::TransportErrorKind::Connect.into()))?;
+///     .build_with(routy::transport_fn(|_req| Err(routy::TransportErrorKind::Connect.into())))?;
 /// assert_eq!(client.config().timeout(), Some(MAX_DURATION));
-/// # Ok::<(), routy_core::Error>(())
+/// # Ok::<(), routy::Error>(())
 /// ```
 pub const MAX_DURATION: Duration = Duration::from_secs(100 * 365 * 24 * 60 * 60);
 
@@ -71,13 +71,13 @@ pub const USER_AGENT: &str = concat!("routy-rust/", env!("CARGO_PKG_VERSION"));
 /// # Examples
 ///
 /// ```
-/// use routy_core::BaseUrl;
+/// use routy::BaseUrl;
 ///
 /// let base = BaseUrl::parse("https://platform.routy.app/api/")?;
 /// assert_eq!(base.join("/v1/accounts")?, "https://platform.routy.app/api/v1/accounts");
 /// assert!(BaseUrl::parse("http://example.com/api").is_err()); // plain http off loopback
 /// assert!(BaseUrl::parse("http://127.0.0.1:8080/api").is_ok());
-/// # Ok::<(), routy_core::Error>(())
+/// # Ok::<(), routy::Error>(())
 /// ```
 #[derive(Clone, PartialEq, Eq)]
 pub struct BaseUrl {
@@ -98,7 +98,7 @@ impl BaseUrl {
     /// # Examples
     ///
     /// ```
-    /// assert!(routy_core::BaseUrl::parse("https://user:pw@example.com/api").is_err());
+    /// assert!(routy::BaseUrl::parse("https://user:pw@example.com/api").is_err());
     /// ```
     pub fn parse(url: &str) -> Result<Self, ConfigError> {
         Self::parse_with(url, false)
@@ -114,7 +114,7 @@ impl BaseUrl {
     /// # Examples
     ///
     /// ```
-    /// assert!(routy_core::BaseUrl::parse_with("http://gateway.internal/api", true).is_ok());
+    /// assert!(routy::BaseUrl::parse_with("http://gateway.internal/api", true).is_ok());
     /// ```
     pub fn parse_with(url: &str, allow_insecure_http: bool) -> Result<Self, ConfigError> {
         let invalid = |reason| ConfigError::InvalidBaseUrl { reason };
@@ -188,12 +188,12 @@ impl BaseUrl {
     /// # Examples
     ///
     /// ```
-    /// let base = routy_core::BaseUrl::parse("https://platform.routy.app/api")?;
+    /// let base = routy::BaseUrl::parse("https://platform.routy.app/api")?;
     /// assert_eq!(base.join("/v1/accounts?page=2")?.query(), Some("page=2"));
     /// assert!(base.join("/v1/../../admin").is_err());
     /// assert!(base.join("/v1/accounts/Grüße").is_err());
     /// assert!(base.join("/v1/accounts/Gr%C3%BC%C3%9Fe").is_ok());
-    /// # Ok::<(), routy_core::Error>(())
+    /// # Ok::<(), routy::Error>(())
     /// ```
     pub fn join(&self, path_and_query: &str) -> Result<Uri, RequestError> {
         let invalid = |reason| RequestError::InvalidPath { reason };
@@ -235,8 +235,8 @@ impl BaseUrl {
     /// # Examples
     ///
     /// ```
-    /// assert_eq!(routy_core::BaseUrl::parse("https://platform.routy.app/api")?.host(), "platform.routy.app");
-    /// # Ok::<(), routy_core::Error>(())
+    /// assert_eq!(routy::BaseUrl::parse("https://platform.routy.app/api")?.host(), "platform.routy.app");
+    /// # Ok::<(), routy::Error>(())
     /// ```
     pub fn host(&self) -> &str {
         self.authority.host()
@@ -247,8 +247,8 @@ impl BaseUrl {
     /// # Examples
     ///
     /// ```
-    /// assert!(routy_core::BaseUrl::parse("https://platform.routy.app/api")?.is_https());
-    /// # Ok::<(), routy_core::Error>(())
+    /// assert!(routy::BaseUrl::parse("https://platform.routy.app/api")?.is_https());
+    /// # Ok::<(), routy::Error>(())
     /// ```
     pub fn is_https(&self) -> bool {
         self.scheme == Scheme::HTTPS
@@ -306,14 +306,14 @@ fn is_loopback(host: &str) -> bool {
 /// # Examples
 ///
 /// ```
-/// use routy_core::{ApiKey, Client};
+/// use routy::{ApiKey, Client};
 ///
-/// let client = routy_core::ClientBuilder::new()
+/// let client = routy::ClientBuilder::new()
 ///     .api_key(ApiKey::new("test-token")?)
-///     .build_with(|_req| Err(routy_core::TransportErrorKind::Connect.into()))?;
+///     .build_with(routy::transport_fn(|_req| Err(routy::TransportErrorKind::Connect.into())))?;
 /// assert_eq!(client.config().base_url().to_string(), "https://platform.routy.app/api");
-/// assert_eq!(client.config().timeout(), Some(routy_core::DEFAULT_TIMEOUT));
-/// # Ok::<(), routy_core::Error>(())
+/// assert_eq!(client.config().timeout(), Some(routy::DEFAULT_TIMEOUT));
+/// # Ok::<(), routy::Error>(())
 /// ```
 #[derive(Clone)]
 pub struct Config {
@@ -341,13 +341,13 @@ impl Config {
     /// # Examples
     ///
     /// ```
-    /// # use routy_core::{ApiKey, Client};
-    /// let client = routy_core::ClientBuilder::new()
+    /// # use routy::{ApiKey, Client};
+    /// let client = routy::ClientBuilder::new()
     ///     .api_key(ApiKey::new("t")?)
     ///     .app_name("report-job/2.1")
-    ///     .build_with(|_req| Err(routy_core::TransportErrorKind::Connect.into()))?;
+    ///     .build_with(routy::transport_fn(|_req| Err(routy::TransportErrorKind::Connect.into())))?;
     /// assert!(client.config().user_agent().ends_with(" report-job/2.1"));
-    /// # Ok::<(), routy_core::Error>(())
+    /// # Ok::<(), routy::Error>(())
     /// ```
     pub fn user_agent(&self) -> &str {
         self.user_agent.to_str().unwrap_or(USER_AGENT)
@@ -367,13 +367,13 @@ impl Config {
     /// # Examples
     ///
     /// ```
-    /// # use routy_core::{ApiKey, Client};
-    /// let client = routy_core::ClientBuilder::new()
+    /// # use routy::{ApiKey, Client};
+    /// let client = routy::ClientBuilder::new()
     ///     .api_key(ApiKey::new("t")?)
     ///     .max_body_bytes(1 << 20)
-    ///     .build_with(|_req| Err(routy_core::TransportErrorKind::Connect.into()))?;
+    ///     .build_with(routy::transport_fn(|_req| Err(routy::TransportErrorKind::Connect.into())))?;
     /// assert_eq!(client.config().max_body_bytes(), 1 << 20);
-    /// # Ok::<(), routy_core::Error>(())
+    /// # Ok::<(), routy::Error>(())
     /// ```
     pub fn max_body_bytes(&self) -> u64 {
         self.limits.max_body_bytes
@@ -393,13 +393,13 @@ impl Config {
     /// # Examples
     ///
     /// ```
-    /// # use routy_core::{ApiKey, ClientBuilder, RetryPolicy};
+    /// # use routy::{ApiKey, ClientBuilder, RetryPolicy};
     /// let client = ClientBuilder::new()
     ///     .api_key(ApiKey::new("t")?)
     ///     .retry(RetryPolicy::none())
-    ///     .build_with(|_req| Err(routy_core::TransportErrorKind::Connect.into()))?;
+    ///     .build_with(routy::transport_fn(|_req| Err(routy::TransportErrorKind::Connect.into())))?;
     /// assert_eq!(client.config().retry().attempts(), 1);
-    /// # Ok::<(), routy_core::Error>(())
+    /// # Ok::<(), routy::Error>(())
     /// ```
     pub fn retry(&self) -> &RetryPolicy {
         &self.retry
@@ -449,15 +449,15 @@ impl fmt::Debug for Config {
 ///
 /// ```
 /// use std::time::Duration;
-/// use routy_core::{ApiKey, Client};
+/// use routy::{ApiKey, Client};
 ///
-/// let client = routy_core::ClientBuilder::new()
+/// let client = routy::ClientBuilder::new()
 ///     .api_key(ApiKey::new("test-token")?)
 ///     .base_url("http://127.0.0.1:8080/api")
 ///     .timeout(Duration::from_secs(5))
-///     .build_with(|_req| Err(routy_core::TransportErrorKind::Connect.into()))?;
+///     .build_with(routy::transport_fn(|_req| Err(routy::TransportErrorKind::Connect.into())))?;
 /// # let _ = client;
-/// # Ok::<(), routy_core::Error>(())
+/// # Ok::<(), routy::Error>(())
 /// ```
 pub struct ClientBuilder<T = ()> {
     key: Option<SharedKey>,
@@ -477,28 +477,22 @@ pub struct ClientBuilder<T = ()> {
     _transport: PhantomData<fn() -> T>,
 }
 
-impl ClientBuilder {
-    /// A builder with every setting at its default and no default
-    /// transport: finish with [`build_with`](Self::build_with). For a
-    /// builder whose [`build`](Self::build) creates a default transport, use
-    /// `Client::<T>::builder()` (`routy::Client::builder()`).
-    ///
-    /// # Examples
-    ///
-    /// See [`ClientBuilder`].
-    pub fn new() -> Self {
-        Self::with_default_transport()
-    }
-}
-
-impl Default for ClientBuilder {
+impl<T> Default for ClientBuilder<T> {
     fn default() -> Self {
         Self::new()
     }
 }
 
 impl<T> ClientBuilder<T> {
-    pub(crate) fn with_default_transport() -> Self {
+    /// A builder with every setting at its default, whose
+    /// [`build`](Self::build) creates a `T` (`routy::ClientBuilder::new()`:
+    /// a ureq transport); [`build_with`](Self::build_with) takes any
+    /// transport instead.
+    ///
+    /// # Examples
+    ///
+    /// See [`ClientBuilder`].
+    pub fn new() -> Self {
         ClientBuilder {
             key: None,
             base_url: None,
@@ -534,15 +528,15 @@ impl<T> ClientBuilder<T> {
     /// # Examples
     ///
     /// ```
-    /// use routy_core::{ApiKey, Client, SharedKey};
+    /// use routy::{ApiKey, Client, SharedKey};
     ///
     /// let slot = SharedKey::new(ApiKey::new("old-token")?);
-    /// let client = routy_core::ClientBuilder::new()
+    /// let client = routy::ClientBuilder::new()
     ///     .shared_key(slot.clone())
-    ///     .build_with(|_req| Err(routy_core::TransportErrorKind::Connect.into()))?;
+    ///     .build_with(routy::transport_fn(|_req| Err(routy::TransportErrorKind::Connect.into())))?;
     /// slot.set(ApiKey::new("new-token")?);
     /// assert_eq!(client.api_key().expose_secret(), "new-token");
-    /// # Ok::<(), routy_core::Error>(())
+    /// # Ok::<(), routy::Error>(())
     /// ```
     pub fn shared_key(mut self, key: SharedKey) -> Self {
         self.key = Some(key);
@@ -567,14 +561,14 @@ impl<T> ClientBuilder<T> {
     /// # Examples
     ///
     /// ```
-    /// # use routy_core::{ApiKey, Client};
-    /// let client = routy_core::ClientBuilder::new()
+    /// # use routy::{ApiKey, Client};
+    /// let client = routy::ClientBuilder::new()
     ///     .api_key(ApiKey::new("t")?)
     ///     .base_url("http://gateway.internal/api")
     ///     .allow_insecure_http(true)
-    ///     .build_with(|_req| Err(routy_core::TransportErrorKind::Connect.into()))?;
+    ///     .build_with(routy::transport_fn(|_req| Err(routy::TransportErrorKind::Connect.into())))?;
     /// # let _ = client;
-    /// # Ok::<(), routy_core::Error>(())
+    /// # Ok::<(), routy::Error>(())
     /// ```
     pub fn allow_insecure_http(mut self, allow: bool) -> Self {
         self.allow_insecure_http = allow;
@@ -623,13 +617,13 @@ impl<T> ClientBuilder<T> {
     /// # Examples
     ///
     /// ```
-    /// # use routy_core::{ApiKey, ClientBuilder};
+    /// # use routy::{ApiKey, ClientBuilder};
     /// let client = ClientBuilder::new()
     ///     .api_key(ApiKey::new("t")?)
     ///     .call_timeout(std::time::Duration::from_secs(10))
-    ///     .build_with(|_req| Err(routy_core::TransportErrorKind::Connect.into()))?;
+    ///     .build_with(routy::transport_fn(|_req| Err(routy::TransportErrorKind::Connect.into())))?;
     /// assert_eq!(client.config().call_timeout(), Some(std::time::Duration::from_secs(10)));
-    /// # Ok::<(), routy_core::Error>(())
+    /// # Ok::<(), routy::Error>(())
     /// ```
     pub fn call_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
         self.call_timeout = timeout.into().map(|t| t.min(MAX_DURATION));
@@ -653,13 +647,13 @@ impl<T> ClientBuilder<T> {
     /// # Examples
     ///
     /// ```
-    /// # use routy_core::{ApiKey, ClientBuilder};
+    /// # use routy::{ApiKey, ClientBuilder};
     /// let client = ClientBuilder::new()
     ///     .api_key(ApiKey::new("t")?)
     ///     .max_retries(4)
-    ///     .build_with(|_req| Err(routy_core::TransportErrorKind::Connect.into()))?;
+    ///     .build_with(routy::transport_fn(|_req| Err(routy::TransportErrorKind::Connect.into())))?;
     /// assert_eq!(client.config().retry().attempts(), 5);
-    /// # Ok::<(), routy_core::Error>(())
+    /// # Ok::<(), routy::Error>(())
     /// ```
     pub fn max_retries(mut self, retries: u32) -> Self {
         self.retry = self.retry.max_attempts(retries.saturating_add(1));
@@ -673,13 +667,13 @@ impl<T> ClientBuilder<T> {
     /// # Examples
     ///
     /// ```
-    /// # use routy_core::{ApiKey, ClientBuilder};
+    /// # use routy::{ApiKey, ClientBuilder};
     /// let client = ClientBuilder::new()
     ///     .api_key(ApiKey::new("t")?)
     ///     .retry_budget(50)
-    ///     .build_with(|_req| Err(routy_core::TransportErrorKind::Connect.into()))?;
+    ///     .build_with(routy::transport_fn(|_req| Err(routy::TransportErrorKind::Connect.into())))?;
     /// # let _ = client;
-    /// # Ok::<(), routy_core::Error>(())
+    /// # Ok::<(), routy::Error>(())
     /// ```
     pub fn retry_budget(mut self, retries: u32) -> Self {
         self.retry_budget = retries;
@@ -705,20 +699,20 @@ impl<T> ClientBuilder<T> {
     /// # Examples
     ///
     /// ```
-    /// use routy_core::{http, ApiKey, ClientBuilder, ManualClock, TransportError};
+    /// use routy::{http, ApiKey, ClientBuilder, ManualClock, TransportError};
     ///
     /// let clock = ManualClock::new();
     /// let calls = std::sync::atomic::AtomicU32::new(0);
     /// let client = ClientBuilder::new()
     ///     .api_key(ApiKey::new("t")?)
     ///     .clock(clock.clone())
-    ///     .build_with(move |_req: http::Request<Vec<u8>>| -> Result<_, TransportError> {
+    ///     .build_with(routy::transport_fn(move |_req| {
     ///         let status = if calls.fetch_add(1, std::sync::atomic::Ordering::Relaxed) == 0 { 503 } else { 200 };
     ///         Ok(http::Response::builder().status(status).header("retry-after", "2").body(b"[]".to_vec()).expect("valid"))
-    ///     })?;
+    ///     }))?;
     /// assert!(client.accounts()?.is_empty());
     /// assert_eq!(clock.sleeps(), [std::time::Duration::from_secs(2)]);
-    /// # Ok::<(), routy_core::Error>(())
+    /// # Ok::<(), routy::Error>(())
     /// ```
     pub fn clock(mut self, clock: impl Clock + 'static) -> Self {
         self.clock = Arc::new(clock);
@@ -731,13 +725,13 @@ impl<T> ClientBuilder<T> {
     /// # Examples
     ///
     /// ```
-    /// # use routy_core::{ApiKey, ClientBuilder};
+    /// # use routy::{ApiKey, ClientBuilder};
     /// let client = ClientBuilder::new()
     ///     .api_key(ApiKey::new("t")?)
     ///     .jitter_seed(42)
-    ///     .build_with(|_req| Err(routy_core::TransportErrorKind::Connect.into()))?;
+    ///     .build_with(routy::transport_fn(|_req| Err(routy::TransportErrorKind::Connect.into())))?;
     /// # let _ = client;
-    /// # Ok::<(), routy_core::Error>(())
+    /// # Ok::<(), routy::Error>(())
     /// ```
     pub fn jitter_seed(mut self, seed: u64) -> Self {
         self.jitter_seed = Some(seed);
@@ -800,17 +794,17 @@ impl<T> ClientBuilder<T> {
     /// # Examples
     ///
     /// ```
-    /// # use routy_core::{ApiKey, Client, Transport, TransportError, http};
+    /// # use routy::{ApiKey, ClientWith, Transport, TransportError, http};
     /// #[derive(Default)]
     /// struct Offline;
     /// impl Transport for Offline {
     ///     fn send(&self, _: http::Request<Vec<u8>>) -> Result<http::Response<Vec<u8>>, TransportError> {
-    ///         Err(routy_core::TransportErrorKind::Connect.into())
+    ///         Err(routy::TransportErrorKind::Connect.into())
     ///     }
     /// }
-    /// let client: Client<Offline> = Client::builder().api_key(ApiKey::new("t")?).build()?;
+    /// let client = ClientWith::<Offline>::builder().api_key(ApiKey::new("t")?).build()?;
     /// # let _ = client;
-    /// # Ok::<(), routy_core::Error>(())
+    /// # Ok::<(), routy::Error>(())
     /// ```
     pub fn build(self) -> Result<Client<T>, Error>
     where
@@ -827,14 +821,14 @@ impl<T> ClientBuilder<T> {
     /// # Examples
     ///
     /// ```
-    /// # use routy_core::{ApiKey, ClientBuilder, TransportErrorKind};
+    /// # use routy::{ApiKey, ClientBuilder, TransportErrorKind};
     /// // A key set in code wins over the environment.
     /// let client = ClientBuilder::new()
     ///     .api_key(ApiKey::new("from-code")?)
     ///     .env()
-    ///     .build_with(|_req| Err(TransportErrorKind::Connect.into()))?;
+    ///     .build_with(routy::transport_fn(|_req| Err(TransportErrorKind::Connect.into())))?;
     /// assert_eq!(client.api_key().expose_secret(), "from-code");
-    /// # Ok::<(), routy_core::Error>(())
+    /// # Ok::<(), routy::Error>(())
     /// ```
     pub fn env(mut self) -> Self {
         if self.key.is_none() && self.pending.is_none() {

@@ -12,24 +12,24 @@ use crate::transport::TransportError;
 /// # Examples
 ///
 /// ```
-/// use routy_core::{http, ApiErrorKind, ApiKey, Client, Error, TransportError};
+/// use routy::{http, ApiErrorKind, ApiKey, Client, Error, TransportError};
 ///
-/// let client = routy_core::ClientBuilder::new()
+/// let client = routy::ClientBuilder::new()
 ///     .api_key(ApiKey::new("revoked-token")?)
-///     .build_with(|_req: http::Request<Vec<u8>>| -> Result<_, TransportError> {
+///     .build_with(routy::transport_fn(|_req| {
 ///         Ok(http::Response::builder()
 ///             .status(401)
 ///             .header("content-type", "application/problem+json")
 ///             .body(br#"{"title":"Unauthorized","status":401,"detail":"token expired"}"#.to_vec())
 ///             .expect("static response is valid"))
-///     })?;
+///     }))?;
 /// match client.accounts() {
 ///     Err(Error::Api(err)) if err.kind() == ApiErrorKind::Unauthorized => {
 ///         assert_eq!(err.problem().and_then(|p| p.detail.as_deref()), Some("token expired"));
 ///     }
 ///     other => panic!("expected a 401, got {other:?}"),
 /// }
-/// # Ok::<(), routy_core::Error>(())
+/// # Ok::<(), routy::Error>(())
 /// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -78,7 +78,7 @@ impl Error {
     /// # Examples
     ///
     /// ```
-    /// let err = routy_core::Error::from(routy_core::ConfigError::MissingApiKey);
+    /// let err = routy::Error::from(routy::ConfigError::MissingApiKey);
     /// assert_eq!(err.attempts(), 0);
     /// ```
     pub fn attempts(&self) -> u32 {
@@ -95,8 +95,8 @@ impl Error {
     /// # Examples
     ///
     /// ```
-    /// let err = routy_core::Error::from(routy_core::TransportError::new(
-    ///     routy_core::TransportErrorKind::Timeout,
+    /// let err = routy::Error::from(routy::TransportError::new(
+    ///     routy::TransportErrorKind::Timeout,
     /// ));
     /// assert!(err.as_transport().is_some_and(|t| t.is_timeout()));
     /// ```
@@ -155,8 +155,8 @@ impl From<DecodeError> for Error {
 /// # Examples
 ///
 /// ```
-/// let err = routy_core::BaseUrl::parse("http://example.com/api").unwrap_err();
-/// assert!(matches!(err, routy_core::ConfigError::InsecureHttp { .. }));
+/// let err = routy::BaseUrl::parse("http://example.com/api").unwrap_err();
+/// assert!(matches!(err, routy::ConfigError::InsecureHttp { .. }));
 /// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -189,10 +189,10 @@ pub enum ConfigError {
 /// # Examples
 ///
 /// ```
-/// let base = routy_core::BaseUrl::parse("https://platform.routy.app/api")?;
+/// let base = routy::BaseUrl::parse("https://platform.routy.app/api")?;
 /// let err = base.join("v1/accounts").unwrap_err();
-/// assert!(matches!(err, routy_core::RequestError::InvalidPath { .. }));
-/// # Ok::<(), routy_core::Error>(())
+/// assert!(matches!(err, routy::RequestError::InvalidPath { .. }));
+/// # Ok::<(), routy::Error>(())
 /// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -219,7 +219,7 @@ pub enum RequestError {
 /// # Examples
 ///
 /// ```
-/// let err = routy_core::RedirectError::TooMany { max: 5 };
+/// let err = routy::RedirectError::TooMany { max: 5 };
 /// assert_eq!(err.to_string(), "more than 5 redirects");
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -49,7 +49,7 @@ const MAX_KEY_FILE_BYTES: u64 = 8 * 1024;
 /// # Examples
 ///
 /// ```
-/// use routy_core::ApiKey;
+/// use routy::ApiKey;
 ///
 /// let key = ApiKey::new("OaBw1+4DqFfDLXOLpWthbfp502Wc0D4tICsxNcT+aeQ=\n")?;
 /// assert_eq!(key.fingerprint(), "…aeQ=");
@@ -58,7 +58,7 @@ const MAX_KEY_FILE_BYTES: u64 = 8 * 1024;
 /// // The most common paste mistake is caught and explained.
 /// let err = ApiKey::new("ApiKey OaBw1+4DqFfDLXOLpWthbfp502Wc0D4tICsxNcT+aeQ=").unwrap_err();
 /// assert!(err.to_string().contains("ApiKey"));
-/// # Ok::<(), routy_core::Error>(())
+/// # Ok::<(), routy::Error>(())
 /// ```
 #[derive(Clone)]
 pub struct ApiKey {
@@ -81,9 +81,9 @@ impl ApiKey {
     /// # Examples
     ///
     /// ```
-    /// let key = routy_core::ApiKey::new("  my-token-123  ")?;
+    /// let key = routy::ApiKey::new("  my-token-123  ")?;
     /// # let _ = key;
-    /// # Ok::<(), routy_core::KeyError>(())
+    /// # Ok::<(), routy::KeyError>(())
     /// ```
     pub fn new(token: &str) -> Result<Self, KeyError> {
         let token = token.trim();
@@ -110,9 +110,9 @@ impl ApiKey {
     /// # Examples
     ///
     /// ```no_run
-    /// let key = routy_core::ApiKey::from_env()?;
+    /// let key = routy::ApiKey::from_env()?;
     /// # let _ = key;
-    /// # Ok::<(), routy_core::KeyError>(())
+    /// # Ok::<(), routy::KeyError>(())
     /// ```
     pub fn from_env() -> Result<Self, KeyError> {
         Self::from_env_var(API_KEY_ENV)
@@ -127,7 +127,7 @@ impl ApiKey {
     /// # Examples
     ///
     /// ```
-    /// let err = routy_core::ApiKey::from_env_var("ROUTY_DOC_EXAMPLE_UNSET").unwrap_err();
+    /// let err = routy::ApiKey::from_env_var("ROUTY_DOC_EXAMPLE_UNSET").unwrap_err();
     /// assert!(err.to_string().contains("ROUTY_DOC_EXAMPLE_UNSET"));
     /// ```
     pub fn from_env_var(var: &str) -> Result<Self, KeyError> {
@@ -161,7 +161,7 @@ impl ApiKey {
     /// ```
     /// let path = std::env::temp_dir().join("routy-doc-from-file.txt");
     /// std::fs::write(&path, "OaBw1+4DqFfDLXOLpWthbfp502Wc0D4tICsxNcT+aeQ=\r\n")?;
-    /// let key = routy_core::ApiKey::from_file(&path)?;
+    /// let key = routy::ApiKey::from_file(&path)?;
     /// assert_eq!(key.fingerprint(), "…aeQ=");
     /// # std::fs::remove_file(&path)?;
     /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -199,10 +199,10 @@ impl ApiKey {
     /// # Examples
     ///
     /// ```
-    /// let key = routy_core::ApiKey::new("abc")?;
+    /// let key = routy::ApiKey::new("abc")?;
     /// assert!(key.header_value().is_sensitive());
     /// assert_eq!(key.header_value(), "ApiKey abc");
-    /// # Ok::<(), routy_core::KeyError>(())
+    /// # Ok::<(), routy::KeyError>(())
     /// ```
     pub fn header_value(&self) -> &HeaderValue {
         &self.header
@@ -213,9 +213,9 @@ impl ApiKey {
     /// # Examples
     ///
     /// ```
-    /// let key = routy_core::ApiKey::new("abc")?;
+    /// let key = routy::ApiKey::new("abc")?;
     /// assert_eq!(key.expose_secret(), "abc");
-    /// # Ok::<(), routy_core::KeyError>(())
+    /// # Ok::<(), routy::KeyError>(())
     /// ```
     pub fn expose_secret(&self) -> &str {
         // The header value was built from `SCHEME` + a validated ASCII token.
@@ -228,10 +228,10 @@ impl ApiKey {
     /// # Examples
     ///
     /// ```
-    /// let key = routy_core::ApiKey::new("OaBw1+4DqFfDLXOLpWthbfp502Wc0D4tICsxNcT+aeQ=")?;
+    /// let key = routy::ApiKey::new("OaBw1+4DqFfDLXOLpWthbfp502Wc0D4tICsxNcT+aeQ=")?;
     /// assert_eq!(key.fingerprint(), "…aeQ=");
-    /// assert_eq!(routy_core::ApiKey::new("short")?.fingerprint(), "…");
-    /// # Ok::<(), routy_core::KeyError>(())
+    /// assert_eq!(routy::ApiKey::new("short")?.fingerprint(), "…");
+    /// # Ok::<(), routy::KeyError>(())
     /// ```
     pub fn fingerprint(&self) -> String {
         let token = self.expose_secret();
@@ -251,13 +251,13 @@ impl ApiKey {
     /// # Examples
     ///
     /// ```
-    /// let key = routy_core::ApiKey::new("OaBw1+4DqFfDLXOLpWthbfp502Wc0D4tICsxNcT+aeQ=")?;
+    /// let key = routy::ApiKey::new("OaBw1+4DqFfDLXOLpWthbfp502Wc0D4tICsxNcT+aeQ=")?;
     /// assert_eq!(
     ///     key.redact("x-echo: OaBw1+4DqFfDLX (first 14 characters)"),
     ///     "x-echo: [redacted] (first 14 characters)"
     /// );
     /// assert_eq!(key.redact("nothing to hide"), "nothing to hide");
-    /// # Ok::<(), routy_core::KeyError>(())
+    /// # Ok::<(), routy::KeyError>(())
     /// ```
     pub fn redact<'a>(&self, text: &'a str) -> Cow<'a, str> {
         match self.redact_bytes(text.as_bytes()) {
@@ -277,9 +277,9 @@ impl ApiKey {
     /// # Examples
     ///
     /// ```
-    /// let key = routy_core::ApiKey::new("OaBw1+4DqFfDLXOLpWthbfp502Wc0D4tICsxNcT+aeQ=")?;
+    /// let key = routy::ApiKey::new("OaBw1+4DqFfDLXOLpWthbfp502Wc0D4tICsxNcT+aeQ=")?;
     /// assert_eq!(&*key.redact_bytes(b"\xff4DqFfDLXOL\xff"), b"\xff[redacted]\xff");
-    /// # Ok::<(), routy_core::KeyError>(())
+    /// # Ok::<(), routy::KeyError>(())
     /// ```
     pub fn redact_bytes<'a>(&self, bytes: &'a [u8]) -> Cow<'a, [u8]> {
         self.redactor().bytes(bytes)
@@ -297,12 +297,12 @@ impl ApiKey {
     /// # Examples
     ///
     /// ```
-    /// let key = routy_core::ApiKey::new("OaBw1+4DqFfDLXOLpWthbfp502Wc0D4tICsxNcT+aeQ=")?;
+    /// let key = routy::ApiKey::new("OaBw1+4DqFfDLXOLpWthbfp502Wc0D4tICsxNcT+aeQ=")?;
     /// assert!(key.found_in(r"token \u004f\u0061\u0042\u0077\u0031\u002b\u0034\u0044 rejected"));
     /// assert!(key.found_in("next=%4F%61%42%77%31%2B%34%44%71"));
     /// assert!(key.found_in("T2FCdzErNERxRmZETFhPTA==")); // base64
     /// assert!(!key.found_in("nothing to hide"));
-    /// # Ok::<(), routy_core::KeyError>(())
+    /// # Ok::<(), routy::KeyError>(())
     /// ```
     pub fn found_in(&self, text: impl AsRef<[u8]>) -> bool {
         self.redactor().found_in(text.as_ref())
@@ -366,7 +366,7 @@ impl TryFrom<String> for ApiKey {
 /// # Examples
 ///
 /// ```
-/// use routy_core::{ApiKey, KeyError};
+/// use routy::{ApiKey, KeyError};
 ///
 /// assert!(matches!(ApiKey::new("Bearer abc"), Err(KeyError::PastedPrefix { .. })));
 /// assert!(matches!(ApiKey::new("ab cd"), Err(KeyError::InnerWhitespace { position: 2 })));
@@ -482,13 +482,13 @@ fn validate(token: &str) -> Result<(), KeyError> {
 /// # Examples
 ///
 /// ```
-/// use routy_core::{ApiKey, SharedKey};
+/// use routy::{ApiKey, SharedKey};
 ///
 /// let slot = SharedKey::new(ApiKey::new("old-token")?);
 /// let for_client = slot.clone();
 /// slot.set(ApiKey::new("new-token")?);
 /// assert_eq!(for_client.get().expose_secret(), "new-token");
-/// # Ok::<(), routy_core::KeyError>(())
+/// # Ok::<(), routy::KeyError>(())
 /// ```
 #[derive(Clone)]
 pub struct SharedKey {
@@ -501,9 +501,9 @@ impl SharedKey {
     /// # Examples
     ///
     /// ```
-    /// let slot = routy_core::SharedKey::new(routy_core::ApiKey::new("abc")?);
+    /// let slot = routy::SharedKey::new(routy::ApiKey::new("abc")?);
     /// # let _ = slot;
-    /// # Ok::<(), routy_core::KeyError>(())
+    /// # Ok::<(), routy::KeyError>(())
     /// ```
     pub fn new(key: ApiKey) -> Self {
         SharedKey {
@@ -516,9 +516,9 @@ impl SharedKey {
     /// # Examples
     ///
     /// ```
-    /// let slot = routy_core::SharedKey::new(routy_core::ApiKey::new("abc")?);
+    /// let slot = routy::SharedKey::new(routy::ApiKey::new("abc")?);
     /// assert_eq!(slot.get().expose_secret(), "abc");
-    /// # Ok::<(), routy_core::KeyError>(())
+    /// # Ok::<(), routy::KeyError>(())
     /// ```
     pub fn get(&self) -> ApiKey {
         // A poisoned lock still holds a whole key: writers only assign.
@@ -533,10 +533,10 @@ impl SharedKey {
     /// # Examples
     ///
     /// ```
-    /// let slot = routy_core::SharedKey::new(routy_core::ApiKey::new("abc")?);
-    /// slot.set(routy_core::ApiKey::new("def")?);
+    /// let slot = routy::SharedKey::new(routy::ApiKey::new("abc")?);
+    /// slot.set(routy::ApiKey::new("def")?);
     /// assert_eq!(slot.get().expose_secret(), "def");
-    /// # Ok::<(), routy_core::KeyError>(())
+    /// # Ok::<(), routy::KeyError>(())
     /// ```
     pub fn set(&self, key: ApiKey) {
         let old = std::mem::replace(

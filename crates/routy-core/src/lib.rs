@@ -10,22 +10,22 @@
 //! HTTP stack of your own.
 //!
 //! ```
-//! use routy_core::{http, ApiKey, Client, TransportError};
+//! use routy::{http, transport_fn, ApiKey};
 //!
 //! // Any `Fn(Request) -> Result<Response, TransportError>` is a transport.
-//! let offline = |_req: http::Request<Vec<u8>>| -> Result<_, TransportError> {
+//! let offline = transport_fn(|_req| {
 //!     Ok(http::Response::builder()
 //!         .header("content-type", "application/json")
 //!         .body(br#"[{"id": 1, "name": "Acme Logistics"}]"#.to_vec())
 //!         .expect("static response is valid"))
-//! };
-//! let client = routy_core::ClientBuilder::new()
+//! });
+//! let client = routy::ClientBuilder::new()
 //!     .api_key(ApiKey::new("OaBw1+4DqFfDLXOLpWthbfp502Wc0D4tICsxNcT+aeQ=")?)
 //!     .build_with(offline)?;
 //! for account in client.accounts()? {
 //!     assert_eq!(account.name(), Some("Acme Logistics"));
 //! }
-//! # Ok::<(), routy_core::Error>(())
+//! # Ok::<(), routy::Error>(())
 //! ```
 //!
 //! # Testing with `MockTransport`
@@ -36,8 +36,8 @@
 //! ```
 //! # #[cfg(feature = "mock")]
 //! # {
-//! use routy_core::http::{Method, Response};
-//! use routy_core::{ApiKey, ClientBuilder, MockTransport};
+//! use routy::http::{Method, Response};
+//! use routy::{ApiKey, ClientBuilder, MockTransport};
 //!
 //! let mut mock = MockTransport::new();
 //! mock.expect_send()
@@ -57,7 +57,7 @@
 //! let client = ClientBuilder::new().api_key(ApiKey::new("test-token")?).build_with(mock)?;
 //! assert_eq!(client.accounts()?[0].name(), Some("Acme"));
 //! # }
-//! # Ok::<(), routy_core::Error>(())
+//! # Ok::<(), routy::Error>(())
 //! ```
 //!
 //! # Features
@@ -115,4 +115,6 @@ pub use response::{
 pub use retry::{is_idempotent, Decision, Outcome, RetryBudget, RetryPolicy, DEFAULT_RETRY_BUDGET};
 #[cfg(feature = "mock")]
 pub use transport::MockTransport;
-pub use transport::{RequestLimits, Transport, TransportError, TransportErrorKind};
+pub use transport::{
+    transport_fn, RequestLimits, Transport, TransportError, TransportErrorKind, TransportFn,
+};

@@ -40,7 +40,7 @@ const ENVELOPE_KEYS: [&str; 4] = ["items", "data", "value", "accounts"];
 /// # Examples
 ///
 /// ```
-/// use routy_core::{Account, AccountId};
+/// use routy::{Account, AccountId};
 ///
 /// let account: Account = serde_json::from_str(r#"{"id": "acc_1", "name": "Acme", "plan": {"tier": 2}}"#)?;
 /// assert_eq!(account.id, AccountId::String("acc_1".into()));
@@ -101,7 +101,7 @@ impl Account {
     /// # Examples
     ///
     /// ```
-    /// let account: routy_core::Account = serde_json::from_str(r#"{"id": 1, "country": "DE"}"#)?;
+    /// let account: routy::Account = serde_json::from_str(r#"{"id": 1, "country": "DE"}"#)?;
     /// assert_eq!(account.fields()["country"], "DE");
     /// # Ok::<(), serde_json::Error>(())
     /// ```
@@ -115,7 +115,7 @@ impl Account {
     /// # Examples
     ///
     /// ```
-    /// let account: routy_core::Account = serde_json::from_str(r#"{"id":1, "z":true,"a":null}"#)?;
+    /// let account: routy::Account = serde_json::from_str(r#"{"id":1, "z":true,"a":null}"#)?;
     /// assert_eq!(account.raw_json(), r#"{"id":1, "z":true,"a":null}"#);
     /// # Ok::<(), serde_json::Error>(())
     /// ```
@@ -263,7 +263,7 @@ fn string_or_none<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Cow<'de, str
 /// # Examples
 ///
 /// ```
-/// use routy_core::AccountId;
+/// use routy::AccountId;
 ///
 /// let ids: Vec<AccountId> = serde_json::from_str(r#"[42, "acc_7"]"#)?;
 /// assert_eq!(ids, [AccountId::Number(42), AccountId::String("acc_7".into())]);

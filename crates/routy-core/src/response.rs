@@ -35,7 +35,7 @@ const REQUEST_ID_HEADERS: [&str; 3] = ["x-request-id", "request-id", "x-correlat
 /// # Examples
 ///
 /// ```
-/// use routy_core::{http::StatusCode, ApiErrorKind};
+/// use routy::{http::StatusCode, ApiErrorKind};
 ///
 /// assert_eq!(ApiErrorKind::from_status(StatusCode::UNAUTHORIZED), ApiErrorKind::Unauthorized);
 /// assert_eq!(ApiErrorKind::from_status(StatusCode::BAD_GATEWAY), ApiErrorKind::Server);
@@ -88,7 +88,7 @@ impl ApiErrorKind {
 /// # Examples
 ///
 /// ```
-/// let problem: routy_core::Problem = serde_json::from_str(r#"{
+/// let problem: routy::Problem = serde_json::from_str(r#"{
 ///     "type": "https://tools.ietf.org/html/rfc9110#section-15.5.1",
 ///     "title": "One or more validation errors occurred.",
 ///     "status": 400,
@@ -259,7 +259,7 @@ fn lenient_errors<'de, D: Deserializer<'de>>(
 ///
 /// ```
 /// use std::time::{Duration, SystemTime};
-/// use routy_core::RetryAfter;
+/// use routy::RetryAfter;
 ///
 /// assert_eq!(RetryAfter::parse("120"), Some(RetryAfter::Delay(Duration::from_secs(120))));
 /// let date = RetryAfter::parse("Sun, 06 Nov 1994 08:49:37 GMT").unwrap();
@@ -297,9 +297,9 @@ impl RetryAfter {
     /// # Examples
     ///
     /// ```
-    /// let mut headers = routy_core::http::HeaderMap::new();
+    /// let mut headers = routy::http::HeaderMap::new();
     /// headers.insert("retry-after", "3".parse()?);
-    /// assert!(routy_core::RetryAfter::from_headers(&headers).is_some());
+    /// assert!(routy::RetryAfter::from_headers(&headers).is_some());
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn from_headers(headers: &HeaderMap) -> Option<Self> {
@@ -327,7 +327,7 @@ impl RetryAfter {
 /// # Examples
 ///
 /// ```
-/// use routy_core::{http, ApiError, ApiErrorKind};
+/// use routy::{http, ApiError, ApiErrorKind};
 ///
 /// let response = http::Response::builder()
 ///     .status(429)
@@ -376,7 +376,7 @@ impl ApiError {
     /// # Examples
     ///
     /// ```
-    /// # use routy_core::{http, ApiError, ApiKey};
+    /// # use routy::{http, ApiError, ApiKey};
     /// let key = ApiKey::new("OaBw1+4DqFfDLXOLpWthbfp502Wc0D4tICsxNcT+aeQ=")?;
     /// let response = http::Response::builder()
     ///     .status(401)
@@ -439,7 +439,7 @@ impl ApiError {
     /// # Examples
     ///
     /// ```
-    /// # use routy_core::{http, ApiError};
+    /// # use routy::{http, ApiError};
     /// let response = http::Response::builder().status(503).body(Vec::new())?;
     /// assert_eq!(ApiError::from_response(&response).attempts(), 1);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -481,7 +481,7 @@ impl ApiError {
     ///
     /// ```
     /// use std::time::Duration;
-    /// # use routy_core::{http, ApiError, RetryAfter};
+    /// # use routy::{http, ApiError, RetryAfter};
     /// let response = http::Response::builder().status(503).header("retry-after", "2").body(Vec::new())?;
     /// assert_eq!(ApiError::from_response(&response).retry_after(), Some(RetryAfter::Delay(Duration::from_secs(2))));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -507,7 +507,7 @@ impl ApiError {
     /// # Examples
     ///
     /// ```
-    /// # use routy_core::{http, ApiError};
+    /// # use routy::{http, ApiError};
     /// let response = http::Response::builder().status(500).header("content-type", "text/html").body(Vec::new())?;
     /// assert_eq!(ApiError::from_response(&response).content_type(), Some("text/html"));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -531,7 +531,7 @@ impl ApiError {
     /// # Examples
     ///
     /// ```
-    /// # use routy_core::{http, ApiError};
+    /// # use routy::{http, ApiError};
     /// let response = http::Response::builder().status(500).body(vec![b'x'; 10_000])?;
     /// assert!(ApiError::from_response(&response).is_truncated());
     /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -583,12 +583,12 @@ impl std::error::Error for ApiError {}
 /// # Examples
 ///
 /// ```
-/// use routy_core::{http, DecodeError};
+/// use routy::{http, DecodeError};
 ///
 /// let response = http::Response::builder()
 ///     .header("content-type", "application/json")
 ///     .body(br#"[{"id": 1}, {"id": true}]"#.to_vec())?;
-/// let err = routy_core::decode_json::<Vec<routy_core::Account>>(&response, "a list of accounts").unwrap_err();
+/// let err = routy::decode_json::<Vec<routy::Account>>(&response, "a list of accounts").unwrap_err();
 /// assert_eq!(err.path(), Some("[1]"));
 /// assert_eq!(err.expected(), "a list of accounts");
 /// let why = std::error::Error::source(&err).unwrap().to_string();
@@ -645,9 +645,9 @@ impl DecodeError {
     /// # Examples
     ///
     /// ```
-    /// # use routy_core::http;
+    /// # use routy::http;
     /// let response = http::Response::builder().header("content-type", "text/html").body(b"<html>".to_vec())?;
-    /// let err = routy_core::decode_json::<serde_json::Value>(&response, "json").unwrap_err();
+    /// let err = routy::decode_json::<serde_json::Value>(&response, "json").unwrap_err();
     /// assert_eq!(err.content_type(), Some("text/html"));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
@@ -660,9 +660,9 @@ impl DecodeError {
     /// # Examples
     ///
     /// ```
-    /// # use routy_core::http;
+    /// # use routy::http;
     /// let response = http::Response::builder().body(b"not json".to_vec())?;
-    /// let err = routy_core::decode_json::<serde_json::Value>(&response, "json").unwrap_err();
+    /// let err = routy::decode_json::<serde_json::Value>(&response, "json").unwrap_err();
     /// assert_eq!(err.snippet(), "not json");
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
@@ -717,11 +717,11 @@ impl std::error::Error for DecodeError {
 /// # Examples
 ///
 /// ```
-/// # use routy_core::http;
+/// # use routy::http;
 /// let response = http::Response::builder()
 ///     .header("content-type", "text/plain; charset=utf-8")
 ///     .body(br#"{"ok": true}"#.to_vec())?;
-/// let value: serde_json::Value = routy_core::decode_json(&response, "an object")?;
+/// let value: serde_json::Value = routy::decode_json(&response, "an object")?;
 /// assert_eq!(value["ok"], true);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```

@@ -20,7 +20,7 @@ use crate::transport::TransportErrorKind;
 ///
 /// ```
 /// use std::time::Duration;
-/// use routy_core::RetryPolicy;
+/// use routy::RetryPolicy;
 ///
 /// let policy = RetryPolicy::default()
 ///     .max_attempts(5)
@@ -55,7 +55,7 @@ impl Default for RetryPolicy {
 /// # Examples
 ///
 /// ```
-/// use routy_core::{http::StatusCode, Outcome};
+/// use routy::{http::StatusCode, Outcome};
 /// let outcome = Outcome::Status { status: StatusCode::SERVICE_UNAVAILABLE, retry_after: None };
 /// # let _ = outcome;
 /// ```
@@ -136,7 +136,7 @@ impl RetryPolicy {
     /// # Examples
     ///
     /// ```
-    /// let policy = routy_core::RetryPolicy::default().max_retry_after(std::time::Duration::from_secs(5));
+    /// let policy = routy::RetryPolicy::default().max_retry_after(std::time::Duration::from_secs(5));
     /// # let _ = policy;
     /// ```
     pub fn max_retry_after(mut self, delay: Duration) -> Self {
@@ -150,7 +150,7 @@ impl RetryPolicy {
     /// # Examples
     ///
     /// ```
-    /// let policy = routy_core::RetryPolicy::default().max_total_delay(std::time::Duration::from_secs(3));
+    /// let policy = routy::RetryPolicy::default().max_total_delay(std::time::Duration::from_secs(3));
     /// # let _ = policy;
     /// ```
     pub fn max_total_delay(mut self, delay: Duration) -> Self {
@@ -182,7 +182,7 @@ impl RetryPolicy {
     ///
     /// ```
     /// use std::time::{Duration, SystemTime};
-    /// use routy_core::{http::{Method, StatusCode}, Decision, Outcome, RetryAfter, RetryPolicy};
+    /// use routy::{http::{Method, StatusCode}, Decision, Outcome, RetryAfter, RetryPolicy};
     ///
     /// let policy = RetryPolicy::default();
     /// let busy = Outcome::Status {
@@ -228,7 +228,7 @@ impl RetryPolicy {
     /// # Examples
     ///
     /// ```
-    /// use routy_core::{http::{Method, StatusCode}, Outcome, RetryPolicy};
+    /// use routy::{http::{Method, StatusCode}, Outcome, RetryPolicy};
     /// let ok = Outcome::Status { status: StatusCode::OK, retry_after: None };
     /// assert!(!RetryPolicy::default().may_retry(1, &Method::GET, &ok));
     /// ```
@@ -269,7 +269,7 @@ impl RetryPolicy {
 /// # Examples
 ///
 /// ```
-/// use routy_core::{http::Method, is_idempotent};
+/// use routy::{http::Method, is_idempotent};
 /// assert!(is_idempotent(&Method::PUT));
 /// assert!(!is_idempotent(&Method::POST));
 /// ```
@@ -288,7 +288,7 @@ pub fn is_idempotent(method: &Method) -> bool {
 /// # Examples
 ///
 /// ```
-/// let budget = routy_core::RetryBudget::new(2);
+/// let budget = routy::RetryBudget::new(2);
 /// assert!(budget.try_spend());
 /// assert!(budget.try_spend());
 /// assert!(!budget.try_spend()); // empty: no more retries
@@ -350,7 +350,7 @@ impl RetryBudget {
     /// # Examples
     ///
     /// ```
-    /// assert_eq!(routy_core::RetryBudget::new(3).remaining(), 3);
+    /// assert_eq!(routy::RetryBudget::new(3).remaining(), 3);
     /// ```
     pub fn remaining(&self) -> u32 {
         u32::try_from(self.tenths.load(Ordering::Acquire) / 10).unwrap_or(u32::MAX)

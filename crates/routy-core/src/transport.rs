@@ -19,31 +19,53 @@ use crate::redact::Redactor;
 /// decompressed body exceeds `max_body_bytes` (with
 /// [`TransportErrorKind::BodyTooLarge`]) and give up when `timeout` has
 /// passed since the request started (with [`TransportErrorKind::Timeout`]).
+/// A request to a loopback host (`127.0.0.0/8`, `[::1]`, `localhost`) must
+/// never go through a proxy, and `localhost` must reach loopback without
+/// asking DNS: plain http is allowed there only because the bytes never
+/// leave the machine (see `SECURITY.md`).
 ///
-/// Any `Fn(Request<Vec<u8>>) -> Result<Response<Vec<u8>>, TransportError>`
-/// that is `Send + Sync` is a transport, and so is an `Arc` of a transport
-/// (`Arc<dyn Transport>` included). Wrap a reference or a `Box` in a closure
-/// or an `Arc` to share it.
+/// A closure is a transport through [`transport_fn`]; `&T`, `Box<T>` and
+/// `Arc<T>` of a transport are transports too, `Box<dyn Transport>` and
+/// `Arc<dyn Transport>` included, so the transport can be chosen at run
+/// time.
 ///
 /// # Examples
 ///
 /// A closure transport that answers every request locally:
 ///
 /// ```
-/// use routy_core::{http, ApiKey, Client, Transport, TransportError};
+/// use routy::{http, transport_fn, ApiKey, ClientBuilder};
 ///
-/// let transport = |req: http::Request<Vec<u8>>| -> Result<_, TransportError> {
+/// let transport = transport_fn(|req| {
 ///     assert_eq!(req.uri().path(), "/api/v1/accounts");
 ///     Ok(http::Response::builder()
 ///         .header("content-type", "application/json")
 ///         .body(br#"[{"id": 1, "name": "Acme"}]"#.to_vec())
 ///         .expect("static response is valid"))
-/// };
-/// let client = routy_core::ClientBuilder::new()
+/// });
+/// let client = ClientBuilder::new()
 ///     .api_key(ApiKey::new("test-token")?)
 ///     .build_with(transport)?;
 /// assert_eq!(client.accounts()?[0].name(), Some("Acme"));
-/// # Ok::<(), routy_core::Error>(())
+/// # Ok::<(), routy::Error>(())
+/// ```
+///
+/// A transport chosen at run time:
+///
+/// ```
+/// use routy::{http, transport_fn, ApiKey, ClientBuilder, ClientWith, Transport};
+///
+/// let offline = std::env::var_os("ROUTY_DOC_ONLINE").is_none();
+/// let transport: Box<dyn Transport> = if offline {
+///     Box::new(transport_fn(|_req| Ok(http::Response::new(b"[]".to_vec()))))
+/// } else {
+///     Box::new(routy::UreqTransport::new())
+/// };
+/// let client: ClientWith<Box<dyn Transport>> = ClientBuilder::new()
+///     .api_key(ApiKey::new("test-token")?)
+///     .build_with(transport)?;
+/// # if offline { assert!(client.accounts()?.is_empty()); }
+/// # Ok::<(), routy::Error>(())
 /// ```
 #[cfg_attr(feature = "mock", mockall::automock)]
 pub trait Transport: Send + Sync {
@@ -55,12 +77,64 @@ pub trait Transport: Send + Sync {
     fn send(&self, request: Request<Vec<u8>>) -> Result<Response<Vec<u8>>, TransportError>;
 }
 
-impl<F> Transport for F
+/// A transport made of a closure: see [`transport_fn`].
+///
+/// # Examples
+///
+/// See [`transport_fn`].
+#[derive(Clone, Copy)]
+pub struct TransportFn<F> {
+    f: F,
+}
+
+/// Makes a [`Transport`] of a closure, for tests, stubs and small adapters.
+///
+/// An adapter rather than a blanket `impl Transport for F`: such an impl
+/// would keep `&T` and `Box<T>` from being transports, because a reference
+/// to (or box of) a closure is a closure too. The adapter also fixes the
+/// argument's type, so the closure needs no annotations.
+///
+/// # Examples
+///
+/// ```
+/// use routy::{http, transport_fn, ApiKey, ClientBuilder, TransportErrorKind};
+///
+/// let down = transport_fn(|_req| Err(TransportErrorKind::Connect.into()));
+/// let client = ClientBuilder::new().api_key(ApiKey::new("t")?).build_with(down)?;
+/// assert!(client.accounts().is_err());
+/// # Ok::<(), routy::Error>(())
+/// ```
+pub fn transport_fn<F>(f: F) -> TransportFn<F>
+where
+    F: Fn(Request<Vec<u8>>) -> Result<Response<Vec<u8>>, TransportError> + Send + Sync,
+{
+    TransportFn { f }
+}
+
+impl<F> Transport for TransportFn<F>
 where
     F: Fn(Request<Vec<u8>>) -> Result<Response<Vec<u8>>, TransportError> + Send + Sync,
 {
     fn send(&self, request: Request<Vec<u8>>) -> Result<Response<Vec<u8>>, TransportError> {
-        self(request)
+        (self.f)(request)
+    }
+}
+
+impl<F> fmt::Debug for TransportFn<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("TransportFn(..)")
+    }
+}
+
+impl<T: Transport + ?Sized> Transport for &T {
+    fn send(&self, request: Request<Vec<u8>>) -> Result<Response<Vec<u8>>, TransportError> {
+        (**self).send(request)
+    }
+}
+
+impl<T: Transport + ?Sized> Transport for Box<T> {
+    fn send(&self, request: Request<Vec<u8>>) -> Result<Response<Vec<u8>>, TransportError> {
+        (**self).send(request)
     }
 }
 
@@ -77,7 +151,7 @@ impl<T: Transport + ?Sized> Transport for Arc<T> {
 /// # Examples
 ///
 /// ```
-/// use routy_core::{http, RequestLimits};
+/// use routy::{http, RequestLimits};
 ///
 /// let request = http::Request::new(Vec::<u8>::new());
 /// // A request without limits gets the defaults.
@@ -101,7 +175,7 @@ impl RequestLimits {
     ///
     /// ```
     /// use std::time::Duration;
-    /// let limits = routy_core::RequestLimits::new(1024, Some(Duration::from_secs(5)));
+    /// let limits = routy::RequestLimits::new(1024, Some(Duration::from_secs(5)));
     /// assert_eq!(limits.max_body_bytes, 1024);
     /// ```
     pub fn new(max_body_bytes: u64, timeout: Option<Duration>) -> Self {
@@ -116,7 +190,7 @@ impl RequestLimits {
     /// # Examples
     ///
     /// ```
-    /// use routy_core::{http, RequestLimits};
+    /// use routy::{http, RequestLimits};
     ///
     /// let mut request = http::Request::new(Vec::<u8>::new());
     /// request.extensions_mut().insert(RequestLimits::new(10, None));
@@ -147,7 +221,7 @@ impl Default for RequestLimits {
 /// # Examples
 ///
 /// ```
-/// use routy_core::{TransportError, TransportErrorKind};
+/// use routy::{TransportError, TransportErrorKind};
 ///
 /// let err = TransportError::new(TransportErrorKind::Timeout);
 /// assert_eq!(err.kind(), TransportErrorKind::Timeout);
@@ -200,7 +274,7 @@ impl fmt::Display for TransportErrorKind {
 /// # Examples
 ///
 /// ```
-/// use routy_core::{TransportError, TransportErrorKind};
+/// use routy::{TransportError, TransportErrorKind};
 ///
 /// let io = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
 /// let err = TransportError::with_source(TransportErrorKind::Connect, io);
@@ -220,7 +294,7 @@ impl TransportError {
     /// # Examples
     ///
     /// ```
-    /// let err = routy_core::TransportError::new(routy_core::TransportErrorKind::Other);
+    /// let err = routy::TransportError::new(routy::TransportErrorKind::Other);
     /// # let _ = err;
     /// ```
     pub fn new(kind: TransportErrorKind) -> Self {
@@ -236,7 +310,7 @@ impl TransportError {
     /// # Examples
     ///
     /// ```
-    /// use routy_core::{TransportError, TransportErrorKind};
+    /// use routy::{TransportError, TransportErrorKind};
     /// let err = TransportError::with_source(TransportErrorKind::Io, "reset by peer");
     /// # let _ = err;
     /// ```
@@ -256,7 +330,7 @@ impl TransportError {
     /// # Examples
     ///
     /// ```
-    /// use routy_core::{TransportError, TransportErrorKind};
+    /// use routy::{TransportError, TransportErrorKind};
     /// assert_eq!(TransportError::new(TransportErrorKind::Tls).kind(), TransportErrorKind::Tls);
     /// ```
     pub fn kind(&self) -> TransportErrorKind {
@@ -268,7 +342,7 @@ impl TransportError {
     /// # Examples
     ///
     /// ```
-    /// use routy_core::{TransportError, TransportErrorKind};
+    /// use routy::{TransportError, TransportErrorKind};
     /// assert_eq!(TransportError::new(TransportErrorKind::Io).attempts(), 1);
     /// ```
     pub fn attempts(&self) -> u32 {
@@ -285,7 +359,7 @@ impl TransportError {
     /// # Examples
     ///
     /// ```
-    /// use routy_core::{TransportError, TransportErrorKind};
+    /// use routy::{TransportError, TransportErrorKind};
     /// assert!(TransportError::new(TransportErrorKind::Timeout).is_timeout());
     /// ```
     pub fn is_timeout(&self) -> bool {
@@ -297,7 +371,7 @@ impl TransportError {
     /// # Examples
     ///
     /// ```
-    /// use routy_core::{TransportError, TransportErrorKind};
+    /// use routy::{TransportError, TransportErrorKind};
     /// assert!(TransportError::new(TransportErrorKind::Connect).is_connect());
     /// ```
     pub fn is_connect(&self) -> bool {
@@ -309,7 +383,7 @@ impl TransportError {
     /// # Examples
     ///
     /// ```
-    /// use routy_core::{TransportError, TransportErrorKind};
+    /// use routy::{TransportError, TransportErrorKind};
     /// assert!(TransportError::new(TransportErrorKind::BodyTooLarge).is_body_too_large());
     /// ```
     pub fn is_body_too_large(&self) -> bool {

@@ -8,16 +8,19 @@
 
 use std::time::{Duration, SystemTime};
 
-use routy_core::http::{Request, Response};
+use routy_core::http::Response;
 use routy_core::{
-    Account, AccountId, ApiErrorKind, ApiKey, Client, ClientBuilder, Error, RetryAfter,
-    TransportError, SNIPPET_MAX_BYTES,
+    Account, AccountId, ApiErrorKind, ApiKey, Client, Error, RetryAfter, TransportError,
+    SNIPPET_MAX_BYTES,
 };
+
+/// A builder with no default transport: every test names its own.
+type ClientBuilder = routy_core::ClientBuilder<()>;
 
 const TOKEN: &str = "OaBw1+4DqFfDLXOLpWthbfp502Wc0D4tICsxNcT+aeQ=";
 
-type Closure =
-    Box<dyn Fn(Request<Vec<u8>>) -> Result<Response<Vec<u8>>, TransportError> + Send + Sync>;
+/// A transport chosen at run time: any transport, boxed.
+type Closure = Box<dyn routy_core::Transport>;
 
 /// A client whose every call gets `status`, `headers` and `body`.
 fn answering(status: u16, headers: &[(&str, &str)], body: &[u8]) -> Client<Closure> {
@@ -26,13 +29,13 @@ fn answering(status: u16, headers: &[(&str, &str)], body: &[u8]) -> Client<Closu
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
     let body = body.to_vec();
-    let transport: Closure = Box::new(move |_req| {
+    let transport: Closure = Box::new(routy_core::transport_fn(move |_req| {
         let mut response = Response::builder().status(status);
         for (k, v) in &headers {
             response = response.header(k, v);
         }
         Ok(response.body(body.clone()).expect("valid response"))
-    });
+    }));
     // No retries: these tests look at how one response is mapped.
     ClientBuilder::new()
         .api_key(ApiKey::new(TOKEN).unwrap())
@@ -423,14 +426,12 @@ fn generic_get_decodes_any_type() {
 fn transport_errors_pass_through_with_their_kind() {
     let client = ClientBuilder::new()
         .api_key(ApiKey::new(TOKEN).unwrap())
-        .build_with(
-            |_req: Request<Vec<u8>>| -> Result<Response<Vec<u8>>, TransportError> {
-                Err(TransportError::with_source(
-                    routy_core::TransportErrorKind::Timeout,
-                    std::io::Error::from(std::io::ErrorKind::TimedOut),
-                ))
-            },
-        )
+        .build_with(routy_core::transport_fn(|_req| {
+            Err(TransportError::with_source(
+                routy_core::TransportErrorKind::Timeout,
+                std::io::Error::from(std::io::ErrorKind::TimedOut),
+            ))
+        }))
         .unwrap();
     let err = client.accounts().unwrap_err();
     assert!(err.as_transport().unwrap().is_timeout());
@@ -447,11 +448,9 @@ fn the_client_caps_bodies_a_transport_let_through() {
     let client = ClientBuilder::new()
         .api_key(ApiKey::new(TOKEN).unwrap())
         .max_body_bytes(10)
-        .build_with(
-            |_req: Request<Vec<u8>>| -> Result<Response<Vec<u8>>, TransportError> {
-                Ok(Response::new(b"[{\"id\": 1}]".to_vec()))
-            },
-        )
+        .build_with(routy_core::transport_fn(|_req| {
+            Ok(Response::new(b"[{\"id\": 1}]".to_vec()))
+        }))
         .unwrap();
     let err = client.accounts().unwrap_err();
     assert!(err.as_transport().unwrap().is_body_too_large());

@@ -11,7 +11,10 @@ use std::time::Duration;
 
 use pretty_assertions::assert_eq;
 use routy_core::http::{self, Method, Request, Response};
-use routy_core::{ApiKey, Body, ClientBuilder, MockTransport, RequestLimits, USER_AGENT};
+use routy_core::{ApiKey, Body, MockTransport, RequestLimits, USER_AGENT};
+
+/// A builder with no default transport: every test names its own.
+type ClientBuilder = routy_core::ClientBuilder<()>;
 
 const TOKEN: &str = "OaBw1+4DqFfDLXOLpWthbfp502Wc0D4tICsxNcT+aeQ=";
 

@@ -12,9 +12,12 @@ use std::time::{Duration, SystemTime};
 
 use routy_core::http::{Method, Request, Response};
 use routy_core::{
-    ApiErrorKind, ApiKey, Client, ClientBuilder, Error, ManualClock, RedirectError, RequestLimits,
-    RetryAfter, RetryPolicy, TransportError, TransportErrorKind, MAX_DURATION,
+    ApiErrorKind, ApiKey, Client, Error, ManualClock, RedirectError, RequestLimits, RetryAfter,
+    RetryPolicy, TransportError, TransportErrorKind, MAX_DURATION,
 };
+
+/// A builder with no default transport: every test names its own.
+type ClientBuilder = routy_core::ClientBuilder<()>;
 
 const TOKEN: &str = "OaBw1+4DqFfDLXOLpWthbfp502Wc0D4tICsxNcT+aeQ=";
 
@@ -49,7 +52,7 @@ fn scripted(steps: Vec<Step>, configure: impl FnOnce(ClientBuilder) -> ClientBui
     let transport = {
         let seen = Arc::clone(&seen);
         let clock = clock.clone();
-        move |req: Request<Vec<u8>>| -> Result<Response<Vec<u8>>, TransportError> {
+        routy_core::transport_fn(move |req| {
             let step = steps
                 .lock()
                 .unwrap()
@@ -70,7 +73,7 @@ fn scripted(steps: Vec<Step>, configure: impl FnOnce(ClientBuilder) -> ClientBui
                     Ok(Response::new(b"[]".to_vec()))
                 }
             }
-        }
+        })
     };
     let builder = ClientBuilder::new()
         .api_key(ApiKey::new(TOKEN).unwrap())

@@ -7,11 +7,14 @@
     reason = "a test helper that fails should panic loudly"
 )]
 
-use routy_core::http::{self, Request, Response};
+use routy_core::http::{self, Response};
 use routy_core::{
-    ApiKey, BaseUrl, Body, ClientBuilder, ConfigError, Error, KeyError, RequestError,
-    TransportError, TransportErrorKind,
+    ApiKey, BaseUrl, Body, ConfigError, Error, KeyError, RequestError, TransportError,
+    TransportErrorKind,
 };
+
+/// A builder with no default transport: every test names its own.
+type ClientBuilder = routy_core::ClientBuilder<()>;
 
 const TOKEN: &str = "OaBw1+4DqFfDLXOLpWthbfp502Wc0D4tICsxNcT+aeQ=";
 
@@ -41,11 +44,8 @@ fn renderings(err: &(dyn std::error::Error + 'static)) -> Vec<String> {
 
 /// A transport that echoes the request (Authorization included) back in
 /// headers and body, the worst a hostile server can do.
-fn echoing(
-    status: u16,
-    content_type: &'static str,
-) -> impl Fn(Request<Vec<u8>>) -> Result<Response<Vec<u8>>, TransportError> + Send + Sync {
-    move |req| {
+fn echoing(status: u16, content_type: &'static str) -> impl routy_core::Transport {
+    routy_core::transport_fn(move |req| {
         let auth = req.headers()["authorization"].to_str().unwrap().to_owned();
         // The token also comes back JSON-escaped and in pieces.
         let escaped: String = auth
@@ -62,7 +62,7 @@ fn echoing(
             .header("x-request-id", auth.clone())
             .body(body.into_bytes())
             .unwrap())
-    }
+    })
 }
 
 #[test]
@@ -74,11 +74,9 @@ fn key_client_builder_and_config_are_redacted() {
     let builder = ClientBuilder::new().api_key(key.clone());
     assert_clean("builder Debug", &format!("{builder:?} {builder:#?}"));
     let client = builder
-        .build_with(
-            |_req: Request<Vec<u8>>| -> Result<Response<Vec<u8>>, TransportError> {
-                Err(TransportErrorKind::Connect.into())
-            },
-        )
+        .build_with(routy_core::transport_fn(|_req| {
+            Err(TransportErrorKind::Connect.into())
+        }))
         .unwrap();
     assert_clean("Client Debug", &format!("{client:?} {client:#?}"));
     assert_clean("Config Debug", &format!("{:?}", client.config()));
@@ -173,13 +171,13 @@ fn snippets_keep_what_is_safe_and_withhold_what_spells_the_key() {
         .collect();
     let percent: String = TOKEN.bytes().map(|b| format!("%{b:02X}")).collect();
     let answer = |status: u16, body: String| {
-        move |_req: Request<Vec<u8>>| -> Result<Response<Vec<u8>>, TransportError> {
+        routy_core::transport_fn(move |_req| {
             Ok(Response::builder()
                 .status(status)
                 .header("content-type", "text/plain")
                 .body(body.clone().into_bytes())
                 .unwrap())
-        }
+        })
     };
     let client = |status, body| {
         ClientBuilder::new()

@@ -188,12 +188,12 @@ pub enum CassetteError {
 /// # Examples
 ///
 /// ```
-/// use routy_core::{http, ApiKey, ClientBuilder, TransportError};
+/// use routy::{http, ApiKey, ClientBuilder, TransportError};
 /// use routy_testkit::Recorder;
 ///
-/// let inner = |_req: http::Request<Vec<u8>>| -> Result<_, TransportError> {
+/// let inner = routy::transport_fn(|_req| {
 ///     Ok(http::Response::new(br#"[{"id": 1}]"#.to_vec()))
-/// };
+/// });
 /// let recorder = std::sync::Arc::new(Recorder::new(inner));
 /// let client = ClientBuilder::new()
 ///     .api_key(ApiKey::new("OaBw1+4DqFfDLXOLpWthbfp502Wc0D4tICsxNcT+aeQ=")?)
@@ -237,7 +237,7 @@ impl<T: Transport> Recorder<T> {
     /// # Examples
     ///
     /// ```
-    /// # let inner = |_req: routy_core::http::Request<Vec<u8>>| -> Result<_, routy_core::TransportError> { Err(routy_core::TransportErrorKind::Connect.into()) };
+    /// # let inner = routy::transport_fn(|_req| { Err(routy::TransportErrorKind::Connect.into()) });
     /// let recorder = routy_testkit::Recorder::new(inner).scrub_header("X-Internal-Token");
     /// # let _ = recorder;
     /// ```
@@ -276,7 +276,7 @@ impl<T: Transport> Recorder<T> {
     /// # Examples
     ///
     /// ```no_run
-    /// # let inner = |_req: routy_core::http::Request<Vec<u8>>| -> Result<_, routy_core::TransportError> { Err(routy_core::TransportErrorKind::Connect.into()) };
+    /// # let inner = routy::transport_fn(|_req| { Err(routy::TransportErrorKind::Connect.into()) });
     /// let recorder = routy_testkit::Recorder::new(inner);
     /// // ... calls through a client over the recorder ...
     /// recorder.save("tests/cassettes/accounts.json")?;
@@ -504,7 +504,7 @@ pub enum ReplayOrder {
 /// # Examples
 ///
 /// ```
-/// use routy_core::{ApiKey, ClientBuilder};
+/// use routy::{ApiKey, ClientBuilder};
 /// use routy_testkit::{Cassette, Replayer, ReplayOrder};
 ///
 /// let cassette: Cassette = serde_json::from_str(r#"{"version": 1, "interactions": [{

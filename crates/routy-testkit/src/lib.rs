@@ -8,7 +8,7 @@
 //!   relies on.
 //!
 //! The other two ways to test offline need nothing from this crate: a
-//! closure is a transport, and `routy_core::MockTransport` (feature `mock`)
+//! closure is a transport, and `routy::MockTransport` (feature `mock`)
 //! is a mockall mock. And `routy-sandbox` is a whole local API.
 
 // Libraries report through return values, never the terminal.

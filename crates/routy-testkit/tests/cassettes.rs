@@ -7,8 +7,8 @@
 
 use std::sync::Arc;
 
-use routy_core::http::{Method, Request, Response};
-use routy_core::{ApiKey, ClientBuilder, Error, RetryPolicy, Transport, TransportError};
+use routy_core::http::{Method, Response};
+use routy_core::{ApiKey, Error, RetryPolicy, Transport};
 use routy_sandbox::{NewToken, Sandbox};
 use routy_testkit::{Cassette, CassetteError, Recorder, ReplayOrder, Replayer, REDACTED};
 use routy_ureq::UreqTransport;
@@ -18,7 +18,7 @@ fn temp(name: &str) -> std::path::PathBuf {
 }
 
 fn client_over<T: Transport>(transport: T, base: &str, key: &str) -> routy_core::Client<T> {
-    ClientBuilder::new()
+    routy_core::ClientBuilder::<()>::new()
         .api_key(ApiKey::new(key).unwrap())
         .base_url(base)
         .retry(RetryPolicy::none())
@@ -112,12 +112,12 @@ fn a_tampered_cassette_fails_with_a_diff_and_unused_interactions_are_reported() 
 
 #[test]
 fn bodies_can_be_matched_too() {
-    let echo = |req: Request<Vec<u8>>| -> Result<Response<Vec<u8>>, TransportError> {
+    let echo = routy_core::transport_fn(|req| {
         Ok(Response::builder()
             .status(201)
             .body(req.into_body())
             .unwrap())
-    };
+    });
     let recorder = Arc::new(Recorder::new(echo));
     let client = client_over(
         recorder.clone(),
@@ -167,7 +167,7 @@ fn bodies_can_be_matched_too() {
 #[test]
 fn scrub_list_binary_bodies_and_the_refusal_to_write_a_key() {
     const KEY: &str = "OaBw1+4DqFfDLXOLpWthbfp502Wc0D4tICsxNcT+aeQ=";
-    let server = |req: Request<Vec<u8>>| -> Result<Response<Vec<u8>>, TransportError> {
+    let server = routy_core::transport_fn(|req| {
         let echo = req.uri().path().ends_with("/echo");
         let body = if echo {
             format!(
@@ -183,7 +183,7 @@ fn scrub_list_binary_bodies_and_the_refusal_to_write_a_key() {
             .header("set-cookie", "s=1")
             .body(body)
             .unwrap())
-    };
+    });
     let recorder = Arc::new(Recorder::new(server).scrub_header("X-Internal-Token"));
     let client = client_over(recorder.clone(), "https://h.example/api", KEY);
     client.raw(Method::GET, "/v1/binary", None).unwrap();
@@ -223,9 +223,7 @@ fn scrub_list_binary_bodies_and_the_refusal_to_write_a_key() {
     ];
     for echo in echoes {
         let echo = echo.into_bytes();
-        let server = move |_req: Request<Vec<u8>>| -> Result<Response<Vec<u8>>, TransportError> {
-            Ok(Response::new(echo.clone()))
-        };
+        let server = routy_core::transport_fn(move |_req| Ok(Response::new(echo.clone())));
         let recorder = Arc::new(Recorder::new(server));
         let client = client_over(recorder.clone(), "https://h.example/api", KEY);
         client.raw(Method::GET, "/v1/echo", None).unwrap();
@@ -300,13 +298,13 @@ fn no_encoding_of_the_key_is_ever_saved() {
     for (body, headers) in cases {
         let body_bytes = body.clone().into_bytes();
         let headers_copy = headers.clone();
-        let server = move |_req: Request<Vec<u8>>| -> Result<Response<Vec<u8>>, TransportError> {
+        let server = routy_core::transport_fn(move |_req| {
             let mut response = Response::builder().status(200);
             for (name, value) in &headers_copy {
                 response = response.header(*name, value.as_str());
             }
             Ok(response.body(body_bytes.clone()).unwrap())
-        };
+        });
         let recorder = Arc::new(Recorder::new(server));
         let client = client_over(recorder.clone(), "https://h.example/api", KEY);
         client.raw(Method::GET, "/v1/echo", None).unwrap();

@@ -57,9 +57,7 @@ fn the_suite_catches_a_transport_that_breaks_the_rules() {
         "{report}"
     );
 
-    let always_refused = |_req: Request<Vec<u8>>| -> Result<Response<Vec<u8>>, TransportError> {
-        Err(TransportErrorKind::Connect.into())
-    };
+    let always_refused = routy_core::transport_fn(|_req| Err(TransportErrorKind::Connect.into()));
     let report = conformance::check(&always_refused);
     assert!(!report.passed());
     assert_eq!(
