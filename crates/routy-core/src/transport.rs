@@ -305,6 +305,49 @@ impl TransportError {
         }
     }
 
+    /// An error classified from an `io::Error`, which becomes its source:
+    /// what most transports need for their socket, DNS and read errors.
+    ///
+    /// | `io::ErrorKind` | kind | why |
+    /// |---|---|---|
+    /// | `ConnectionRefused`, `AddrNotAvailable`, `NetworkUnreachable`, `HostUnreachable`, `NetworkDown`, `NotFound` (a name that does not resolve) | [`Connect`](TransportErrorKind::Connect) | nothing was sent: safe to retry any method |
+    /// | `TimedOut`, `WouldBlock` | [`Timeout`](TransportErrorKind::Timeout) | a read or write deadline passed |
+    /// | `UnexpectedEof`, `InvalidData` | [`Protocol`](TransportErrorKind::Protocol) | the peer sent a cut-short or malformed response |
+    /// | anything else (`ConnectionReset`, `BrokenPipe`, …) | [`Io`](TransportErrorKind::Io) | the exchange broke after it started |
+    ///
+    /// A DNS failure that the platform reports without a kind (glibc's
+    /// `failed to lookup address information`) cannot be told apart here:
+    /// a transport that resolves names itself should report it as
+    /// [`Connect`](TransportErrorKind::Connect), as routy-ureq does.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::io;
+    /// use routy::TransportError;
+    ///
+    /// let refused = TransportError::from_io(io::ErrorKind::ConnectionRefused.into());
+    /// assert!(refused.is_connect());
+    /// let slow = TransportError::from_io(io::Error::new(io::ErrorKind::TimedOut, "read timed out"));
+    /// assert!(slow.is_timeout());
+    /// assert_eq!(std::error::Error::source(&slow).unwrap().to_string(), "read timed out");
+    /// ```
+    pub fn from_io(err: std::io::Error) -> Self {
+        use std::io::ErrorKind as Io;
+        let kind = match err.kind() {
+            Io::ConnectionRefused
+            | Io::AddrNotAvailable
+            | Io::NetworkUnreachable
+            | Io::HostUnreachable
+            | Io::NetworkDown
+            | Io::NotFound => TransportErrorKind::Connect,
+            Io::TimedOut | Io::WouldBlock => TransportErrorKind::Timeout,
+            Io::UnexpectedEof | Io::InvalidData => TransportErrorKind::Protocol,
+            _ => TransportErrorKind::Io,
+        };
+        TransportError::with_source(kind, err)
+    }
+
     /// An error of `kind` caused by `source`.
     ///
     /// # Examples
@@ -433,6 +476,13 @@ impl StdError for TransportError {
         self.source
             .as_deref()
             .map(|e| e as &(dyn StdError + 'static))
+    }
+}
+
+impl From<std::io::Error> for TransportError {
+    /// As [`TransportError::from_io`].
+    fn from(err: std::io::Error) -> Self {
+        TransportError::from_io(err)
     }
 }
 

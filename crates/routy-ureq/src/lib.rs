@@ -214,7 +214,16 @@ impl Resolver for LocalhostResolver {
             .host()
             .is_some_and(|host| host.eq_ignore_ascii_case("localhost"));
         if !is_localhost {
-            return self.system.resolve(uri, config, timeout);
+            // A failed lookup comes back as an uncategorised `Io` error
+            // ("failed to lookup address information"): it is a failure to
+            // connect, before anything was sent.
+            return self
+                .system
+                .resolve(uri, config, timeout)
+                .map_err(|err| match err {
+                    ureq::Error::Io(_) => ureq::Error::HostNotFound,
+                    other => other,
+                });
         }
         let port = uri.port_u16().unwrap_or(match uri.scheme_str() {
             Some("https") => 443,
@@ -233,28 +242,99 @@ fn map_io_error(err: io::Error) -> TransportError {
     map_error(ureq::Error::from(err))
 }
 
+/// Every `ureq::Error` a request can end in, mapped on purpose. `Connect`
+/// means nothing was sent (the client may retry any method), so only
+/// failures before the request left are mapped to it.
+///
+/// | ureq | kind |
+/// |---|---|
+/// | `HostNotFound` (and a failed lookup, see [`LocalhostResolver`]), `ConnectionFailed`, `ConnectProxyFailed`, `InvalidProxyUrl` | `Connect` |
+/// | `Io(e)` | as [`TransportError::from_io`] |
+/// | `Timeout(_)` | `Timeout` |
+/// | `Tls`, `TlsRequired`, `Pem`, `Rustls` | `Tls` |
+/// | `Protocol`, `LargeResponseHeader`, `Decompress`, `BodyStalled` | `Protocol` |
+/// | `BodyExceedsLimit` | `BodyTooLarge` |
+/// | `StatusCode`, `RedirectFailed`, `TooManyRedirects` (turned off here), `Http`, `BadUri`, `RequireHttpsOnly`, `Other`, and any variant a later ureq adds | `Other` |
 fn map_error(err: ureq::Error) -> TransportError {
     use ureq::Error as E;
     use TransportErrorKind as K;
     let kind = match &err {
-        E::Timeout(_) => K::Timeout,
         E::HostNotFound | E::ConnectionFailed | E::ConnectProxyFailed(_) | E::InvalidProxyUrl => {
             K::Connect
         }
-        E::Io(io) => match io.kind() {
-            io::ErrorKind::ConnectionRefused
-            | io::ErrorKind::AddrNotAvailable
-            | io::ErrorKind::NetworkUnreachable
-            | io::ErrorKind::HostUnreachable => K::Connect,
-            io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => K::Timeout,
-            _ => K::Io,
-        },
+        E::Io(_) => {
+            let E::Io(io) = err else {
+                unreachable!("matched above")
+            };
+            return TransportError::from_io(io);
+        }
+        E::Timeout(_) => K::Timeout,
         E::Tls(_) | E::TlsRequired | E::Pem(_) | E::Rustls(_) => K::Tls,
         E::Protocol(_) | E::LargeResponseHeader(..) | E::Decompress(..) | E::BodyStalled => {
             K::Protocol
         }
         E::BodyExceedsLimit(_) => K::BodyTooLarge,
+        E::StatusCode(_)
+        | E::RedirectFailed
+        | E::TooManyRedirects
+        | E::Http(_)
+        | E::BadUri(_)
+        | E::RequireHttpsOnly(_)
+        | E::Other(_) => K::Other,
         _ => K::Other,
     };
     TransportError::with_source(kind, err)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One row of the table per case: what ureq says, what routy makes of it.
+    #[test]
+    fn every_ureq_error_is_mapped_on_purpose() {
+        use std::io::ErrorKind as Io;
+        use ureq::Error as E;
+        use TransportErrorKind as K;
+        let io = |kind| E::Io(io::Error::from(kind));
+        let rows: Vec<(ureq::Error, TransportErrorKind)> = vec![
+            (E::HostNotFound, K::Connect),
+            (E::ConnectionFailed, K::Connect),
+            (E::ConnectProxyFailed("407".into()), K::Connect),
+            (E::InvalidProxyUrl, K::Connect),
+            (io(Io::ConnectionRefused), K::Connect),
+            (io(Io::AddrNotAvailable), K::Connect),
+            (io(Io::NetworkUnreachable), K::Connect),
+            (io(Io::HostUnreachable), K::Connect),
+            (io(Io::TimedOut), K::Timeout),
+            (io(Io::WouldBlock), K::Timeout),
+            (io(Io::UnexpectedEof), K::Protocol),
+            (io(Io::ConnectionReset), K::Io),
+            (io(Io::BrokenPipe), K::Io),
+            (E::Timeout(ureq::Timeout::Global), K::Timeout),
+            (E::Tls("bad certificate"), K::Tls),
+            (E::TlsRequired, K::Tls),
+            (
+                E::Protocol(ureq_proto::Error::BadHeader("x".into())),
+                K::Protocol,
+            ),
+            (E::LargeResponseHeader(1, 2), K::Protocol),
+            (
+                E::Decompress("gzip", io::Error::from(Io::InvalidData)),
+                K::Protocol,
+            ),
+            (E::BodyStalled, K::Protocol),
+            (E::BodyExceedsLimit(10), K::BodyTooLarge),
+            (E::StatusCode(500), K::Other),
+            (E::RedirectFailed, K::Other),
+            (E::TooManyRedirects, K::Other),
+            (E::BadUri("x".into()), K::Other),
+            (E::RequireHttpsOnly("http://x".into()), K::Other),
+            (E::Other("custom".into()), K::Other),
+        ];
+        for (err, kind) in rows {
+            let shown = err.to_string();
+            assert_eq!(map_error(err).kind(), kind, "{shown}");
+        }
+    }
 }
