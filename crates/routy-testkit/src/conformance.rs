@@ -1,27 +1,48 @@
 //! A conformance suite for [`Transport`] implementations: run it against
 //! your transport plugin to check it behaves as the routy client relies
-//! on. It starts its own server on 127.0.0.1 and checks that the transport:
+//! on. It starts its own servers on 127.0.0.1 and checks that the
+//! transport:
 //!
 //! 1. hands back status, headers (repeated ones too) and body for 2xx, 4xx
 //!    and 5xx alike, and sends repeated request headers;
-//! 2. does not follow redirects;
-//! 3. enforces [`RequestLimits::max_body_bytes`] on decompressed bytes (a
-//!    gzip bomb stops at the cap);
-//! 4. reports a stalled server as [`TransportErrorKind::Timeout`] within
+//! 2. sends every method (GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS)
+//!    with its path, query, headers and body (empty and 1 MiB) byte for
+//!    byte;
+//! 3. does not follow redirects;
+//! 4. enforces [`RequestLimits::max_body_bytes`] on decompressed bytes (a
+//!    gzip bomb stops at the cap, for a transport that asks for gzip), on a
+//!    body with no length, and refuses a `Content-Length` over the cap
+//!    before reading the body;
+//! 5. hands back a body decoded, and is sent an encoding only when it asks
+//!    for one;
+//! 6. reports a stalled server as [`TransportErrorKind::Timeout`] within
 //!    [`RequestLimits::timeout`];
-//! 5. reports a refused connection as [`TransportErrorKind::Connect`];
-//! 6. delivers a large body intact;
-//! 7. works with no deadline and with one of `Duration::MAX` set by hand
-//!    (the client never sends more than [`MAX_DURATION`], but the field is
-//!    public), where `Instant::now() + timeout` would overflow.
+//! 7. reports a refused connection as [`TransportErrorKind::Connect`];
+//! 8. reports a body cut short as [`TransportErrorKind::Protocol`] or
+//!    [`TransportErrorKind::Io`], never as a success;
+//! 9. frames chunked responses, a `HEAD` response with a `Content-Length`
+//!    and a `1xx` interim response right;
+//! 10. reuses a connection after an error response (keep-alive);
+//! 11. delivers a large body intact;
+//! 12. works with no deadline and with one of `Duration::MAX` set by hand
+//!     (the client never sends more than [`MAX_DURATION`], but the field is
+//!     public), where `Instant::now() + timeout` would overflow.
 //!
-//! A check in which the transport panics fails with the panic's message;
-//! the other checks still run.
+//! A failing check reports the transport's own error and its `source()`
+//! chain. A check in which the transport panics fails with the panic's
+//! message; the other checks still run.
+//!
+//! Not checked here: a DNS failure (a lookup would leave the machine; a
+//! transport should report one as `Connect`, see
+//! [`TransportError::from_io`](routy_core::TransportError::from_io)) and
+//! TLS with a custom root (a transport's own tests do that).
 
 use std::fmt;
+use std::hash::Hasher;
 use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -42,6 +63,23 @@ const STALL_TIMEOUT: Duration = Duration::from_millis(300);
 /// How long the stalled handler holds a request (bounded, so the server
 /// always winds down).
 const STALL_HOLD: Duration = Duration::from_secs(1);
+/// Size of the request bodies sent by the echo check.
+const ECHO_BODY: usize = 1 << 20;
+/// What `/maybe-gzip` says, compressed only for a transport that asks.
+const PLAIN_TEXT: &str = "the same text, gzip or not";
+/// How long the raw server waits to see a transport refuse an oversized
+/// `Content-Length` (by closing) before it sends the body anyway.
+const REFUSAL_WAIT: Duration = Duration::from_secs(2);
+/// The methods the echo check sends.
+const METHODS: [Method; 7] = [
+    Method::GET,
+    Method::HEAD,
+    Method::POST,
+    Method::PUT,
+    Method::PATCH,
+    Method::DELETE,
+    Method::OPTIONS,
+];
 
 /// One check's result.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -121,15 +159,26 @@ pub fn check<T: Transport + ?Sized>(transport: &T) -> Report {
             }
         }
     };
-    let checks: [(&'static str, Check<T>); 7] = [
+    let checks: [(&'static str, Check<T>); 12] = [
         (
             "status, headers and body round trip for 2xx, 4xx and 5xx",
             round_trip,
         ),
+        (
+            "every method's request arrives byte for byte",
+            exact_requests,
+        ),
         ("redirects are not followed", no_redirects),
         ("the body cap counts decompressed bytes", body_cap),
+        (
+            "a body comes back decoded, encoded only when asked",
+            content_encoding,
+        ),
         ("a stalled server times out as Timeout", stall),
         ("a refused connection is Connect", refused),
+        ("a body cut short is Protocol or Io", truncated),
+        ("chunked, HEAD and 1xx responses are framed right", framing),
+        ("a connection is reused after an error response", keep_alive),
         ("a large body arrives intact", large_body),
         (
             "no deadline and a Duration::MAX deadline both work",
@@ -184,7 +233,109 @@ fn send<T: Transport + ?Sized>(
 ) -> Result<Response<Vec<u8>>, String> {
     transport
         .send(request)
-        .map_err(|e| format!("unexpected {:?} error: {e}", e.kind()))
+        .map_err(|e| format!("unexpected {:?} error: {}", e.kind(), chain(&e)))
+}
+
+/// An error and its `source()` chain, as one line: what a failing check
+/// reports, so the transport's own words are in the report.
+fn chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+/// The error a check expected a different kind for, with its chain.
+fn wrong_kind(expected: &str, err: &routy_core::TransportError) -> String {
+    format!("expected {expected}, got {:?}: {}", err.kind(), chain(err))
+}
+
+/// The request body the echo check sends: every byte value, repeated.
+fn echo_body() -> Vec<u8> {
+    (0..ECHO_BODY).map(|i| (i % 256) as u8).collect()
+}
+
+/// A hash both the check and the server compute of a body.
+fn body_hash(body: &[u8]) -> String {
+    let mut hasher = std::hash::DefaultHasher::new();
+    hasher.write(body);
+    format!("{:016x}", hasher.finish())
+}
+
+fn exact_requests<T: Transport + ?Sized>(transport: &T, server: &Server) -> Result<(), String> {
+    let target = "/echo/a%2Fb?q=a%20b&x=1&x=2&empty=&semi=a;b";
+    let big = echo_body();
+    for method in METHODS {
+        for body in [Vec::new(), big.clone()] {
+            let what = format!("{method} with a {} byte body", body.len());
+            let mut request = get(&server.url(target), limits());
+            *request.method_mut() = method.clone();
+            let headers = request.headers_mut();
+            headers.append("x-multi", "one".parse().map_err(|_| "header")?);
+            headers.append("x-multi", "two".parse().map_err(|_| "header")?);
+            headers.append(
+                "x-exact",
+                "Keep  these  Spaces".parse().map_err(|_| "header")?,
+            );
+            if !body.is_empty() {
+                headers.append(
+                    "content-type",
+                    "application/octet-stream".parse().map_err(|_| "header")?,
+                );
+            }
+            let (len, hash) = (body.len(), body_hash(&body));
+            *request.body_mut() = body;
+            let response = send(transport, request).map_err(|e| format!("{what}: {e}"))?;
+            let echoed = |name: &str| {
+                response
+                    .headers()
+                    .get(name)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("(missing)")
+                    .to_owned()
+            };
+            let seen_headers: Vec<String> = response
+                .headers()
+                .get_all("x-echo-header")
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .map(str::to_ascii_lowercase)
+                .collect();
+            let mine: Vec<&String> = seen_headers
+                .iter()
+                .filter(|h| h.starts_with("x-multi:") || h.starts_with("x-exact:"))
+                .collect();
+            let problems = [
+                (echoed("x-echo-method") != method.as_str())
+                    .then(|| format!("the method arrived as {}", echoed("x-echo-method"))),
+                (echoed("x-echo-url") != target)
+                    .then(|| format!("the target arrived as {}", echoed("x-echo-url"))),
+                (mine
+                    != [
+                        "x-multi: one",
+                        "x-multi: two",
+                        "x-exact: keep  these  spaces",
+                    ])
+                .then(|| format!("the headers arrived as {mine:?}")),
+                (echoed("x-echo-body-len") != len.to_string()
+                    || echoed("x-echo-body-hash") != hash)
+                    .then(|| {
+                        format!(
+                            "{} body bytes arrived, not the {len} sent intact",
+                            echoed("x-echo-body-len")
+                        )
+                    }),
+            ];
+            if let Some(problem) = problems.into_iter().flatten().next() {
+                return Err(format!("{what}: {problem}"));
+            }
+        }
+    }
+    Ok(())
 }
 
 fn round_trip<T: Transport + ?Sized>(transport: &T, server: &Server) -> Result<(), String> {
@@ -249,17 +400,154 @@ fn no_redirects<T: Transport + ?Sized>(transport: &T, server: &Server) -> Result
 }
 
 fn body_cap<T: Transport + ?Sized>(transport: &T, server: &Server) -> Result<(), String> {
-    let request = get(
-        &server.url("/gzip-bomb"),
+    let capped = |path: &str| {
+        get(
+            &server.url(path),
+            RequestLimits::new(BOMB_CAP, Some(Duration::from_secs(20))),
+        )
+    };
+    // A gzip bomb for a transport that asks for gzip, the same bytes
+    // unencoded and with no length for one that does not.
+    match transport.send(capped("/gzip-bomb")) {
+        Err(e) if e.kind() == TransportErrorKind::BodyTooLarge => {}
+        Err(e) => {
+            return Err(format!(
+                "a body over the cap: {}",
+                wrong_kind("BodyTooLarge", &e)
+            ))
+        }
+        Ok(response) => {
+            return Err(format!(
+                "a {} byte body (after decoding) passed a {BOMB_CAP} byte cap",
+                response.body().len()
+            ))
+        }
+    }
+    // An announced length over the cap: refused before the body is read.
+    let raw = server.raw_url("/over-cap");
+    match transport.send(get(
+        &raw,
         RequestLimits::new(BOMB_CAP, Some(Duration::from_secs(20))),
-    );
-    match transport.send(request) {
-        Err(e) if e.kind() == TransportErrorKind::BodyTooLarge => Ok(()),
-        Err(e) => Err(format!("expected BodyTooLarge, got {:?}: {e}", e.kind())),
-        Ok(response) => Err(format!(
-            "a {} byte decompressed body passed a {BOMB_CAP} byte cap",
-            response.body().len()
+    )) {
+        Err(e) if e.kind() == TransportErrorKind::BodyTooLarge => {}
+        Err(e) => {
+            return Err(format!(
+                "a Content-Length over the cap: {}",
+                wrong_kind("BodyTooLarge", &e)
+            ))
+        }
+        Ok(response) => {
+            return Err(format!(
+                "a Content-Length over the cap: {} bytes were handed back",
+                response.body().len()
+            ))
+        }
+    }
+    match server.over_cap_outcome() {
+        OverCap::Refused => Ok(()),
+        OverCap::ReadBody => Err(format!(
+            "a Content-Length over the cap was not refused before reading: the connection stayed open {REFUSAL_WAIT:?} for the body"
         )),
+        OverCap::NotSeen => Err("the over-cap request never reached the server".to_owned()),
+    }
+}
+
+fn content_encoding<T: Transport + ?Sized>(transport: &T, server: &Server) -> Result<(), String> {
+    let response = send(transport, get(&server.url("/maybe-gzip"), limits()))?;
+    let sent_gzip = response
+        .headers()
+        .get("x-sent-gzip")
+        .is_some_and(|v| v == "yes");
+    if response.body() == PLAIN_TEXT.as_bytes() {
+        Ok(())
+    } else if sent_gzip {
+        Err(format!(
+            "it asked for gzip but handed back {} undecoded bytes",
+            response.body().len()
+        ))
+    } else {
+        Err(format!(
+            "the body came back as {:?}",
+            String::from_utf8_lossy(response.body())
+        ))
+    }
+}
+
+fn truncated<T: Transport + ?Sized>(transport: &T, server: &Server) -> Result<(), String> {
+    match transport.send(get(&server.raw_url("/truncated"), limits())) {
+        Err(e)
+            if matches!(
+                e.kind(),
+                TransportErrorKind::Protocol | TransportErrorKind::Io
+            ) =>
+        {
+            Ok(())
+        }
+        Err(e) => Err(wrong_kind("Protocol or Io", &e)),
+        Ok(response) => Err(format!(
+            "10 of 100 announced bytes were handed back as a {} response",
+            response.status()
+        )),
+    }
+}
+
+fn framing<T: Transport + ?Sized>(transport: &T, server: &Server) -> Result<(), String> {
+    let response = send(transport, get(&server.raw_url("/chunked"), limits()))
+        .map_err(|e| format!("chunked: {e}"))?;
+    if response.body() != b"chunked body" {
+        return Err(format!(
+            "a chunked body came back as {:?}",
+            String::from_utf8_lossy(response.body())
+        ));
+    }
+    let mut head = get(&server.raw_url("/head"), limits());
+    *head.method_mut() = Method::HEAD;
+    let started = Instant::now();
+    let response = send(transport, head).map_err(|e| format!("HEAD: {e}"))?;
+    if started.elapsed() >= Duration::from_secs(1) || !response.body().is_empty() {
+        return Err(format!(
+            "a HEAD response with a Content-Length took {:?} and handed back {} body bytes (it waited for a body that never comes)",
+            started.elapsed(),
+            response.body().len()
+        ));
+    }
+    if response
+        .headers()
+        .get("content-length")
+        .is_none_or(|v| v != "1234")
+    {
+        return Err("a HEAD response lost its Content-Length".to_owned());
+    }
+    let response = send(transport, get(&server.raw_url("/interim"), limits()))
+        .map_err(|e| format!("1xx: {e}"))?;
+    if response.status() != 200 || response.body() != b"final" {
+        return Err(format!(
+            "after a 103 interim response, got {} {:?}",
+            response.status(),
+            String::from_utf8_lossy(response.body())
+        ));
+    }
+    Ok(())
+}
+
+fn keep_alive<T: Transport + ?Sized>(transport: &T, server: &Server) -> Result<(), String> {
+    let peer = |path: &str| -> Result<String, String> {
+        let response = send(transport, get(&server.url(path), limits()))?;
+        Ok(response
+            .headers()
+            .get("x-peer")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned())
+    };
+    let first = peer("/peer/500")?;
+    let second = peer("/peer/200")?;
+    if first == second {
+        Ok(())
+    } else {
+        Err(format!(
+            "after a 500 the next request came from a new connection ({first} then {second})"
+        ))
     }
 }
 
@@ -280,7 +568,7 @@ fn stall<T: Transport + ?Sized>(transport: &T, server: &Server) -> Result<(), St
                 ))
             }
         }
-        Err(e) => Err(format!("expected Timeout, got {:?}: {e}", e.kind())),
+        Err(e) => Err(wrong_kind("Timeout", &e)),
         Ok(response) => Err(format!(
             "got {} after {elapsed:?} instead of a timeout",
             response.status()
@@ -295,7 +583,7 @@ fn refused<T: Transport + ?Sized>(transport: &T, _server: &Server) -> Result<(),
         .map_err(|e| e.to_string())?;
     match transport.send(get(&format!("http://{addr}/"), limits())) {
         Err(e) if e.kind() == TransportErrorKind::Connect => Ok(()),
-        Err(e) => Err(format!("expected Connect, got {:?}: {e}", e.kind())),
+        Err(e) => Err(wrong_kind("Connect", &e)),
         Ok(response) => Err(format!("a closed port answered {}", response.status())),
     }
 }
@@ -338,12 +626,25 @@ fn message(panic: &(dyn std::any::Any + Send)) -> &str {
         .unwrap_or("(no message)")
 }
 
-/// The suite's server, on tiny_http.
+/// What the transport did with a `Content-Length` over its cap.
+enum OverCap {
+    /// It closed the connection before the body was sent.
+    Refused,
+    /// It kept the connection open, waiting for the body.
+    ReadBody,
+    /// The request never arrived.
+    NotSeen,
+}
+
+/// The suite's servers: tiny_http for well-formed responses, and a raw
+/// socket for the ones tiny_http will not send (cut short, interim, a
+/// length it does not honour).
 struct Server {
     addr: SocketAddr,
     http: Arc<tiny_http::Server>,
     large: Arc<Vec<u8>>,
     threads: Vec<JoinHandle<()>>,
+    raw: RawServer,
 }
 
 impl Server {
@@ -377,11 +678,31 @@ impl Server {
             http,
             large,
             threads,
+            raw: RawServer::start()?,
         })
     }
 
     fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
+    }
+
+    fn raw_url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.raw.addr)
+    }
+
+    /// What the raw server saw of the over-cap request. Its thread notes
+    /// the close a moment after the transport returns, so this waits for
+    /// the note (bounded by how long that thread itself waits).
+    fn over_cap_outcome(&self) -> OverCap {
+        let until = Instant::now() + REFUSAL_WAIT + Duration::from_secs(1);
+        loop {
+            match self.raw.over_cap.load(Ordering::SeqCst) {
+                1 => return OverCap::Refused,
+                2 => return OverCap::ReadBody,
+                _ if Instant::now() >= until => return OverCap::NotSeen,
+                _ => std::thread::sleep(Duration::from_millis(5)),
+            }
+        }
     }
 }
 
@@ -396,6 +717,119 @@ impl Drop for Server {
     }
 }
 
+/// A loopback socket that reads each request head with `httparse` and
+/// answers with canned bytes, one thread per connection, each bounded in
+/// time.
+struct RawServer {
+    addr: SocketAddr,
+    /// 0 not seen, 1 refused before the body, 2 waited for the body.
+    over_cap: Arc<AtomicU8>,
+    stop: Arc<AtomicBool>,
+    accept: Option<JoinHandle<()>>,
+}
+
+impl RawServer {
+    fn start() -> std::io::Result<RawServer> {
+        let listener = TcpListener::bind("127.0.0.1:0")?;
+        let addr = listener.local_addr()?;
+        let over_cap = Arc::new(AtomicU8::new(0));
+        let stop = Arc::new(AtomicBool::new(false));
+        let accept = {
+            let (over_cap, stop) = (Arc::clone(&over_cap), Arc::clone(&stop));
+            std::thread::spawn(move || {
+                for stream in listener.incoming() {
+                    if stop.load(Ordering::SeqCst) {
+                        return;
+                    }
+                    let Ok(stream) = stream else { continue };
+                    let over_cap = Arc::clone(&over_cap);
+                    std::thread::spawn(move || raw_answer(stream, &over_cap));
+                }
+            })
+        };
+        Ok(RawServer {
+            addr,
+            over_cap,
+            stop,
+            accept: Some(accept),
+        })
+    }
+}
+
+impl Drop for RawServer {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        // Wake the accept loop so it sees the flag.
+        let _ = TcpStream::connect(self.addr);
+        if let Some(accept) = self.accept.take() {
+            let _ = accept.join();
+        }
+    }
+}
+
+/// Answers each request head on a connection by its path, keeping the
+/// connection open between them as a keep-alive server does.
+fn raw_answer(mut stream: TcpStream, over_cap: &AtomicU8) {
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+    let mut pending = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        let (path, used) = loop {
+            let mut headers = [httparse::EMPTY_HEADER; 64];
+            let mut request = httparse::Request::new(&mut headers);
+            match request.parse(&pending) {
+                Ok(httparse::Status::Complete(used)) => {
+                    break (request.path.unwrap_or("/").to_owned(), used)
+                }
+                Ok(httparse::Status::Partial) if pending.len() < 64 * 1024 => {}
+                _ => return,
+            }
+            match stream.read(&mut buf) {
+                Ok(0) | Err(_) => return,
+                Ok(n) => pending.extend_from_slice(&buf[..n]),
+            }
+        };
+        // The suite's requests to this server carry no body.
+        pending.drain(..used);
+        let reply: &[u8] = match path.as_str() {
+            "/truncated" => {
+                // The end of the connection is what cuts the body short.
+                let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly ten b");
+                let _ = stream.shutdown(Shutdown::Both);
+                return;
+            }
+            "/over-cap" => {
+                let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 4194304\r\n\r\n");
+                // A transport that refuses the length closes now; one that
+                // reads on waits for the body, which comes after a pause.
+                let _ = stream.set_read_timeout(Some(REFUSAL_WAIT));
+                let closed = match stream.read(&mut buf) {
+                    Ok(0) => true,
+                    Ok(_) => false,
+                    Err(e) => !matches!(
+                        e.kind(),
+                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                    ),
+                };
+                over_cap.store(if closed { 1 } else { 2 }, Ordering::SeqCst);
+                if !closed {
+                    let _ = stream.write_all(&vec![b'x'; 4 << 20]);
+                }
+                let _ = stream.shutdown(Shutdown::Both);
+                return;
+            }
+            "/chunked" => b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n8\r\nchunked \r\n4\r\nbody\r\n0\r\nX-Trailer: yes\r\n\r\n",
+            // No body follows: a transport that waits for one gets none.
+            "/head" => b"HTTP/1.1 200 OK\r\nContent-Length: 1234\r\nX-Head: yes\r\n\r\n",
+            "/interim" => b"HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfinal",
+            _ => b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n",
+        };
+        if stream.write_all(reply).is_err() {
+            return;
+        }
+    }
+}
+
 fn header(name: &str, value: &str) -> tiny_http::Header {
     tiny_http::Header::from_bytes(name.as_bytes(), value.as_bytes()).unwrap_or_else(|()| {
         tiny_http::Header::from_bytes(&b"X-Invalid"[..], &b"1"[..])
@@ -404,10 +838,51 @@ fn header(name: &str, value: &str) -> tiny_http::Header {
 }
 
 fn answer(mut request: tiny_http::Request, large: &[u8], bomb: &[u8]) {
-    let mut ignored = Vec::new();
-    let _ = request.as_reader().take(1 << 20).read_to_end(&mut ignored);
+    let mut body = Vec::new();
+    let _ = request
+        .as_reader()
+        .take(2 * ECHO_BODY as u64)
+        .read_to_end(&mut body);
     let url = request.url().to_owned();
-    let reply = if let Some(code) = url
+    let asked_gzip = request.headers().iter().any(|h| {
+        h.field.equiv("accept-encoding") && h.value.as_str().to_ascii_lowercase().contains("gzip")
+    });
+    let reply = if url.starts_with("/echo/") {
+        let mut reply = tiny_http::Response::from_data(b"echo".to_vec())
+            .with_header(header("X-Echo-Method", request.method().as_str()))
+            .with_header(header("X-Echo-Url", &url))
+            .with_header(header("X-Echo-Body-Len", &body.len().to_string()))
+            .with_header(header("X-Echo-Body-Hash", &body_hash(&body)));
+        for h in request.headers() {
+            reply = reply.with_header(header(
+                "X-Echo-Header",
+                &format!("{}: {}", h.field, h.value),
+            ));
+        }
+        reply
+    } else if let Some(code) = url
+        .strip_prefix("/peer/")
+        .and_then(|c| c.parse::<u16>().ok())
+    {
+        let peer = request
+            .remote_addr()
+            .map(|a| a.to_string())
+            .unwrap_or_default();
+        tiny_http::Response::from_data(format!("peer {peer}").into_bytes())
+            .with_status_code(code)
+            .with_header(header("X-Peer", &peer))
+    } else if url == "/maybe-gzip" {
+        if asked_gzip {
+            let mut encoder =
+                flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+            let _ = encoder.write_all(PLAIN_TEXT.as_bytes());
+            tiny_http::Response::from_data(encoder.finish().unwrap_or_default())
+                .with_header(header("Content-Encoding", "gzip"))
+                .with_header(header("X-Sent-Gzip", "yes"))
+        } else {
+            tiny_http::Response::from_data(PLAIN_TEXT.as_bytes().to_vec())
+        }
+    } else if let Some(code) = url
         .strip_prefix("/status/")
         .and_then(|c| c.parse::<u16>().ok())
     {
@@ -431,10 +906,20 @@ fn answer(mut request: tiny_http::Request, large: &[u8], bomb: &[u8]) {
         tiny_http::Response::from_data(Vec::new())
             .with_status_code(302)
             .with_header(header("Location", "/status/200"))
-    } else if url == "/gzip-bomb" {
+    } else if url == "/gzip-bomb" && asked_gzip {
         tiny_http::Response::from_data(bomb.to_vec())
             .with_header(header("Content-Encoding", "gzip"))
             .with_header(header("Content-Type", "application/json"))
+    } else if url == "/gzip-bomb" {
+        // The same bytes unencoded, with no length: only the cap stops it.
+        let _ = request.respond(tiny_http::Response::new(
+            tiny_http::StatusCode(200),
+            vec![header("Content-Type", "application/json")],
+            std::io::repeat(b'0').take(BOMB_BYTES as u64),
+            None,
+            None,
+        ));
+        return;
     } else if url == "/stall" {
         std::thread::sleep(STALL_HOLD);
         tiny_http::Response::from_data(b"too late".to_vec())

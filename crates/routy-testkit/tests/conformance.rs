@@ -60,9 +60,10 @@ fn the_suite_catches_a_transport_that_breaks_the_rules() {
     let always_refused = routy_core::transport_fn(|_req| Err(TransportErrorKind::Connect.into()));
     let report = conformance::check(&always_refused);
     assert!(!report.passed());
+    // The suite has 12 checks (7 before the seam issue strengthened it).
     assert_eq!(
         report.failures().count(),
-        6,
+        11,
         "only 'refused is Connect' passes:\n{report}"
     );
     assert!(report
@@ -97,4 +98,160 @@ fn a_panicking_transport_fails_its_check_and_the_rest_still_run() {
         why.starts_with("the transport panicked: ") && why.contains("overflow"),
         "{why}"
     );
+}
+
+/// A transport that breaks one rule: it wraps ureq and changes what one
+/// check's requests get, keyed on that check's URL so every other check
+/// still passes.
+struct Broken {
+    inner: UreqTransport,
+    breaks: Breakage,
+}
+
+/// How a [`Broken`] transport sends, given the real one.
+type Breakage = fn(&UreqTransport, Request<Vec<u8>>) -> Result<Response<Vec<u8>>, TransportError>;
+
+impl Transport for Broken {
+    fn send(&self, request: Request<Vec<u8>>) -> Result<Response<Vec<u8>>, TransportError> {
+        (self.breaks)(&self.inner, request)
+    }
+}
+
+fn path(request: &Request<Vec<u8>>) -> String {
+    request.uri().path().to_owned()
+}
+
+#[test]
+fn each_check_catches_the_transport_that_breaks_its_rule_and_only_that() {
+    type Breakage =
+        fn(&UreqTransport, Request<Vec<u8>>) -> Result<Response<Vec<u8>>, TransportError>;
+    let cases: [(&str, Breakage); 10] = [
+        (
+            "status, headers and body round trip for 2xx, 4xx and 5xx",
+            |t, req| {
+                // Keeps only the first of repeated response headers.
+                let status_path = path(&req).starts_with("/status/");
+                let mut response = t.send(req)?;
+                if status_path {
+                    let first = response.headers().get("x-repeated").cloned();
+                    response.headers_mut().remove("x-repeated");
+                    if let Some(first) = first {
+                        response.headers_mut().insert("x-repeated", first);
+                    }
+                }
+                Ok(response)
+            },
+        ),
+        (
+            "every method's request arrives byte for byte",
+            |t, mut req| {
+                // Drops the query string.
+                if path(&req).starts_with("/echo/") {
+                    let without = req.uri().to_string().split('?').next().unwrap().to_owned();
+                    *req.uri_mut() = without.parse().unwrap();
+                }
+                t.send(req)
+            },
+        ),
+        ("redirects are not followed", |t, req| {
+            // Follows a redirect itself.
+            let base = req.uri().clone();
+            let limits = RequestLimits::of(&req);
+            let response = t.send(req)?;
+            match response.headers().get("location") {
+                Some(location) if response.status() == 302 => {
+                    let next = format!(
+                        "http://{}{}",
+                        base.authority().unwrap(),
+                        location.to_str().unwrap()
+                    );
+                    let mut again = Request::new(Vec::new());
+                    *again.uri_mut() = next.parse().unwrap();
+                    again.extensions_mut().insert(limits);
+                    t.send(again)
+                }
+                _ => Ok(response),
+            }
+        }),
+        (
+            "a body comes back decoded, encoded only when asked",
+            |t, req| {
+                // Hands back the body still gzip-encoded.
+                let gzip = path(&req) == "/maybe-gzip";
+                let mut response = t.send(req)?;
+                if gzip {
+                    use std::io::Write as _;
+                    let mut encoder =
+                        flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+                    encoder.write_all(response.body()).unwrap();
+                    *response.body_mut() = encoder.finish().unwrap();
+                }
+                Ok(response)
+            },
+        ),
+        ("a stalled server times out as Timeout", |t, mut req| {
+            // Ignores the deadline it is given.
+            if path(&req) == "/stall" {
+                let limits = RequestLimits::of(&req);
+                req.extensions_mut()
+                    .insert(RequestLimits::new(limits.max_body_bytes, None));
+            }
+            t.send(req)
+        }),
+        ("a refused connection is Connect", |t, req| {
+            // Reports a refused connection as a generic I/O failure.
+            t.send(req).map_err(|e| {
+                if e.is_connect() {
+                    TransportError::new(TransportErrorKind::Io)
+                } else {
+                    e
+                }
+            })
+        }),
+        ("a body cut short is Protocol or Io", |t, req| {
+            // Hands back whatever arrived as a success.
+            let truncated = path(&req) == "/truncated";
+            match t.send(req) {
+                Err(_) if truncated => Ok(Response::new(b"only ten b".to_vec())),
+                other => other,
+            }
+        }),
+        (
+            "chunked, HEAD and 1xx responses are framed right",
+            |t, req| {
+                // Loses the last byte of a chunked body.
+                let chunked = path(&req) == "/chunked";
+                let mut response = t.send(req)?;
+                if chunked {
+                    response.body_mut().pop();
+                }
+                Ok(response)
+            },
+        ),
+        (
+            "a connection is reused after an error response",
+            |_, req| {
+                // A new connection for every request.
+                UreqTransport::new().send(req)
+            },
+        ),
+        ("a large body arrives intact", |t, req| {
+            // Loses the end of a large body.
+            let large = path(&req) == "/large";
+            let mut response = t.send(req)?;
+            if large {
+                let keep = response.body().len() - 1;
+                response.body_mut().truncate(keep);
+            }
+            Ok(response)
+        }),
+    ];
+    for (check, breaks) in cases {
+        let report = conformance::check(&Broken {
+            inner: UreqTransport::new(),
+            breaks,
+        });
+        let failed: Vec<_> = report.failures().map(|r| r.name).collect();
+        assert_eq!(failed, [check], "{report}");
+    }
 }
