@@ -92,6 +92,7 @@ mod client;
 mod clock;
 mod config;
 mod error;
+pub mod guide;
 mod key;
 pub mod model;
 mod redact;

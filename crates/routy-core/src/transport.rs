@@ -24,6 +24,9 @@ use crate::redact::Redactor;
 /// asking DNS: plain http is allowed there only because the bytes never
 /// leave the machine (see `SECURITY.md`).
 ///
+/// [The guide](crate::guide) spells out the whole contract with a complete
+/// transport, and how to certify one with routy-testkit's conformance suite.
+///
 /// A closure is a transport through [`transport_fn`]; `&T`, `Box<T>` and
 /// `Arc<T>` of a transport are transports too, `Box<dyn Transport>` and
 /// `Arc<dyn Transport>` included, so the transport can be chosen at run

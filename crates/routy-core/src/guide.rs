@@ -1,0 +1,123 @@
+//! # Writing a transport
+//!
+//! A [`Transport`](crate::Transport) is the one seam between routy and an
+//! HTTP stack: `send(&self, http::Request<Vec<u8>>) ->
+//! Result<http::Response<Vec<u8>>, TransportError>`. The client does
+//! everything above HTTP (auth, retries, redirects, deadlines across
+//! attempts, error mapping); a transport does one exchange, by these rules.
+//!
+//! ## The contract
+//!
+//! | topic | the client does | the transport does |
+//! |---|---|---|
+//! | headers | sets `Authorization` (marked sensitive), `Accept`, `User-Agent`, and `Content-Type` when there is a body | sends every header as given, repeats included and in order; sets `Host` from the URI and `Content-Length` for a body; adds `Accept-Encoding` only for encodings it decodes |
+//! | body | passes the bytes to send (empty for most calls) | sends them as they are, for every method |
+//! | status | maps 4xx and 5xx to typed errors | returns **every** status as `Ok`, 3xx included |
+//! | redirects | follows them (GET and HEAD, same rules for every transport, `Authorization` dropped off-origin) | never follows one |
+//! | decompression | nothing | decodes what it asked for; never hands back encoded bytes |
+//! | body cap, [`RequestLimits::max_body_bytes`](crate::RequestLimits) | checks again, as a backstop | counts **decoded** bytes and stops reading past the cap with [`BodyTooLarge`](crate::TransportErrorKind::BodyTooLarge); refuses a `Content-Length` over the cap before reading the body |
+//! | deadline, [`RequestLimits::timeout`](crate::RequestLimits) | cuts it to what is left of the whole call | gives up when it has passed since the exchange started (connect to last body byte) with [`Timeout`](crate::TransportErrorKind::Timeout); never computes `Instant::now() + timeout` unchecked (the field is public and may be `Duration::MAX`) |
+//! | errors | retries by kind | reports a kind deliberately: [`Connect`](crate::TransportErrorKind::Connect) only when nothing was sent (refused, unreachable, DNS), so any method may be retried; [`TransportError::from_io`](crate::TransportError::from_io) classifies an `io::Error` |
+//! | framing | nothing | handles chunked bodies, `HEAD` responses that announce a length, `1xx` interim responses; a body cut short is `Protocol` or `Io`, never `Ok` |
+//! | connections | shares one transport across threads (`Send + Sync`, `&self`) | keeps connections alive and reuses them, after error responses too |
+//! | proxies and loopback | refuses plain http except to loopback | never sends a loopback request (`127.0.0.0/8`, `[::1]`, `localhost`) through a proxy, and resolves `localhost` without DNS |
+//! | logging | logs allow-listed facts only | logs no header values and no bodies (the key is in a header; a server's echo of it may be anywhere) |
+//!
+//! The limits travel in each request's extensions:
+//! [`RequestLimits::of`](crate::RequestLimits::of) reads them (defaults
+//! when absent).
+//!
+//! ## A complete transport
+//!
+//! A transport over a ureq agent, start to finish (routy-ureq is this,
+//! with a resolver for `localhost` and a deliberate error table):
+//!
+//! ```
+//! use std::io::Read;
+//!
+//! use routy::http::{Request, Response};
+//! use routy::{RequestLimits, Transport, TransportError, TransportErrorKind};
+//!
+//! struct MyTransport {
+//!     agent: ureq::Agent,
+//! }
+//!
+//! impl MyTransport {
+//!     fn new() -> Self {
+//!         let config = ureq::Agent::config_builder()
+//!             .http_status_as_error(false) // every status is Ok
+//!             .max_redirects(0) // the client follows redirects
+//!             .build();
+//!         MyTransport { agent: ureq::Agent::new_with_config(config) }
+//!     }
+//! }
+//!
+//! impl Transport for MyTransport {
+//!     fn send(&self, request: Request<Vec<u8>>) -> Result<Response<Vec<u8>>, TransportError> {
+//!         let limits = RequestLimits::of(&request);
+//!         let host = request.uri().host().unwrap_or_default();
+//!         let loopback = host.eq_ignore_ascii_case("localhost")
+//!             || host.trim_matches(['[', ']']).parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
+//!         let mut config = self.agent.configure_request(request);
+//!         if loopback {
+//!             config = config.proxy(None); // never proxy loopback
+//!         }
+//!         // The whole exchange, bounded; routy never passes more than
+//!         // MAX_DURATION, and cutting to it keeps ureq's arithmetic safe.
+//!         let request = config
+//!             .timeout_global(limits.timeout.map(|t| t.min(routy::MAX_DURATION)))
+//!             .build();
+//!         let response = self.agent.run(request).map_err(to_transport_error)?;
+//!         let (parts, body) = response.into_parts();
+//!         let cap = limits.max_body_bytes;
+//!         if body.content_length().is_some_and(|len| len > cap) {
+//!             return Err(TransportErrorKind::BodyTooLarge.into()); // before reading
+//!         }
+//!         let mut bytes = Vec::new();
+//!         // Decoded bytes; one past the cap tells a fit from an overflow.
+//!         body.into_reader()
+//!             .take(cap.saturating_add(1))
+//!             .read_to_end(&mut bytes)
+//!             .map_err(|e| to_transport_error(e.into()))?;
+//!         if bytes.len() as u64 > cap {
+//!             return Err(TransportErrorKind::BodyTooLarge.into());
+//!         }
+//!         Ok(Response::from_parts(parts, bytes))
+//!     }
+//! }
+//!
+//! fn to_transport_error(err: ureq::Error) -> TransportError {
+//!     use TransportErrorKind as K;
+//!     let kind = match err {
+//!         ureq::Error::Io(io) => return TransportError::from_io(io),
+//!         ureq::Error::HostNotFound | ureq::Error::ConnectionFailed => K::Connect,
+//!         ureq::Error::Timeout(_) => K::Timeout,
+//!         ureq::Error::BodyExceedsLimit(_) => K::BodyTooLarge,
+//!         ureq::Error::Protocol(_) | ureq::Error::Decompress(..) => K::Protocol,
+//!         ureq::Error::Tls(_) | ureq::Error::Rustls(_) => K::Tls,
+//!         _ => K::Other,
+//!     };
+//!     TransportError::with_source(kind, err)
+//! }
+//!
+//! // Use it: name the client, build it, store it.
+//! let client: routy::ClientWith<MyTransport> = routy::ClientBuilder::new()
+//!     .api_key(routy::ApiKey::new("test-token")?)
+//!     .build_with(MyTransport::new())?;
+//! # let _ = client;
+//!
+//! // Certify it: the conformance suite starts its own loopback servers
+//! // and checks every rule above (routy-testkit, as a dev-dependency).
+//! routy_testkit::conformance::assert_conforms(&MyTransport::new());
+//! # Ok::<(), routy::Error>(())
+//! ```
+//!
+//! ## Checking a transport
+//!
+//! Add `routy-testkit` as a dev-dependency and call
+//! `routy_testkit::conformance::assert_conforms(&transport)` from a test
+//! (or `check` for a [`Report`](https://docs.rs/routy-testkit) to look
+//! at). Each failing check names the rule and shows your transport's own
+//! error and its `source()` chain; a check in which the transport panics
+//! fails alone. To test a client over your transport, the routy sandbox
+//! (`routy-sandbox`) is a whole local API.
