@@ -157,7 +157,7 @@ impl BaseUrl {
             return Err(invalid("its port is not a number from 0 to 65535"));
         }
         if scheme == Scheme::HTTP {
-            if !allow_insecure_http && !is_loopback(host) {
+            if !allow_insecure_http && !is_loopback_host(host) {
                 return Err(ConfigError::InsecureHttp {
                     host: host.to_owned(),
                 });
@@ -281,13 +281,25 @@ fn is_dot_segment(segment: &str) -> bool {
     decoded == "." || decoded == ".."
 }
 
-/// Whether `host` (as `http::Uri` gives it, IPv6 in brackets) is loopback
-/// in a way nothing outside the machine can change: an IP literal in
+/// Whether `host` (as `http::Uri::host` gives it, IPv6 in brackets) names
+/// this machine in a way nothing outside it can change: an IP literal in
 /// `127.0.0.0/8` or `::1`, or the name `localhost`, which transports must
 /// resolve to loopback without asking DNS (RFC 6761 section 6.3). Not
 /// `localhost.`: resolvers send a trailing-dot name to DNS, which could
 /// answer with any address and receive the key in clear text.
-fn is_loopback(host: &str) -> bool {
+///
+/// Plain http is allowed to these hosts only; a transport uses the same
+/// test to never send them through a proxy.
+///
+/// # Examples
+///
+/// ```
+/// use routy::is_loopback_host;
+///
+/// assert!(is_loopback_host("127.0.0.1") && is_loopback_host("[::1]") && is_loopback_host("localhost"));
+/// assert!(!is_loopback_host("localhost.") && !is_loopback_host("10.0.0.1"));
+/// ```
+pub fn is_loopback_host(host: &str) -> bool {
     if host.eq_ignore_ascii_case("localhost") {
         return true;
     }

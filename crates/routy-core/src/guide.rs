@@ -55,9 +55,7 @@
 //! impl Transport for MyTransport {
 //!     fn send(&self, request: Request<Vec<u8>>) -> Result<Response<Vec<u8>>, TransportError> {
 //!         let limits = RequestLimits::of(&request);
-//!         let host = request.uri().host().unwrap_or_default();
-//!         let loopback = host.eq_ignore_ascii_case("localhost")
-//!             || host.trim_matches(['[', ']']).parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
+//!         let loopback = request.uri().host().is_some_and(routy::is_loopback_host);
 //!         let mut config = self.agent.configure_request(request);
 //!         if loopback {
 //!             config = config.proxy(None); // never proxy loopback

@@ -104,8 +104,9 @@ mod transport;
 pub use client::{Body, Client};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{
-    BaseUrl, ClientBuilder, Config, BASE_URL_ENV, DEFAULT_BASE_URL, DEFAULT_CALL_TIMEOUT,
-    DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_REDIRECTS, DEFAULT_TIMEOUT, MAX_DURATION, USER_AGENT,
+    is_loopback_host, BaseUrl, ClientBuilder, Config, BASE_URL_ENV, DEFAULT_BASE_URL,
+    DEFAULT_CALL_TIMEOUT, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_REDIRECTS, DEFAULT_TIMEOUT,
+    MAX_DURATION, USER_AGENT,
 };
 pub use error::{ConfigError, Error, RedirectError, RequestError};
 pub use key::{ApiKey, KeyError, SharedKey, API_KEY_ENV, MAX_KEY_LEN};

@@ -210,7 +210,7 @@ fn pipe_requests(mut client: TcpStream, mut server: TcpStream) {
     let mut chunk = vec![0u8; 16 * 1024];
     let mut framing = Framing::Head(None);
     let mut idle_since = Instant::now();
-    let refuse = |client: &mut TcpStream, server: &TcpStream, status, reason, detail| {
+    let refuse = |client: &mut TcpStream, server: &TcpStream, (status, reason, detail): Refusal| {
         let _ = client.write_all(&refusal(status, reason, detail));
         let _ = client.shutdown(Shutdown::Both);
         let _ = server.shutdown(Shutdown::Both);
@@ -230,13 +230,7 @@ fn pipe_requests(mut client: TcpStream, mut server: TcpStream) {
             {
                 if let Framing::Head(Some(started)) = framing {
                     if started.elapsed() >= HEAD_DEADLINE {
-                        return refuse(
-                            &mut client,
-                            &server,
-                            408,
-                            "Request Timeout",
-                            "the request head took too long",
-                        );
+                        return refuse(&mut client, &server, HEAD_TIMEOUT);
                     }
                 } else if idle_since.elapsed() >= IDLE_TIMEOUT {
                     let _ = client.shutdown(Shutdown::Both);
@@ -291,30 +285,16 @@ fn pipe_requests(mut client: TcpStream, mut server: TcpStream) {
                             };
                         }
                         Ok(None) if pending.len() > MAX_HEAD_BYTES => {
-                            return refuse(
-                                &mut client,
-                                &server,
-                                431,
-                                "Request Header Fields Too Large",
-                                "the request head is over 64 KiB",
-                            );
+                            return refuse(&mut client, &server, HEAD_TOO_LARGE);
                         }
                         Ok(None) => {
                             if started.is_some_and(|t| t.elapsed() >= HEAD_DEADLINE) {
-                                return refuse(
-                                    &mut client,
-                                    &server,
-                                    408,
-                                    "Request Timeout",
-                                    "the request head took too long",
-                                );
+                                return refuse(&mut client, &server, HEAD_TIMEOUT);
                             }
                             framing = Framing::Head(started.or_else(|| Some(Instant::now())));
                             break;
                         }
-                        Err((status, reason, detail)) => {
-                            return refuse(&mut client, &server, status, reason, detail);
-                        }
+                        Err(why) => return refuse(&mut client, &server, why),
                     }
                 }
             }
@@ -324,6 +304,13 @@ fn pipe_requests(mut client: TcpStream, mut server: TcpStream) {
 
 /// A refusal of a head: status, reason phrase, detail.
 type Refusal = (u16, &'static str, &'static str);
+
+const HEAD_TIMEOUT: Refusal = (408, "Request Timeout", "the request head took too long");
+const HEAD_TOO_LARGE: Refusal = (
+    431,
+    "Request Header Fields Too Large",
+    "the request head is over 64 KiB",
+);
 
 /// The length of the complete request head at the start of `bytes` and of
 /// the body that follows it; `None` while the head is incomplete.
@@ -343,11 +330,7 @@ fn frame_head(bytes: &[u8]) -> Result<Option<(usize, u64)>, Refusal> {
         Err(_) => return Err((400, "Bad Request", "the request head is malformed")),
     };
     if len > MAX_HEAD_BYTES {
-        return Err((
-            431,
-            "Request Header Fields Too Large",
-            "the request head is over 64 KiB",
-        ));
+        return Err(HEAD_TOO_LARGE);
     }
     let mut body: Option<u64> = None;
     for header in request.headers.iter() {

@@ -136,7 +136,10 @@ impl Default for UreqTransport {
 impl Transport for UreqTransport {
     fn send(&self, request: Request<Vec<u8>>) -> Result<Response<Vec<u8>>, TransportError> {
         let limits = RequestLimits::of(&request);
-        let loopback = request.uri().host().is_some_and(is_loopback_host);
+        let loopback = request
+            .uri()
+            .host()
+            .is_some_and(routy_core::is_loopback_host);
         let mut config = self.agent.configure_request(request);
         if loopback {
             config = config.proxy(None);
@@ -176,23 +179,6 @@ impl Transport for UreqTransport {
         }
         Ok(Response::from_parts(parts, bytes))
     }
-}
-
-/// Whether `host` (as `http::Uri` gives it, IPv6 in brackets) names this
-/// machine: an address in `127.0.0.0/8`, `::1`, or `localhost` (which
-/// [`LocalhostResolver`] answers without DNS). A trailing-dot
-/// `localhost.` is not included: resolvers send it to DNS.
-fn is_loopback_host(host: &str) -> bool {
-    if host.eq_ignore_ascii_case("localhost") {
-        return true;
-    }
-    if let Ok(ip) = host.parse::<Ipv4Addr>() {
-        return ip.is_loopback();
-    }
-    host.strip_prefix('[')
-        .and_then(|h| h.strip_suffix(']'))
-        .and_then(|h| h.parse::<Ipv6Addr>().ok())
-        .is_some_and(|ip| ip.is_loopback())
 }
 
 /// Resolves `localhost` to the loopback addresses itself (RFC 6761 section
