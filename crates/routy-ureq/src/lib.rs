@@ -33,14 +33,12 @@
 //! example `RUST_LOG=ureq=info,ureq_proto=info` with env_logger).
 //!
 //! ```no_run
-//! use routy_core::{ApiKey, Client};
-//! use routy_ureq::UreqTransport;
-//!
-//! let client: Client<UreqTransport> = Client::builder()
-//!     .api_key(ApiKey::from_env()?)
+//! // `routy::Client` is the client over this transport.
+//! let client = routy::Client::builder()
+//!     .api_key(routy::ApiKey::from_env()?)
 //!     .build()?;
 //! println!("{} accounts", client.accounts()?.len());
-//! # Ok::<(), routy_core::Error>(())
+//! # Ok::<(), routy::Error>(())
 //! ```
 
 // Libraries report through return values, never the terminal.
@@ -66,7 +64,7 @@ const MAX_PREALLOCATION: u64 = 1 << 20;
 /// # Examples
 ///
 /// ```
-/// use routy_ureq::UreqTransport;
+/// use routy::UreqTransport;
 ///
 /// // The default agent: keep-alive, proxy from the environment, rustls.
 /// let transport = UreqTransport::new();
@@ -119,7 +117,7 @@ impl UreqTransport {
     /// # Examples
     ///
     /// ```
-    /// let transport = routy_ureq::UreqTransport::new();
+    /// let transport = routy::UreqTransport::new();
     /// assert_eq!(transport.agent().config().max_redirects(), 0);
     /// ```
     pub fn agent(&self) -> &ureq::Agent {
