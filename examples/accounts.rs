@@ -18,7 +18,7 @@ fn main() -> ExitCode {
     match run() {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("error: {}", chain(&*err));
+            eprintln!("error: {}", routy::error_chain(&*err));
             ExitCode::FAILURE
         }
     }
@@ -58,16 +58,4 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     }
     drop(sandbox);
     Ok(())
-}
-
-/// The error and its causes on one line.
-fn chain(err: &dyn std::error::Error) -> String {
-    let mut line = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        line.push_str(": ");
-        line.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    line
 }

@@ -460,13 +460,13 @@ fn sandbox(port: u16, accounts: Option<PathBuf>, state: Option<PathBuf>) -> Resu
         };
         Failure {
             code,
-            message: chain(&e),
+            message: routy::error_chain(&e),
             hint: None,
         }
     })?;
     let token = sandbox
         .issue_token(NewToken::named("routy sandbox").creator("routy-cli"))
-        .map_err(|e| Failure::usage(chain(&e)))?;
+        .map_err(|e| Failure::usage(routy::error_chain(&e)))?;
     let (tx, rx) = std::sync::mpsc::channel();
     ctrlc::set_handler(move || {
         let _ = tx.send(());
@@ -505,21 +505,9 @@ fn print(bytes: &[u8]) -> Result<(), Failure> {
     }
 }
 
-/// The error and its causes on one line.
-fn chain(err: &dyn std::error::Error) -> String {
-    let mut line = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        line.push_str(": ");
-        line.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    line
-}
-
 /// Classifies a routy error into an exit code, a line and a hint.
 fn failure(err: Error) -> Failure {
-    let message = chain(&err);
+    let message = routy::error_chain(&err);
     let (code, hint) = match &err {
         Error::Key(KeyError::MissingEnv { .. }) => (
             exit::USAGE,

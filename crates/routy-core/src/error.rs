@@ -243,3 +243,28 @@ pub enum RedirectError {
     #[error("redirect location holds the api key; not followed")]
     LocationHoldsKey,
 }
+
+/// `err` and every cause in its `source()` chain, joined with `: ` on one
+/// line: what to print or log for any error, routy's or a transport's.
+/// routy's messages are written not to repeat their causes, so nothing
+/// shows twice.
+///
+/// # Examples
+///
+/// ```
+/// let err = routy::Error::from(routy::TransportError::with_source(
+///     routy::TransportErrorKind::Connect,
+///     std::io::Error::from(std::io::ErrorKind::ConnectionRefused),
+/// ));
+/// assert_eq!(routy::error_chain(&err), "request failed: connection failed: connection refused");
+/// ```
+pub fn error_chain(err: &dyn std::error::Error) -> String {
+    let mut line = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        line.push_str(": ");
+        line.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    line
+}

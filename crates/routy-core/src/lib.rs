@@ -108,7 +108,7 @@ pub use config::{
     DEFAULT_CALL_TIMEOUT, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_REDIRECTS, DEFAULT_TIMEOUT,
     MAX_DURATION, USER_AGENT,
 };
-pub use error::{ConfigError, Error, RedirectError, RequestError};
+pub use error::{error_chain, ConfigError, Error, RedirectError, RequestError};
 pub use key::{ApiKey, KeyError, SharedKey, API_KEY_ENV, MAX_KEY_LEN};
 pub use model::{Account, AccountId};
 pub use response::{

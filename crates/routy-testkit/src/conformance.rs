@@ -231,27 +231,22 @@ fn send<T: Transport + ?Sized>(
     transport: &T,
     request: Request<Vec<u8>>,
 ) -> Result<Response<Vec<u8>>, String> {
-    transport
-        .send(request)
-        .map_err(|e| format!("unexpected {:?} error: {}", e.kind(), chain(&e)))
-}
-
-/// An error and its `source()` chain, as one line: what a failing check
-/// reports, so the transport's own words are in the report.
-fn chain(err: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
+    transport.send(request).map_err(|e| {
+        format!(
+            "unexpected {:?} error: {}",
+            e.kind(),
+            routy_core::error_chain(&e)
+        )
+    })
 }
 
 /// The error a check expected a different kind for, with its chain.
 fn wrong_kind(expected: &str, err: &routy_core::TransportError) -> String {
-    format!("expected {expected}, got {:?}: {}", err.kind(), chain(err))
+    format!(
+        "expected {expected}, got {:?}: {}",
+        err.kind(),
+        routy_core::error_chain(err)
+    )
 }
 
 /// The request body the echo check sends: every byte value, repeated.

@@ -233,7 +233,8 @@ fn map_io_error(err: io::Error) -> TransportError {
 /// | ureq | kind |
 /// |---|---|
 /// | `HostNotFound` (and a failed lookup, see [`LocalhostResolver`]), `ConnectionFailed`, `ConnectProxyFailed`, `InvalidProxyUrl` | `Connect` |
-/// | `Io(e)` | as [`TransportError::from_io`] |
+/// | `Io(e)` of kind `UnexpectedEof` (ureq's "Peer disconnected") | `Io` |
+/// | any other `Io(e)` | as [`TransportError::from_io`] |
 /// | `Timeout(_)` | `Timeout` |
 /// | `Tls`, `TlsRequired`, `Pem`, `Rustls` | `Tls` |
 /// | `Protocol`, `LargeResponseHeader`, `Decompress`, `BodyStalled` | `Protocol` |
@@ -242,15 +243,19 @@ fn map_io_error(err: io::Error) -> TransportError {
 fn map_error(err: ureq::Error) -> TransportError {
     use ureq::Error as E;
     use TransportErrorKind as K;
+    if let E::Io(io) = err {
+        // ureq reports a connection the peer dropped mid-exchange as
+        // `UnexpectedEof` ("Peer disconnected"): the exchange broke, which
+        // is `Io` (retried for idempotent requests), not a malformed
+        // response (ureq-proto reports those as `Protocol`).
+        if io.kind() == io::ErrorKind::UnexpectedEof {
+            return TransportError::with_source(K::Io, io);
+        }
+        return TransportError::from_io(io);
+    }
     let kind = match &err {
         E::HostNotFound | E::ConnectionFailed | E::ConnectProxyFailed(_) | E::InvalidProxyUrl => {
             K::Connect
-        }
-        E::Io(_) => {
-            let E::Io(io) = err else {
-                unreachable!("matched above")
-            };
-            return TransportError::from_io(io);
         }
         E::Timeout(_) => K::Timeout,
         E::Tls(_) | E::TlsRequired | E::Pem(_) | E::Rustls(_) => K::Tls,
@@ -292,7 +297,8 @@ mod tests {
             (io(Io::HostUnreachable), K::Connect),
             (io(Io::TimedOut), K::Timeout),
             (io(Io::WouldBlock), K::Timeout),
-            (io(Io::UnexpectedEof), K::Protocol),
+            (io(Io::UnexpectedEof), K::Io),
+            (io(Io::InvalidData), K::Protocol),
             (io(Io::ConnectionReset), K::Io),
             (io(Io::BrokenPipe), K::Io),
             (E::Timeout(ureq::Timeout::Global), K::Timeout),
