@@ -227,3 +227,41 @@ fn panics_from_unwrapping_errors_are_clean() {
     assert!(message.contains("401"), "{message}");
     assert_clean("panic message", &message);
 }
+
+#[test]
+fn a_transport_error_that_quotes_the_key_is_redacted() {
+    // A transport's error may quote what the server sent (ureq's
+    // `BadHeader`, say); a server that echoes the key gets it there.
+    let percent: String = TOKEN.bytes().map(|b| format!("%{b:02X}")).collect();
+    for quoted in [
+        format!("bad header: x-echo: {TOKEN}"),
+        format!("bad header: x-echo: {percent}"),
+    ] {
+        let transport = routy_core::transport_fn(move |_req| {
+            let cause = std::io::Error::other(quoted.clone());
+            Err(TransportError::with_source(
+                TransportErrorKind::Protocol,
+                cause,
+            ))
+        });
+        let err = ClientBuilder::new()
+            .api_key(ApiKey::new(TOKEN).unwrap())
+            .retry(routy_core::RetryPolicy::none())
+            .build_with(transport)
+            .unwrap()
+            .accounts()
+            .unwrap_err();
+        assert!(matches!(&err, Error::Transport(t) if t.kind() == TransportErrorKind::Protocol));
+        for text in renderings(&err) {
+            assert_clean("transport error", &text);
+        }
+        // A raw echo is cut out and the rest kept; an encoded one cannot be
+        // cut out reliably, so the message is withheld whole.
+        let chain = routy_core::error_chain(&err);
+        assert!(
+            chain.ends_with("bad header: x-echo: [redacted]")
+                || chain.ends_with("[withheld: it may spell the api key]"),
+            "{chain}"
+        );
+    }
+}
