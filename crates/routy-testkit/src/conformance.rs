@@ -395,55 +395,38 @@ fn no_redirects<T: Transport + ?Sized>(transport: &T, server: &Server) -> Result
 }
 
 fn body_cap<T: Transport + ?Sized>(transport: &T, server: &Server) -> Result<(), String> {
-    let capped = |path: &str| {
-        get(
-            &server.url(path),
-            RequestLimits::new(BOMB_CAP, Some(Duration::from_secs(20))),
-        )
-    };
     // A gzip bomb for a transport that asks for gzip, the same bytes
     // unencoded and with no length for one that does not.
-    match transport.send(capped("/gzip-bomb")) {
-        Err(e) if e.kind() == TransportErrorKind::BodyTooLarge => {}
-        Err(e) => {
-            return Err(format!(
-                "a body over the cap: {}",
-                wrong_kind("BodyTooLarge", &e)
-            ))
-        }
-        Ok(response) => {
-            return Err(format!(
-                "a {} byte body (after decoding) passed a {BOMB_CAP} byte cap",
-                response.body().len()
-            ))
-        }
-    }
+    too_large(transport, &server.url("/gzip-bomb"), "a body over the cap")?;
     // An announced length over the cap: refused before the body is read.
-    let raw = server.raw_url("/over-cap");
-    match transport.send(get(
-        &raw,
-        RequestLimits::new(BOMB_CAP, Some(Duration::from_secs(20))),
-    )) {
-        Err(e) if e.kind() == TransportErrorKind::BodyTooLarge => {}
-        Err(e) => {
-            return Err(format!(
-                "a Content-Length over the cap: {}",
-                wrong_kind("BodyTooLarge", &e)
-            ))
-        }
-        Ok(response) => {
-            return Err(format!(
-                "a Content-Length over the cap: {} bytes were handed back",
-                response.body().len()
-            ))
-        }
-    }
+    too_large(
+        transport,
+        &server.raw_url("/over-cap"),
+        "a Content-Length over the cap",
+    )?;
     match server.over_cap_outcome() {
         OverCap::Refused => Ok(()),
         OverCap::ReadBody => Err(format!(
             "a Content-Length over the cap was not refused before reading: the connection stayed open {REFUSAL_WAIT:?} for the body"
         )),
         OverCap::NotSeen => Err("the over-cap request never reached the server".to_owned()),
+    }
+}
+
+/// Sends a GET to `url` under a [`BOMB_CAP`] cap, which must end in
+/// `BodyTooLarge`.
+fn too_large<T: Transport + ?Sized>(transport: &T, url: &str, what: &str) -> Result<(), String> {
+    let request = get(
+        url,
+        RequestLimits::new(BOMB_CAP, Some(Duration::from_secs(20))),
+    );
+    match transport.send(request) {
+        Err(e) if e.kind() == TransportErrorKind::BodyTooLarge => Ok(()),
+        Err(e) => Err(format!("{what}: {}", wrong_kind("BodyTooLarge", &e))),
+        Ok(response) => Err(format!(
+            "{what}: a {} byte body (after decoding) passed a {BOMB_CAP} byte cap",
+            response.body().len()
+        )),
     }
 }
 
