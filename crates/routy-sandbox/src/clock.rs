@@ -2,8 +2,10 @@
 //! hand so expiry and last-used are deterministic.
 
 use std::fmt;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
+
+use crate::sync::Locked;
 
 /// Where the sandbox reads the time from.
 ///
@@ -65,7 +67,7 @@ impl ManualClock {
     ///
     /// See [`ManualClock`].
     pub fn advance(&self, by: Duration) {
-        let mut now = self.now.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut now = self.now.locked();
         *now += by;
     }
 
@@ -81,12 +83,12 @@ impl ManualClock {
     /// assert_eq!(clock.now(), SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(5));
     /// ```
     pub fn set(&self, to: SystemTime) {
-        *self.now.lock().unwrap_or_else(PoisonError::into_inner) = to;
+        *self.now.locked() = to;
     }
 }
 
 impl Clock for ManualClock {
     fn now(&self) -> SystemTime {
-        *self.now.lock().unwrap_or_else(PoisonError::into_inner)
+        *self.now.locked()
     }
 }

@@ -16,9 +16,11 @@ use std::collections::HashMap;
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
+
+use crate::sync::Locked;
 
 /// The most client connections served at once.
 pub(crate) const MAX_CONNECTIONS: usize = 256;
@@ -79,11 +81,7 @@ impl Front {
     /// Writes `partial` to the client behind `peer`, then closes its
     /// connection.
     pub(crate) fn drop_connection(&self, peer: SocketAddr, partial: &[u8]) {
-        let stream = self
-            .registry
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .remove(&peer);
+        let stream = self.registry.locked().remove(&peer);
         if let Some(mut stream) = stream {
             let _ = stream.write_all(partial);
             let _ = stream.flush();
@@ -97,21 +95,11 @@ impl Front {
         }
         // Wake the accept loop.
         let _ = TcpStream::connect(self.addr);
-        let accept = self
-            .accept
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take();
+        let accept = self.accept.locked().take();
         if let Some(accept) = accept {
             let _ = accept.join();
         }
-        let open: Vec<TcpStream> = self
-            .registry
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .drain()
-            .map(|(_, s)| s)
-            .collect();
+        let open: Vec<TcpStream> = self.registry.locked().drain().map(|(_, s)| s).collect();
         for stream in open {
             let _ = stream.shutdown(Shutdown::Both);
         }
@@ -169,10 +157,7 @@ fn connect(
     let _ = client.set_nodelay(true);
     let _ = server.set_nodelay(true);
     let key = server.local_addr()?;
-    registry
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .insert(key, client.try_clone()?);
+    registry.locked().insert(key, client.try_clone()?);
     let (client_read, server_write) = (client.try_clone()?, server.try_clone()?);
     let registry = Arc::clone(registry);
     std::thread::Builder::new()
@@ -184,10 +169,7 @@ fn connect(
         .stack_size(PIPE_STACK)
         .spawn(move || {
             pipe_acking(server, client);
-            registry
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .remove(&key);
+            registry.locked().remove(&key);
             drop(slot);
         })?;
     Ok(())

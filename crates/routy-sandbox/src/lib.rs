@@ -52,16 +52,19 @@ mod clock;
 mod faults;
 mod front;
 mod server;
+mod sync;
 mod tokens;
 
 use std::collections::BTreeMap;
 use std::fmt;
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
 use base64::Engine as _;
+
+use crate::sync::Locked;
 use rand::{RngCore, SeedableRng};
 
 pub use accounts::{seed_accounts_json, SEED_ACCOUNTS};
@@ -588,10 +591,10 @@ impl fmt::Debug for Sandbox {
 
 impl server::Shared {
     fn store(&self) -> std::sync::MutexGuard<'_, tokens::Store> {
-        self.store.lock().unwrap_or_else(PoisonError::into_inner)
+        self.store.locked()
     }
 
     fn faults(&self) -> std::sync::MutexGuard<'_, faults::Faults> {
-        self.faults.lock().unwrap_or_else(PoisonError::into_inner)
+        self.faults.locked()
     }
 }

@@ -70,11 +70,7 @@ pub(crate) fn handle(shared: &Shared, mut request: Request) {
 
 fn api(shared: &Shared, request: &Request, path: &str) -> Option<Reply> {
     let now = shared.clock.now();
-    let decision = shared
-        .faults
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .next(now);
+    let decision = shared.faults().next(now);
     match decision {
         Decision::RateLimited { retry_after_secs } => {
             let reply = problem(
@@ -120,11 +116,7 @@ fn api(shared: &Shared, request: &Request, path: &str) -> Option<Reply> {
         .iter()
         .find(|h| h.field.equiv("Authorization"))
         .map(|h| h.value.as_str());
-    let authenticated = shared
-        .store
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .authenticate(auth);
+    let authenticated = shared.store().authenticate(auth);
     if let Err(failure) = authenticated {
         let detail = match failure {
             AuthFailure::Missing => "The Authorization header is missing. Send 'Authorization: ApiKey <token>'.".to_owned(),
@@ -170,11 +162,7 @@ fn admin(shared: &Shared, request: &mut Request, path: &str, query: &str) -> Rep
         (Method::Get, "/tokens") => list(shared, query),
         (Method::Delete, id) if id.starts_with("/tokens/") => {
             let id = &id["/tokens/".len()..];
-            let deleted = shared
-                .store
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .delete(id);
+            let deleted = shared.store().delete(id);
             match deleted {
                 Ok(()) => Ok(Response::from_data(Vec::new()).with_status_code(StatusCode(204))),
                 Err(SandboxError::NoSuchToken(_)) => Err(BadRequest(problem(
@@ -189,11 +177,7 @@ fn admin(shared: &Shared, request: &mut Request, path: &str, query: &str) -> Rep
         }
         (Method::Post, "/faults") => read_json(request).and_then(|body| push_faults(shared, body)),
         (Method::Delete, "/faults") => {
-            shared
-                .faults
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .clear();
+            shared.faults().clear();
             Ok(Response::from_data(Vec::new()).with_status_code(StatusCode(204)))
         }
         (Method::Put, "/rate-limit") => {
@@ -201,11 +185,7 @@ fn admin(shared: &Shared, request: &mut Request, path: &str, query: &str) -> Rep
         }
         (Method::Delete, "/rate-limit") => {
             let now = shared.clock.now();
-            shared
-                .faults
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .set_rate_limit(None, now);
+            shared.faults().set_rate_limit(None, now);
             Ok(Response::from_data(Vec::new()).with_status_code(StatusCode(204)))
         }
         _ => Err(BadRequest(problem(
@@ -312,11 +292,7 @@ fn issue(shared: &Shared, body: &Value) -> Result<Reply, BadRequest> {
         creator,
         expires_at,
     };
-    let issued = shared
-        .store
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .issue(new);
+    let issued = shared.store().issue(new);
     match issued {
         Ok(issued) => {
             let mut value = serde_json::to_value(&issued.info).unwrap_or_default();
@@ -377,11 +353,7 @@ fn list(shared: &Shared, query: &str) -> Result<Reply, BadRequest> {
     if !errors.is_empty() {
         return Err(validation(shared, errors).into());
     }
-    let tokens = shared
-        .store
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .list(&filter);
+    let tokens = shared.store().list(&filter);
     Ok(json_reply(200, &json!(tokens)))
 }
 
@@ -395,10 +367,7 @@ fn push_faults(shared: &Shared, body: Value) -> Result<Reply, BadRequest> {
         errors.insert("Fault".to_owned(), vec![e.to_string()]);
         BadRequest(validation(shared, errors))
     })?;
-    let mut queue = shared
-        .faults
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let mut queue = shared.faults();
     for fault in faults {
         queue.push(fault);
     }
@@ -426,14 +395,10 @@ fn rate_limit(shared: &Shared, body: &Value) -> Result<Reply, BadRequest> {
         return Err(validation(shared, errors).into());
     };
     let now = shared.clock.now();
-    shared
-        .faults
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .set_rate_limit(
-            Some(RateLimit::new(requests, Duration::from_secs(window))),
-            now,
-        );
+    shared.faults().set_rate_limit(
+        Some(RateLimit::new(requests, Duration::from_secs(window))),
+        now,
+    );
     Ok(Response::from_data(Vec::new()).with_status_code(StatusCode(204)))
 }
 
