@@ -221,7 +221,7 @@ fn connect(global: &Global) -> Result<(Client, ApiKey), Failure> {
     }
     if let Some(secs) = global.timeout {
         // More than a Duration holds (`inf` too) is as long as can be; the
-        // client cuts it to routy::MAX_DURATION.
+        // client cuts it to routy::config::MAX_DURATION.
         let timeout = if secs > 0.0 {
             Duration::try_from_secs_f64(secs).unwrap_or(Duration::MAX)
         } else {
@@ -300,67 +300,33 @@ fn accounts_list(client: &Client, output: Output) -> Result<(), Failure> {
             print(text.as_bytes())
         }
         Output::Json => {
-            // The array exactly as the API sent it: raw bytes, not re-encoded.
-            let response = client
-                .send(Method::GET, "/v1/accounts", None)
-                .map_err(failure)?;
-            let array = accounts_array(response.body())?;
-            let mut out = client
-                .transport()
-                .scrub_bytes(array.as_bytes())
-                .into_owned();
-            out.push(b'\n');
-            print(&out)
+            // Each account exactly as the API sent it (order, unknown
+            // members, escapes), in one array whatever envelope held them.
+            let accounts = client.accounts().map_err(failure)?;
+            let mut out = Vec::with_capacity(
+                2 + accounts
+                    .iter()
+                    .map(|a| a.raw_json().len() + 1)
+                    .sum::<usize>(),
+            );
+            out.push(b'[');
+            for (i, account) in accounts.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                out.extend_from_slice(account.raw_json().as_bytes());
+            }
+            out.extend_from_slice(b"]\n");
+            print(&client.transport().scrub_bytes(&out))
         }
     }
 }
 
-/// The server's `text` fit for one line of output (a table cell, a header
-/// line): control characters and bidirectional overrides escaped (`\n`,
-/// `\u{1b}`), so it can neither forge a line nor drive the terminal.
+/// The server's `text` for one line of output (a table cell, a header
+/// line): routy's own rule, so it can neither forge a line nor drive the
+/// terminal.
 pub(crate) fn one_line(text: &str) -> String {
-    let escape = |c: char| {
-        c.is_control()
-            || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
-    };
-    text.chars()
-        .map(|c| {
-            if escape(c) {
-                c.escape_debug().to_string()
-            } else {
-                c.to_string()
-            }
-        })
-        .collect()
-}
-
-/// The accounts array in a response body: the body itself, or the array an
-/// envelope object holds (the shapes routy-core accepts).
-fn accounts_array(body: &[u8]) -> Result<String, Failure> {
-    use serde_json::value::RawValue;
-    let decode_failure = |detail: String| Failure {
-        code: exit::API,
-        message: format!("could not decode response: {detail}"),
-        hint: None,
-    };
-    let raw: Box<RawValue> =
-        serde_json::from_slice(body).map_err(|e| decode_failure(e.to_string()))?;
-    // Validate the accounts as the typed call would.
-    let response = routy::http::Response::new(body.to_vec());
-    let check: Result<Vec<routy::Account>, _> = routy::decode_json(&response, "accounts");
-    let text = raw.get();
-    if text.trim_start().starts_with('[') {
-        check.map_err(|e| decode_failure(e.to_string()))?;
-        return Ok(text.to_owned());
-    }
-    let envelope: std::collections::BTreeMap<String, Box<RawValue>> =
-        serde_json::from_str(text).map_err(|e| decode_failure(e.to_string()))?;
-    ["items", "data", "value", "accounts"]
-        .iter()
-        .find_map(|k| envelope.get(*k))
-        .filter(|v| v.get().trim_start().starts_with('['))
-        .map(|v| v.get().to_owned())
-        .ok_or_else(|| decode_failure("expected a json array of accounts".into()))
+    routy::text::one_line(text, usize::MAX).into_owned()
 }
 
 fn api(
@@ -421,7 +387,9 @@ fn auth_check(client: &Client, key: &ApiKey) -> Result<(), Failure> {
             .as_bytes(),
         ),
         Err(Error::Api(err)) if err.kind() == ApiErrorKind::Unauthorized => {
-            let why = detail(&err).unwrap_or("invalid, expired or deleted");
+            let why = err
+                .server_message()
+                .unwrap_or("invalid, expired or deleted");
             Err(Failure {
                 code: exit::AUTH,
                 message: format!("api key {fingerprint} was rejected (401): {why}"),
@@ -432,17 +400,12 @@ fn auth_check(client: &Client, key: &ApiKey) -> Result<(), Failure> {
             code: exit::AUTH,
             message: format!(
                 "api key {fingerprint} is valid but forbidden here (403): {}",
-                detail(&err).unwrap_or("no detail")
+                err.server_message().unwrap_or("no detail")
             ),
             hint: None,
         }),
         Err(other) => Err(failure(other)),
     }
-}
-
-fn detail(err: &routy::ApiError) -> Option<&str> {
-    let problem = err.problem()?;
-    problem.detail.as_deref().or(problem.title.as_deref())
 }
 
 fn sandbox(port: u16, accounts: Option<PathBuf>, state: Option<PathBuf>) -> Result<(), Failure> {
