@@ -94,7 +94,7 @@ impl Side {
                     .get(url)
                     .header("authorization", auth)
                     .header("accept", "application/json")
-                    .header("user-agent", routy::USER_AGENT)
+                    .header("user-agent", routy::config::USER_AGENT)
                     .call()?;
                 let body = response.body_mut().read_to_vec()?;
                 let accounts: Vec<Account> = serde_json::from_slice(&body)?;

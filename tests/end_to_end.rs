@@ -11,7 +11,8 @@ use std::thread::JoinHandle;
 
 use routy::{ApiErrorKind, ApiKey, Error};
 
-const TOKEN: &str = "OaBw1+4DqFfDLXOLpWthbfp502Wc0D4tICsxNcT+aeQ=";
+mod support;
+use support::TOKEN;
 
 struct Api {
     base: String,

@@ -13,10 +13,9 @@ mod support;
 use std::io::Write;
 use std::time::{Duration, Instant};
 
-use routy::{ApiKey, Error, ManualClock, RedirectError, TransportErrorKind};
-use support::{busy_or_ok, header_of, raw, respond, ScriptServer};
-
-const TOKEN: &str = "OaBw1+4DqFfDLXOLpWthbfp502Wc0D4tICsxNcT+aeQ=";
+use routy::clock::ManualClock;
+use routy::{ApiKey, Error, RedirectError, TransportErrorKind};
+use support::{busy_or_ok, header_of, raw, respond, ScriptServer, TOKEN};
 
 fn client_for(base: &str, clock: &ManualClock) -> routy::Client {
     routy::Client::builder()

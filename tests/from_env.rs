@@ -8,7 +8,8 @@
 
 use routy::{ConfigError, Error, KeyError};
 
-const TOKEN: &str = "OaBw1+4DqFfDLXOLpWthbfp502Wc0D4tICsxNcT+aeQ=";
+mod support;
+use support::TOKEN;
 
 #[test]
 fn from_env_reads_key_and_base_url() {

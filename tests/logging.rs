@@ -17,7 +17,8 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use log::{Level, LevelFilter, Log, Metadata, Record};
-use routy::{ApiKey, ManualClock};
+use routy::clock::ManualClock;
+use routy::ApiKey;
 use routy_sandbox::{Fault, NewToken, Sandbox};
 use support::{respond, ScriptServer};
 

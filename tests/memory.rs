@@ -13,7 +13,8 @@ use std::io::Write;
 use std::sync::Arc;
 use std::time::Duration;
 
-use routy::{ApiKey, ManualClock, TransportErrorKind};
+use routy::clock::ManualClock;
+use routy::{ApiKey, TransportErrorKind};
 use support::{respond, ScriptServer};
 
 /// Peak resident set size in KiB (Linux), or `None` elsewhere.

@@ -511,13 +511,16 @@ fn fault_scripted_responses_then_normal_service() {
     );
     assert_eq!(
         api.retry_after(),
-        Some(routy::RetryAfter::Delay(Duration::from_secs(3)))
+        Some(routy::retry::RetryAfter::Delay(Duration::from_secs(3)))
     );
     assert_eq!(api.body_snippet(), "maintenance");
     let err = client.accounts().unwrap_err();
     let api = err.as_api().unwrap();
     assert_eq!(api.kind(), ApiErrorKind::RateLimited);
-    assert!(matches!(api.retry_after(), Some(routy::RetryAfter::At(_))));
+    assert!(matches!(
+        api.retry_after(),
+        Some(routy::retry::RetryAfter::At(_))
+    ));
     assert_eq!(sandbox.pending_faults(), 0);
     assert_eq!(
         client.accounts().unwrap().len(),
@@ -611,7 +614,7 @@ fn rate_limit_answers_429_with_retry_after_until_the_window_passes() {
     assert_eq!(api.kind(), ApiErrorKind::RateLimited);
     assert_eq!(
         api.retry_after(),
-        Some(routy::RetryAfter::Delay(Duration::from_secs(8)))
+        Some(routy::retry::RetryAfter::Delay(Duration::from_secs(8)))
     );
     clock.advance(Duration::from_secs(8));
     client.accounts().unwrap();

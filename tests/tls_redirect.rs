@@ -16,9 +16,7 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 
 use routy::{ApiKey, Error, RedirectError, UreqTransport};
-use support::{respond, ScriptServer};
-
-const TOKEN: &str = "OaBw1+4DqFfDLXOLpWthbfp502Wc0D4tICsxNcT+aeQ=";
+use support::{respond, ScriptServer, TOKEN};
 
 /// A request's path and its `Authorization` header.
 type Seen = (String, Option<String>);

@@ -12,10 +12,9 @@
 use std::time::{Duration, SystemTime};
 
 use routy_core::http::{self, HeaderName, HeaderValue, Method, StatusCode};
-use routy_core::{
-    ApiKey, BaseUrl, Decision, Outcome, Problem, RetryAfter, RetryPolicy, TransportError,
-    SNIPPET_MAX_BYTES,
-};
+use routy_core::retry::{Attempt, Decision, Outcome, RetryAfter};
+use routy_core::text::SNIPPET_MAX_BYTES;
+use routy_core::{ApiKey, BaseUrl, Problem, RetryPolicy, TransportError};
 
 /// A builder with no default transport: every test names its own.
 type ClientBuilder = routy_core::ClientBuilder<()>;
@@ -178,8 +177,16 @@ pub fn check_retry_after(data: &[u8]) {
         status: StatusCode::TOO_MANY_REQUESTS,
         retry_after: parsed,
     };
-    match policy.plan(1, &Method::GET, &outcome, Duration::ZERO, now, 0.5) {
-        Decision::RetryAfter(delay) => {
+    let attempt = Attempt {
+        number: 1,
+        method: &Method::GET,
+        outcome,
+        slept: Duration::ZERO,
+        now,
+        random: 0.5,
+    };
+    match policy.plan(&attempt) {
+        Decision::RetryIn(delay) => {
             assert!(
                 delay <= Duration::from_secs(10),
                 "retry-after beyond the cap: {delay:?}"

@@ -1,7 +1,8 @@
-//! Scripted loopback servers for fault tests: each accepted connection's
-//! request head is recorded, then a script writes whatever bytes the case
-//! needs, well-formed or not. Every script is bounded in time; the server
-//! stops when dropped.
+//! What the facade's tests share: the token, and scripted loopback
+//! servers for fault tests (each accepted connection's request head is
+//! recorded, then a script writes whatever bytes the case needs,
+//! well-formed or not; every script is bounded in time; the server stops
+//! when dropped).
 
 #![allow(dead_code, reason = "each test file uses a different part")]
 
@@ -11,6 +12,9 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
+
+/// A well-formed token, shaped like the ones the Routy web UI generates.
+pub(crate) const TOKEN: &str = "OaBw1+4DqFfDLXOLpWthbfp502Wc0D4tICsxNcT+aeQ=";
 
 pub(crate) type Script = dyn Fn(usize, &mut TcpStream) + Send + Sync;
 

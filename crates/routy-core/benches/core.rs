@@ -62,7 +62,7 @@ fn build_request(c: &mut Criterion) {
         v.set_sensitive(true);
         v
     };
-    let agent = http::HeaderValue::from_static(routy_core::USER_AGENT);
+    let agent = http::HeaderValue::from_static(routy_core::config::USER_AGENT);
     group.bench_function("bare http::Request", |b| {
         b.iter(|| {
             Request::builder()

@@ -1,27 +1,25 @@
-//! The generic blocking client: builds requests (sans-IO), hands them to a
-//! [`Transport`], and maps what comes back to values or typed errors.
+//! The generic blocking client: a short driver over the sans-IO
+//! [`Call`] machine that sends through a [`Transport`] and waits through a
+//! [`Clock`], then maps what comes back to values or typed errors.
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::Duration;
 
-use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, LOCATION, USER_AGENT};
-use http::{HeaderValue, Method, Request, Response, Uri};
+use http::{Method, Request, Response, Uri};
 use serde::de::DeserializeOwned;
-use serde::Serialize;
 
-use crate::clock::{Clock, Jitter};
-use crate::config::{ClientBuilder, Config};
-use crate::error::{Error, RedirectError, RequestError};
+use crate::api_error::ApiError;
+use crate::builder::ClientBuilder;
+use crate::call::{build_request, Call, Event, Finished, Step};
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::decode::decode_json_redacted;
+use crate::error::Error;
 use crate::key::{ApiKey, SharedKey};
 use crate::model::{Account, AccountList, ACCOUNTS_SHAPE};
-use crate::redirect;
-use crate::response::{decode_json_redacted, ApiError, RetryAfter};
-use crate::retry::{Decision, Outcome, RetryBudget};
-use crate::transport::{RequestLimits, Transport, TransportError, TransportErrorKind};
-
-/// The `Accept` header every request sends.
-const ACCEPT_JSON: HeaderValue = HeaderValue::from_static("application/json");
+use crate::request::Body;
+use crate::retry::{Jitter, RetryBudget};
+use crate::transport::Transport;
 
 /// A Routy API client over the transport `T`.
 ///
@@ -252,7 +250,7 @@ impl<T: Transport> Client<T> {
     ) -> Result<Response<Vec<u8>>, Error> {
         let key = self.inner.key.get();
         let uri = self.inner.config.base_url.join(path_and_query)?;
-        Ok(self.execute(&key, method, uri, body)?.response)
+        Ok(self.execute(&key, method, uri, body.as_ref())?.response)
     }
 
     /// Sends any request and returns a success response whole (status,
@@ -333,7 +331,9 @@ impl<T: Transport> Client<T> {
         body: Option<Body>,
     ) -> Result<Response<Vec<u8>>, Error> {
         let uri = self.inner.config.base_url.join(path_and_query)?;
-        let Sent { response, attempts } = self.execute(key, method, uri, body)?;
+        let Finished {
+            response, attempts, ..
+        } = self.execute(key, method, uri, body.as_ref())?;
         if response.status().is_success() {
             return Ok(response);
         }
@@ -350,191 +350,50 @@ impl<T: Transport> Client<T> {
         path_and_query: &str,
         body: Option<Body>,
     ) -> Result<Request<Vec<u8>>, Error> {
-        let uri = self.inner.config.base_url.join(path_and_query)?;
-        let limits = self.inner.config.limits;
-        Ok(self.attempt(Some(key), &method, &uri, body.as_ref(), limits))
+        let config = &self.inner.config;
+        let uri = config.base_url.join(path_and_query)?;
+        Ok(build_request(
+            config,
+            Some(key),
+            &method,
+            &uri,
+            body.as_ref(),
+            config.limits,
+        ))
     }
 
-    /// One attempt's request, built fresh (cheaper than keeping a built
-    /// one to clone for a retry that rarely comes). `key` is `None` once a
-    /// redirect has left the first origin. The body is copied: the
-    /// transport takes it, and a retry needs it again (a GET's is empty,
-    /// which costs nothing).
-    fn attempt(
-        &self,
-        key: Option<&ApiKey>,
-        method: &Method,
-        uri: &Uri,
-        body: Option<&Body>,
-        limits: RequestLimits,
-    ) -> Request<Vec<u8>> {
-        let mut request = Request::new(body.map(|b| b.bytes.clone()).unwrap_or_default());
-        *request.method_mut() = method.clone();
-        *request.uri_mut() = uri.clone();
-        let headers = request.headers_mut();
-        headers.reserve(4);
-        if let Some(key) = key {
-            headers.insert(AUTHORIZATION, key.header_value().clone());
-        }
-        headers.insert(ACCEPT, ACCEPT_JSON);
-        headers.insert(USER_AGENT, self.inner.config.user_agent.clone());
-        if let Some(body) = body {
-            headers.insert(CONTENT_TYPE, body.content_type.clone());
-        }
-        request.extensions_mut().insert(limits);
-        request
-    }
-
-    /// Sends the request, retrying and following redirects as configured.
+    /// Drives one [`Call`]: sends what it asks through the transport,
+    /// waits through the clock, until it is done.
     fn execute(
         &self,
         key: &ApiKey,
         method: Method,
-        mut uri: Uri,
-        body: Option<Body>,
-    ) -> Result<Sent, Error> {
+        uri: Uri,
+        body: Option<&Body>,
+    ) -> Result<Finished, Error> {
         let inner = &*self.inner;
-        let config = &inner.config;
         let clock = &*inner.clock;
-        let started = clock.now();
-        // Past the end of what an Instant holds is never: no deadline.
-        let deadline = config.call_timeout.and_then(|t| started.checked_add(t));
-        // Server-chosen text that reaches a log line or an error goes
-        // through this, whichever origin the call has reached.
-        let redactor = key.redactor();
-        let mut key = Some(key);
-        let mut attempt = 0u32;
-        let mut hops = 0u32;
-        let mut slept = Duration::ZERO;
+        let mut call = Call::new(&inner.config, key, method, uri, body)
+            .budget(&inner.budget)
+            .jitter_seed(inner.jitter.call_seed());
+        let mut event = Event::Start {
+            now: clock.now(),
+            wall: clock.wall(),
+        };
         loop {
-            attempt += 1;
-            let mut limits = config.limits;
-            if let Some(deadline) = deadline {
-                let left = deadline.saturating_duration_since(clock.now());
-                if left.is_zero() {
-                    return Err(TransportError::with_source(
-                        TransportErrorKind::Timeout,
-                        "the call's overall deadline passed",
-                    )
-                    .with_attempts(attempt - 1)
-                    .into());
-                }
-                limits.timeout = Some(limits.timeout.map_or(left, |t| t.min(left)));
-            }
-            let request = self.attempt(key, &method, &uri, body.as_ref(), limits);
-            log_event!(debug, "{method} {uri} (attempt {attempt})");
-            let result = inner.transport.send(request).and_then(|response| {
-                // Transports should stop reading at the cap; this holds the
-                // line for one that does not.
-                if response.body().len() as u64 > limits.max_body_bytes {
-                    Err(TransportError::new(TransportErrorKind::BodyTooLarge))
-                } else {
-                    Ok(response)
-                }
-            });
-
-            let outcome = match &result {
-                Ok(response) => {
-                    log_event!(
-                        debug,
-                        "{method} {uri} -> {} ({} bytes, request id {:?})",
-                        response.status(),
-                        response.body().len(),
-                        response
-                            .headers()
-                            .get("x-request-id")
-                            .map(|id| redactor.vouch(&String::from_utf8_lossy(id.as_bytes())))
-                    );
-                    if config.max_redirects > 0
-                        && redirect::is_redirect(response.status())
-                        && redirect::follows(&method)
-                    {
-                        if let Some(location) = response.headers().get(LOCATION) {
-                            hops += 1;
-                            if hops > config.max_redirects {
-                                return Err(RedirectError::TooMany {
-                                    max: config.max_redirects,
-                                }
-                                .into());
-                            }
-                            // Refused before anything parses, sends or logs it.
-                            if redactor.found_in(location.as_bytes()) {
-                                return Err(RedirectError::LocationHoldsKey.into());
-                            }
-                            let location = location
-                                .to_str()
-                                .map_err(|_| RedirectError::InvalidLocation)?;
-                            let next = redirect::resolve(&uri, location)?;
-                            if !redirect::same_origin(&uri, &next) && key.take().is_some() {
-                                log_event!(
-                                    debug,
-                                    "redirect to another origin: authorization dropped"
-                                );
-                            }
-                            log_event!(debug, "following redirect {} -> {next}", response.status());
-                            uri = next;
-                            // A hop is not a failed attempt.
-                            attempt -= 1;
-                            continue;
-                        }
-                    }
-                    Outcome::Status {
-                        status: response.status(),
-                        retry_after: RetryAfter::from_headers(response.headers()),
-                    }
-                }
-                Err(err) => {
-                    log_event!(debug, "{method} {uri} failed: {}", err.kind());
-                    Outcome::Failed(err.kind())
-                }
-            };
-
-            // Most calls end here: no time read, no random draw.
-            let decision = if config.retry.may_retry(attempt, &method, &outcome) {
-                config.retry.plan(
-                    attempt,
-                    &method,
-                    &outcome,
-                    slept,
-                    clock.wall(),
-                    inner.jitter.unit(),
-                )
-            } else {
-                Decision::GiveUp
-            };
-            if let Decision::RetryAfter(delay) = decision {
-                let fits = deadline
-                    .is_none_or(|d| clock.now().checked_add(delay).is_some_and(|end| end < d));
-                if fits && inner.budget.try_spend() {
-                    log_event!(
-                        info,
-                        "retrying {method} {uri} in {delay:?} (attempt {attempt} gave {outcome:?})"
-                    );
+            event = match call.next(event) {
+                Step::Send(request) => Event::Sent {
+                    result: inner.transport.send(request),
+                    now: clock.now(),
+                },
+                Step::Wait(delay) => {
                     clock.sleep(delay);
-                    slept += delay;
-                    continue;
+                    Event::Waited { now: clock.now() }
                 }
-            }
-            return match result {
-                Ok(response) => {
-                    if response.status().is_success() {
-                        inner.budget.record_success();
-                    }
-                    Ok(Sent {
-                        response,
-                        attempts: attempt,
-                    })
-                }
-                Err(err) => Err(err.vouched(redactor).with_attempts(attempt).into()),
+                Step::Done(result) => return result,
             };
         }
     }
-}
-
-/// A response and how many attempts it took.
-struct Sent {
-    response: Response<Vec<u8>>,
-    attempts: u32,
 }
 
 impl<T> fmt::Debug for Client<T> {
@@ -544,79 +403,5 @@ impl<T> fmt::Debug for Client<T> {
             .field("key", &self.inner.key)
             .field("transport", &std::any::type_name::<T>())
             .finish()
-    }
-}
-
-/// A request body for [`Client::raw`]: bytes and their content type.
-///
-/// # Examples
-///
-/// ```
-/// let body = routy::Body::json(&serde_json::json!({"name": "Reporting Script"}))?;
-/// assert_eq!(body.content_type(), "application/json");
-/// let text = routy::Body::new("text/csv", b"a,b\n1,2\n".to_vec())?;
-/// assert_eq!(text.bytes(), b"a,b\n1,2\n");
-/// # Ok::<(), routy::Error>(())
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Body {
-    content_type: HeaderValue,
-    bytes: Vec<u8>,
-}
-
-impl Body {
-    /// `bytes` sent with `Content-Type: content_type`.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Request`] when `content_type` is not a valid header value.
-    ///
-    /// # Examples
-    ///
-    /// See [`Body`].
-    pub fn new(content_type: &str, bytes: Vec<u8>) -> Result<Self, Error> {
-        let content_type =
-            HeaderValue::from_str(content_type).map_err(|_| RequestError::InvalidHeader {
-                name: CONTENT_TYPE.to_string(),
-            })?;
-        Ok(Body {
-            content_type,
-            bytes,
-        })
-    }
-
-    /// `value` serialised as JSON.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Request`] when `value` cannot be serialised.
-    ///
-    /// # Examples
-    ///
-    /// See [`Body`].
-    pub fn json<V: Serialize + ?Sized>(value: &V) -> Result<Self, Error> {
-        let bytes = serde_json::to_vec(value).map_err(RequestError::Serialize)?;
-        Ok(Body {
-            content_type: ACCEPT_JSON,
-            bytes,
-        })
-    }
-
-    /// The content type.
-    ///
-    /// # Examples
-    ///
-    /// See [`Body`].
-    pub fn content_type(&self) -> &str {
-        self.content_type.to_str().unwrap_or_default()
-    }
-
-    /// The bytes.
-    ///
-    /// # Examples
-    ///
-    /// See [`Body`].
-    pub fn bytes(&self) -> &[u8] {
-        &self.bytes
     }
 }

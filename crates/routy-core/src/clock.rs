@@ -12,7 +12,7 @@ use std::time::{Duration, Instant, SystemTime};
 ///
 /// ```
 /// use std::time::Duration;
-/// use routy::{Clock, ManualClock};
+/// use routy::clock::{Clock, ManualClock};
 ///
 /// let clock = ManualClock::new();
 /// let start = clock.now();
@@ -87,7 +87,7 @@ impl ManualClock {
     ///
     /// ```
     /// use std::time::SystemTime;
-    /// use routy::{Clock, ManualClock};
+    /// use routy::clock::{Clock, ManualClock};
     /// assert_eq!(ManualClock::starting_at(SystemTime::UNIX_EPOCH).wall(), SystemTime::UNIX_EPOCH);
     /// ```
     #[allow(
@@ -111,7 +111,7 @@ impl ManualClock {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use routy::{Clock, ManualClock};
+    /// use routy::clock::{Clock, ManualClock};
     /// let clock = ManualClock::new();
     /// let before = clock.wall();
     /// clock.advance(Duration::from_secs(1));
@@ -136,7 +136,7 @@ impl ManualClock {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use routy::{Clock, ManualClock};
+    /// use routy::clock::{Clock, ManualClock};
     /// let clock = ManualClock::new();
     /// clock.sleep(Duration::from_secs(1));
     /// clock.sleep(Duration::from_secs(2));
@@ -189,37 +189,6 @@ impl Clock for ManualClock {
         let mut state = self.lock();
         state.pass(duration);
         state.sleeps.push(duration);
-    }
-}
-
-/// Jitter in `[0, 1)`: std's SipHash of a seed and a counter. Seeded from
-/// std's per-process random keys unless the caller fixes the seed.
-#[derive(Debug)]
-pub(crate) struct Jitter {
-    seed: u64,
-    counter: std::sync::atomic::AtomicU64,
-}
-
-impl Jitter {
-    pub(crate) fn new(seed: Option<u64>) -> Self {
-        use std::hash::BuildHasher;
-        let seed =
-            seed.unwrap_or_else(|| std::collections::hash_map::RandomState::new().hash_one(0u64));
-        Jitter {
-            seed,
-            counter: std::sync::atomic::AtomicU64::new(0),
-        }
-    }
-
-    pub(crate) fn unit(&self) -> f64 {
-        use std::hash::{Hash, Hasher};
-        let n = self
-            .counter
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let mut hasher = std::collections::hash_map::DefaultHasher::new();
-        (self.seed, n).hash(&mut hasher);
-        // The top 53 bits make an exactly representable fraction in [0, 1).
-        (hasher.finish() >> 11) as f64 / (1u64 << 53) as f64
     }
 }
 

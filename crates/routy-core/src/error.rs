@@ -3,8 +3,12 @@
 //! Messages are short and lowercase and do not repeat their cause (walk
 //! `source()` for that). None of them ever contains the API key.
 
+use crate::api_error::ApiError;
+use crate::config::ConfigError;
+use crate::decode::DecodeError;
 use crate::key::KeyError;
-use crate::response::{ApiError, DecodeError};
+use crate::redirect::RedirectError;
+use crate::request::RequestError;
 use crate::transport::TransportError;
 
 /// Everything that can go wrong in a routy call.
@@ -36,18 +40,18 @@ use crate::transport::TransportError;
 pub enum Error {
     /// The API key could not be loaded or is malformed. Nothing was sent.
     #[error("no usable api key")]
-    Key(#[source] KeyError),
+    Key(#[from] KeyError),
     /// The client configuration is invalid. Nothing was sent.
     #[error("invalid client configuration")]
-    Config(#[source] ConfigError),
+    Config(#[from] ConfigError),
     /// The request could not be built (a bad path, a body that will not
     /// serialise). Nothing was sent.
     #[error("invalid request")]
-    Request(#[source] RequestError),
+    Request(#[from] RequestError),
     /// No response was received: connection, TLS, timeout, protocol or size
     /// failure.
     #[error("request failed")]
-    Transport(#[source] TransportError),
+    Transport(#[from] TransportError),
     /// The API answered with a non-success status.
     #[error("{0}")]
     Api(Box<ApiError>),
@@ -56,7 +60,7 @@ pub enum Error {
     Decode(#[source] Box<DecodeError>),
     /// A redirect was refused (too many, https to http, a bad `Location`).
     #[error("redirect refused")]
-    Redirect(#[source] RedirectError),
+    Redirect(#[from] RedirectError),
 }
 
 impl Error {
@@ -108,36 +112,6 @@ impl Error {
     }
 }
 
-impl From<KeyError> for Error {
-    fn from(err: KeyError) -> Self {
-        Error::Key(err)
-    }
-}
-
-impl From<ConfigError> for Error {
-    fn from(err: ConfigError) -> Self {
-        Error::Config(err)
-    }
-}
-
-impl From<RequestError> for Error {
-    fn from(err: RequestError) -> Self {
-        Error::Request(err)
-    }
-}
-
-impl From<TransportError> for Error {
-    fn from(err: TransportError) -> Self {
-        Error::Transport(err)
-    }
-}
-
-impl From<RedirectError> for Error {
-    fn from(err: RedirectError) -> Self {
-        Error::Redirect(err)
-    }
-}
-
 impl From<ApiError> for Error {
     fn from(err: ApiError) -> Self {
         Error::Api(Box::new(err))
@@ -148,100 +122,6 @@ impl From<DecodeError> for Error {
     fn from(err: DecodeError) -> Self {
         Error::Decode(Box::new(err))
     }
-}
-
-/// Why a client could not be built.
-///
-/// # Examples
-///
-/// ```
-/// let err = routy::BaseUrl::parse("http://example.com/api").unwrap_err();
-/// assert!(matches!(err, routy::ConfigError::InsecureHttp { .. }));
-/// ```
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum ConfigError {
-    /// No API key was given to the builder.
-    #[error("no api key was configured")]
-    MissingApiKey,
-    /// The base URL is malformed.
-    #[error("invalid base url: {reason}")]
-    InvalidBaseUrl {
-        /// What is wrong with it.
-        reason: &'static str,
-    },
-    /// The base URL is plain `http://` to a host that is not loopback.
-    #[error("refusing plain http to {host}: the api key would cross the network unencrypted (use https, or allow_insecure_http)")]
-    InsecureHttp {
-        /// The refused host.
-        host: String,
-    },
-    /// The app name cannot go in a `User-Agent` header.
-    #[error("app name is not a valid header value")]
-    InvalidAppName,
-    /// A zero timeout would fail every request.
-    #[error("timeout must be greater than zero")]
-    ZeroTimeout,
-}
-
-/// Why a request could not be built.
-///
-/// # Examples
-///
-/// ```
-/// let base = routy::BaseUrl::parse("https://platform.routy.app/api")?;
-/// let err = base.join("v1/accounts").unwrap_err();
-/// assert!(matches!(err, routy::RequestError::InvalidPath { .. }));
-/// # Ok::<(), routy::Error>(())
-/// ```
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum RequestError {
-    /// The path cannot be joined to the base URL.
-    #[error("invalid path: {reason}")]
-    InvalidPath {
-        /// What is wrong with it.
-        reason: &'static str,
-    },
-    /// The body could not be serialised to JSON.
-    #[error("could not serialize the request body")]
-    Serialize(#[source] serde_json::Error),
-    /// A header name or value is invalid.
-    #[error("invalid header {name:?}")]
-    InvalidHeader {
-        /// The header's name.
-        name: String,
-    },
-}
-
-/// Why a redirect was not followed.
-///
-/// # Examples
-///
-/// ```
-/// let err = routy::RedirectError::TooMany { max: 5 };
-/// assert_eq!(err.to_string(), "more than 5 redirects");
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum RedirectError {
-    /// The chain was longer than the configured maximum (or looped).
-    #[error("more than {max} redirects")]
-    TooMany {
-        /// The maximum.
-        max: u32,
-    },
-    /// The redirect went from https to plain http.
-    #[error("redirect from https to http")]
-    Downgrade,
-    /// The `Location` is not an http(s) URL.
-    #[error("redirect location is not a valid http(s) url")]
-    InvalidLocation,
-    /// The `Location` holds the api key (or 8 bytes of it, in any
-    /// encoding): following it would send the key where the server chose,
-    /// and every layer below would log it.
-    #[error("redirect location holds the api key; not followed")]
-    LocationHoldsKey,
 }
 
 /// `err` and every cause in its `source()` chain, joined with `: ` on one

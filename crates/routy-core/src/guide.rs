@@ -63,7 +63,7 @@
 //!         // The whole exchange, bounded; routy never passes more than
 //!         // MAX_DURATION, and cutting to it keeps ureq's arithmetic safe.
 //!         let request = config
-//!             .timeout_global(limits.timeout.map(|t| t.min(routy::MAX_DURATION)))
+//!             .timeout_global(limits.timeout.map(|t| t.min(routy::config::MAX_DURATION)))
 //!             .build();
 //!         let response = self.agent.run(request).map_err(to_transport_error)?;
 //!         let (parts, body) = response.into_parts();

@@ -564,7 +564,7 @@ impl From<ApiKey> for SharedKey {
 mod tests {
     use super::*;
 
-    const TOKEN: &str = "OaBw1+4DqFfDLXOLpWthbfp502Wc0D4tICsxNcT+aeQ=";
+    use crate::test_support::TOKEN;
 
     #[test]
     fn trims_download_line_endings() {

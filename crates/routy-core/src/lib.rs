@@ -72,49 +72,42 @@
 
 pub use http;
 
-/// Logs through the `log` facade with the `log` feature; compiles to
-/// nothing without it. Only allow-listed facts are ever passed in: method,
-/// URL, status, sizes, timings, request ids; never headers or bodies.
-#[cfg(feature = "log")]
-macro_rules! log_event {
-    ($level:ident, $($arg:tt)+) => { log::$level!(target: "routy", $($arg)+) };
-}
-#[cfg(not(feature = "log"))]
-macro_rules! log_event {
-    ($level:ident, $($arg:tt)+) => {
-        if false {
-            let _ = format_args!($($arg)+);
-        }
-    };
-}
-
+mod api_error;
+mod base_url;
+mod builder;
+pub mod call;
 mod client;
-mod clock;
-mod config;
+pub mod clock;
+pub mod config;
+mod decode;
 mod error;
 pub mod guide;
 mod key;
+mod logging;
 pub mod model;
+mod problem;
 mod redact;
 mod redirect;
-mod response;
-mod retry;
+mod request;
+pub mod retry;
+#[cfg(test)]
+mod test_support;
+pub mod text;
 mod transport;
 
-pub use client::{Body, Client};
-pub use clock::{Clock, ManualClock, SystemClock};
-pub use config::{
-    is_loopback_host, BaseUrl, ClientBuilder, Config, BASE_URL_ENV, DEFAULT_BASE_URL,
-    DEFAULT_CALL_TIMEOUT, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_REDIRECTS, DEFAULT_TIMEOUT,
-    MAX_DURATION, USER_AGENT,
-};
-pub use error::{error_chain, ConfigError, Error, RedirectError, RequestError};
+pub use api_error::{ApiError, ApiErrorKind};
+pub use base_url::{is_loopback_host, BaseUrl, BASE_URL_ENV, DEFAULT_BASE_URL};
+pub use builder::ClientBuilder;
+pub use client::Client;
+pub use config::{Config, ConfigError};
+pub use decode::{decode_json, DecodeError};
+pub use error::{error_chain, Error};
 pub use key::{ApiKey, KeyError, SharedKey, API_KEY_ENV, MAX_KEY_LEN};
 pub use model::{Account, AccountId};
-pub use response::{
-    decode_json, ApiError, ApiErrorKind, DecodeError, Problem, RetryAfter, SNIPPET_MAX_BYTES,
-};
-pub use retry::{is_idempotent, Decision, Outcome, RetryBudget, RetryPolicy, DEFAULT_RETRY_BUDGET};
+pub use problem::Problem;
+pub use redirect::RedirectError;
+pub use request::{Body, RequestError};
+pub use retry::RetryPolicy;
 #[cfg(feature = "mock")]
 pub use transport::MockTransport;
 pub use transport::{

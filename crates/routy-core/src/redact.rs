@@ -312,7 +312,7 @@ fn hex_char(digits: &[u8]) -> Option<char> {
 mod tests {
     use super::*;
 
-    const KEY: &[u8] = b"OaBw1+4DqFfDLXOLpWthbfp502Wc0D4tICsxNcT+aeQ=";
+    const KEY: &[u8] = crate::test_support::TOKEN.as_bytes();
 
     fn json_escaped(text: &[u8]) -> String {
         text.iter().map(|b| format!("\\u{b:04x}")).collect()

@@ -6,7 +6,35 @@
 use http::uri::Scheme;
 use http::{Method, StatusCode, Uri};
 
-use crate::error::RedirectError;
+/// Why a redirect was not followed.
+///
+/// # Examples
+///
+/// ```
+/// let err = routy::RedirectError::TooMany { max: 5 };
+/// assert_eq!(err.to_string(), "more than 5 redirects");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RedirectError {
+    /// The chain was longer than the configured maximum (or looped).
+    #[error("more than {max} redirects")]
+    TooMany {
+        /// The maximum.
+        max: u32,
+    },
+    /// The redirect went from https to plain http.
+    #[error("redirect from https to http")]
+    Downgrade,
+    /// The `Location` is not an http(s) URL.
+    #[error("redirect location is not a valid http(s) url")]
+    InvalidLocation,
+    /// The `Location` holds the api key (or 8 bytes of it, in any
+    /// encoding): following it would send the key where the server chose,
+    /// and every layer below would log it.
+    #[error("redirect location holds the api key; not followed")]
+    LocationHoldsKey,
+}
 
 /// Whether `status` is a redirect the client may follow.
 pub(crate) fn is_redirect(status: StatusCode) -> bool {

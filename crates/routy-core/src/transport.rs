@@ -172,7 +172,7 @@ pub struct RequestLimits {
 
 impl RequestLimits {
     /// Limits of `max_body_bytes` and `timeout`; a timeout longer than
-    /// [`MAX_DURATION`](crate::MAX_DURATION) is cut to it.
+    /// [`MAX_DURATION`](crate::config::MAX_DURATION) is cut to it.
     ///
     /// # Examples
     ///
@@ -184,7 +184,7 @@ impl RequestLimits {
     pub fn new(max_body_bytes: u64, timeout: Option<Duration>) -> Self {
         RequestLimits {
             max_body_bytes,
-            timeout: timeout.map(|t| t.min(crate::MAX_DURATION)),
+            timeout: timeout.map(|t| t.min(crate::config::MAX_DURATION)),
         }
     }
 
@@ -209,12 +209,12 @@ impl RequestLimits {
 }
 
 impl Default for RequestLimits {
-    /// The client's defaults: [`DEFAULT_MAX_BODY_BYTES`](crate::DEFAULT_MAX_BODY_BYTES)
-    /// and [`DEFAULT_TIMEOUT`](crate::DEFAULT_TIMEOUT).
+    /// The client's defaults: [`DEFAULT_MAX_BODY_BYTES`](crate::config::DEFAULT_MAX_BODY_BYTES)
+    /// and [`DEFAULT_TIMEOUT`](crate::config::DEFAULT_TIMEOUT).
     fn default() -> Self {
         RequestLimits {
-            max_body_bytes: crate::DEFAULT_MAX_BODY_BYTES,
-            timeout: Some(crate::DEFAULT_TIMEOUT),
+            max_body_bytes: crate::config::DEFAULT_MAX_BODY_BYTES,
+            timeout: Some(crate::config::DEFAULT_TIMEOUT),
         }
     }
 }

@@ -9,15 +9,12 @@
 use std::time::{Duration, SystemTime};
 
 use routy_core::http::Response;
-use routy_core::{
-    Account, AccountId, ApiErrorKind, ApiKey, Client, Error, RetryAfter, TransportError,
-    SNIPPET_MAX_BYTES,
-};
+use routy_core::retry::RetryAfter;
+use routy_core::text::SNIPPET_MAX_BYTES;
+use routy_core::{Account, AccountId, ApiErrorKind, ApiKey, Client, Error, TransportError};
 
-/// A builder with no default transport: every test names its own.
-type ClientBuilder = routy_core::ClientBuilder<()>;
-
-const TOKEN: &str = "OaBw1+4DqFfDLXOLpWthbfp502Wc0D4tICsxNcT+aeQ=";
+mod support;
+use support::{ClientBuilder, TOKEN};
 
 /// A transport chosen at run time: any transport, boxed.
 type Closure = Box<dyn routy_core::Transport>;

@@ -10,13 +10,12 @@
 use std::time::Duration;
 
 use pretty_assertions::assert_eq;
+use routy_core::config::USER_AGENT;
 use routy_core::http::{self, Method, Request, Response};
-use routy_core::{ApiKey, Body, MockTransport, RequestLimits, USER_AGENT};
+use routy_core::{ApiKey, Body, MockTransport, RequestLimits};
 
-/// A builder with no default transport: every test names its own.
-type ClientBuilder = routy_core::ClientBuilder<()>;
-
-const TOKEN: &str = "OaBw1+4DqFfDLXOLpWthbfp502Wc0D4tICsxNcT+aeQ=";
+mod support;
+use support::{ClientBuilder, TOKEN};
 
 /// Method, URI, then every header sorted, then the body: one line each.
 fn render(request: &Request<Vec<u8>>) -> String {

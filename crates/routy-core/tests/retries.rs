@@ -10,16 +10,17 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
+use routy_core::clock::ManualClock;
+use routy_core::config::MAX_DURATION;
 use routy_core::http::{Method, Request, Response};
+use routy_core::retry::RetryAfter;
 use routy_core::{
-    ApiErrorKind, ApiKey, Client, Error, ManualClock, RedirectError, RequestLimits, RetryAfter,
-    RetryPolicy, TransportError, TransportErrorKind, MAX_DURATION,
+    ApiErrorKind, ApiKey, Client, Error, RedirectError, RequestLimits, RetryPolicy, TransportError,
+    TransportErrorKind,
 };
 
-/// A builder with no default transport: every test names its own.
-type ClientBuilder = routy_core::ClientBuilder<()>;
-
-const TOKEN: &str = "OaBw1+4DqFfDLXOLpWthbfp502Wc0D4tICsxNcT+aeQ=";
+mod support;
+use support::{ClientBuilder, TOKEN};
 
 /// What a scripted transport answers, in order.
 enum Step {
@@ -69,7 +70,7 @@ fn scripted(steps: Vec<Step>, configure: impl FnOnce(ClientBuilder) -> ClientBui
                 }
                 Step::Fail(kind) => Err(TransportError::new(kind)),
                 Step::Slow(by) => {
-                    routy_core::Clock::sleep(&clock, by);
+                    routy_core::clock::Clock::sleep(&clock, by);
                     Ok(Response::new(b"[]".to_vec()))
                 }
             }

@@ -13,10 +13,8 @@ use routy_core::{
     TransportErrorKind,
 };
 
-/// A builder with no default transport: every test names its own.
-type ClientBuilder = routy_core::ClientBuilder<()>;
-
-const TOKEN: &str = "OaBw1+4DqFfDLXOLpWthbfp502Wc0D4tICsxNcT+aeQ=";
+mod support;
+use support::{ClientBuilder, TOKEN};
 
 /// Fails when `text` holds the token or any 8-character window of it, as
 /// written or in any encoding it can be read back from.

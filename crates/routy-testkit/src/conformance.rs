@@ -47,9 +47,9 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use routy_core::http::{Method, Request, Response};
 #[cfg(doc)]
-use routy_core::MAX_DURATION;
+use routy_core::config::MAX_DURATION;
+use routy_core::http::{Method, Request, Response};
 use routy_core::{RequestLimits, Transport, TransportErrorKind};
 
 /// Size of the large body check.

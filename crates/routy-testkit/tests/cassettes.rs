@@ -13,6 +13,9 @@ use routy_sandbox::{NewToken, Sandbox};
 use routy_testkit::{Cassette, CassetteError, Recorder, ReplayOrder, Replayer, REDACTED};
 use routy_ureq::UreqTransport;
 
+/// The key the recorder must never write, in any encoding.
+const KEY: &str = "OaBw1+4DqFfDLXOLpWthbfp502Wc0D4tICsxNcT+aeQ=";
+
 fn temp(name: &str) -> std::path::PathBuf {
     std::env::temp_dir().join(format!("routy-testkit-{}-{name}", std::process::id()))
 }
@@ -166,7 +169,6 @@ fn bodies_can_be_matched_too() {
 
 #[test]
 fn scrub_list_binary_bodies_and_the_refusal_to_write_a_key() {
-    const KEY: &str = "OaBw1+4DqFfDLXOLpWthbfp502Wc0D4tICsxNcT+aeQ=";
     let server = routy_core::transport_fn(|req| {
         let echo = req.uri().path().ends_with("/echo");
         let body = if echo {
@@ -249,7 +251,6 @@ fn scrub_list_binary_bodies_and_the_refusal_to_write_a_key() {
 #[test]
 fn no_encoding_of_the_key_is_ever_saved() {
     use base64::Engine as _;
-    const KEY: &str = "OaBw1+4DqFfDLXOLpWthbfp502Wc0D4tICsxNcT+aeQ=";
     let escaped: String = KEY
         .chars()
         .map(|c| format!("\\u{:04x}", c as u32))

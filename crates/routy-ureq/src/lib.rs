@@ -148,7 +148,11 @@ impl Transport for UreqTransport {
             .max_redirects_will_error(false)
             // The field is public: cut what a caller may have set by hand,
             // as the core does, so ureq's `Instant + timeout` cannot overflow.
-            .timeout_global(limits.timeout.map(|t| t.min(routy_core::MAX_DURATION)))
+            .timeout_global(
+                limits
+                    .timeout
+                    .map(|t| t.min(routy_core::config::MAX_DURATION)),
+            )
             .build();
         let response = self.agent.run(request).map_err(map_error)?;
         let (parts, body) = response.into_parts();

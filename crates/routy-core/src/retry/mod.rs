@@ -1,15 +1,23 @@
-//! Retry planning, as a pure function of the attempt, the method, what
-//! happened, the policy, the time and a random number; plus the retry
-//! budget that bounds retries across calls. The client's loop asks
-//! [`RetryPolicy::plan`] what to do and sleeps through its [`Clock`](crate::Clock).
+//! Retry planning, as a pure function of an [`Attempt`] (its number, the
+//! method, what happened, the time already slept, the time and a random
+//! number) and the [`RetryPolicy`]; the [`RetryBudget`] that bounds
+//! retries across calls; the server's [`RetryAfter`]. A
+//! [`Call`](crate::call::Call) asks [`RetryPolicy::plan`] what to do, and
+//! its driver does the waiting.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+mod after;
+mod budget;
+mod jitter;
+
 use std::time::{Duration, SystemTime};
 
 use http::{Method, StatusCode};
 
-use crate::response::RetryAfter;
 use crate::transport::TransportErrorKind;
+
+pub use after::RetryAfter;
+pub use budget::{RetryBudget, DEFAULT_RETRY_BUDGET};
+pub(crate) use jitter::{unit_draw, Jitter};
 
 /// When and how often to retry. The default retries idempotent requests up
 /// to 3 attempts in all, backing off exponentially (base 200 ms, each delay
@@ -55,7 +63,7 @@ impl Default for RetryPolicy {
 /// # Examples
 ///
 /// ```
-/// use routy::{http::StatusCode, Outcome};
+/// use routy::{http::StatusCode, retry::Outcome};
 /// let outcome = Outcome::Status { status: StatusCode::SERVICE_UNAVAILABLE, retry_after: None };
 /// # let _ = outcome;
 /// ```
@@ -73,6 +81,28 @@ pub enum Outcome {
     Failed(TransportErrorKind),
 }
 
+/// What the planner is asked about: one attempt of a call and what it came
+/// to.
+///
+/// # Examples
+///
+/// See [`RetryPolicy::plan`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Attempt<'a> {
+    /// Its number in the call, 1 for the first.
+    pub number: u32,
+    /// The request's method.
+    pub method: &'a Method,
+    /// What it came to.
+    pub outcome: Outcome,
+    /// Time already spent waiting between this call's attempts.
+    pub slept: Duration,
+    /// The wall-clock time now, which dates a `Retry-After` given as a date.
+    pub now: SystemTime,
+    /// A number in `[0, 1)` that draws the jitter.
+    pub random: f64,
+}
+
 /// The planner's answer.
 ///
 /// # Examples
@@ -80,8 +110,8 @@ pub enum Outcome {
 /// See [`RetryPolicy::plan`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Decision {
-    /// Sleep this long, then send again.
-    RetryAfter(Duration),
+    /// Wait this long, then send again.
+    RetryIn(Duration),
     /// Stop and report the outcome.
     GiveUp,
 }
@@ -167,42 +197,50 @@ impl RetryPolicy {
         self.max_attempts
     }
 
-    /// Decides what follows attempt number `attempt` (1 for the first) of
-    /// a `method` request that came to `outcome`, having already slept
-    /// `slept` in this call. `now` dates a `Retry-After` given as a date;
-    /// `random` in `[0, 1)` draws the jitter.
+    /// Decides what follows `attempt`.
     ///
     /// Retried: a failed connection (nothing was sent) for any method; for
     /// idempotent methods (GET, HEAD, OPTIONS, PUT, DELETE, TRACE) also
     /// timeouts, I/O errors such as resets, and 408, 429, 502, 503, 504.
     /// A request that may have reached the server is never re-sent when
-    /// its method is not idempotent.
+    /// its method is not idempotent. The wait is the server's
+    /// `Retry-After` (up to [`max_retry_after`](Self::max_retry_after)) or
+    /// else a jittered backoff; no retry is planned past
+    /// [`max_attempts`](Self::max_attempts) or
+    /// [`max_total_delay`](Self::max_total_delay).
     ///
     /// # Examples
     ///
     /// ```
     /// use std::time::{Duration, SystemTime};
-    /// use routy::{http::{Method, StatusCode}, Decision, Outcome, RetryAfter, RetryPolicy};
+    /// use routy::http::{Method, StatusCode};
+    /// use routy::retry::{Attempt, Decision, Outcome, RetryAfter, RetryPolicy};
     ///
     /// let policy = RetryPolicy::default();
-    /// let busy = Outcome::Status {
-    ///     status: StatusCode::TOO_MANY_REQUESTS,
-    ///     retry_after: Some(RetryAfter::Delay(Duration::from_secs(2))),
+    /// let busy = Attempt {
+    ///     number: 1,
+    ///     method: &Method::GET,
+    ///     outcome: Outcome::Status {
+    ///         status: StatusCode::TOO_MANY_REQUESTS,
+    ///         retry_after: Some(RetryAfter::Delay(Duration::from_secs(2))),
+    ///     },
+    ///     slept: Duration::ZERO,
+    ///     now: SystemTime::UNIX_EPOCH,
+    ///     random: 0.5,
     /// };
-    /// let now = SystemTime::UNIX_EPOCH;
-    /// assert_eq!(policy.plan(1, &Method::GET, &busy, Duration::ZERO, now, 0.5), Decision::RetryAfter(Duration::from_secs(2)));
-    /// assert_eq!(policy.plan(1, &Method::POST, &busy, Duration::ZERO, now, 0.5), Decision::GiveUp);
-    /// assert_eq!(policy.plan(3, &Method::GET, &busy, Duration::ZERO, now, 0.5), Decision::GiveUp);
+    /// assert_eq!(policy.plan(&busy), Decision::RetryIn(Duration::from_secs(2)));
+    /// assert_eq!(policy.plan(&Attempt { method: &Method::POST, ..busy }), Decision::GiveUp);
+    /// assert_eq!(policy.plan(&Attempt { number: 3, ..busy }), Decision::GiveUp);
     /// ```
-    pub fn plan(
-        &self,
-        attempt: u32,
-        method: &Method,
-        outcome: &Outcome,
-        slept: Duration,
-        now: SystemTime,
-        random: f64,
-    ) -> Decision {
+    pub fn plan(&self, attempt: &Attempt<'_>) -> Decision {
+        let Attempt {
+            number: attempt,
+            method,
+            ref outcome,
+            slept,
+            now,
+            random,
+        } = *attempt;
         if !self.may_retry(attempt, method, outcome) {
             return Decision::GiveUp;
         }
@@ -214,11 +252,11 @@ impl RetryPolicy {
             Some(after) => after.delay_from(now).min(self.max_retry_after),
             None => self.backoff(attempt, random),
         }
-        .min(crate::MAX_DURATION);
+        .min(crate::config::MAX_DURATION);
         if slept.saturating_add(delay) > self.max_total_delay {
             return Decision::GiveUp;
         }
-        Decision::RetryAfter(delay)
+        Decision::RetryIn(delay)
     }
 
     /// Whether [`plan`](Self::plan) could answer anything but give up,
@@ -228,7 +266,7 @@ impl RetryPolicy {
     /// # Examples
     ///
     /// ```
-    /// use routy::{http::{Method, StatusCode}, Outcome, RetryPolicy};
+    /// use routy::{http::{Method, StatusCode}, retry::Outcome, RetryPolicy};
     /// let ok = Outcome::Status { status: StatusCode::OK, retry_after: None };
     /// assert!(!RetryPolicy::default().may_retry(1, &Method::GET, &ok));
     /// ```
@@ -269,7 +307,7 @@ impl RetryPolicy {
 /// # Examples
 ///
 /// ```
-/// use routy::{http::Method, is_idempotent};
+/// use routy::{http::Method, retry::is_idempotent};
 /// assert!(is_idempotent(&Method::PUT));
 /// assert!(!is_idempotent(&Method::POST));
 /// ```
@@ -280,94 +318,30 @@ pub fn is_idempotent(method: &Method) -> bool {
     )
 }
 
-/// A token bucket shared by all calls of a client (and its clones): each
-/// retry spends a token, each successful call earns back a tenth of one.
-/// When the bucket is empty, failures are reported at once instead of
-/// retried, so an outage does not multiply the load a client sends.
-///
-/// # Examples
-///
-/// ```
-/// let budget = routy::RetryBudget::new(2);
-/// assert!(budget.try_spend());
-/// assert!(budget.try_spend());
-/// assert!(!budget.try_spend()); // empty: no more retries
-/// for _ in 0..10 {
-///     budget.record_success();
-/// }
-/// assert!(budget.try_spend()); // ten successes earn one retry back
-/// ```
-#[derive(Debug)]
-pub struct RetryBudget {
-    /// Tenths of a retry.
-    tenths: AtomicU64,
-    capacity_tenths: u64,
-}
-
-/// Retries the default budget holds.
-pub const DEFAULT_RETRY_BUDGET: u32 = 10;
-
-impl RetryBudget {
-    /// A full bucket of `retries` retries.
-    ///
-    /// # Examples
-    ///
-    /// See [`RetryBudget`].
-    pub fn new(retries: u32) -> Self {
-        let capacity_tenths = u64::from(retries) * 10;
-        RetryBudget {
-            tenths: AtomicU64::new(capacity_tenths),
-            capacity_tenths,
-        }
-    }
-
-    /// Takes one retry's worth, if there is one.
-    ///
-    /// # Examples
-    ///
-    /// See [`RetryBudget`].
-    pub fn try_spend(&self) -> bool {
-        self.tenths
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |t| t.checked_sub(10))
-            .is_ok()
-    }
-
-    /// Earns back a tenth of a retry, up to the capacity.
-    ///
-    /// # Examples
-    ///
-    /// See [`RetryBudget`].
-    pub fn record_success(&self) {
-        let _ = self
-            .tenths
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |t| {
-                (t < self.capacity_tenths).then_some(t + 1)
-            });
-    }
-
-    /// Whole retries left.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// assert_eq!(routy::RetryBudget::new(3).remaining(), 3);
-    /// ```
-    pub fn remaining(&self) -> u32 {
-        u32::try_from(self.tenths.load(Ordering::Acquire) / 10).unwrap_or(u32::MAX)
-    }
-}
-
-impl Default for RetryBudget {
-    fn default() -> Self {
-        RetryBudget::new(DEFAULT_RETRY_BUDGET)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     const NOW: SystemTime = SystemTime::UNIX_EPOCH;
+
+    fn plan(
+        policy: &RetryPolicy,
+        number: u32,
+        method: &Method,
+        outcome: &Outcome,
+        slept: Duration,
+        now: SystemTime,
+        random: f64,
+    ) -> Decision {
+        policy.plan(&Attempt {
+            number,
+            method,
+            outcome: *outcome,
+            slept,
+            now,
+            random,
+        })
+    }
 
     fn status(code: u16, retry_after: Option<RetryAfter>) -> Outcome {
         Outcome::Status {
@@ -381,8 +355,8 @@ mod tests {
         let policy = RetryPolicy::default();
         let retried = |method: &Method, outcome: Outcome| {
             matches!(
-                policy.plan(1, method, &outcome, Duration::ZERO, NOW, 0.5),
-                Decision::RetryAfter(_)
+                plan(&policy, 1, method, &outcome, Duration::ZERO, NOW, 0.5),
+                Decision::RetryIn(_)
             )
         };
         for method in [
@@ -435,7 +409,8 @@ mod tests {
             .max_delay(Duration::from_secs(1))
             .max_total_delay(Duration::from_secs(3600));
         let outcome = status(503, None);
-        let delay = |attempt, random| match policy.plan(
+        let delay = |attempt, random| match plan(
+            &policy,
             attempt,
             &Method::GET,
             &outcome,
@@ -443,7 +418,7 @@ mod tests {
             NOW,
             random,
         ) {
-            Decision::RetryAfter(d) => d,
+            Decision::RetryIn(d) => d,
             Decision::GiveUp => panic!("gave up"),
         };
         assert_eq!(
@@ -468,7 +443,8 @@ mod tests {
     fn retry_after_is_honoured_and_clamped_and_never_negative() {
         let policy = RetryPolicy::default().max_retry_after(Duration::from_secs(10));
         let plan = |after| {
-            policy.plan(
+            plan(
+                &policy,
                 1,
                 &Method::GET,
                 &status(429, after),
@@ -479,19 +455,19 @@ mod tests {
         };
         assert_eq!(
             plan(Some(RetryAfter::Delay(Duration::from_secs(3)))),
-            Decision::RetryAfter(Duration::from_secs(3))
+            Decision::RetryIn(Duration::from_secs(3))
         );
         assert_eq!(
             plan(Some(RetryAfter::Delay(Duration::from_secs(u64::MAX)))),
-            Decision::RetryAfter(Duration::from_secs(10))
+            Decision::RetryIn(Duration::from_secs(10))
         );
         assert_eq!(
             plan(Some(RetryAfter::At(NOW + Duration::from_secs(104)))),
-            Decision::RetryAfter(Duration::from_secs(4))
+            Decision::RetryIn(Duration::from_secs(4))
         );
         assert_eq!(
             plan(Some(RetryAfter::At(NOW))),
-            Decision::RetryAfter(Duration::ZERO),
+            Decision::RetryIn(Duration::ZERO),
             "a past date means now"
         );
     }
@@ -503,31 +479,36 @@ mod tests {
             .max_total_delay(Duration::from_secs(5));
         let after = status(503, Some(RetryAfter::Delay(Duration::from_secs(2))));
         assert_eq!(
-            policy.plan(2, &Method::GET, &after, Duration::ZERO, NOW, 0.5),
-            Decision::RetryAfter(Duration::from_secs(2))
+            plan(&policy, 2, &Method::GET, &after, Duration::ZERO, NOW, 0.5),
+            Decision::RetryIn(Duration::from_secs(2))
         );
         assert_eq!(
-            policy.plan(3, &Method::GET, &after, Duration::ZERO, NOW, 0.5),
+            plan(&policy, 3, &Method::GET, &after, Duration::ZERO, NOW, 0.5),
             Decision::GiveUp
         );
         assert_eq!(
-            policy.plan(1, &Method::GET, &after, Duration::from_secs(4), NOW, 0.5),
+            plan(
+                &policy,
+                1,
+                &Method::GET,
+                &after,
+                Duration::from_secs(4),
+                NOW,
+                0.5
+            ),
             Decision::GiveUp
         );
         assert_eq!(
-            RetryPolicy::none().plan(1, &Method::GET, &after, Duration::ZERO, NOW, 0.5),
+            plan(
+                &RetryPolicy::none(),
+                1,
+                &Method::GET,
+                &after,
+                Duration::ZERO,
+                NOW,
+                0.5
+            ),
             Decision::GiveUp
         );
-    }
-
-    #[test]
-    fn budget_bounds_retries_and_refills() {
-        let budget = RetryBudget::new(10);
-        let spent = (0..100).filter(|_| budget.try_spend()).count();
-        assert_eq!(spent, 10);
-        for _ in 0..1000 {
-            budget.record_success();
-        }
-        assert_eq!(budget.remaining(), 10, "refills up to capacity only");
     }
 }

@@ -1,0 +1,771 @@
+//! One call as a sans-IO state machine: what to send, how long to wait,
+//! and when it is done, decided from what the driver reports back.
+//!
+//! A [`Call`] holds no transport and no clock. The driver feeds it
+//! [`Event`]s (the start, each response or transport failure, the end of
+//! each wait), each stamped with the time the driver read, and does what
+//! the returned [`Step`] says. Retry planning, redirects, the whole-call
+//! deadline, the body cap and the retry budget live here, once, so the
+//! blocking [`Client`](crate::Client) is a short loop over it and any other
+//! driver (a test with no clock, an async runtime) gets the same policy.
+//!
+//! ```
+//! use std::time::{Duration, Instant, SystemTime};
+//! use routy::call::{Call, Event, Step};
+//! use routy::{http, ApiKey, TransportError, TransportErrorKind};
+//!
+//! let client = routy::ClientBuilder::new()
+//!     .api_key(ApiKey::new("test-token")?)
+//!     .build_with(routy::transport_fn(|_req| Err(TransportErrorKind::Connect.into())))?;
+//! let key = client.api_key();
+//! let uri = client.config().base_url().join("/v1/accounts")?;
+//! let mut call = Call::new(client.config(), &key, http::Method::GET, uri, None);
+//!
+//! // The driver's own clock: here, made-up instants, no sleeping.
+//! let start = Instant::now();
+//! let mut now = start;
+//! let mut event = Event::Start { now, wall: SystemTime::UNIX_EPOCH };
+//! let mut waited = Vec::new();
+//! let finished = loop {
+//!     event = match call.next(event) {
+//!         Step::Send(request) => {
+//!             // The first attempt is refused, the second answered.
+//!             let result = if waited.is_empty() {
+//!                 Err(TransportError::new(TransportErrorKind::Connect))
+//!             } else {
+//!                 Ok(http::Response::new(b"[]".to_vec()))
+//!             };
+//!             Event::Sent { result, now }
+//!         }
+//!         Step::Wait(delay) => {
+//!             waited.push(delay);
+//!             now += delay;
+//!             Event::Waited { now }
+//!         }
+//!         Step::Done(result) => break result?,
+//!     };
+//! };
+//! assert_eq!(finished.attempts, 2);
+//! assert_eq!(waited.len(), 1);
+//! # Ok::<(), routy::Error>(())
+//! ```
+
+use std::mem;
+use std::time::{Duration, Instant, SystemTime};
+
+use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, LOCATION, USER_AGENT};
+use http::{HeaderValue, Method, Request, Response, Uri};
+
+use crate::config::Config;
+use crate::error::Error;
+use crate::key::ApiKey;
+use crate::logging::log_event;
+use crate::redact::Redactor;
+use crate::redirect::{self, RedirectError};
+use crate::request::{Body, RequestError};
+use crate::retry::{unit_draw, Attempt, Decision, Outcome, RetryAfter, RetryBudget};
+use crate::transport::{RequestLimits, TransportError, TransportErrorKind};
+
+/// The `Accept` header every request sends.
+pub(crate) const ACCEPT_JSON: HeaderValue = HeaderValue::from_static("application/json");
+
+/// What the driver reports to a [`Call`].
+///
+/// # Examples
+///
+/// See [the module](self).
+#[derive(Debug)]
+pub enum Event {
+    /// The call begins. `wall` is the calendar time at `now`, for
+    /// `Retry-After` dates; it is read once and carried forward.
+    Start {
+        /// The driver's monotonic time.
+        now: Instant,
+        /// The wall-clock time at `now`.
+        wall: SystemTime,
+    },
+    /// The request of the last [`Step::Send`] got this response, or failed
+    /// this way, and the driver's clock read `now` after it.
+    Sent {
+        /// What the transport returned.
+        result: Result<Response<Vec<u8>>, TransportError>,
+        /// The time after the transport returned.
+        now: Instant,
+    },
+    /// The last [`Step::Wait`] is over.
+    Waited {
+        /// The time after waiting.
+        now: Instant,
+    },
+}
+
+/// What the driver does next.
+///
+/// # Examples
+///
+/// See [the module](self).
+#[derive(Debug)]
+pub enum Step {
+    /// Send this request through the transport, then report
+    /// [`Event::Sent`].
+    Send(Request<Vec<u8>>),
+    /// Wait this long, then report [`Event::Waited`].
+    Wait(Duration),
+    /// The call is over: the final response (whatever its status) or why
+    /// none came.
+    Done(Result<Finished, Error>),
+}
+
+/// A call's final response and how many attempts it took.
+///
+/// # Examples
+///
+/// See [the module](self).
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct Finished {
+    /// The response, whatever its status.
+    pub response: Response<Vec<u8>>,
+    /// Attempts made, the first included; redirect hops are not attempts.
+    pub attempts: u32,
+}
+
+/// Where the machine is: what event it waits for.
+#[derive(Debug, Clone, Copy)]
+enum State {
+    New,
+    Sending(RequestLimits),
+    Waiting,
+    Done,
+}
+
+impl State {
+    /// The event this state waits for, for the out-of-order error.
+    fn expects(self) -> &'static str {
+        match self {
+            State::New => "Start",
+            State::Sending(_) => "Sent",
+            State::Waiting => "Waited",
+            State::Done => "nothing (the call is done)",
+        }
+    }
+}
+
+/// One call's policy state: the request to (re)build, attempts, hops, time
+/// slept, the deadline. See [the module](self).
+#[derive(Debug)]
+pub struct Call<'a> {
+    config: &'a Config,
+    /// `None` once a redirect has left the first origin.
+    key: Option<&'a ApiKey>,
+    /// Server-chosen text that reaches a log line or an error goes through
+    /// this, whichever origin the call has reached.
+    redactor: Redactor<'a>,
+    method: Method,
+    uri: Uri,
+    body: Option<&'a Body>,
+    budget: Option<&'a RetryBudget>,
+    jitter_seed: u64,
+    draws: u64,
+    /// The time and wall-clock time the call started.
+    started: Option<(Instant, SystemTime)>,
+    deadline: Option<Instant>,
+    attempts: u32,
+    hops: u32,
+    slept: Duration,
+    state: State,
+}
+
+impl<'a> Call<'a> {
+    /// A `method` call to `uri` (already joined to the base URL) with
+    /// `key`, under `config`'s limits, retry policy and redirect rules.
+    /// Without [`budget`](Self::budget) retries are bounded only by the
+    /// policy; without [`jitter_seed`](Self::jitter_seed) backoffs draw
+    /// from seed 0.
+    ///
+    /// # Examples
+    ///
+    /// See [the module](self).
+    pub fn new(
+        config: &'a Config,
+        key: &'a ApiKey,
+        method: Method,
+        uri: Uri,
+        body: Option<&'a Body>,
+    ) -> Self {
+        Call {
+            config,
+            key: Some(key),
+            redactor: key.redactor(),
+            method,
+            uri,
+            body,
+            budget: None,
+            jitter_seed: 0,
+            draws: 0,
+            started: None,
+            deadline: None,
+            attempts: 0,
+            hops: 0,
+            slept: Duration::ZERO,
+            state: State::New,
+        }
+    }
+
+    /// Spends every retry from `budget`, shared with other calls (a
+    /// client's), and refills it on success.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use routy::{http, ApiKey, call::Call, retry::RetryBudget};
+    /// # let client = routy::ClientBuilder::new().api_key(ApiKey::new("t")?)
+    /// #     .build_with(routy::transport_fn(|_req| Err(routy::TransportErrorKind::Connect.into())))?;
+    /// # let key = client.api_key();
+    /// let budget = RetryBudget::new(10);
+    /// let uri = client.config().base_url().join("/v1/accounts")?;
+    /// let call = Call::new(client.config(), &key, http::Method::GET, uri, None).budget(&budget);
+    /// # let _ = call;
+    /// # Ok::<(), routy::Error>(())
+    /// ```
+    pub fn budget(mut self, budget: &'a RetryBudget) -> Self {
+        self.budget = Some(budget);
+        self
+    }
+
+    /// Draws backoff jitter from `seed`: the same seed and events give
+    /// the same waits.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use routy::{http, ApiKey, call::Call};
+    /// # let client = routy::ClientBuilder::new().api_key(ApiKey::new("t")?)
+    /// #     .build_with(routy::transport_fn(|_req| Err(routy::TransportErrorKind::Connect.into())))?;
+    /// # let key = client.api_key();
+    /// let uri = client.config().base_url().join("/v1/accounts")?;
+    /// let call = Call::new(client.config(), &key, http::Method::GET, uri, None).jitter_seed(7);
+    /// # let _ = call;
+    /// # Ok::<(), routy::Error>(())
+    /// ```
+    pub fn jitter_seed(mut self, seed: u64) -> Self {
+        self.jitter_seed = seed;
+        self
+    }
+
+    /// Takes what happened, returns what to do. An event out of order (a
+    /// `Sent` with no request out, anything after `Done`) ends the call
+    /// with [`RequestError::UnexpectedEvent`].
+    ///
+    /// # Examples
+    ///
+    /// See [the module](self).
+    pub fn next(&mut self, event: Event) -> Step {
+        match (mem::replace(&mut self.state, State::Done), event) {
+            (State::New, Event::Start { now, wall }) => {
+                self.started = Some((now, wall));
+                // Past the end of what an Instant holds is never: no deadline.
+                self.deadline = self.config.call_timeout.and_then(|t| now.checked_add(t));
+                self.attempt(now)
+            }
+            (State::Sending(limits), Event::Sent { result, now }) => self.sent(result, limits, now),
+            (State::Waiting, Event::Waited { now }) => self.attempt(now),
+            (state, _) => Step::Done(Err(RequestError::UnexpectedEvent {
+                expected: state.expects(),
+            }
+            .into())),
+        }
+    }
+
+    /// Starts the next attempt.
+    fn attempt(&mut self, now: Instant) -> Step {
+        match self.send(now) {
+            Ok(request) => {
+                self.attempts += 1;
+                log_event!(
+                    debug,
+                    "{} {} (attempt {})",
+                    self.method,
+                    self.uri,
+                    self.attempts
+                );
+                Step::Send(request)
+            }
+            Err(err) => Step::Done(Err(err.into())),
+        }
+    }
+
+    /// The request to send now, with the time left before the deadline as
+    /// its timeout; a timeout error when none is left.
+    fn send(&mut self, now: Instant) -> Result<Request<Vec<u8>>, TransportError> {
+        let mut limits = self.config.limits;
+        if let Some(deadline) = self.deadline {
+            let left = deadline.saturating_duration_since(now);
+            if left.is_zero() {
+                return Err(TransportError::with_source(
+                    TransportErrorKind::Timeout,
+                    "the call's overall deadline passed",
+                )
+                .with_attempts(self.attempts));
+            }
+            limits.timeout = Some(limits.timeout.map_or(left, |t| t.min(left)));
+        }
+        self.state = State::Sending(limits);
+        Ok(build_request(
+            self.config,
+            self.key,
+            &self.method,
+            &self.uri,
+            self.body,
+            limits,
+        ))
+    }
+
+    /// What follows a response or a transport failure.
+    fn sent(
+        &mut self,
+        result: Result<Response<Vec<u8>>, TransportError>,
+        limits: RequestLimits,
+        now: Instant,
+    ) -> Step {
+        // Transports should stop reading at the cap; this holds the line
+        // for one that does not.
+        let result = result.and_then(|response| {
+            if response.body().len() as u64 > limits.max_body_bytes {
+                Err(TransportError::new(TransportErrorKind::BodyTooLarge))
+            } else {
+                Ok(response)
+            }
+        });
+        let outcome = match &result {
+            Ok(response) => {
+                self.log_response(response);
+                if let Some(step) = self.follow(response, now) {
+                    return step;
+                }
+                Outcome::Status {
+                    status: response.status(),
+                    retry_after: RetryAfter::from_headers(response.headers()),
+                }
+            }
+            Err(err) => {
+                log_event!(debug, "{} {} failed: {}", self.method, self.uri, err.kind());
+                Outcome::Failed(err.kind())
+            }
+        };
+        match self.retry_delay(outcome, now) {
+            Some(delay) => {
+                log_event!(
+                    info,
+                    "retrying {} {} in {delay:?} (attempt {} gave {outcome:?})",
+                    self.method,
+                    self.uri,
+                    self.attempts
+                );
+                self.slept += delay;
+                self.state = State::Waiting;
+                Step::Wait(delay)
+            }
+            None => self.finish(result),
+        }
+    }
+
+    #[cfg_attr(not(feature = "log"), allow(unused_variables))]
+    fn log_response(&self, response: &Response<Vec<u8>>) {
+        log_event!(
+            debug,
+            "{} {} -> {} ({} bytes, request id {:?})",
+            self.method,
+            self.uri,
+            response.status(),
+            response.body().len(),
+            response
+                .headers()
+                .get("x-request-id")
+                .map(|id| self.redactor.vouch(&String::from_utf8_lossy(id.as_bytes())))
+        );
+    }
+
+    /// The next hop's step when `response` is a redirect this call
+    /// follows; `None` when it is an answer.
+    fn follow(&mut self, response: &Response<Vec<u8>>, now: Instant) -> Option<Step> {
+        if self.config.max_redirects == 0
+            || !redirect::is_redirect(response.status())
+            || !redirect::follows(&self.method)
+        {
+            return None;
+        }
+        let location = response.headers().get(LOCATION)?;
+        let next = self.hop(location).map_err(Error::from).and_then(|next| {
+            if !redirect::same_origin(&self.uri, &next) && self.key.take().is_some() {
+                log_event!(debug, "redirect to another origin: authorization dropped");
+            }
+            log_event!(debug, "following redirect {} -> {next}", response.status());
+            self.uri = next;
+            // A hop is not a new attempt.
+            Ok(self.send(now)?)
+        });
+        Some(match next {
+            Ok(request) => Step::Send(request),
+            Err(err) => Step::Done(Err(err)),
+        })
+    }
+
+    /// Where `location` leads, when the rules allow going there.
+    fn hop(&mut self, location: &HeaderValue) -> Result<Uri, RedirectError> {
+        self.hops += 1;
+        if self.hops > self.config.max_redirects {
+            return Err(RedirectError::TooMany {
+                max: self.config.max_redirects,
+            });
+        }
+        // Refused before anything parses, sends or logs it.
+        if self.redactor.found_in(location.as_bytes()) {
+            return Err(RedirectError::LocationHoldsKey);
+        }
+        let location = location
+            .to_str()
+            .map_err(|_| RedirectError::InvalidLocation)?;
+        redirect::resolve(&self.uri, location)
+    }
+
+    /// How long to wait before retrying after `outcome`, when the policy,
+    /// the deadline and the budget all allow a retry.
+    fn retry_delay(&mut self, outcome: Outcome, now: Instant) -> Option<Duration> {
+        let policy = &self.config.retry;
+        // Most calls end here: no clock arithmetic, no random draw.
+        if !policy.may_retry(self.attempts, &self.method, &outcome) {
+            return None;
+        }
+        let wall = self
+            .started
+            .map_or(SystemTime::UNIX_EPOCH, |(start, wall)| {
+                wall + now.saturating_duration_since(start)
+            });
+        let random = unit_draw(self.jitter_seed, self.draws);
+        self.draws += 1;
+        let Decision::RetryIn(delay) = policy.plan(&Attempt {
+            number: self.attempts,
+            method: &self.method,
+            outcome,
+            slept: self.slept,
+            now: wall,
+            random,
+        }) else {
+            return None;
+        };
+        let fits = self
+            .deadline
+            .is_none_or(|d| now.checked_add(delay).is_some_and(|end| end < d));
+        (fits && self.budget.is_none_or(RetryBudget::try_spend)).then_some(delay)
+    }
+
+    /// The final step.
+    fn finish(&mut self, result: Result<Response<Vec<u8>>, TransportError>) -> Step {
+        Step::Done(match result {
+            Ok(response) => {
+                if response.status().is_success() {
+                    if let Some(budget) = self.budget {
+                        budget.record_success();
+                    }
+                }
+                Ok(Finished {
+                    response,
+                    attempts: self.attempts,
+                })
+            }
+            Err(err) => Err(err
+                .vouched(self.redactor)
+                .with_attempts(self.attempts)
+                .into()),
+        })
+    }
+}
+
+/// One attempt's request, built fresh (cheaper than keeping a built one to
+/// clone for a retry that rarely comes). `key` is `None` once a redirect
+/// has left the first origin. The body is copied: the transport takes it,
+/// and a retry needs it again (a GET's is empty, which costs nothing).
+pub(crate) fn build_request(
+    config: &Config,
+    key: Option<&ApiKey>,
+    method: &Method,
+    uri: &Uri,
+    body: Option<&Body>,
+    limits: RequestLimits,
+) -> Request<Vec<u8>> {
+    let mut request = Request::new(body.map(|b| b.bytes().to_vec()).unwrap_or_default());
+    *request.method_mut() = method.clone();
+    *request.uri_mut() = uri.clone();
+    let headers = request.headers_mut();
+    headers.reserve(4);
+    if let Some(key) = key {
+        headers.insert(AUTHORIZATION, key.header_value().clone());
+    }
+    headers.insert(ACCEPT, ACCEPT_JSON);
+    headers.insert(USER_AGENT, config.user_agent.clone());
+    if let Some(body) = body {
+        headers.insert(CONTENT_TYPE, body.content_type_value().clone());
+    }
+    request.extensions_mut().insert(limits);
+    request
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::Clock as _;
+    use crate::retry::RetryPolicy;
+
+    type Builder = crate::ClientBuilder<()>;
+
+    use crate::test_support::TOKEN;
+
+    fn config(configure: impl FnOnce(Builder) -> Builder) -> Config {
+        let client = configure(Builder::new().api_key(ApiKey::new(TOKEN).unwrap()))
+            .build_with(crate::transport_fn(|_req| {
+                Err(TransportErrorKind::Connect.into())
+            }))
+            .unwrap();
+        client.config().clone()
+    }
+
+    fn uri(path: &str) -> Uri {
+        format!("https://platform.routy.app/api{path}")
+            .parse()
+            .unwrap()
+    }
+
+    fn status(code: u16) -> Result<Response<Vec<u8>>, TransportError> {
+        Ok(Response::builder().status(code).body(Vec::new()).unwrap())
+    }
+
+    fn redirect(code: u16, location: &str) -> Result<Response<Vec<u8>>, TransportError> {
+        Ok(Response::builder()
+            .status(code)
+            .header("location", location)
+            .body(Vec::new())
+            .unwrap())
+    }
+
+    fn start() -> (Instant, Event) {
+        let now = crate::clock::ManualClock::new().now();
+        (
+            now,
+            Event::Start {
+                now,
+                wall: SystemTime::UNIX_EPOCH,
+            },
+        )
+    }
+
+    fn sent(step: Step) -> Request<Vec<u8>> {
+        match step {
+            Step::Send(request) => request,
+            other => panic!("expected a request, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_success_is_one_send_then_done() {
+        let config = config(|b| b);
+        let key = ApiKey::new(TOKEN).unwrap();
+        let mut call = Call::new(&config, &key, Method::GET, uri("/v1/accounts"), None);
+        let (now, event) = start();
+        let request = sent(call.next(event));
+        assert_eq!(request.uri(), "https://platform.routy.app/api/v1/accounts");
+        assert_eq!(
+            request.headers()["authorization"],
+            "ApiKey ".to_owned() + TOKEN
+        );
+        match call.next(Event::Sent {
+            result: status(200),
+            now,
+        }) {
+            Step::Done(Ok(finished)) => assert_eq!(finished.attempts, 1),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_retry_is_a_wait_then_the_same_request_again() {
+        let config = config(|b| b);
+        let key = ApiKey::new(TOKEN).unwrap();
+        let mut call = Call::new(&config, &key, Method::GET, uri("/v1/accounts"), None);
+        let (mut now, event) = start();
+        let first = sent(call.next(event));
+        let Step::Wait(delay) = call.next(Event::Sent {
+            result: status(503),
+            now,
+        }) else {
+            panic!("a 503 to a GET is retried")
+        };
+        assert!(delay < Duration::from_millis(200), "{delay:?}");
+        now += delay;
+        let second = sent(call.next(Event::Waited { now }));
+        assert_eq!(first.uri(), second.uri());
+        assert_eq!(first.headers(), second.headers());
+        match call.next(Event::Sent {
+            result: status(200),
+            now,
+        }) {
+            Step::Done(Ok(finished)) => assert_eq!(finished.attempts, 2),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_post_is_not_retried_once_it_may_have_arrived() {
+        let config = config(|b| b);
+        let key = ApiKey::new(TOKEN).unwrap();
+        let mut call = Call::new(&config, &key, Method::POST, uri("/v1/things"), None);
+        let (now, event) = start();
+        sent(call.next(event));
+        match call.next(Event::Sent {
+            result: Err(TransportError::new(TransportErrorKind::Timeout)),
+            now,
+        }) {
+            Step::Done(Err(Error::Transport(err))) => {
+                assert!(err.is_timeout());
+                assert_eq!(err.attempts(), 1);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_redirect_is_a_hop_not_an_attempt_and_drops_the_key_across_origins() {
+        let config = config(|b| b);
+        let key = ApiKey::new(TOKEN).unwrap();
+        let mut call = Call::new(&config, &key, Method::GET, uri("/v1/accounts"), None);
+        let (now, event) = start();
+        sent(call.next(event));
+        let same = sent(call.next(Event::Sent {
+            result: redirect(302, "/api/v2/accounts"),
+            now,
+        }));
+        assert_eq!(same.uri(), "https://platform.routy.app/api/v2/accounts");
+        assert!(same.headers().contains_key("authorization"));
+        let other = sent(call.next(Event::Sent {
+            result: redirect(307, "https://cdn.example/accounts"),
+            now,
+        }));
+        assert!(!other.headers().contains_key("authorization"));
+        let back = sent(call.next(Event::Sent {
+            result: redirect(307, "https://platform.routy.app/api/v1/accounts"),
+            now,
+        }));
+        assert!(
+            !back.headers().contains_key("authorization"),
+            "dropped for good"
+        );
+        match call.next(Event::Sent {
+            result: status(200),
+            now,
+        }) {
+            Step::Done(Ok(finished)) => assert_eq!(finished.attempts, 1),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_deadline_caps_each_timeout_and_ends_the_call() {
+        let config = config(|b| {
+            b.timeout(Duration::from_secs(30))
+                .call_timeout(Duration::from_secs(10))
+        });
+        let key = ApiKey::new(TOKEN).unwrap();
+        let mut call = Call::new(&config, &key, Method::GET, uri("/v1/accounts"), None);
+        let (start, event) = start();
+        let first = sent(call.next(event));
+        assert_eq!(
+            RequestLimits::of(&first).timeout,
+            Some(Duration::from_secs(10))
+        );
+        // The retry's wait would end past the deadline: no retry.
+        match call.next(Event::Sent {
+            result: Err(TransportError::new(TransportErrorKind::Io)),
+            now: start + Duration::from_secs(10),
+        }) {
+            Step::Done(Err(Error::Transport(err))) => assert_eq!(err.attempts(), 1),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_budget_is_spent_by_retries_and_refilled_by_successes() {
+        let config = config(|b| b.retry(RetryPolicy::default().max_attempts(5)));
+        let key = ApiKey::new(TOKEN).unwrap();
+        let budget = RetryBudget::new(1);
+        let mut call =
+            Call::new(&config, &key, Method::GET, uri("/v1/accounts"), None).budget(&budget);
+        let (now, event) = start();
+        sent(call.next(event));
+        assert!(matches!(
+            call.next(Event::Sent {
+                result: status(503),
+                now
+            }),
+            Step::Wait(_)
+        ));
+        sent(call.next(Event::Waited { now }));
+        assert!(
+            matches!(
+                call.next(Event::Sent {
+                    result: status(503),
+                    now
+                }),
+                Step::Done(Ok(_))
+            ),
+            "the budget is empty: the 503 is the answer"
+        );
+        assert_eq!(budget.remaining(), 0);
+    }
+
+    #[test]
+    fn events_out_of_order_end_the_call_with_a_typed_error() {
+        let config = config(|b| b);
+        let key = ApiKey::new(TOKEN).unwrap();
+        let mut call = Call::new(&config, &key, Method::GET, uri("/v1/accounts"), None);
+        let (now, _) = start();
+        assert!(matches!(
+            call.next(Event::Waited { now }),
+            Step::Done(Err(Error::Request(RequestError::UnexpectedEvent {
+                expected: "Start"
+            })))
+        ));
+        assert!(matches!(
+            call.next(Event::Waited { now }),
+            Step::Done(Err(Error::Request(RequestError::UnexpectedEvent { .. })))
+        ));
+    }
+
+    #[test]
+    fn the_same_seed_and_events_give_the_same_waits() {
+        let config = config(|b| b);
+        let key = ApiKey::new(TOKEN).unwrap();
+        let run = |seed| {
+            let mut call =
+                Call::new(&config, &key, Method::GET, uri("/v1/accounts"), None).jitter_seed(seed);
+            let (now, event) = start();
+            let mut waits = Vec::new();
+            let mut event = event;
+            loop {
+                event = match call.next(event) {
+                    Step::Send(_) => Event::Sent {
+                        result: status(503),
+                        now,
+                    },
+                    Step::Wait(delay) => {
+                        waits.push(delay);
+                        Event::Waited { now }
+                    }
+                    Step::Done(_) => return waits,
+                }
+            }
+        };
+        assert_eq!(run(7), run(7));
+        assert_eq!(run(7).len(), 2);
+        assert_ne!(run(7), run(8));
+    }
+}

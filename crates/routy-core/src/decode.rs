@@ -1,0 +1,213 @@
+//! Decoding a success body into the type asked for, with errors that say
+//! what was expected and where ([`DecodeError`]).
+
+use std::fmt;
+
+use http::header::CONTENT_TYPE;
+use http::Response;
+use serde::de::DeserializeOwned;
+
+use crate::redact::Redactor;
+use crate::text::{byte_offset, header_str, is_json, is_text_plain, one_line, snippet, truncate};
+
+/// A success response whose body is not what was expected.
+///
+/// # Examples
+///
+/// ```
+/// use routy::{http, DecodeError};
+///
+/// let response = http::Response::builder()
+///     .header("content-type", "application/json")
+///     .body(br#"[{"id": 1}, {"id": true}]"#.to_vec())?;
+/// let err = routy::decode_json::<Vec<routy::Account>>(&response, "a list of accounts").unwrap_err();
+/// assert_eq!(err.path(), Some("[1]"));
+/// assert_eq!(err.expected(), "a list of accounts");
+/// let why = std::error::Error::source(&err).unwrap().to_string();
+/// assert!(why.starts_with("member `id`: invalid type: boolean"), "{why}");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug)]
+pub struct DecodeError {
+    expected: &'static str,
+    content_type: Option<String>,
+    path: Option<String>,
+    snippet: String,
+    source: Option<Box<JsonError>>,
+}
+
+/// The JSON parser's complaint, kept as redacted text.
+#[derive(Debug, Clone)]
+struct JsonError {
+    message: String,
+    line: usize,
+    column: usize,
+}
+
+impl fmt::Display for JsonError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for JsonError {}
+
+impl DecodeError {
+    /// What the body should have been.
+    ///
+    /// # Examples
+    ///
+    /// See [`DecodeError`].
+    pub fn expected(&self) -> &'static str {
+        self.expected
+    }
+
+    /// Where in the JSON decoding failed (`.` for the root, `[3].id` …);
+    /// `None` when the body was refused for its content type.
+    ///
+    /// # Examples
+    ///
+    /// See [`DecodeError`].
+    pub fn path(&self) -> Option<&str> {
+        self.path.as_deref()
+    }
+
+    /// The response's `Content-Type`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use routy::http;
+    /// let response = http::Response::builder().header("content-type", "text/html").body(b"<html>".to_vec())?;
+    /// let err = routy::decode_json::<serde_json::Value>(&response, "json").unwrap_err();
+    /// assert_eq!(err.content_type(), Some("text/html"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn content_type(&self) -> Option<&str> {
+        self.content_type.as_deref()
+    }
+
+    /// A bounded piece of the body around the failure.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use routy::http;
+    /// let response = http::Response::builder().body(b"not json".to_vec())?;
+    /// let err = routy::decode_json::<serde_json::Value>(&response, "json").unwrap_err();
+    /// assert_eq!(err.snippet(), "not json");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn snippet(&self) -> &str {
+        &self.snippet
+    }
+}
+
+impl fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (&self.path, &self.source) {
+            (Some(path), Some(source)) => write!(
+                f,
+                "expected {} but decoding failed at `{}` (line {} column {})",
+                self.expected,
+                one_line(path, usize::MAX),
+                source.line,
+                source.column
+            ),
+            _ => write!(
+                f,
+                "expected {} but the content type is {}",
+                self.expected,
+                one_line(
+                    self.content_type.as_deref().unwrap_or("missing"),
+                    usize::MAX
+                )
+            ),
+        }
+    }
+}
+
+impl std::error::Error for DecodeError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source
+            .as_deref()
+            .map(|e| e as &(dyn std::error::Error + 'static))
+    }
+}
+
+/// Decodes a success body as JSON into `T`. Accepts `application/json`,
+/// any `*/*+json`, `text/plain` and `text/json` (Routy's own examples ask for
+/// `text/plain`), or no `Content-Type` at all; anything else (an HTML login
+/// page from a proxy, say) is refused. `expected` names the shape for the
+/// error message.
+///
+/// # Errors
+///
+/// A [`DecodeError`] saying what was expected, where decoding failed and
+/// showing a bounded snippet.
+///
+/// # Examples
+///
+/// ```
+/// # use routy::http;
+/// let response = http::Response::builder()
+///     .header("content-type", "text/plain; charset=utf-8")
+///     .body(br#"{"ok": true}"#.to_vec())?;
+/// let value: serde_json::Value = routy::decode_json(&response, "an object")?;
+/// assert_eq!(value["ok"], true);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn decode_json<T: DeserializeOwned>(
+    response: &Response<Vec<u8>>,
+    expected: &'static str,
+) -> Result<T, DecodeError> {
+    decode_json_redacted(response, expected, Redactor::NONE)
+}
+
+pub(crate) fn decode_json_redacted<T: DeserializeOwned>(
+    response: &Response<Vec<u8>>,
+    expected: &'static str,
+    redactor: Redactor<'_>,
+) -> Result<T, DecodeError> {
+    let content_type = header_str(response.headers().get(CONTENT_TYPE));
+    let body = response.body();
+    if let Some(ct) = content_type {
+        if !is_json(ct) && !is_text_plain(ct) {
+            return Err(DecodeError {
+                expected,
+                content_type: Some(redactor.vouch(&truncate(ct, 200))),
+                path: None,
+                snippet: snippet(body, 0, redactor).0,
+                source: None,
+            });
+        }
+    }
+    // The fast path decodes directly; only a failure pays for path tracking.
+    match serde_json::from_slice(body) {
+        Ok(value) => Ok(value),
+        Err(plain) => {
+            let mut de = serde_json::Deserializer::from_slice(body);
+            let (path, source) = match serde_path_to_error::deserialize::<_, T>(&mut de) {
+                Err(err) => (err.path().to_string(), err.into_inner()),
+                // Cannot happen (same input, same type), but if it does the
+                // first error is still the right one to report.
+                Ok(_) => (".".to_owned(), plain),
+            };
+            let offset = byte_offset(body, source.line(), source.column());
+            // serde_json quotes the offending value in its message, and the
+            // path names map keys: both may hold what the server echoed.
+            let source = Box::new(JsonError {
+                message: redactor.vouch(&source.to_string()),
+                line: source.line(),
+                column: source.column(),
+            });
+            Err(DecodeError {
+                expected,
+                content_type: content_type.map(|ct| redactor.vouch(&truncate(ct, 200))),
+                path: Some(redactor.vouch(&truncate(&path, 200))),
+                snippet: snippet(body, offset, redactor).0,
+                source: Some(source),
+            })
+        }
+    }
+}

@@ -1,0 +1,124 @@
+//! What a caller puts in a request: a [`Body`], and the [`RequestError`]
+//! for a request that cannot be built.
+
+use http::header::CONTENT_TYPE;
+use http::HeaderValue;
+use serde::Serialize;
+
+use crate::call::ACCEPT_JSON;
+use crate::error::Error;
+
+/// A request body for [`Client::raw`](crate::Client::raw): bytes and their content type.
+///
+/// # Examples
+///
+/// ```
+/// let body = routy::Body::json(&serde_json::json!({"name": "Reporting Script"}))?;
+/// assert_eq!(body.content_type(), "application/json");
+/// let text = routy::Body::new("text/csv", b"a,b\n1,2\n".to_vec())?;
+/// assert_eq!(text.bytes(), b"a,b\n1,2\n");
+/// # Ok::<(), routy::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Body {
+    content_type: HeaderValue,
+    bytes: Vec<u8>,
+}
+
+impl Body {
+    /// `bytes` sent with `Content-Type: content_type`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Request`] when `content_type` is not a valid header value.
+    ///
+    /// # Examples
+    ///
+    /// See [`Body`].
+    pub fn new(content_type: &str, bytes: Vec<u8>) -> Result<Self, Error> {
+        let content_type =
+            HeaderValue::from_str(content_type).map_err(|_| RequestError::InvalidHeader {
+                name: CONTENT_TYPE.to_string(),
+            })?;
+        Ok(Body {
+            content_type,
+            bytes,
+        })
+    }
+
+    /// `value` serialised as JSON.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Request`] when `value` cannot be serialised.
+    ///
+    /// # Examples
+    ///
+    /// See [`Body`].
+    pub fn json<V: Serialize + ?Sized>(value: &V) -> Result<Self, Error> {
+        let bytes = serde_json::to_vec(value).map_err(RequestError::Serialize)?;
+        Ok(Body {
+            content_type: ACCEPT_JSON,
+            bytes,
+        })
+    }
+
+    /// The content type.
+    ///
+    /// # Examples
+    ///
+    /// See [`Body`].
+    pub fn content_type(&self) -> &str {
+        self.content_type.to_str().unwrap_or_default()
+    }
+
+    /// The bytes.
+    ///
+    /// # Examples
+    ///
+    /// See [`Body`].
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    pub(crate) fn content_type_value(&self) -> &HeaderValue {
+        &self.content_type
+    }
+}
+
+/// Why a request could not be built.
+///
+/// # Examples
+///
+/// ```
+/// let base = routy::BaseUrl::parse("https://platform.routy.app/api")?;
+/// let err = base.join("v1/accounts").unwrap_err();
+/// assert!(matches!(err, routy::RequestError::InvalidPath { .. }));
+/// # Ok::<(), routy::Error>(())
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RequestError {
+    /// The path cannot be joined to the base URL.
+    #[error("invalid path: {reason}")]
+    InvalidPath {
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// The body could not be serialised to JSON.
+    #[error("could not serialize the request body")]
+    Serialize(#[source] serde_json::Error),
+    /// A header name or value is invalid.
+    #[error("invalid header {name:?}")]
+    InvalidHeader {
+        /// The header's name.
+        name: String,
+    },
+    /// A [`Call`](crate::call::Call) was given an event it was not waiting
+    /// for: a bug in the driver.
+    #[error("call driven out of order: expected the {expected} event")]
+    UnexpectedEvent {
+        /// The event it was waiting for.
+        expected: &'static str,
+    },
+}
