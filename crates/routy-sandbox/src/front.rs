@@ -192,12 +192,7 @@ fn pipe_requests(mut client: TcpStream, mut server: TcpStream) {
     let mut chunk = vec![0u8; 16 * 1024];
     let mut framing = Framing::Head(None);
     let mut idle_since = Instant::now();
-    let refuse = |client: &mut TcpStream, server: &TcpStream, (status, reason, detail): Refusal| {
-        let _ = client.write_all(&refusal(status, reason, detail));
-        let _ = client.shutdown(Shutdown::Both);
-        let _ = server.shutdown(Shutdown::Both);
-    };
-    loop {
+    let stop = loop {
         let n = match client.read(&mut chunk) {
             Ok(0) => {
                 let _ = server.shutdown(Shutdown::Write);
@@ -210,78 +205,79 @@ fn pipe_requests(mut client: TcpStream, mut server: TcpStream) {
                     io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
                 ) =>
             {
-                if let Framing::Head(Some(started)) = framing {
-                    if started.elapsed() >= HEAD_DEADLINE {
-                        return refuse(&mut client, &server, HEAD_TIMEOUT);
+                match framing {
+                    Framing::Head(Some(started)) if started.elapsed() >= HEAD_DEADLINE => {
+                        break Stop::Refuse(HEAD_TIMEOUT);
                     }
-                } else if idle_since.elapsed() >= IDLE_TIMEOUT {
-                    let _ = client.shutdown(Shutdown::Both);
-                    let _ = server.shutdown(Shutdown::Both);
-                    return;
+                    Framing::Head(Some(_)) => {}
+                    _ if idle_since.elapsed() >= IDLE_TIMEOUT => break Stop::Close,
+                    _ => {}
                 }
                 continue;
             }
-            Err(_) => {
-                let _ = server.shutdown(Shutdown::Both);
-                return;
-            }
+            Err(_) => break Stop::Close,
         };
         idle_since = Instant::now();
         pending.extend_from_slice(&chunk[..n]);
-        // Frame everything that has arrived: bodies pass through, heads are
-        // checked whole.
-        loop {
-            match framing {
-                Framing::Body(left) => {
-                    let take = usize::try_from(left)
-                        .unwrap_or(usize::MAX)
-                        .min(pending.len());
-                    if server.write_all(&pending[..take]).is_err() {
-                        return;
-                    }
-                    pending.drain(..take);
-                    let left = left - take as u64;
-                    framing = if left == 0 {
-                        Framing::Head(None)
-                    } else {
-                        Framing::Body(left)
-                    };
-                    if pending.is_empty() {
-                        break;
-                    }
-                }
-                Framing::Head(started) => {
-                    if pending.is_empty() {
-                        break;
-                    }
-                    match frame_head(&pending) {
-                        Ok(Some((len, body))) => {
-                            if server.write_all(&pending[..len]).is_err() {
-                                return;
-                            }
-                            pending.drain(..len);
-                            framing = if body == 0 {
-                                Framing::Head(None)
-                            } else {
-                                Framing::Body(body)
-                            };
-                        }
-                        Ok(None) if pending.len() > MAX_HEAD_BYTES => {
-                            return refuse(&mut client, &server, HEAD_TOO_LARGE);
-                        }
-                        Ok(None) => {
-                            if started.is_some_and(|t| t.elapsed() >= HEAD_DEADLINE) {
-                                return refuse(&mut client, &server, HEAD_TIMEOUT);
-                            }
-                            framing = Framing::Head(started.or_else(|| Some(Instant::now())));
-                            break;
-                        }
-                        Err(why) => return refuse(&mut client, &server, why),
-                    }
-                }
-            }
+        if let Err(stop) = forward(&mut framing, &mut pending, &mut server) {
+            break stop;
         }
+    };
+    if let Stop::Refuse((status, reason, detail)) = stop {
+        let _ = client.write_all(&refusal(status, reason, detail));
     }
+    let _ = client.shutdown(Shutdown::Both);
+    let _ = server.shutdown(Shutdown::Both);
+}
+
+/// Why [`pipe_requests`] stops copying.
+enum Stop {
+    /// The connection is over (an I/O error, idle too long).
+    Close,
+    /// A head broke a limit: answer with this, then close.
+    Refuse(Refusal),
+}
+
+/// Frames everything that has arrived: bodies pass through to `server`,
+/// heads are checked whole first. Leaves in `pending` what cannot be
+/// framed yet.
+fn forward(
+    framing: &mut Framing,
+    pending: &mut Vec<u8>,
+    server: &mut TcpStream,
+) -> Result<(), Stop> {
+    while !pending.is_empty() {
+        let (len, next) = match *framing {
+            Framing::Body(left) => {
+                let take = usize::try_from(left)
+                    .unwrap_or(usize::MAX)
+                    .min(pending.len());
+                (take, left - take as u64)
+            }
+            Framing::Head(started) => match frame_head(pending) {
+                Ok(Some((len, body))) => (len, body),
+                Ok(None) if pending.len() > MAX_HEAD_BYTES => {
+                    return Err(Stop::Refuse(HEAD_TOO_LARGE))
+                }
+                Ok(None) => {
+                    if started.is_some_and(|t| t.elapsed() >= HEAD_DEADLINE) {
+                        return Err(Stop::Refuse(HEAD_TIMEOUT));
+                    }
+                    *framing = Framing::Head(started.or_else(|| Some(Instant::now())));
+                    return Ok(());
+                }
+                Err(why) => return Err(Stop::Refuse(why)),
+            },
+        };
+        server.write_all(&pending[..len]).map_err(|_| Stop::Close)?;
+        pending.drain(..len);
+        *framing = if next == 0 {
+            Framing::Head(None)
+        } else {
+            Framing::Body(next)
+        };
+    }
+    Ok(())
 }
 
 /// A refusal of a head: status, reason phrase, detail.

@@ -287,26 +287,12 @@ impl SandboxBuilder {
     ///
     /// See [`SandboxBuilder`].
     pub fn start(self) -> Result<Sandbox, SandboxError> {
-        let accounts = match self.accounts {
-            AccountsSource::Seed => seed_accounts_json(),
-            AccountsSource::Json(bytes) => accounts::validate(bytes)?,
-            AccountsSource::File(path) => {
-                let bytes = std::fs::read(&path).map_err(|e| {
-                    SandboxError::Accounts(format!("cannot read {}: {e}", path.display()))
-                })?;
-                accounts::validate(bytes)?
-            }
-        };
+        let accounts = self.accounts.load()?;
         let store = tokens::Store::open(Arc::clone(&self.clock), self.seed, self.state_file)?;
-        let admin_secret = self.admin_secret.unwrap_or_else(|| {
-            let mut bytes = [0u8; 24];
-            let mut rng = match self.seed {
-                Some(seed) => rand::rngs::StdRng::seed_from_u64(seed ^ 0xad41_5ec2),
-                None => rand::rngs::StdRng::from_os_rng(),
-            };
-            rng.fill_bytes(&mut bytes);
-            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-        });
+        let seed = self.seed;
+        let admin_secret = self
+            .admin_secret
+            .unwrap_or_else(|| random_admin_secret(seed));
 
         let start_error = |source| SandboxError::Start {
             addr: self.addr,
@@ -587,6 +573,34 @@ impl fmt::Debug for Sandbox {
             .field("workers", &self.workers.len())
             .finish_non_exhaustive()
     }
+}
+
+impl AccountsSource {
+    /// The accounts body to serve, checked.
+    fn load(self) -> Result<Vec<u8>, SandboxError> {
+        match self {
+            AccountsSource::Seed => Ok(seed_accounts_json()),
+            AccountsSource::Json(bytes) => accounts::validate(bytes),
+            AccountsSource::File(path) => {
+                let bytes = std::fs::read(&path).map_err(|e| {
+                    SandboxError::Accounts(format!("cannot read {}: {e}", path.display()))
+                })?;
+                accounts::validate(bytes)
+            }
+        }
+    }
+}
+
+/// An admin secret: from the seed when there is one (reproducible
+/// sandboxes), else from the OS.
+fn random_admin_secret(seed: Option<u64>) -> String {
+    let mut bytes = [0u8; 24];
+    let mut rng = match seed {
+        Some(seed) => rand::rngs::StdRng::seed_from_u64(seed ^ 0xad41_5ec2),
+        None => rand::rngs::StdRng::from_os_rng(),
+    };
+    rng.fill_bytes(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
 impl server::Shared {

@@ -69,6 +69,24 @@ pub(crate) fn handle(shared: &Shared, mut request: Request) {
 }
 
 fn api(shared: &Shared, request: &Request, path: &str) -> Option<Reply> {
+    if let Some(faulted) = injected_fault(shared, request) {
+        return faulted;
+    }
+    if let Err(reply) = authenticate(shared, request) {
+        return Some(reply);
+    }
+    Some(match (request.method(), path.trim_end_matches('/')) {
+        (Method::Get, "/api/v1/accounts") => Response::from_data(shared.accounts.clone())
+            .with_header(header("Content-Type", "application/json; charset=utf-8")),
+        (_, "/api/v1/accounts") => problem(shared, 405, "Method Not Allowed", None, None)
+            .with_header(header("Allow", "GET")),
+        _ => problem(shared, 404, "Not Found", None, None),
+    })
+}
+
+/// What an injected fault makes of this request, if one is due:
+/// `Some(None)` when the connection was dropped mid-response.
+fn injected_fault(shared: &Shared, request: &Request) -> Option<Option<Reply>> {
     let now = shared.clock.now();
     let decision = shared.faults().next(now);
     match decision {
@@ -80,7 +98,10 @@ fn api(shared: &Shared, request: &Request, path: &str) -> Option<Reply> {
                 Some("The rate limit was exceeded. Retry after the time in Retry-After.".into()),
                 None,
             );
-            return Some(reply.with_header(header("Retry-After", &retry_after_secs.to_string())));
+            Some(Some(reply.with_header(header(
+                "Retry-After",
+                &retry_after_secs.to_string(),
+            ))))
         }
         Decision::Fault(Fault::Respond {
             status,
@@ -92,9 +113,12 @@ fn api(shared: &Shared, request: &Request, path: &str) -> Option<Reply> {
             for (name, value) in headers {
                 reply = reply.with_header(header(&name, &value));
             }
-            return Some(reply);
+            Some(Some(reply))
         }
-        Decision::Fault(Fault::Delay { ms }) => std::thread::sleep(Duration::from_millis(ms)),
+        Decision::Fault(Fault::Delay { ms }) => {
+            std::thread::sleep(Duration::from_millis(ms));
+            None
+        }
         Decision::Fault(Fault::Drop) => {
             let body = &shared.accounts;
             let mut partial = format!(
@@ -106,11 +130,15 @@ fn api(shared: &Shared, request: &Request, path: &str) -> Option<Reply> {
             if let Some(peer) = request.remote_addr() {
                 shared.front.drop_connection(*peer, &partial);
             }
-            return None;
+            Some(None)
         }
-        Decision::Proceed => {}
+        Decision::Proceed => None,
     }
+}
 
+/// The 401 reply for a request whose token is missing, malformed,
+/// unknown, deleted or expired.
+fn authenticate(shared: &Shared, request: &Request) -> Result<(), Reply> {
     let auth = request
         .headers()
         .iter()
@@ -126,16 +154,9 @@ fn api(shared: &Shared, request: &Request, path: &str) -> Option<Reply> {
             AuthFailure::Expired(at) => format!("The API token expired at {}.", format_time(at)),
         };
         let reply = problem(shared, 401, "Unauthorized", Some(detail), None);
-        return Some(reply.with_header(header("WWW-Authenticate", "ApiKey")));
+        return Err(reply.with_header(header("WWW-Authenticate", "ApiKey")));
     }
-
-    Some(match (request.method(), path.trim_end_matches('/')) {
-        (Method::Get, "/api/v1/accounts") => Response::from_data(shared.accounts.clone())
-            .with_header(header("Content-Type", "application/json; charset=utf-8")),
-        (_, "/api/v1/accounts") => problem(shared, 405, "Method Not Allowed", None, None)
-            .with_header(header("Allow", "GET")),
-        _ => problem(shared, 404, "Not Found", None, None),
-    })
+    Ok(())
 }
 
 fn admin(shared: &Shared, request: &mut Request, path: &str, query: &str) -> Reply {
@@ -252,7 +273,36 @@ fn issue(shared: &Shared, body: &Value) -> Result<Reply, BadRequest> {
         .get("creator")
         .and_then(Value::as_str)
         .map(str::to_owned);
-    let now = shared.clock.now();
+    let expires_at = expiry(body, shared.clock.now(), &mut errors);
+    if !errors.is_empty() {
+        return Err(validation(shared, errors).into());
+    }
+    let new = NewToken {
+        name,
+        creator,
+        expires_at,
+    };
+    let issued = shared.store().issue(new);
+    match issued {
+        Ok(issued) => {
+            let mut value = serde_json::to_value(&issued.info).unwrap_or_default();
+            if let Some(object) = value.as_object_mut() {
+                object.insert("token".into(), Value::String(issued.secret().to_owned()));
+            }
+            Ok(json_reply(201, &value))
+        }
+        Err(SandboxError::Validation(errors)) => Err(validation(shared, errors).into()),
+        Err(err) => Err(internal(shared, &err).into()),
+    }
+}
+
+/// When a new token expires: `expiresAt` (RFC 3339), else
+/// `expiresInDays` from `now`, else never; problems go into `errors`.
+fn expiry(
+    body: &Value,
+    now: std::time::SystemTime,
+    errors: &mut BTreeMap<String, Vec<String>>,
+) -> Option<std::time::SystemTime> {
     let mut expires_at = None;
     match body.get("expiresAt") {
         None | Some(Value::Null) => {}
@@ -284,26 +334,7 @@ fn issue(shared: &Shared, body: &Value) -> Result<Reply, BadRequest> {
             }
         },
     }
-    if !errors.is_empty() {
-        return Err(validation(shared, errors).into());
-    }
-    let new = NewToken {
-        name,
-        creator,
-        expires_at,
-    };
-    let issued = shared.store().issue(new);
-    match issued {
-        Ok(issued) => {
-            let mut value = serde_json::to_value(&issued.info).unwrap_or_default();
-            if let Some(object) = value.as_object_mut() {
-                object.insert("token".into(), Value::String(issued.secret().to_owned()));
-            }
-            Ok(json_reply(201, &value))
-        }
-        Err(SandboxError::Validation(errors)) => Err(validation(shared, errors).into()),
-        Err(err) => Err(internal(shared, &err).into()),
-    }
+    expires_at
 }
 
 fn list(shared: &Shared, query: &str) -> Result<Reply, BadRequest> {

@@ -261,76 +261,101 @@ fn body_hash(body: &[u8]) -> String {
     format!("{:016x}", hasher.finish())
 }
 
+/// The target the exact-request check sends: an encoded slash, a
+/// repeated query key, an empty value, a `;`.
+const EXACT_TARGET: &str = "/echo/a%2Fb?q=a%20b&x=1&x=2&empty=&semi=a;b";
+
 fn exact_requests<T: Transport + ?Sized>(transport: &T, server: &Server) -> Result<(), String> {
-    let target = "/echo/a%2Fb?q=a%20b&x=1&x=2&empty=&semi=a;b";
     let big = echo_body();
     for method in METHODS {
         for body in [Vec::new(), big.clone()] {
             let what = format!("{method} with a {} byte body", body.len());
-            let mut request = get(&server.url(target), limits());
-            *request.method_mut() = method.clone();
-            let headers = request.headers_mut();
-            headers.append("x-multi", "one".parse().map_err(|_| "header")?);
-            headers.append("x-multi", "two".parse().map_err(|_| "header")?);
-            headers.append(
-                "x-exact",
-                "Keep  these  Spaces".parse().map_err(|_| "header")?,
-            );
-            if !body.is_empty() {
-                headers.append(
-                    "content-type",
-                    "application/octet-stream".parse().map_err(|_| "header")?,
-                );
-            }
             let (len, hash) = (body.len(), body_hash(&body));
-            *request.body_mut() = body;
+            let request = exact_request(server, &method, body)?;
             let response = send(transport, request).map_err(|e| format!("{what}: {e}"))?;
-            let echoed = |name: &str| {
-                response
-                    .headers()
-                    .get(name)
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or("(missing)")
-                    .to_owned()
-            };
-            let seen_headers: Vec<String> = response
-                .headers()
-                .get_all("x-echo-header")
-                .iter()
-                .filter_map(|v| v.to_str().ok())
-                .map(str::to_ascii_lowercase)
-                .collect();
-            let mine: Vec<&String> = seen_headers
-                .iter()
-                .filter(|h| h.starts_with("x-multi:") || h.starts_with("x-exact:"))
-                .collect();
-            let problems = [
-                (echoed("x-echo-method") != method.as_str())
-                    .then(|| format!("the method arrived as {}", echoed("x-echo-method"))),
-                (echoed("x-echo-url") != target)
-                    .then(|| format!("the target arrived as {}", echoed("x-echo-url"))),
-                (mine
-                    != [
-                        "x-multi: one",
-                        "x-multi: two",
-                        "x-exact: keep  these  spaces",
-                    ])
-                .then(|| format!("the headers arrived as {mine:?}")),
-                (echoed("x-echo-body-len") != len.to_string()
-                    || echoed("x-echo-body-hash") != hash)
-                    .then(|| {
-                        format!(
-                            "{} body bytes arrived, not the {len} sent intact",
-                            echoed("x-echo-body-len")
-                        )
-                    }),
-            ];
-            if let Some(problem) = problems.into_iter().flatten().next() {
+            if let Some(problem) = echo_problem(&response, &method, len, &hash) {
                 return Err(format!("{what}: {problem}"));
             }
         }
     }
     Ok(())
+}
+
+/// A `method` request to [`EXACT_TARGET`] with repeated and
+/// space-sensitive headers and `body`.
+fn exact_request(
+    server: &Server,
+    method: &Method,
+    body: Vec<u8>,
+) -> Result<Request<Vec<u8>>, String> {
+    let mut request = get(&server.url(EXACT_TARGET), limits());
+    *request.method_mut() = method.clone();
+    let headers = request.headers_mut();
+    headers.append("x-multi", "one".parse().map_err(|_| "header")?);
+    headers.append("x-multi", "two".parse().map_err(|_| "header")?);
+    headers.append(
+        "x-exact",
+        "Keep  these  Spaces".parse().map_err(|_| "header")?,
+    );
+    if !body.is_empty() {
+        headers.append(
+            "content-type",
+            "application/octet-stream".parse().map_err(|_| "header")?,
+        );
+    }
+    *request.body_mut() = body;
+    Ok(request)
+}
+
+/// What the echo server saw that differs from what
+/// [`exact_request`] sent, if anything.
+fn echo_problem(
+    response: &Response<Vec<u8>>,
+    method: &Method,
+    len: usize,
+    hash: &str,
+) -> Option<String> {
+    let echoed = |name: &str| {
+        response
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("(missing)")
+            .to_owned()
+    };
+    let seen_headers: Vec<String> = response
+        .headers()
+        .get_all("x-echo-header")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .map(str::to_ascii_lowercase)
+        .collect();
+    let mine: Vec<&String> = seen_headers
+        .iter()
+        .filter(|h| h.starts_with("x-multi:") || h.starts_with("x-exact:"))
+        .collect();
+    let problems = [
+        (echoed("x-echo-method") != method.as_str())
+            .then(|| format!("the method arrived as {}", echoed("x-echo-method"))),
+        (echoed("x-echo-url") != EXACT_TARGET)
+            .then(|| format!("the target arrived as {}", echoed("x-echo-url"))),
+        (mine
+            != [
+                "x-multi: one",
+                "x-multi: two",
+                "x-exact: keep  these  spaces",
+            ])
+        .then(|| format!("the headers arrived as {mine:?}")),
+        (echoed("x-echo-body-len") != len.to_string() || echoed("x-echo-body-hash") != hash).then(
+            || {
+                format!(
+                    "{} body bytes arrived, not the {len} sent intact",
+                    echoed("x-echo-body-len")
+                )
+            },
+        ),
+    ];
+    problems.into_iter().flatten().next()
 }
 
 fn round_trip<T: Transport + ?Sized>(transport: &T, server: &Server) -> Result<(), String> {
@@ -815,6 +840,8 @@ fn header(name: &str, value: &str) -> tiny_http::Header {
     })
 }
 
+type Reply = tiny_http::Response<std::io::Cursor<Vec<u8>>>;
+
 fn answer(mut request: tiny_http::Request, large: &[u8], bomb: &[u8]) {
     let mut body = Vec::new();
     let _ = request
@@ -825,23 +852,10 @@ fn answer(mut request: tiny_http::Request, large: &[u8], bomb: &[u8]) {
     let asked_gzip = request.headers().iter().any(|h| {
         h.field.equiv("accept-encoding") && h.value.as_str().to_ascii_lowercase().contains("gzip")
     });
+    let code_after = |prefix: &str| url.strip_prefix(prefix).and_then(|c| c.parse::<u16>().ok());
     let reply = if url.starts_with("/echo/") {
-        let mut reply = tiny_http::Response::from_data(b"echo".to_vec())
-            .with_header(header("X-Echo-Method", request.method().as_str()))
-            .with_header(header("X-Echo-Url", &url))
-            .with_header(header("X-Echo-Body-Len", &body.len().to_string()))
-            .with_header(header("X-Echo-Body-Hash", &body_hash(&body)));
-        for h in request.headers() {
-            reply = reply.with_header(header(
-                "X-Echo-Header",
-                &format!("{}: {}", h.field, h.value),
-            ));
-        }
-        reply
-    } else if let Some(code) = url
-        .strip_prefix("/peer/")
-        .and_then(|c| c.parse::<u16>().ok())
-    {
+        echo(&request, &url, &body)
+    } else if let Some(code) = code_after("/peer/") {
         let peer = request
             .remote_addr()
             .map(|a| a.to_string())
@@ -850,36 +864,9 @@ fn answer(mut request: tiny_http::Request, large: &[u8], bomb: &[u8]) {
             .with_status_code(code)
             .with_header(header("X-Peer", &peer))
     } else if url == "/maybe-gzip" {
-        if asked_gzip {
-            let mut encoder =
-                flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-            let _ = encoder.write_all(PLAIN_TEXT.as_bytes());
-            tiny_http::Response::from_data(encoder.finish().unwrap_or_default())
-                .with_header(header("Content-Encoding", "gzip"))
-                .with_header(header("X-Sent-Gzip", "yes"))
-        } else {
-            tiny_http::Response::from_data(PLAIN_TEXT.as_bytes().to_vec())
-        }
-    } else if let Some(code) = url
-        .strip_prefix("/status/")
-        .and_then(|c| c.parse::<u16>().ok())
-    {
-        let seen: Vec<String> = request
-            .headers()
-            .iter()
-            .filter(|h| h.field.equiv("x-multi"))
-            .map(|h| h.value.to_string())
-            .collect();
-        let body = if code == 204 {
-            Vec::new()
-        } else {
-            format!("body of {code}").into_bytes()
-        };
-        tiny_http::Response::from_data(body)
-            .with_status_code(code)
-            .with_header(header("X-Repeated", "a"))
-            .with_header(header("X-Repeated", "b"))
-            .with_header(header("X-Seen-Multi", &seen.join(",")))
+        maybe_gzip(asked_gzip)
+    } else if let Some(code) = code_after("/status/") {
+        status(&request, code)
     } else if url == "/redirect" {
         tiny_http::Response::from_data(Vec::new())
             .with_status_code(302)
@@ -907,4 +894,55 @@ fn answer(mut request: tiny_http::Request, large: &[u8], bomb: &[u8]) {
         tiny_http::Response::from_data(Vec::new()).with_status_code(404)
     };
     let _ = request.respond(reply);
+}
+
+/// What arrived, in `X-Echo-*` headers: method, target, body length and
+/// hash, every header in order.
+fn echo(request: &tiny_http::Request, url: &str, body: &[u8]) -> Reply {
+    let mut reply = tiny_http::Response::from_data(b"echo".to_vec())
+        .with_header(header("X-Echo-Method", request.method().as_str()))
+        .with_header(header("X-Echo-Url", url))
+        .with_header(header("X-Echo-Body-Len", &body.len().to_string()))
+        .with_header(header("X-Echo-Body-Hash", &body_hash(body)));
+    for h in request.headers() {
+        reply = reply.with_header(header(
+            "X-Echo-Header",
+            &format!("{}: {}", h.field, h.value),
+        ));
+    }
+    reply
+}
+
+/// [`PLAIN_TEXT`], gzipped only when the request asked for gzip.
+fn maybe_gzip(asked_gzip: bool) -> Reply {
+    if asked_gzip {
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        let _ = encoder.write_all(PLAIN_TEXT.as_bytes());
+        tiny_http::Response::from_data(encoder.finish().unwrap_or_default())
+            .with_header(header("Content-Encoding", "gzip"))
+            .with_header(header("X-Sent-Gzip", "yes"))
+    } else {
+        tiny_http::Response::from_data(PLAIN_TEXT.as_bytes().to_vec())
+    }
+}
+
+/// A `code` response with a repeated header, saying which `X-Multi`
+/// values arrived.
+fn status(request: &tiny_http::Request, code: u16) -> Reply {
+    let seen: Vec<String> = request
+        .headers()
+        .iter()
+        .filter(|h| h.field.equiv("x-multi"))
+        .map(|h| h.value.to_string())
+        .collect();
+    let body = if code == 204 {
+        Vec::new()
+    } else {
+        format!("body of {code}").into_bytes()
+    };
+    tiny_http::Response::from_data(body)
+        .with_status_code(code)
+        .with_header(header("X-Repeated", "a"))
+        .with_header(header("X-Repeated", "b"))
+        .with_header(header("X-Seen-Multi", &seen.join(",")))
 }
