@@ -1,11 +1,15 @@
-//! End-to-end cost of routy over raw ureq: sequential GETs of a 6 KB,
-//! 40-account JSON body over keep-alive on loopback, decoded into the same
-//! `Account` struct, with the same agent settings and headers. A and B run
+//! End-to-end cost of routy over the code a user would write instead
+//! (`../shared/perf`): sequential GETs of a 40-account JSON body over
+//! keep-alive on loopback. The raw side is that baseline exactly: ureq 3
+//! with its default agent config, `Authorization` and `Accept` headers,
+//! `read_to_vec`, `serde_json::from_slice` into a derived struct. Both
+//! sides read every account's id and name after the call. A and B run
 //! interleaved in rounds so drift in the machine affects both alike.
 //!
 //! ```sh
 //! cargo run --release --example bench_e2e                # A/B ratios, 1/2/4/8 threads
-//! cargo run --release --example bench_e2e -- serve 8099  # only the server (for callgrind)
+//! cargo run --release --example bench_e2e -- compare ../shared/perf/accounts.json  # same, that body
+//! cargo run --release --example bench_e2e -- serve 8099 ../shared/perf/accounts.json  # only the server (for callgrind)
 //! cargo run --release --example bench_e2e -- client http://127.0.0.1:8099 routy 200
 //! ```
 //!
@@ -20,7 +24,7 @@ use std::net::{TcpListener, TcpStream};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use routy::{Account, ApiKey};
+use routy::ApiKey;
 
 const KEY: &str = "OaBw1+4DqFfDLXOLpWthbfp502Wc0D4tICsxNcT+aeQ=";
 const ROUNDS: usize = 25;
@@ -31,9 +35,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     match args.first().map(String::as_str) {
         Some("serve") => {
             let port: u16 = args.get(1).map_or(Ok(8099), |p| p.parse())?;
+            // The body: a file (the shared baseline's accounts.json), else
+            // the sandbox's seed accounts.
+            let body = match args.get(2) {
+                Some(path) => std::fs::read(path)?,
+                None => routy_sandbox::seed_accounts_json(),
+            };
             let listener = TcpListener::bind(("127.0.0.1", port))?;
-            eprintln!("serving on http://{}", listener.local_addr()?);
-            serve(listener, Arc::new(response_bytes()));
+            eprintln!(
+                "serving {} bytes on http://{}",
+                body.len(),
+                listener.local_addr()?
+            );
+            serve(listener, Arc::new(response_bytes(&body)));
             Ok(())
         }
         Some("client") => {
@@ -46,8 +60,25 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
             Ok(())
         }
-        _ => compare(),
+        Some("compare") => match args.get(1) {
+            Some(path) => compare(std::fs::read(path)?),
+            None => compare(routy_sandbox::seed_accounts_json()),
+        },
+        _ => compare(routy_sandbox::seed_accounts_json()),
     }
+}
+
+/// The account as the shared baseline declares it.
+#[derive(Debug, serde::Deserialize)]
+#[allow(dead_code, reason = "decoded as a user would, read in part")]
+#[serde(rename_all = "camelCase")]
+struct RawAccount {
+    id: u64,
+    name: String,
+    email: Option<String>,
+    created_at: Option<String>,
+    is_active: Option<bool>,
+    time_zone: Option<String>,
 }
 
 /// The two sides of the comparison.
@@ -64,16 +95,8 @@ impl Side {
     fn new(mode: &str, base: &str) -> Result<Side, Box<dyn std::error::Error>> {
         Ok(match mode {
             "ureq" => Side::Ureq {
-                // The settings routy's transport uses, and the same overall
-                // deadline it applies per request.
-                agent: ureq::Agent::new_with_config(
-                    ureq::Agent::config_builder()
-                        .http_status_as_error(false)
-                        .max_redirects(0)
-                        .max_redirects_will_error(false)
-                        .timeout_global(Some(Duration::from_secs(30)))
-                        .build(),
-                ),
+                // ureq's defaults, as a user without routy would have them.
+                agent: ureq::Agent::config_builder().build().into(),
                 url: format!("{base}/v1/accounts"),
                 auth: format!("ApiKey {KEY}"),
             },
@@ -90,25 +113,46 @@ impl Side {
     fn request(&self) -> Result<usize, Box<dyn std::error::Error>> {
         match self {
             Side::Ureq { agent, url, auth } => {
-                let mut response = agent
+                let body = agent
                     .get(url)
-                    .header("authorization", auth)
-                    .header("accept", "application/json")
-                    .header("user-agent", routy::config::USER_AGENT)
-                    .call()?;
-                let body = response.body_mut().read_to_vec()?;
-                let accounts: Vec<Account> = serde_json::from_slice(&body)?;
+                    .header("Authorization", auth)
+                    .header("Accept", "application/json")
+                    .call()?
+                    .body_mut()
+                    .read_to_vec()?;
+                let accounts: Vec<RawAccount> = serde_json::from_slice(&body)?;
+                let names: usize = accounts
+                    .iter()
+                    .map(|a| {
+                        std::hint::black_box(&a.id);
+                        a.name.len()
+                    })
+                    .sum();
+                std::hint::black_box(names);
                 Ok(accounts.len())
             }
-            Side::Routy(client) => Ok(client.accounts()?.len()),
+            Side::Routy(client) => {
+                let accounts = client.accounts()?;
+                // Touch what a user reads (id and name), as the shared
+                // baseline does: decoding deferred to access is counted.
+                let names: usize = accounts
+                    .iter()
+                    .map(|a| {
+                        std::hint::black_box(&a.id);
+                        a.name().map_or(0, str::len)
+                    })
+                    .sum();
+                std::hint::black_box(names);
+                Ok(accounts.len())
+            }
         }
     }
 }
 
-fn compare() -> Result<(), Box<dyn std::error::Error>> {
+fn compare(body: Vec<u8>) -> Result<(), Box<dyn std::error::Error>> {
     let listener = TcpListener::bind("127.0.0.1:0")?;
     let base = format!("http://{}/api", listener.local_addr()?);
-    let bytes = Arc::new(response_bytes());
+    let bytes = Arc::new(response_bytes(&body));
     std::thread::spawn(move || serve(listener, bytes));
 
     let ureq_side = Arc::new(Side::new("ureq", &base)?);
@@ -195,14 +239,13 @@ fn run(side: &Arc<Side>, threads: usize, n: usize) -> Result<Duration, Box<dyn s
 }
 
 /// The whole response, head and the 40-account body, written in one go.
-fn response_bytes() -> Vec<u8> {
-    let body = routy_sandbox::seed_accounts_json();
+fn response_bytes(body: &[u8]) -> Vec<u8> {
     let mut bytes = format!(
         "HTTP/1.1 200 OK\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: {}\r\n\r\n",
         body.len()
     )
     .into_bytes();
-    bytes.extend_from_slice(&body);
+    bytes.extend_from_slice(body);
     bytes
 }
 

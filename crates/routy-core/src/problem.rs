@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::Value;
 
 use crate::redact::Redactor;
 
@@ -27,59 +28,29 @@ use crate::redact::Redactor;
 /// assert_eq!(problem.extensions["tenant"], "acme");
 /// # Ok::<(), serde_json::Error>(())
 /// ```
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct Problem {
     /// A URI identifying the problem type.
-    #[serde(
-        rename = "type",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "lenient_string"
-    )]
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_uri: Option<String>,
     /// A short summary of the problem type.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "lenient_string"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
     /// The status code the server meant.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "lenient_status"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<u16>,
     /// What went wrong this time.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "lenient_string"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
     /// A URI identifying this occurrence.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "lenient_string"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub instance: Option<String>,
     /// ASP.NET's trace id, to quote to support.
-    #[serde(
-        rename = "traceId",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "lenient_string"
-    )]
+    #[serde(rename = "traceId", skip_serializing_if = "Option::is_none")]
     pub trace_id: Option<String>,
     /// Validation errors by field (ASP.NET's `errors` map).
-    #[serde(
-        default,
-        skip_serializing_if = "BTreeMap::is_empty",
-        deserialize_with = "lenient_errors"
-    )]
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub errors: BTreeMap<String, Vec<String>>,
     /// Every other member, as sent.
     #[serde(flatten)]
@@ -137,44 +108,63 @@ fn redact_value(value: serde_json::Value, redactor: Redactor<'_>) -> serde_json:
     }
 }
 
-fn lenient_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-    Ok(match serde_json::Value::deserialize(d)? {
-        serde_json::Value::String(s) => Some(s),
-        _ => None,
-    })
-}
-
-fn lenient_status<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u16>, D::Error> {
-    let value = serde_json::Value::deserialize(d)?;
-    Ok(match value {
-        serde_json::Value::Number(n) => n.as_u64().and_then(|n| u16::try_from(n).ok()),
-        serde_json::Value::String(s) => s.trim().parse().ok(),
-        _ => None,
-    })
-}
-
-/// Accepts `{"field": ["msg", …]}` and `{"field": "msg"}`; anything else is
-/// dropped rather than failing the whole problem.
-fn lenient_errors<'de, D: Deserializer<'de>>(
-    d: D,
-) -> Result<BTreeMap<String, Vec<String>>, D::Error> {
-    let value = serde_json::Value::deserialize(d)?;
-    let mut out = BTreeMap::new();
-    if let serde_json::Value::Object(map) = value {
-        for (field, messages) in map {
-            let messages = match messages {
-                serde_json::Value::String(s) => vec![s],
-                serde_json::Value::Array(items) => items
-                    .into_iter()
-                    .map(|m| match m {
-                        serde_json::Value::String(s) => s,
-                        other => other.to_string(),
-                    })
-                    .collect(),
-                other => vec![other.to_string()],
-            };
-            out.insert(field, messages);
-        }
+impl<'de> Deserialize<'de> for Problem {
+    /// Leniently, as RFC 9457 section 3.1 asks: a member of the wrong type
+    /// is ignored alone, the rest of the problem kept. Read as a JSON
+    /// object first, then the known members taken out of it; what is left
+    /// is [`extensions`](Problem::extensions).
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let mut members = serde_json::Map::<String, Value>::deserialize(deserializer)?;
+        let mut text = |name: &str| match members.remove(name) {
+            Some(Value::String(text)) => Some(text),
+            _ => None,
+        };
+        let (type_uri, title, detail, instance, trace_id) = (
+            text("type"),
+            text("title"),
+            text("detail"),
+            text("instance"),
+            text("traceId"),
+        );
+        let status = match members.remove("status") {
+            Some(Value::Number(n)) => n.as_u64().and_then(|n| u16::try_from(n).ok()),
+            Some(Value::String(s)) => s.trim().parse().ok(),
+            _ => None,
+        };
+        let errors = match members.remove("errors") {
+            Some(Value::Object(map)) => validation_errors(map),
+            _ => BTreeMap::new(),
+        };
+        Ok(Problem {
+            type_uri,
+            title,
+            status,
+            detail,
+            instance,
+            trace_id,
+            errors,
+            extensions: members,
+        })
     }
-    Ok(out)
+}
+
+/// Accepts `{"field": ["msg", …]}` and `{"field": "msg"}`; a number or a
+/// boolean message is kept as its JSON text, anything else dropped rather
+/// than failing the whole problem.
+fn validation_errors(map: serde_json::Map<String, Value>) -> BTreeMap<String, Vec<String>> {
+    let text = |message: Value| match message {
+        Value::String(s) => Some(s),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    };
+    let mut out = BTreeMap::new();
+    for (field, messages) in map {
+        let messages = match messages {
+            Value::Array(items) => items.into_iter().filter_map(text).collect(),
+            other => text(other).into_iter().collect(),
+        };
+        out.insert(field, messages);
+    }
+    out
 }

@@ -21,8 +21,17 @@
 //! the bytes never leave the machine, and a proxy would receive the
 //! `Authorization` header in clear text (Go's `ProxyFromEnvironment` rule).
 //! [`UreqTransport::new`] also resolves `localhost` to `127.0.0.1` and `::1`
-//! itself, without asking DNS (RFC 6761 section 6.3); an agent passed to
+//! itself, without asking DNS (RFC 6761 section 6.3), and takes an IP
+//! address as its own answer (ureq's resolver would spawn a thread per
+//! request to look one up under a timeout); an agent passed to
 //! [`UreqTransport::with_agent`] keeps its own resolver.
+//!
+//! Its agent's deadline is routy's default ([`DEFAULT_TIMEOUT`]), so a
+//! request that needs nothing else runs on the agent's config as it is;
+//! one with another deadline (or to loopback while a proxy is configured)
+//! gets a per-request config.
+//!
+//! [`DEFAULT_TIMEOUT`]: routy_core::config::DEFAULT_TIMEOUT
 //!
 //! # Logging caveat
 //!
@@ -45,7 +54,7 @@
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
 use std::io::{self, Read};
-use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use routy_core::http::Uri;
 use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
@@ -79,6 +88,40 @@ const MAX_PREALLOCATION: u64 = 1 << 20;
 #[derive(Debug, Clone)]
 pub struct UreqTransport {
     agent: ureq::Agent,
+    /// What the agent's own config already does for every request.
+    preset: Preset,
+}
+
+/// The settings of an agent's config that routy needs per request. A
+/// request that needs nothing else is run as is; any other goes through
+/// ureq's per-request config (a copy of the agent's whole config).
+#[derive(Debug, Clone, Copy)]
+struct Preset {
+    /// Status codes come back as responses and redirects are not followed.
+    routy_ready: bool,
+    /// The deadline of a whole exchange.
+    timeout: Option<std::time::Duration>,
+    /// A proxy is configured (from the environment, say).
+    proxied: bool,
+}
+
+impl Preset {
+    fn of(agent: &ureq::Agent) -> Self {
+        let config = agent.config();
+        Preset {
+            routy_ready: !config.http_status_as_error()
+                && config.max_redirects() == 0
+                && !config.max_redirects_will_error(),
+            timeout: config.timeouts().global,
+            proxied: config.proxy().is_some(),
+        }
+    }
+
+    /// Whether a request with `limits` to a loopback host or not can run
+    /// on the agent's config as it is.
+    fn fits(&self, limits: &RequestLimits, loopback: bool) -> bool {
+        self.routy_ready && self.timeout == limits.timeout && !(loopback && self.proxied)
+    }
 }
 
 impl UreqTransport {
@@ -94,11 +137,16 @@ impl UreqTransport {
             .http_status_as_error(false)
             .max_redirects(0)
             .max_redirects_will_error(false)
+            // The client's default: most requests then need no config of
+            // their own.
+            .timeout_global(Some(routy_core::config::DEFAULT_TIMEOUT))
             .build();
         let connector = ureq::unversioned::transport::DefaultConnector::new();
-        UreqTransport {
-            agent: ureq::Agent::with_parts(config, connector, LocalhostResolver::default()),
-        }
+        Self::with_agent(ureq::Agent::with_parts(
+            config,
+            connector,
+            LocalhostResolver::default(),
+        ))
     }
 
     /// A transport over `agent`. Status-as-error, redirects and timeouts are
@@ -109,7 +157,10 @@ impl UreqTransport {
     ///
     /// See [`UreqTransport`].
     pub fn with_agent(agent: ureq::Agent) -> Self {
-        UreqTransport { agent }
+        UreqTransport {
+            preset: Preset::of(&agent),
+            agent,
+        }
     }
 
     /// The agent.
@@ -138,23 +189,29 @@ impl Transport for UreqTransport {
             .uri()
             .host()
             .is_some_and(routy_core::is_loopback_host);
-        let mut config = self.agent.configure_request(request);
-        if loopback {
-            config = config.proxy(None);
+        let response = if self.preset.fits(&limits, loopback) {
+            self.agent.run(request)
+        } else {
+            let mut config = self.agent.configure_request(request);
+            if loopback {
+                config = config.proxy(None);
+            }
+            let request = config
+                .http_status_as_error(false)
+                .max_redirects(0)
+                .max_redirects_will_error(false)
+                // The field is public: cut what a caller may have set by
+                // hand, as the core does, so ureq's `Instant + timeout`
+                // cannot overflow.
+                .timeout_global(
+                    limits
+                        .timeout
+                        .map(|t| t.min(routy_core::config::MAX_DURATION)),
+                )
+                .build();
+            self.agent.run(request)
         }
-        let request = config
-            .http_status_as_error(false)
-            .max_redirects(0)
-            .max_redirects_will_error(false)
-            // The field is public: cut what a caller may have set by hand,
-            // as the core does, so ureq's `Instant + timeout` cannot overflow.
-            .timeout_global(
-                limits
-                    .timeout
-                    .map(|t| t.min(routy_core::config::MAX_DURATION)),
-            )
-            .build();
-        let response = self.agent.run(request).map_err(map_error)?;
+        .map_err(map_error)?;
         let (parts, body) = response.into_parts();
 
         let max = limits.max_body_bytes;
@@ -185,7 +242,8 @@ impl Transport for UreqTransport {
 
 /// Resolves `localhost` to the loopback addresses itself (RFC 6761 section
 /// 6.3), so that the name plain http trusts cannot be pointed elsewhere by
-/// DNS; every other name goes to ureq's own resolver.
+/// DNS, and an IP address to itself; every other name goes to ureq's own
+/// resolver.
 #[derive(Debug, Default)]
 struct LocalhostResolver {
     system: DefaultResolver,
@@ -198,29 +256,36 @@ impl Resolver for LocalhostResolver {
         config: &ureq::config::Config,
         timeout: NextTimeout,
     ) -> Result<ResolvedSocketAddrs, ureq::Error> {
-        let is_localhost = uri
-            .host()
-            .is_some_and(|host| host.eq_ignore_ascii_case("localhost"));
-        if !is_localhost {
-            // A failed lookup comes back as an uncategorised `Io` error
-            // ("failed to lookup address information"): it is a failure to
-            // connect, before anything was sent.
-            return self
-                .system
-                .resolve(uri, config, timeout)
-                .map_err(|err| match err {
-                    ureq::Error::Io(_) => ureq::Error::HostNotFound,
-                    other => other,
-                });
-        }
         let port = uri.port_u16().unwrap_or(match uri.scheme_str() {
             Some("https") => 443,
             _ => 80,
         });
+        let host = uri.host().unwrap_or_default();
         let mut addrs = self.empty();
-        addrs.push(SocketAddr::from((Ipv4Addr::LOCALHOST, port)));
-        addrs.push(SocketAddr::from((Ipv6Addr::LOCALHOST, port)));
-        Ok(addrs)
+        if host.eq_ignore_ascii_case("localhost") {
+            addrs.push(SocketAddr::from((Ipv4Addr::LOCALHOST, port)));
+            addrs.push(SocketAddr::from((Ipv6Addr::LOCALHOST, port)));
+            return Ok(addrs);
+        }
+        // An address is its own answer. ureq's resolver would spawn a
+        // thread per request to look it up under a timeout.
+        let literal = host
+            .strip_prefix('[')
+            .and_then(|h| h.strip_suffix(']'))
+            .unwrap_or(host);
+        if let Ok(ip) = literal.parse::<IpAddr>() {
+            addrs.push(SocketAddr::from((ip, port)));
+            return Ok(addrs);
+        }
+        // A failed lookup comes back as an uncategorised `Io` error
+        // ("failed to lookup address information"): it is a failure to
+        // connect, before anything was sent.
+        self.system
+            .resolve(uri, config, timeout)
+            .map_err(|err| match err {
+                ureq::Error::Io(_) => ureq::Error::HostNotFound,
+                other => other,
+            })
     }
 }
 
@@ -282,6 +347,51 @@ fn map_error(err: ureq::Error) -> TransportError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn only_requests_the_agent_already_serves_skip_the_per_request_config() {
+        let default = Preset::of(UreqTransport::new().agent());
+        let thirty = RequestLimits::new(1 << 20, Some(routy_core::config::DEFAULT_TIMEOUT));
+        let five = RequestLimits::new(1 << 20, Some(Duration::from_secs(5)));
+        assert_eq!(default.timeout, Some(routy_core::config::DEFAULT_TIMEOUT));
+        assert!(default.fits(&thirty, false));
+        assert!(!default.fits(&five, false), "another deadline");
+        let proxied = Preset {
+            proxied: true,
+            ..default
+        };
+        assert!(proxied.fits(&thirty, false));
+        assert!(
+            !proxied.fits(&thirty, true),
+            "loopback must bypass the proxy"
+        );
+        let plain = Preset::of(&ureq::Agent::new_with_defaults());
+        assert!(!plain.routy_ready, "status as error, redirects followed");
+        assert!(!plain.fits(&thirty, false));
+    }
+
+    #[test]
+    fn addresses_and_localhost_are_answered_without_a_lookup() {
+        let resolver = LocalhostResolver::default();
+        let config = ureq::config::Config::default();
+        let resolve = |uri: &str| {
+            let uri: Uri = uri.parse().unwrap();
+            resolver
+                .resolve(&uri, &config, NextTimeout::default())
+                .map(|addrs| addrs.iter().map(ToString::to_string).collect::<Vec<_>>())
+        };
+        assert_eq!(
+            resolve("http://127.0.0.1:8080/x").unwrap(),
+            ["127.0.0.1:8080"]
+        );
+        assert_eq!(resolve("https://[::1]/x").unwrap(), ["[::1]:443"]);
+        assert_eq!(resolve("http://10.1.2.3/x").unwrap(), ["10.1.2.3:80"]);
+        assert_eq!(
+            resolve("http://LocalHost:9/x").unwrap(),
+            ["127.0.0.1:9", "[::1]:9"]
+        );
+    }
 
     /// One row of the table per case: what ureq says, what routy makes of it.
     #[test]
