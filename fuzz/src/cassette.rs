@@ -17,12 +17,11 @@ use base64::Engine as _;
 use routy_core::http::{self, HeaderValue, Method};
 use routy_core::{ApiKey, RetryPolicy};
 
-/// A builder with no default transport: every test names its own.
-type ClientBuilder = routy_core::ClientBuilder<()>;
 use routy_testkit::{CassetteError, Recorder};
 
-/// The key the recorded client sends.
-pub const KEY: &str = "FuZzK3yOaBw1+4DqFfDLXOLpWthbfp502Wc0D4tICs=";
+#[path = "common.rs"]
+mod common;
+pub use common::{ClientBuilder, KEY};
 
 /// How many encodings [`encode`] knows.
 pub const ENCODINGS: u8 = 15;

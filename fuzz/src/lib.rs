@@ -16,11 +16,9 @@ use routy_core::retry::{Attempt, Decision, Outcome, RetryAfter};
 use routy_core::text::SNIPPET_MAX_BYTES;
 use routy_core::{ApiKey, BaseUrl, Problem, RetryPolicy, TransportError};
 
-/// A builder with no default transport: every test names its own.
-type ClientBuilder = routy_core::ClientBuilder<()>;
-
-/// The key every response check authenticates with; it must never show.
-pub const KEY: &str = "FuZzK3yOaBw1+4DqFfDLXOLpWthbfp502Wc0D4tICs=";
+#[path = "common.rs"]
+mod common;
+pub use common::{ClientBuilder, KEY};
 
 /// Longest `Display` of an error we accept.
 const MAX_ERROR_DISPLAY: usize = 600;

@@ -516,31 +516,43 @@ mod tests {
     use super::*;
     use crate::clock::Clock as _;
     use crate::retry::RetryPolicy;
-
-    type Builder = crate::ClientBuilder<()>;
-
     use crate::test_support::TOKEN;
 
-    fn config(configure: impl FnOnce(Builder) -> Builder) -> Config {
-        let client = configure(Builder::new().api_key(ApiKey::new(TOKEN).unwrap()))
-            .build_with(crate::transport_fn(|_req| {
-                Err(TransportErrorKind::Connect.into())
-            }))
-            .unwrap();
-        client.config().clone()
+    type Builder = crate::ClientBuilder<()>;
+    type Answer = Result<Response<Vec<u8>>, TransportError>;
+
+    /// A client's config and key, to start calls from.
+    struct Fixture {
+        config: Config,
+        key: ApiKey,
     }
 
-    fn uri(path: &str) -> Uri {
-        format!("https://platform.routy.app/api{path}")
-            .parse()
-            .unwrap()
+    impl Fixture {
+        fn new(configure: impl FnOnce(Builder) -> Builder) -> Self {
+            let client = configure(Builder::new().api_key(ApiKey::new(TOKEN).unwrap()))
+                .build_with(crate::transport_fn(|_req| {
+                    Err(TransportErrorKind::Connect.into())
+                }))
+                .unwrap();
+            Fixture {
+                config: client.config().clone(),
+                key: client.api_key(),
+            }
+        }
+
+        fn call(&self, method: Method, path: &str) -> Call<'_> {
+            let uri = format!("https://platform.routy.app/api{path}")
+                .parse()
+                .unwrap();
+            Call::new(&self.config, &self.key, method, uri, None)
+        }
     }
 
-    fn status(code: u16) -> Result<Response<Vec<u8>>, TransportError> {
+    fn status(code: u16) -> Answer {
         Ok(Response::builder().status(code).body(Vec::new()).unwrap())
     }
 
-    fn redirect(code: u16, location: &str) -> Result<Response<Vec<u8>>, TransportError> {
+    fn redirect(code: u16, location: &str) -> Answer {
         Ok(Response::builder()
             .status(code)
             .header("location", location)
@@ -548,15 +560,16 @@ mod tests {
             .unwrap())
     }
 
-    fn start() -> (Instant, Event) {
+    /// Starts `call`, returning the time it started at and its first
+    /// request.
+    fn start(call: &mut Call<'_>) -> (Instant, Request<Vec<u8>>) {
         let now = crate::clock::ManualClock::new().now();
-        (
-            now,
-            Event::Start {
-                now,
-                wall: SystemTime::UNIX_EPOCH,
-            },
-        )
+        let wall = SystemTime::UNIX_EPOCH;
+        (now, sent(call.next(Event::Start { now, wall })))
+    }
+
+    fn answer(call: &mut Call<'_>, result: Answer, now: Instant) -> Step {
+        call.next(Event::Sent { result, now })
     }
 
     fn sent(step: Step) -> Request<Vec<u8>> {
@@ -566,38 +579,39 @@ mod tests {
         }
     }
 
+    fn finished(step: Step) -> Finished {
+        match step {
+            Step::Done(Ok(finished)) => finished,
+            other => panic!("expected a response, got {other:?}"),
+        }
+    }
+
+    fn transport_error(step: Step) -> TransportError {
+        match step {
+            Step::Done(Err(Error::Transport(err))) => err,
+            other => panic!("expected a transport error, got {other:?}"),
+        }
+    }
+
     #[test]
     fn a_success_is_one_send_then_done() {
-        let config = config(|b| b);
-        let key = ApiKey::new(TOKEN).unwrap();
-        let mut call = Call::new(&config, &key, Method::GET, uri("/v1/accounts"), None);
-        let (now, event) = start();
-        let request = sent(call.next(event));
+        let fixture = Fixture::new(|b| b);
+        let mut call = fixture.call(Method::GET, "/v1/accounts");
+        let (now, request) = start(&mut call);
         assert_eq!(request.uri(), "https://platform.routy.app/api/v1/accounts");
         assert_eq!(
             request.headers()["authorization"],
             "ApiKey ".to_owned() + TOKEN
         );
-        match call.next(Event::Sent {
-            result: status(200),
-            now,
-        }) {
-            Step::Done(Ok(finished)) => assert_eq!(finished.attempts, 1),
-            other => panic!("{other:?}"),
-        }
+        assert_eq!(finished(answer(&mut call, status(200), now)).attempts, 1);
     }
 
     #[test]
     fn a_retry_is_a_wait_then_the_same_request_again() {
-        let config = config(|b| b);
-        let key = ApiKey::new(TOKEN).unwrap();
-        let mut call = Call::new(&config, &key, Method::GET, uri("/v1/accounts"), None);
-        let (mut now, event) = start();
-        let first = sent(call.next(event));
-        let Step::Wait(delay) = call.next(Event::Sent {
-            result: status(503),
-            now,
-        }) else {
+        let fixture = Fixture::new(|b| b);
+        let mut call = fixture.call(Method::GET, "/v1/accounts");
+        let (mut now, first) = start(&mut call);
+        let Step::Wait(delay) = answer(&mut call, status(503), now) else {
             panic!("a 503 to a GET is retried")
         };
         assert!(delay < Duration::from_millis(200), "{delay:?}");
@@ -605,118 +619,73 @@ mod tests {
         let second = sent(call.next(Event::Waited { now }));
         assert_eq!(first.uri(), second.uri());
         assert_eq!(first.headers(), second.headers());
-        match call.next(Event::Sent {
-            result: status(200),
-            now,
-        }) {
-            Step::Done(Ok(finished)) => assert_eq!(finished.attempts, 2),
-            other => panic!("{other:?}"),
-        }
+        assert_eq!(finished(answer(&mut call, status(200), now)).attempts, 2);
     }
 
     #[test]
     fn a_post_is_not_retried_once_it_may_have_arrived() {
-        let config = config(|b| b);
-        let key = ApiKey::new(TOKEN).unwrap();
-        let mut call = Call::new(&config, &key, Method::POST, uri("/v1/things"), None);
-        let (now, event) = start();
-        sent(call.next(event));
-        match call.next(Event::Sent {
-            result: Err(TransportError::new(TransportErrorKind::Timeout)),
-            now,
-        }) {
-            Step::Done(Err(Error::Transport(err))) => {
-                assert!(err.is_timeout());
-                assert_eq!(err.attempts(), 1);
-            }
-            other => panic!("{other:?}"),
-        }
+        let fixture = Fixture::new(|b| b);
+        let mut call = fixture.call(Method::POST, "/v1/things");
+        let (now, _) = start(&mut call);
+        let timeout = Err(TransportError::new(TransportErrorKind::Timeout));
+        let err = transport_error(answer(&mut call, timeout, now));
+        assert!(err.is_timeout());
+        assert_eq!(err.attempts(), 1);
     }
 
     #[test]
     fn a_redirect_is_a_hop_not_an_attempt_and_drops_the_key_across_origins() {
-        let config = config(|b| b);
-        let key = ApiKey::new(TOKEN).unwrap();
-        let mut call = Call::new(&config, &key, Method::GET, uri("/v1/accounts"), None);
-        let (now, event) = start();
-        sent(call.next(event));
-        let same = sent(call.next(Event::Sent {
-            result: redirect(302, "/api/v2/accounts"),
-            now,
-        }));
+        let fixture = Fixture::new(|b| b);
+        let mut call = fixture.call(Method::GET, "/v1/accounts");
+        let (now, _) = start(&mut call);
+        let same = sent(answer(&mut call, redirect(302, "/api/v2/accounts"), now));
         assert_eq!(same.uri(), "https://platform.routy.app/api/v2/accounts");
         assert!(same.headers().contains_key("authorization"));
-        let other = sent(call.next(Event::Sent {
-            result: redirect(307, "https://cdn.example/accounts"),
-            now,
-        }));
+        let away = redirect(307, "https://cdn.example/accounts");
+        let other = sent(answer(&mut call, away, now));
         assert!(!other.headers().contains_key("authorization"));
-        let back = sent(call.next(Event::Sent {
-            result: redirect(307, "https://platform.routy.app/api/v1/accounts"),
-            now,
-        }));
+        let home = redirect(307, "https://platform.routy.app/api/v1/accounts");
+        let back = sent(answer(&mut call, home, now));
         assert!(
             !back.headers().contains_key("authorization"),
             "dropped for good"
         );
-        match call.next(Event::Sent {
-            result: status(200),
-            now,
-        }) {
-            Step::Done(Ok(finished)) => assert_eq!(finished.attempts, 1),
-            other => panic!("{other:?}"),
-        }
+        assert_eq!(finished(answer(&mut call, status(200), now)).attempts, 1);
     }
 
     #[test]
     fn the_deadline_caps_each_timeout_and_ends_the_call() {
-        let config = config(|b| {
+        let fixture = Fixture::new(|b| {
             b.timeout(Duration::from_secs(30))
                 .call_timeout(Duration::from_secs(10))
         });
-        let key = ApiKey::new(TOKEN).unwrap();
-        let mut call = Call::new(&config, &key, Method::GET, uri("/v1/accounts"), None);
-        let (start, event) = start();
-        let first = sent(call.next(event));
+        let mut call = fixture.call(Method::GET, "/v1/accounts");
+        let (start, first) = start(&mut call);
         assert_eq!(
             RequestLimits::of(&first).timeout,
             Some(Duration::from_secs(10))
         );
         // The retry's wait would end past the deadline: no retry.
-        match call.next(Event::Sent {
-            result: Err(TransportError::new(TransportErrorKind::Io)),
-            now: start + Duration::from_secs(10),
-        }) {
-            Step::Done(Err(Error::Transport(err))) => assert_eq!(err.attempts(), 1),
-            other => panic!("{other:?}"),
-        }
+        let reset = Err(TransportError::new(TransportErrorKind::Io));
+        let later = start + Duration::from_secs(10);
+        assert_eq!(
+            transport_error(answer(&mut call, reset, later)).attempts(),
+            1
+        );
     }
 
     #[test]
     fn the_budget_is_spent_by_retries_and_refilled_by_successes() {
-        let config = config(|b| b.retry(RetryPolicy::default().max_attempts(5)));
-        let key = ApiKey::new(TOKEN).unwrap();
+        let fixture = Fixture::new(|b| b.retry(RetryPolicy::default().max_attempts(5)));
         let budget = RetryBudget::new(1);
-        let mut call =
-            Call::new(&config, &key, Method::GET, uri("/v1/accounts"), None).budget(&budget);
-        let (now, event) = start();
-        sent(call.next(event));
-        assert!(matches!(
-            call.next(Event::Sent {
-                result: status(503),
-                now
-            }),
-            Step::Wait(_)
-        ));
+        let mut call = fixture.call(Method::GET, "/v1/accounts").budget(&budget);
+        let (now, _) = start(&mut call);
+        assert!(matches!(answer(&mut call, status(503), now), Step::Wait(_)));
         sent(call.next(Event::Waited { now }));
-        assert!(
-            matches!(
-                call.next(Event::Sent {
-                    result: status(503),
-                    now
-                }),
-                Step::Done(Ok(_))
-            ),
+        let last = finished(answer(&mut call, status(503), now));
+        assert_eq!(
+            last.response.status(),
+            503,
             "the budget is empty: the 503 is the answer"
         );
         assert_eq!(budget.remaining(), 0);
@@ -724,10 +693,9 @@ mod tests {
 
     #[test]
     fn events_out_of_order_end_the_call_with_a_typed_error() {
-        let config = config(|b| b);
-        let key = ApiKey::new(TOKEN).unwrap();
-        let mut call = Call::new(&config, &key, Method::GET, uri("/v1/accounts"), None);
-        let (now, _) = start();
+        let fixture = Fixture::new(|b| b);
+        let mut call = fixture.call(Method::GET, "/v1/accounts");
+        let now = crate::clock::ManualClock::new().now();
         assert!(matches!(
             call.next(Event::Waited { now }),
             Step::Done(Err(Error::Request(RequestError::UnexpectedEvent {
@@ -742,27 +710,18 @@ mod tests {
 
     #[test]
     fn the_same_seed_and_events_give_the_same_waits() {
-        let config = config(|b| b);
-        let key = ApiKey::new(TOKEN).unwrap();
+        let fixture = Fixture::new(|b| b);
         let run = |seed| {
-            let mut call =
-                Call::new(&config, &key, Method::GET, uri("/v1/accounts"), None).jitter_seed(seed);
-            let (now, event) = start();
+            let mut call = fixture.call(Method::GET, "/v1/accounts").jitter_seed(seed);
+            let (now, _) = start(&mut call);
             let mut waits = Vec::new();
-            let mut event = event;
-            loop {
-                event = match call.next(event) {
-                    Step::Send(_) => Event::Sent {
-                        result: status(503),
-                        now,
-                    },
-                    Step::Wait(delay) => {
-                        waits.push(delay);
-                        Event::Waited { now }
-                    }
-                    Step::Done(_) => return waits,
-                }
+            let mut step = answer(&mut call, status(503), now);
+            while let Step::Wait(delay) = step {
+                waits.push(delay);
+                sent(call.next(Event::Waited { now }));
+                step = answer(&mut call, status(503), now);
             }
+            waits
         };
         assert_eq!(run(7), run(7));
         assert_eq!(run(7).len(), 2);

@@ -39,6 +39,25 @@ fn ok_json(body: &str) -> Response<Vec<u8>> {
         .expect("valid response")
 }
 
+/// A mock that expects exactly one request, rendered as `expected` (see
+/// [`render`]) and passing `check`, and answers it with `response`.
+fn expecting_once(
+    expected: String,
+    check: impl Fn(&Request<Vec<u8>>) + Send + Sync + 'static,
+    response: impl Fn() -> Response<Vec<u8>> + Send + 'static,
+) -> MockTransport {
+    let mut mock = MockTransport::new();
+    mock.expect_send()
+        .times(1)
+        .withf(move |req| {
+            assert_eq!(render(req), expected);
+            check(req);
+            true
+        })
+        .returning(move |_| Ok(response()));
+    mock
+}
+
 #[test]
 fn accounts_sends_exactly_the_documented_request() {
     let expected = format!(
@@ -48,14 +67,11 @@ fn accounts_sends_exactly_the_documented_request() {
          user-agent: {USER_AGENT}\n\
          \n"
     );
-    let mut mock = MockTransport::new();
-    mock.expect_send()
-        .times(1)
-        .withf(move |req| {
-            assert_eq!(render(req), expected);
-            true
-        })
-        .returning(|_| Ok(ok_json(r#"[{"id": 1, "name": "Acme"}]"#)));
+    let mock = expecting_once(
+        expected,
+        |_| {},
+        || ok_json(r#"[{"id": 1, "name": "Acme"}]"#),
+    );
     let client = ClientBuilder::new()
         .api_key(ApiKey::new(TOKEN).unwrap())
         .build_with(mock)
@@ -66,28 +82,23 @@ fn accounts_sends_exactly_the_documented_request() {
 
 #[test]
 fn base_url_app_name_and_limits_travel_with_the_request() {
-    let mut mock = MockTransport::new();
-    mock.expect_send()
-        .times(1)
-        .withf(|req| {
-            assert_eq!(
-                render(req),
-                format!(
-                    "GET http://127.0.0.1:4010/api/v1/accounts\n\
-                     accept: application/json\n\
-                     authorization: ApiKey {TOKEN}\n\
-                     user-agent: {USER_AGENT} nightly-report/1.0\n\
-                     \n"
-                )
-            );
+    let mock = expecting_once(
+        format!(
+            "GET http://127.0.0.1:4010/api/v1/accounts\n\
+             accept: application/json\n\
+             authorization: ApiKey {TOKEN}\n\
+             user-agent: {USER_AGENT} nightly-report/1.0\n\
+             \n"
+        ),
+        |req| {
             assert!(req.headers()["authorization"].is_sensitive());
             assert_eq!(
                 RequestLimits::of(req),
                 RequestLimits::new(4096, Some(Duration::from_secs(3)))
             );
-            true
-        })
-        .returning(|_| Ok(ok_json("[]")));
+        },
+        || ok_json("[]"),
+    );
     let client = ClientBuilder::new()
         .api_key(ApiKey::new(TOKEN).unwrap())
         .base_url("http://127.0.0.1:4010/api/")
@@ -101,31 +112,25 @@ fn base_url_app_name_and_limits_travel_with_the_request() {
 
 #[test]
 fn raw_sends_method_path_query_and_body() {
-    let mut mock = MockTransport::new();
-    mock.expect_send()
-        .times(1)
-        .withf(|req| {
-            assert_eq!(
-                render(req),
-                format!(
-                    "DELETE https://platform.routy.app/api/v1/tokens/42?reason=rotated\n\
-                     accept: application/json\n\
-                     authorization: ApiKey {TOKEN}\n\
-                     content-type: application/json\n\
-                     user-agent: {USER_AGENT}\n\
-                     \n\
-                     {{\"confirm\":true}}"
-                )
-            );
-            true
-        })
-        .returning(|_| {
-            Ok(Response::builder()
+    let mock = expecting_once(
+        format!(
+            "DELETE https://platform.routy.app/api/v1/tokens/42?reason=rotated\n\
+             accept: application/json\n\
+             authorization: ApiKey {TOKEN}\n\
+             content-type: application/json\n\
+             user-agent: {USER_AGENT}\n\
+             \n\
+             {{\"confirm\":true}}"
+        ),
+        |_| {},
+        || {
+            Response::builder()
                 .status(409)
                 .header("x-request-id", "r-1")
                 .body(b"busy".to_vec())
-                .expect("valid"))
-        });
+                .expect("valid")
+        },
+    );
     let client = ClientBuilder::new()
         .api_key(ApiKey::new(TOKEN).unwrap())
         .build_with(mock)
