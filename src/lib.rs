@@ -7,7 +7,7 @@
 pub use routy_core;
 pub use routy_core::*;
 #[cfg(feature = "ureq")]
-pub use routy_ureq::UreqTransport;
+pub use routy_ureq::{UreqTransport, UreqTransportBuilder};
 
 /// The Routy API client over [`UreqTransport`]. Build one with
 /// [`Client::builder`], [`Client::from_env`] or [`ClientBuilder::new`].

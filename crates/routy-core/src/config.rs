@@ -220,4 +220,13 @@ pub enum ConfigError {
     /// A zero timeout would fail every request.
     #[error("timeout must be greater than zero")]
     ZeroTimeout,
+    /// The CA certificates a transport was told to trust cannot be used
+    /// (an unreadable file, no certificate in it, a malformed one).
+    #[error("cannot use the ca certificates from {from}: {reason}")]
+    CaCertificates {
+        /// Where they were to come from (a path, or "PEM bytes").
+        from: String,
+        /// What is wrong.
+        reason: String,
+    },
 }

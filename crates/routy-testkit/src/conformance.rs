@@ -32,10 +32,14 @@
 //! chain. A check in which the transport panics fails with the panic's
 //! message; the other checks still run.
 //!
+//! For a transport that can be told which root to trust, [`check_tls`]
+//! adds TLS against loopback https servers: a certificate from that root
+//! is trusted, one from another root refused as
+//! [`TransportErrorKind::Tls`].
+//!
 //! Not checked here: a DNS failure (a lookup would leave the machine; a
 //! transport should report one as `Connect`, see
-//! [`TransportError::from_io`](routy_core::TransportError::from_io)) and
-//! TLS with a custom root (a transport's own tests do that).
+//! [`TransportError::from_io`](routy_core::TransportError::from_io)).
 
 use std::fmt;
 use std::hash::Hasher;
@@ -51,6 +55,10 @@ use std::time::{Duration, Instant};
 use routy_core::config::MAX_DURATION;
 use routy_core::http::{Method, Request, Response};
 use routy_core::{RequestLimits, Transport, TransportErrorKind};
+
+mod tls;
+
+pub use tls::check_tls;
 
 /// Size of the large body check.
 const LARGE_BODY: usize = 4 << 20;
@@ -189,12 +197,16 @@ pub fn check<T: Transport + ?Sized>(transport: &T) -> Report {
         .iter()
         .map(|(name, check)| CheckResult {
             name,
-            outcome: catch_unwind(AssertUnwindSafe(|| check(transport, &server))).unwrap_or_else(
-                |panic| Err(format!("the transport panicked: {}", message(&*panic))),
-            ),
+            outcome: catch(|| check(transport, &server)),
         })
         .collect();
     Report { results }
+}
+
+/// `check`'s result, or a failure with its panic's message.
+fn catch(check: impl FnOnce() -> Result<(), String>) -> Result<(), String> {
+    catch_unwind(AssertUnwindSafe(check))
+        .unwrap_or_else(|panic| Err(format!("the transport panicked: {}", message(&*panic))))
 }
 
 /// Runs the suite and panics with the report if any check fails.

@@ -23,6 +23,46 @@ fn ureq_transport_conforms() {
 }
 
 #[test]
+fn ureq_transport_trusts_a_custom_root_and_only_that_root() {
+    let report = conformance::check_tls(|ca_pem| {
+        UreqTransport::builder()
+            .ca_pem(ca_pem.to_vec())
+            .build()
+            .unwrap()
+    });
+    assert!(report.passed(), "{report}");
+}
+
+#[test]
+fn the_tls_checks_catch_a_transport_that_ignores_the_root_or_trusts_anything() {
+    let failing = |report: conformance::Report| -> Vec<&'static str> {
+        report.failures().map(|f| f.name).collect()
+    };
+    // The bundled roots only: the run's CA is unknown to it.
+    let ignores_root = failing(conformance::check_tls(|_| UreqTransport::new()));
+    assert_eq!(
+        ignores_root,
+        ["a certificate from the given root is trusted"]
+    );
+    // No verification at all: it trusts the stranger too.
+    let trusts_anything = failing(conformance::check_tls(|_| {
+        let tls = ureq::tls::TlsConfig::builder()
+            .disable_verification(true)
+            .build();
+        let config = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .tls_config(tls)
+            .build();
+        UreqTransport::with_agent(ureq::Agent::new_with_config(config))
+    }));
+    assert_eq!(
+        trusts_anything,
+        ["a certificate from another root is refused as Tls"]
+    );
+}
+
+#[test]
 fn the_example_logging_and_metrics_transport_conforms() {
     let transport = example::Instrumented::new(UreqTransport::new());
     conformance::assert_conforms(&transport);

@@ -55,13 +55,16 @@
 
 use std::io::{self, Read};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use routy_core::http::Uri;
 use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
 use ureq::unversioned::transport::NextTimeout;
 
 use routy_core::http::{Request, Response};
-use routy_core::{RequestLimits, Transport, TransportError, TransportErrorKind};
+use routy_core::{ConfigError, RequestLimits, Transport, TransportError, TransportErrorKind};
+use ureq::tls::{PemItem, RootCerts, TlsConfig};
 
 /// The most bytes allocated up front for a body whose length is announced;
 /// beyond this the buffer grows as bytes actually arrive.
@@ -133,6 +136,21 @@ impl UreqTransport {
     ///
     /// See [`UreqTransport`].
     pub fn new() -> Self {
+        Self::over_roots(RootCerts::WebPki)
+    }
+
+    /// A builder, for a transport that trusts other certificates than the
+    /// bundled Mozilla roots (a TLS-inspecting proxy's CA, a private CA).
+    ///
+    /// # Examples
+    ///
+    /// See [`UreqTransportBuilder`].
+    pub fn builder() -> UreqTransportBuilder {
+        UreqTransportBuilder::default()
+    }
+
+    /// The transport of [`new`](Self::new), trusting `roots`.
+    fn over_roots(roots: RootCerts) -> Self {
         let config = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .max_redirects(0)
@@ -140,6 +158,7 @@ impl UreqTransport {
             // The client's default: most requests then need no config of
             // their own.
             .timeout_global(Some(routy_core::config::DEFAULT_TIMEOUT))
+            .tls_config(TlsConfig::builder().root_certs(roots).build())
             .build();
         let connector = ureq::unversioned::transport::DefaultConnector::new();
         Self::with_agent(ureq::Agent::with_parts(
@@ -174,6 +193,149 @@ impl UreqTransport {
     pub fn agent(&self) -> &ureq::Agent {
         &self.agent
     }
+}
+
+/// Builds a [`UreqTransport`] that trusts other roots than the bundled
+/// Mozilla ones; everything else is as [`UreqTransport::new`] has it.
+///
+/// # Examples
+///
+/// ```no_run
+/// // Behind a proxy that inspects TLS with the company's own CA:
+/// let transport = routy::UreqTransport::builder()
+///     .ca_file("/etc/ssl/certs/corp-root-ca.pem")
+///     .build()?;
+/// let client = routy::ClientBuilder::new()
+///     .api_key(routy::ApiKey::from_env()?)
+///     .build_with(transport)?;
+/// # let _ = client;
+/// # Ok::<(), routy::Error>(())
+/// ```
+#[derive(Debug, Default)]
+pub struct UreqTransportBuilder {
+    roots: Roots,
+}
+
+/// Where the trusted roots come from.
+#[derive(Debug, Default)]
+enum Roots {
+    #[default]
+    Bundled,
+    File(PathBuf),
+    Pem(Vec<u8>),
+    #[cfg(feature = "platform-verifier")]
+    Platform,
+}
+
+impl UreqTransportBuilder {
+    /// Trusts the CA certificates in the PEM file at `path` (one or more
+    /// `BEGIN CERTIFICATE` blocks) instead of the bundled roots, as curl's
+    /// `--cacert` does. For a proxy's CA on top of the public roots, give a
+    /// file holding both (a system bundle with the CA appended).
+    ///
+    /// # Examples
+    ///
+    /// See [`UreqTransportBuilder`].
+    pub fn ca_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.roots = Roots::File(path.into());
+        self
+    }
+
+    /// As [`ca_file`](Self::ca_file), from PEM text in memory.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let err = routy::UreqTransport::builder().ca_pem(b"not pem".to_vec()).build().unwrap_err();
+    /// assert!(err.to_string().contains("invalid client configuration"));
+    /// ```
+    pub fn ca_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.roots = Roots::Pem(pem.into());
+        self
+    }
+
+    /// Trusts what the operating system trusts (its certificate store and
+    /// policies), through ureq's platform verifier: the choice for machines
+    /// whose administrators install a proxy's CA system-wide.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let transport = routy::UreqTransport::builder().platform_roots().build()?;
+    /// # let _ = transport;
+    /// # Ok::<(), routy::Error>(())
+    /// ```
+    #[cfg(feature = "platform-verifier")]
+    pub fn platform_roots(mut self) -> Self {
+        self.roots = Roots::Platform;
+        self
+    }
+
+    /// The transport.
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError::CaCertificates`] (as a `routy::Error`) when the CA
+    /// file cannot be read or holds no valid certificate.
+    ///
+    /// # Examples
+    ///
+    /// See [`UreqTransportBuilder`].
+    pub fn build(self) -> Result<UreqTransport, routy_core::Error> {
+        let roots = match self.roots {
+            Roots::Bundled => RootCerts::WebPki,
+            Roots::File(path) => {
+                let from = path.display().to_string();
+                let pem = read_ca_file(&path).map_err(|reason| ca_error(&from, reason))?;
+                specific_roots(&pem).map_err(|reason| ca_error(&from, reason))?
+            }
+            Roots::Pem(pem) => {
+                specific_roots(&pem).map_err(|reason| ca_error("PEM bytes", reason))?
+            }
+            #[cfg(feature = "platform-verifier")]
+            Roots::Platform => RootCerts::PlatformVerifier,
+        };
+        Ok(UreqTransport::over_roots(roots))
+    }
+}
+
+/// The most bytes of a CA file read: a full system bundle is about 200 KB.
+const MAX_CA_FILE_BYTES: u64 = 4 << 20;
+
+fn read_ca_file(path: &Path) -> Result<Vec<u8>, String> {
+    let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
+    let mut pem = Vec::new();
+    file.take(MAX_CA_FILE_BYTES + 1)
+        .read_to_end(&mut pem)
+        .map_err(|e| e.to_string())?;
+    if pem.len() as u64 > MAX_CA_FILE_BYTES {
+        return Err(format!("larger than {MAX_CA_FILE_BYTES} bytes"));
+    }
+    Ok(pem)
+}
+
+/// The certificates in `pem` as the only roots; other PEM items (a key
+/// that came along) are skipped.
+fn specific_roots(pem: &[u8]) -> Result<RootCerts, String> {
+    let mut certs = Vec::new();
+    for item in ureq::tls::parse_pem(pem) {
+        match item.map_err(|e| format!("malformed PEM: {e}"))? {
+            PemItem::Certificate(cert) => certs.push(cert),
+            _ => {}
+        }
+    }
+    if certs.is_empty() {
+        return Err("no PEM certificate (BEGIN CERTIFICATE) in it".into());
+    }
+    Ok(RootCerts::Specific(Arc::new(certs)))
+}
+
+fn ca_error(from: &str, reason: String) -> routy_core::Error {
+    ConfigError::CaCertificates {
+        from: from.to_owned(),
+        reason,
+    }
+    .into()
 }
 
 impl Default for UreqTransport {
@@ -305,7 +467,7 @@ fn map_io_error(err: io::Error) -> TransportError {
 /// | `Io(e)` of kind `UnexpectedEof` (ureq's "Peer disconnected") | `Io` |
 /// | any other `Io(e)` | as [`TransportError::from_io`] |
 /// | `Timeout(_)` | `Timeout` |
-/// | `Tls`, `TlsRequired`, `Pem`, `Rustls` | `Tls` |
+/// | `Tls`, `TlsRequired`, `Pem`, `Rustls`, and an `Io(e)` around a `rustls::Error` (a refused certificate) | `Tls` |
 /// | `Protocol`, `LargeResponseHeader`, `Decompress`, `BodyStalled` | `Protocol` |
 /// | `BodyExceedsLimit` | `BodyTooLarge` |
 /// | `StatusCode`, `RedirectFailed`, `TooManyRedirects` (turned off here), `Http`, `BadUri`, `RequireHttpsOnly`, `Other`, and any variant a later ureq adds | `Other` |
@@ -313,6 +475,14 @@ fn map_error(err: ureq::Error) -> TransportError {
     use ureq::Error as E;
     use TransportErrorKind as K;
     if let E::Io(io) = err {
+        // rustls reports a refused certificate or a failed handshake from
+        // inside the TLS stream, as an `io::Error` around its own error.
+        if io
+            .get_ref()
+            .is_some_and(|inner| inner.is::<rustls::Error>())
+        {
+            return TransportError::with_source(K::Tls, io);
+        }
         // ureq reports a connection the peer dropped mid-exchange as
         // `UnexpectedEof` ("Peer disconnected"): the exchange broke, which
         // is `Io` (retried for idempotent requests), not a malformed
@@ -417,6 +587,13 @@ mod tests {
             (io(Io::BrokenPipe), K::Io),
             (E::Timeout(ureq::Timeout::Global), K::Timeout),
             (E::Tls("bad certificate"), K::Tls),
+            (
+                E::Io(io::Error::new(
+                    Io::InvalidData,
+                    rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer),
+                )),
+                K::Tls,
+            ),
             (E::TlsRequired, K::Tls),
             (
                 E::Protocol(ureq_proto::Error::BadHeader("x".into())),
