@@ -319,9 +319,8 @@ fn read_ca_file(path: &Path) -> Result<Vec<u8>, String> {
 fn specific_roots(pem: &[u8]) -> Result<RootCerts, String> {
     let mut certs = Vec::new();
     for item in ureq::tls::parse_pem(pem) {
-        match item.map_err(|e| format!("malformed PEM: {e}"))? {
-            PemItem::Certificate(cert) => certs.push(cert),
-            _ => {}
+        if let PemItem::Certificate(cert) = item.map_err(|e| format!("malformed PEM: {e}"))? {
+            certs.push(cert);
         }
     }
     if certs.is_empty() {
