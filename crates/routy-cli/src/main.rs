@@ -72,6 +72,16 @@ struct Global {
     /// Retries after a failed attempt (idempotent requests only).
     #[arg(long, global = true, value_name = "N")]
     max_retries: Option<u32>,
+    /// Trust the CA certificates in this PEM file instead of the bundled
+    /// roots (a TLS-inspecting proxy's CA, a private CA).
+    #[arg(
+        long,
+        global = true,
+        env = "SSL_CERT_FILE",
+        value_name = "PATH",
+        value_hint = clap::ValueHint::FilePath
+    )]
+    ca_file: Option<std::ffi::OsString>,
     /// Log each request and response to stderr (secrets redacted).
     #[arg(long, short, global = true)]
     verbose: bool,
@@ -237,7 +247,13 @@ fn connect(global: &Global) -> Result<(Client, ApiKey), Failure> {
     if let Some(retries) = global.max_retries {
         builder = builder.max_retries(retries);
     }
-    let transport = Verbose::new(routy::UreqTransport::new(), global.verbose, &key);
+    let mut transport = routy::UreqTransport::builder();
+    // An empty SSL_CERT_FILE means "not set", as for the other variables.
+    if let Some(path) = global.ca_file.as_ref().filter(|p| !p.is_empty()) {
+        transport = transport.ca_file(path);
+    }
+    let transport = transport.build().map_err(failure)?;
+    let transport = Verbose::new(transport, global.verbose, &key);
     let client = builder.build_with(transport).map_err(failure)?;
     Ok((client, key))
 }
@@ -485,6 +501,10 @@ fn failure(err: Error) -> Failure {
             Some("the key has a stray space or line break inside; copy the token again"),
         ),
         Error::Key(_) | Error::Request(_) => (exit::USAGE, None),
+        Error::Config(ConfigError::CaCertificates { .. }) => (
+            exit::USAGE,
+            Some("--ca-file (SSL_CERT_FILE) must name a PEM file of CA certificates"),
+        ),
         Error::Config(ConfigError::InsecureHttp { .. }) => (
             exit::USAGE,
             Some("use an https:// base URL (plain http is only for 127.0.0.1 and localhost)"),
@@ -506,6 +526,13 @@ fn failure(err: Error) -> Failure {
             TransportErrorKind::Connect => (
                 exit::NETWORK,
                 Some("check --base-url (ROUTY_BASE_URL) and your network"),
+            ),
+            TransportErrorKind::Tls => (
+                exit::NETWORK,
+                Some(
+                    "the server's certificate is not trusted; behind a proxy that inspects \
+                     TLS, pass its CA with --ca-file PATH (or SSL_CERT_FILE)",
+                ),
             ),
             _ => (exit::NETWORK, None),
         },

@@ -676,3 +676,48 @@ fn the_sandbox_command_serves_prints_exports_and_stops_on_ctrl_c() {
     };
     assert!(exit.success(), "{exit:?}");
 }
+
+#[test]
+fn a_ca_file_makes_a_proxy_signed_server_trusted_and_its_absence_is_explained() {
+    const KEY: &str = "OaBw1+4DqFfDLXOLpWthbfp502Wc0D4tICsxNcT+aeQ=";
+    let server = routy_testkit::https::HttpsServer::start(
+        "application/json",
+        br#"[{"id":1,"name":"Behind The Proxy"}]"#.to_vec(),
+    )
+    .unwrap();
+    let base = server.url("/api");
+
+    // Without the CA: a TLS failure that says what to do.
+    let (code, stdout, stderr) = call(&base, KEY, &["accounts", "list"]);
+    assert_eq!(code, 5, "a network failure: {stderr}");
+    assert!(stdout.is_empty());
+    assert!(stderr.contains("UnknownIssuer"), "{stderr}");
+    assert!(stderr.contains("--ca-file"), "{stderr}");
+
+    // With it, as an option and as SSL_CERT_FILE.
+    let ca = std::env::temp_dir().join(format!("routy-cli-ca-{}.pem", std::process::id()));
+    std::fs::write(&ca, server.ca_pem()).unwrap();
+    let ca_path = ca.to_str().unwrap();
+    let (code, stdout, stderr) = call(&base, KEY, &["accounts", "list", "--ca-file", ca_path]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(stdout, "ID  NAME\n1   Behind The Proxy\n");
+    let (code, stdout, _) = run(
+        with_key(&mut routy(), &base, KEY)
+            .env("SSL_CERT_FILE", &ca)
+            .args(["accounts", "list"]),
+        KEY,
+        None,
+    );
+    assert_eq!(code, 0);
+    assert!(stdout.contains("Behind The Proxy"));
+    let _ = std::fs::remove_file(&ca);
+
+    // A CA file that is not one: a usage error naming it.
+    let (code, _, stderr) = call(
+        &base,
+        KEY,
+        &["accounts", "list", "--ca-file", "/nonexistent/ca.pem"],
+    );
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("/nonexistent/ca.pem"), "{stderr}");
+}

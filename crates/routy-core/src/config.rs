@@ -222,11 +222,13 @@ pub enum ConfigError {
     ZeroTimeout,
     /// The CA certificates a transport was told to trust cannot be used
     /// (an unreadable file, no certificate in it, a malformed one).
-    #[error("cannot use the ca certificates from {from}: {reason}")]
+    #[error("cannot use the ca certificates from {what}")]
     CaCertificates {
-        /// Where they were to come from (a path, or "PEM bytes").
-        from: String,
-        /// What is wrong.
-        reason: String,
+        /// Where they were to come from (a path, or "PEM bytes") and what
+        /// is wrong, as `FROM: REASON` (one boxed field keeps [`Error`]
+        /// small).
+        ///
+        /// [`Error`]: crate::Error
+        what: Box<str>,
     },
 }

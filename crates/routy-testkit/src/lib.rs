@@ -6,6 +6,8 @@
 //! - [`conformance`]: a suite a transport plugin author runs against their
 //!   [`Transport`](routy_core::Transport) to check it behaves as the client
 //!   relies on.
+//! - [`https::HttpsServer`]: a loopback https server with a CA of its own,
+//!   for testing custom roots and refused certificates offline.
 //!
 //! The other two ways to test offline need nothing from this crate: a
 //! closure is a transport, and `routy::MockTransport` (feature `mock`)
@@ -16,6 +18,7 @@
 
 mod cassette;
 pub mod conformance;
+pub mod https;
 
 pub use cassette::{
     Cassette, CassetteError, Interaction, RecordedBody, RecordedRequest, RecordedResponse,

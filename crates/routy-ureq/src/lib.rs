@@ -331,8 +331,7 @@ fn specific_roots(pem: &[u8]) -> Result<RootCerts, String> {
 
 fn ca_error(from: &str, reason: String) -> routy_core::Error {
     ConfigError::CaCertificates {
-        from: from.to_owned(),
-        reason,
+        what: format!("{from}: {reason}").into(),
     }
     .into()
 }

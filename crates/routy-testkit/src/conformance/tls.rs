@@ -2,15 +2,9 @@
 //! loopback https server whose certificate chains to a CA made for the
 //! run, and one whose certificate comes from another CA.
 
-use std::io::{BufRead, BufReader, Write};
-use std::net::{SocketAddr, TcpListener};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
-use std::thread::JoinHandle;
-use std::time::Duration;
-
-use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyPair};
 use routy_core::{Transport, TransportErrorKind};
+
+use crate::https::HttpsServer;
 
 use super::{catch, get, limits, send, wrong_kind, CheckResult, Report};
 
@@ -37,7 +31,12 @@ where
     T: Transport,
     F: FnOnce(&[u8]) -> T,
 {
-    let servers = TlsServer::start().and_then(|trusted| Ok((trusted, TlsServer::start()?)));
+    let servers = HttpsServer::start("text/plain", b"trusted".to_vec()).and_then(|trusted| {
+        Ok((
+            trusted,
+            HttpsServer::start("text/plain", b"trusted".to_vec())?,
+        ))
+    });
     let (trusted, stranger) = match servers {
         Ok(servers) => servers,
         Err(e) => {
@@ -49,7 +48,7 @@ where
             }
         }
     };
-    let transport = make(trusted.ca_pem.as_bytes());
+    let transport = make(trusted.ca_pem().as_bytes());
     let results = vec![
         CheckResult {
             name: "a certificate from the given root is trusted",
@@ -63,9 +62,9 @@ where
     Report { results }
 }
 
-fn trusts<T: Transport + ?Sized>(transport: &T, server: &TlsServer) -> Result<(), String> {
+fn trusts<T: Transport + ?Sized>(transport: &T, server: &HttpsServer) -> Result<(), String> {
     for host in ["127.0.0.1", "localhost"] {
-        let url = format!("https://{host}:{}/tls", server.addr.port());
+        let url = format!("https://{host}:{}/tls", server.port());
         let response = send(transport, get(&url, limits())).map_err(|e| format!("{url}: {e}"))?;
         if response.status() != 200 || response.body() != b"trusted" {
             return Err(format!(
@@ -78,8 +77,8 @@ fn trusts<T: Transport + ?Sized>(transport: &T, server: &TlsServer) -> Result<()
     Ok(())
 }
 
-fn refuses<T: Transport + ?Sized>(transport: &T, server: &TlsServer) -> Result<(), String> {
-    let url = format!("https://127.0.0.1:{}/tls", server.addr.port());
+fn refuses<T: Transport + ?Sized>(transport: &T, server: &HttpsServer) -> Result<(), String> {
+    let url = server.url("/tls");
     match transport.send(get(&url, limits())) {
         Ok(response) => Err(format!(
             "an untrusted certificate was accepted: got {}",
@@ -88,94 +87,4 @@ fn refuses<T: Transport + ?Sized>(transport: &T, server: &TlsServer) -> Result<(
         Err(err) if err.kind() == TransportErrorKind::Tls => Ok(()),
         Err(err) => Err(wrong_kind("Tls", &err)),
     }
-}
-
-/// An https server on 127.0.0.1 with a CA of its own, answering every
-/// request `200 trusted` and closing. Stops when dropped.
-struct TlsServer {
-    addr: SocketAddr,
-    ca_pem: String,
-    stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
-}
-
-impl TlsServer {
-    fn start() -> Result<TlsServer, String> {
-        let (ca_pem, config) = certificates().map_err(|e| format!("certificates: {e}"))?;
-        let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
-        let addr = listener.local_addr().map_err(|e| e.to_string())?;
-        let stop = Arc::new(AtomicBool::new(false));
-        let stopping = Arc::clone(&stop);
-        let thread = std::thread::spawn(move || {
-            for stream in listener.incoming() {
-                if stopping.load(Ordering::Acquire) {
-                    return;
-                }
-                let Ok(tcp) = stream else { continue };
-                let config = Arc::clone(&config);
-                std::thread::spawn(move || answer(tcp, config));
-            }
-        });
-        Ok(TlsServer {
-            addr,
-            ca_pem,
-            stop,
-            thread: Some(thread),
-        })
-    }
-}
-
-impl Drop for TlsServer {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Release);
-        // Wake the accept loop so it sees the flag.
-        let _ = std::net::TcpStream::connect(self.addr);
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
-}
-
-/// A CA made for this run (its PEM), and a server config with a leaf it
-/// signed for `127.0.0.1` and `localhost`.
-fn certificates() -> Result<(String, Arc<rustls::ServerConfig>), Box<dyn std::error::Error>> {
-    let ca_key = KeyPair::generate()?;
-    let mut ca_params = CertificateParams::new(Vec::<String>::new())?;
-    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    let ca = ca_params.self_signed(&ca_key)?;
-    let leaf_key = KeyPair::generate()?;
-    let leaf = CertificateParams::new(vec!["127.0.0.1".to_owned(), "localhost".to_owned()])?
-        .signed_by(&leaf_key, &ca, &ca_key)?;
-    let key = rustls::pki_types::PrivateKeyDer::Pkcs8(leaf_key.serialize_der().into());
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()?
-        .with_no_client_auth()
-        .with_single_cert(vec![leaf.der().clone(), ca.der().clone()], key)?;
-    Ok((ca.pem(), Arc::new(config)))
-}
-
-/// One connection: the handshake, one request head, `200 trusted`. A
-/// client that refuses the certificate ends the handshake; that is fine.
-fn answer(tcp: std::net::TcpStream, config: Arc<rustls::ServerConfig>) {
-    let _ = tcp.set_read_timeout(Some(Duration::from_secs(5)));
-    let Ok(conn) = rustls::ServerConnection::new(config) else {
-        return;
-    };
-    let mut tls = rustls::StreamOwned::new(conn, tcp);
-    let mut reader = BufReader::new(&mut tls);
-    let mut line = String::new();
-    loop {
-        line.clear();
-        match reader.read_line(&mut line) {
-            Ok(0) | Err(_) => return,
-            Ok(_) if line == "\r\n" => break,
-            Ok(_) => {}
-        }
-    }
-    let _ =
-        tls.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 7\r\nConnection: close\r\n\r\ntrusted");
-    let _ = tls.flush();
-    tls.conn.send_close_notify();
-    let _ = tls.flush();
 }
