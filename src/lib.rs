@@ -1,4 +1,6 @@
 #![doc = include_str!("../README.md")]
+// On docs.rs, label each feature-gated item with its feature.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 // Libraries report through return values, never the terminal.
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 

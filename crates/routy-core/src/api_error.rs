@@ -40,7 +40,8 @@ pub enum ApiErrorKind {
     Forbidden,
     /// 404 (and 410).
     NotFound,
-    /// 409.
+    /// 409: the request conflicts with what exists (a duplicate, a stale
+    /// version).
     Conflict,
     /// 400 and 422: the request was refused as invalid.
     Validation,

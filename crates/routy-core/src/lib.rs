@@ -67,6 +67,8 @@
 //!   (target `routy`), with only allow-listed facts: never a header value
 //!   or a body.
 
+// On docs.rs, label each feature-gated item with its feature.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 // Libraries report through return values, never the terminal.
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 

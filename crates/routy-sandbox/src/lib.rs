@@ -44,6 +44,8 @@
 //! Invalid input gets `400` with an ASP.NET-style validation problem
 //! (`errors` by field).
 
+// On docs.rs, label each feature-gated item with its feature.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 // Libraries report through return values, never the terminal.
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 

@@ -13,6 +13,8 @@
 //! closure is a transport, and `routy::MockTransport` (feature `mock`)
 //! is a mockall mock. And `routy-sandbox` is a whole local API.
 
+// On docs.rs, label each feature-gated item with its feature.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 // Libraries report through return values, never the terminal.
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 

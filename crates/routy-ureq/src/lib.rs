@@ -50,6 +50,8 @@
 //! # Ok::<(), routy::Error>(())
 //! ```
 
+// On docs.rs, label each feature-gated item with its feature.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 // Libraries report through return values, never the terminal.
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
