@@ -147,15 +147,14 @@ fn answer(tcp: std::net::TcpStream, config: Arc<rustls::ServerConfig>, reply: &[
         return;
     };
     let mut tls = rustls::StreamOwned::new(conn, tcp);
-    let mut reader = BufReader::new(&mut tls);
-    let mut line = String::new();
-    loop {
-        line.clear();
-        match reader.read_line(&mut line) {
-            Ok(0) | Err(_) => return,
-            Ok(_) if line == "\r\n" => break,
-            Ok(_) => {}
-        }
+    // The head ends at its first empty line; a connection that ends (or
+    // fails the handshake) first gets no answer.
+    let head_ended = BufReader::new(&mut tls)
+        .lines()
+        .map_while(Result::ok)
+        .any(|line| line.is_empty());
+    if !head_ended {
+        return;
     }
     let _ = tls.write_all(reply);
     let _ = tls.flush();
