@@ -6,10 +6,12 @@ use std::fmt;
 use http::header::CONTENT_TYPE;
 use http::{HeaderMap, Response, StatusCode};
 
+use crate::meta::{request_id, RateLimit};
 use crate::problem::Problem;
 use crate::redact::Redactor;
 use crate::retry::RetryAfter;
-use crate::text::{header_str, is_json, one_line, snippet, truncate};
+use crate::site::Site;
+use crate::text::{header_str, is_json, one_line, snippet_of, truncate, SNIPPET_MAX_BYTES};
 
 /// Longest server-provided text shown in an error's `Display`.
 const DISPLAY_DETAIL_MAX: usize = 200;
@@ -18,8 +20,11 @@ const DISPLAY_DETAIL_MAX: usize = 200;
 /// which bounds the redaction work a hostile error body can cause.
 const MAX_PROBLEM_BYTES: usize = 64 * 1024;
 
-/// Response headers that carry a request id, most specific first.
-const REQUEST_ID_HEADERS: [&str; 3] = ["x-request-id", "request-id", "x-correlation-id"];
+/// Most of the body an error keeps (redacted), for [`ApiError::body`].
+const BODY_MAX_BYTES: usize = 64 * 1024;
+
+/// Most of the body an error's `Debug` shows.
+const DEBUG_BODY_MAX: usize = 160;
 
 /// The class of an API failure, from the status code.
 ///
@@ -98,10 +103,14 @@ pub struct ApiError {
     problem: Option<Problem>,
     retry_after: Option<RetryAfter>,
     request_id: Option<String>,
+    rate_limit: Option<RateLimit>,
     content_type: Option<String>,
-    snippet: String,
+    /// Up to [`BODY_MAX_BYTES`] of the body, redacted.
+    body: String,
     truncated: bool,
     attempts: u32,
+    site: Option<Site>,
+    hint: Option<&'static str>,
 }
 
 impl ApiError {
@@ -162,22 +171,31 @@ impl ApiError {
             // JSON escapes can spell the token in ways the byte scan does
             // not see; the decoded strings are vouched for again.
             .map(|problem| problem.redacted(redactor));
-        let request_id = REQUEST_ID_HEADERS
-            .iter()
-            .find_map(|name| header_str(headers.get(*name)))
-            .map(|id| redactor.vouch(&truncate(id, 200)));
-        let (snippet, truncated) = snippet(body, 0, redactor);
+        let (body, truncated) = snippet_of(body, 0, BODY_MAX_BYTES, redactor);
         ApiError {
             status,
             kind: ApiErrorKind::from_status(status),
             problem,
             retry_after: RetryAfter::from_headers(headers),
-            request_id,
+            request_id: request_id(headers, redactor),
+            rate_limit: RateLimit::from_headers(headers),
             content_type,
-            snippet,
+            body,
             truncated,
             attempts: 1,
+            site: None,
+            hint: None,
         }
+    }
+
+    pub(crate) fn at(mut self, site: Site, hint: Option<&'static str>) -> Self {
+        self.site = Some(site);
+        self.hint = hint;
+        self
+    }
+
+    pub(crate) fn site(&self) -> Option<&Site> {
+        self.site.as_ref()
     }
 
     pub(crate) fn with_attempts(mut self, attempts: u32) -> Self {
@@ -274,21 +292,84 @@ impl ApiError {
     ///
     /// See [`ApiError`].
     pub fn body_snippet(&self) -> &str {
-        &self.snippet
+        prefix(&self.body, SNIPPET_MAX_BYTES)
     }
 
-    /// Whether the body was longer than the snippet.
+    /// The body as kept: up to 64 KiB, lossily decoded as UTF-8, any
+    /// spelling of the key redacted (withheld whole for an encoded one).
+    /// `Debug` shows only its start.
     ///
     /// # Examples
     ///
     /// ```
     /// # use routy::{http, ApiError};
     /// let response = http::Response::builder().status(500).body(vec![b'x'; 10_000])?;
+    /// let err = ApiError::from_response(&response);
+    /// assert_eq!(err.body().len(), 10_000);
+    /// assert_eq!(err.body_snippet().len(), routy::text::SNIPPET_MAX_BYTES);
+    /// assert!(format!("{err:?}").len() < 600);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn body(&self) -> &str {
+        &self.body
+    }
+
+    /// Whether the body was longer than what [`body`](Self::body) kept.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use routy::{http, ApiError};
+    /// let response = http::Response::builder().status(500).body(vec![b'x'; 100_000])?;
     /// assert!(ApiError::from_response(&response).is_truncated());
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn is_truncated(&self) -> bool {
         self.truncated
+    }
+
+    /// The rate-limit headers the response carried.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use routy::{http, ApiError};
+    /// let response = http::Response::builder()
+    ///     .status(429)
+    ///     .header("x-ratelimit-remaining", "0")
+    ///     .body(Vec::new())?;
+    /// let limit = ApiError::from_response(&response).rate_limit();
+    /// assert_eq!(limit.and_then(|l| l.remaining), Some(0));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn rate_limit(&self) -> Option<RateLimit> {
+        self.rate_limit
+    }
+
+    /// What the caller may have got wrong, for a 404 that looks like a
+    /// mistake in the path or the base URL (also shown in `Display`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use routy::{http, ApiKey, Error};
+    ///
+    /// let client = routy::ClientBuilder::new()
+    ///     .api_key(ApiKey::new("test-token")?)
+    ///     .build_with(routy::transport_fn(|_req| {
+    ///         Ok(http::Response::builder().status(404).body(Vec::new()).expect("valid"))
+    ///     }))?;
+    /// let err = client.get::<serde_json::Value>("/api/v1/accounts").unwrap_err();
+    /// assert!(err.as_api().and_then(|e| e.hint()).is_some());
+    /// assert_eq!(
+    ///     err.to_string(),
+    ///     "GET https://platform.routy.app/api/api/v1/accounts: api returned 404 not found \
+    ///      (the path repeats the base url's own path: leave that part out of the path)"
+    /// );
+    /// # Ok::<(), routy::Error>(())
+    /// ```
+    pub fn hint(&self) -> Option<&'static str> {
+        self.hint
     }
 
     /// The server's own words, if any: the problem's detail, else its
@@ -318,8 +399,14 @@ impl fmt::Display for ApiError {
         if let Some(reason) = self.status.canonical_reason() {
             write!(f, " {}", reason.to_ascii_lowercase())?;
         }
+        if self.attempts > 1 {
+            write!(f, " after {} attempts", self.attempts)?;
+        }
         if let Some(message) = self.server_message() {
             write!(f, ": {}", one_line(message, DISPLAY_DETAIL_MAX))?;
+        }
+        if let Some(hint) = self.hint {
+            write!(f, " ({hint})")?;
         }
         Ok(())
     }
@@ -333,12 +420,42 @@ impl fmt::Debug for ApiError {
             .field("problem", &self.problem)
             .field("retry_after", &self.retry_after)
             .field("request_id", &self.request_id)
+            .field("rate_limit", &self.rate_limit)
             .field("content_type", &self.content_type)
-            .field("snippet", &self.snippet)
+            .field("body", &BodyStart(&self.body))
             .field("truncated", &self.truncated)
             .field("attempts", &self.attempts)
+            .field("site", &self.site)
+            .field("hint", &self.hint)
             .finish()
     }
 }
 
 impl std::error::Error for ApiError {}
+
+/// The start of a kept body, for `Debug`: a test's failed `unwrap()` shows
+/// a line, not a page.
+pub(crate) struct BodyStart<'a>(pub(crate) &'a str);
+
+impl fmt::Debug for BodyStart<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let start = prefix(self.0, DEBUG_BODY_MAX);
+        if start.len() < self.0.len() {
+            write!(f, "{start:?}… ({} bytes in all)", self.0.len())
+        } else {
+            write!(f, "{start:?}")
+        }
+    }
+}
+
+/// At most `max` bytes from the start of `text`, cut at a character.
+fn prefix(text: &str, max: usize) -> &str {
+    if text.len() <= max {
+        return text;
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}

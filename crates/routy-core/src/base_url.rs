@@ -196,6 +196,28 @@ impl BaseUrl {
         self.authority.host()
     }
 
+    /// Why a 404 for `path_and_query` may be the caller's mistake, when
+    /// it looks like one: the path repeats the base URL's own path, or the
+    /// base URL of Routy's own host lacks the `/api` its API lives under.
+    pub(crate) fn not_found_hint(&self, path_and_query: &str) -> Option<&'static str> {
+        let repeats = !self.path.is_empty()
+            && path_and_query
+                .strip_prefix(self.path.as_str())
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with(['/', '?']));
+        if repeats {
+            return Some(
+                "the path repeats the base url's own path: leave that part out of the path",
+            );
+        }
+        let routy_host = DEFAULT_BASE_URL
+            .strip_prefix("https://")
+            .and_then(|rest| rest.split('/').next());
+        if routy_host == Some(self.host()) && !self.path.starts_with("/api") {
+            return Some("routy's api lives under /api: check the base url");
+        }
+        None
+    }
+
     /// Whether requests go out over TLS.
     ///
     /// # Examples

@@ -54,17 +54,19 @@ use std::mem;
 use std::time::{Duration, Instant, SystemTime};
 
 use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, LOCATION, USER_AGENT};
-use http::{HeaderValue, Method, Request, Response, Uri};
+use http::{HeaderMap, HeaderValue, Method, Request, Response, Uri};
 
 use crate::config::Config;
 use crate::error::Error;
 use crate::key::ApiKey;
 use crate::logging::log_event;
+use crate::options::{CallOptions, Settings};
 use crate::redact::Redactor;
-use crate::redirect::{self, RedirectError};
+use crate::redirect::{self, RedirectError, RedirectErrorKind};
 use crate::request::{Body, RequestError};
 use crate::retry::{unit_draw, Attempt, Decision, Outcome, RetryAfter, RetryBudget};
-use crate::transport::{RequestLimits, TransportError, TransportErrorKind};
+use crate::site::Site;
+use crate::transport::{Deadline, RequestLimits, TransportError, TransportErrorKind};
 
 /// The `Accept` header every request sends.
 pub(crate) const ACCEPT_JSON: HeaderValue = HeaderValue::from_static("application/json");
@@ -128,13 +130,18 @@ pub struct Finished {
     pub response: Response<Vec<u8>>,
     /// Attempts made, the first included; redirect hops are not attempts.
     pub attempts: u32,
+    /// The URL that gave the response: the call's own, or where redirects
+    /// led.
+    pub uri: Uri,
 }
 
 /// Where the machine is: what event it waits for.
 #[derive(Debug, Clone, Copy)]
 enum State {
     New,
-    Sending(RequestLimits),
+    /// A request is out, under these limits; the deadline is the one its
+    /// timeout stands for.
+    Sending(RequestLimits, Option<Deadline>),
     Waiting,
     Done,
 }
@@ -144,7 +151,7 @@ impl State {
     fn expects(self) -> &'static str {
         match self {
             State::New => "Start",
-            State::Sending(_) => "Sent",
+            State::Sending(..) => "Sent",
             State::Waiting => "Waited",
             State::Done => "nothing (the call is done)",
         }
@@ -156,6 +163,8 @@ impl State {
 #[derive(Debug)]
 pub struct Call<'a> {
     config: &'a Config,
+    /// The client's settings, with any per-call options over them.
+    settings: Settings<'a>,
     /// `None` once a redirect has left the first origin.
     key: Option<&'a ApiKey>,
     /// Server-chosen text that reaches a log line or an error goes through
@@ -195,6 +204,7 @@ impl<'a> Call<'a> {
     ) -> Self {
         Call {
             config,
+            settings: Settings::of(config),
             key: Some(key),
             redactor: key.redactor(),
             method,
@@ -233,6 +243,32 @@ impl<'a> Call<'a> {
         self
     }
 
+    /// Runs the call with `options` over the client's settings.
+    ///
+    /// # Errors
+    ///
+    /// What [`Client::with_options`](crate::Client::with_options) reports
+    /// for options that cannot be used: a reserved or invalid header, a
+    /// zero timeout.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use routy::{http, ApiKey, CallOptions, call::Call};
+    /// # let client = routy::ClientBuilder::new().api_key(ApiKey::new("t")?)
+    /// #     .build_with(routy::transport_fn(|_req| Err(routy::TransportErrorKind::Connect.into())))?;
+    /// # let key = client.api_key();
+    /// let options = CallOptions::new().header("x-trace", "1");
+    /// let uri = client.config().base_url().join("/v1/accounts")?;
+    /// let call = Call::new(client.config(), &key, http::Method::GET, uri, None).options(&options)?;
+    /// # let _ = call;
+    /// # Ok::<(), routy::Error>(())
+    /// ```
+    pub fn options(mut self, options: &'a CallOptions) -> Result<Self, Error> {
+        self.settings = options.over(self.config)?;
+        Ok(self)
+    }
+
     /// Draws backoff jitter from `seed`: the same seed and events give
     /// the same waits.
     ///
@@ -265,10 +301,12 @@ impl<'a> Call<'a> {
             (State::New, Event::Start { now, wall }) => {
                 self.started = Some((now, wall));
                 // Past the end of what an Instant holds is never: no deadline.
-                self.deadline = self.config.call_timeout.and_then(|t| now.checked_add(t));
+                self.deadline = self.settings.call_timeout.and_then(|t| now.checked_add(t));
                 self.attempt(now)
             }
-            (State::Sending(limits), Event::Sent { result, now }) => self.sent(result, limits, now),
+            (State::Sending(limits, bound), Event::Sent { result, now }) => {
+                self.sent(result, limits, bound, now)
+            }
             (State::Waiting, Event::Waited { now }) => self.attempt(now),
             (state, _) => Step::Done(Err(RequestError::UnexpectedEvent {
                 expected: state.expects(),
@@ -282,13 +320,7 @@ impl<'a> Call<'a> {
         match self.send(now) {
             Ok(request) => {
                 self.attempts += 1;
-                log_event!(
-                    debug,
-                    "{} {} (attempt {})",
-                    self.method,
-                    self.uri,
-                    self.attempts
-                );
+                log_event!(debug, "{} (attempt {})", self.site(), self.attempts);
                 Step::Send(request)
             }
             Err(err) => Step::Done(Err(err.into())),
@@ -299,18 +331,26 @@ impl<'a> Call<'a> {
     /// its timeout; a timeout error when none is left.
     fn send(&mut self, now: Instant) -> Result<Request<Vec<u8>>, TransportError> {
         let mut limits = self.config.limits;
-        if let Some(deadline) = self.deadline {
+        limits.timeout = self.settings.timeout;
+        let mut bound = limits.timeout.map(Deadline::Attempt);
+        if let (Some(deadline), Some(total)) = (self.deadline, self.settings.call_timeout) {
             let left = deadline.saturating_duration_since(now);
             if left.is_zero() {
                 return Err(TransportError::with_source(
                     TransportErrorKind::Timeout,
-                    "the call's overall deadline passed",
+                    Deadline::Call(total),
                 )
-                .with_attempts(self.attempts));
+                .with_attempts(self.attempts)
+                .at(self.site()));
             }
-            limits.timeout = Some(limits.timeout.map_or(left, |t| t.min(left)));
+            if limits.timeout.is_none_or(|t| left < t) {
+                limits.timeout = Some(left);
+                bound = Some(Deadline::Call(total));
+            }
         }
-        self.state = State::Sending(limits);
+        self.state = State::Sending(limits, bound);
+        // Extra headers, like the key, stay with the first origin.
+        let headers = self.key.and(self.settings.headers);
         Ok(build_request(
             self.config,
             self.key,
@@ -318,7 +358,13 @@ impl<'a> Call<'a> {
             &self.uri,
             self.body,
             limits,
+            headers,
         ))
+    }
+
+    /// Where the call is now, fit to show.
+    fn site(&self) -> Site {
+        Site::new(&self.method, &self.uri, self.redactor)
     }
 
     /// What follows a response or a transport failure.
@@ -326,6 +372,7 @@ impl<'a> Call<'a> {
         &mut self,
         result: Result<Response<Vec<u8>>, TransportError>,
         limits: RequestLimits,
+        bound: Option<Deadline>,
         now: Instant,
     ) -> Step {
         // Transports should stop reading at the cap; this holds the line
@@ -336,6 +383,14 @@ impl<'a> Call<'a> {
             } else {
                 Ok(response)
             }
+        });
+        // A transport's timeout is one of ours: say which, and its value,
+        // rather than the transport's own words for it.
+        let result = result.map_err(|err| match bound {
+            Some(bound) if err.is_timeout() && err.deadline().is_none() => {
+                TransportError::with_source(TransportErrorKind::Timeout, bound)
+            }
+            _ => err,
         });
         let outcome = match &result {
             Ok(response) => {
@@ -349,7 +404,7 @@ impl<'a> Call<'a> {
                 }
             }
             Err(err) => {
-                log_event!(debug, "{} {} failed: {}", self.method, self.uri, err.kind());
+                log_event!(debug, "{} failed: {}", self.site(), err.kind());
                 Outcome::Failed(err.kind())
             }
         };
@@ -357,9 +412,8 @@ impl<'a> Call<'a> {
             Some(delay) => {
                 log_event!(
                     info,
-                    "retrying {} {} in {delay:?} (attempt {} gave {outcome:?})",
-                    self.method,
-                    self.uri,
+                    "retrying {} in {delay:?} (attempt {} gave {outcome:?})",
+                    self.site(),
                     self.attempts
                 );
                 self.slept += delay;
@@ -374,9 +428,8 @@ impl<'a> Call<'a> {
     fn log_response(&self, response: &Response<Vec<u8>>) {
         log_event!(
             debug,
-            "{} {} -> {} ({} bytes, request id {:?})",
-            self.method,
-            self.uri,
+            "{} -> {} ({} bytes, request id {:?})",
+            self.site(),
             response.status(),
             response.body().len(),
             response
@@ -396,11 +449,19 @@ impl<'a> Call<'a> {
             return None;
         }
         let location = response.headers().get(LOCATION)?;
-        let next = self.hop(location).map_err(Error::from).and_then(|next| {
+        let next = self
+            .hop(location)
+            .map_err(|kind| Error::from(RedirectError::new(kind).at(self.site())));
+        let next = next.and_then(|next| {
             if !redirect::same_origin(&self.uri, &next) && self.key.take().is_some() {
                 log_event!(debug, "redirect to another origin: authorization dropped");
             }
-            log_event!(debug, "following redirect {} -> {next}", response.status());
+            log_event!(
+                debug,
+                "following redirect {} -> {}",
+                response.status(),
+                crate::site::Site::new(&self.method, &next, self.redactor).url()
+            );
             self.uri = next;
             // A hop is not a new attempt.
             Ok(self.send(now)?)
@@ -412,27 +473,27 @@ impl<'a> Call<'a> {
     }
 
     /// Where `location` leads, when the rules allow going there.
-    fn hop(&mut self, location: &HeaderValue) -> Result<Uri, RedirectError> {
+    fn hop(&mut self, location: &HeaderValue) -> Result<Uri, RedirectErrorKind> {
         self.hops += 1;
         if self.hops > self.config.max_redirects {
-            return Err(RedirectError::TooMany {
+            return Err(RedirectErrorKind::TooMany {
                 max: self.config.max_redirects,
             });
         }
         // Refused before anything parses, sends or logs it.
         if self.redactor.found_in(location.as_bytes()) {
-            return Err(RedirectError::LocationHoldsKey);
+            return Err(RedirectErrorKind::LocationHoldsKey);
         }
         let location = location
             .to_str()
-            .map_err(|_| RedirectError::InvalidLocation)?;
+            .map_err(|_| RedirectErrorKind::InvalidLocation)?;
         redirect::resolve(&self.uri, location)
     }
 
     /// How long to wait before retrying after `outcome`, when the policy,
     /// the deadline and the budget all allow a retry.
     fn retry_delay(&mut self, outcome: Outcome, now: Instant) -> Option<Duration> {
-        let policy = &self.config.retry;
+        let policy = self.settings.retry;
         // Most calls end here: no clock arithmetic, no random draw.
         if !policy.may_retry(self.attempts, &self.method, &outcome) {
             return None;
@@ -472,11 +533,13 @@ impl<'a> Call<'a> {
                 Ok(Finished {
                     response,
                     attempts: self.attempts,
+                    uri: self.uri.clone(),
                 })
             }
             Err(err) => Err(err
                 .vouched(self.redactor)
                 .with_attempts(self.attempts)
+                .at(self.site())
                 .into()),
         })
     }
@@ -493,6 +556,7 @@ pub(crate) fn build_request(
     uri: &Uri,
     body: Option<&Body>,
     limits: RequestLimits,
+    extra: Option<&HeaderMap>,
 ) -> Request<Vec<u8>> {
     let mut request = Request::new(body.map(|b| b.bytes().to_vec()).unwrap_or_default());
     *request.method_mut() = method.clone();
@@ -506,6 +570,16 @@ pub(crate) fn build_request(
     headers.insert(USER_AGENT, config.user_agent.clone());
     if let Some(body) = body {
         headers.insert(CONTENT_TYPE, body.content_type_value().clone());
+    }
+    if let Some(extra) = extra {
+        // A caller's header replaces routy's of the same name (Accept,
+        // User-Agent, Content-Type); reserved ones never get this far.
+        for name in extra.keys() {
+            headers.remove(name);
+        }
+        for (name, value) in extra {
+            headers.append(name, value.clone());
+        }
     }
     request.extensions_mut().insert(limits);
     request

@@ -5,7 +5,8 @@
 use std::fmt;
 use std::sync::Arc;
 
-use http::{Method, Request, Response, Uri};
+use http::header::{CONTENT_TYPE, LINK};
+use http::{HeaderMap, Method, Request, Response, StatusCode, Uri};
 use serde::de::DeserializeOwned;
 
 use crate::api_error::ApiError;
@@ -13,12 +14,18 @@ use crate::builder::ClientBuilder;
 use crate::call::{build_request, Call, Event, Finished, Step};
 use crate::clock::Clock;
 use crate::config::Config;
-use crate::decode::decode_json_redacted;
+use crate::decode::{decode_slice, DecodeError};
 use crate::error::Error;
 use crate::key::{ApiKey, SharedKey};
-use crate::model::{Account, AccountList, ACCOUNTS_SHAPE};
+use crate::meta::ResponseInfo;
+use crate::model::{
+    link_has_next, Account, AccountList, IncompleteList, ACCOUNTS_SHAPE, LINK_SIGNAL,
+};
+use crate::options::CallOptions;
+use crate::redact::Redactor;
 use crate::request::Body;
 use crate::retry::{Jitter, RetryBudget};
+use crate::site::Site;
 use crate::transport::Transport;
 
 /// A Routy API client over the transport `T`.
@@ -185,8 +192,35 @@ impl<T: Transport> Client<T> {
     ///
     /// See [`Client`].
     pub fn accounts(&self) -> Result<Vec<Account>, Error> {
-        let AccountList(accounts) = self.get_as("/v1/accounts", ACCOUNTS_SHAPE)?;
-        Ok(accounts)
+        Ok(self.list_accounts(None, no_info)?.0)
+    }
+
+    /// As [`accounts`](Self::accounts), with what the response came with:
+    /// its request id and rate-limit headers.
+    ///
+    /// # Errors
+    ///
+    /// As [`accounts`](Self::accounts).
+    ///
+    /// # Examples
+    ///
+    /// See [`ResponseInfo`].
+    pub fn accounts_with_info(&self) -> Result<(Vec<Account>, ResponseInfo), Error> {
+        self.list_accounts(None, ResponseInfo::new)
+    }
+
+    /// This client with `options` for the calls made through the value
+    /// returned: a per-call timeout, retry policy or extra headers,
+    /// without building a second client.
+    ///
+    /// # Examples
+    ///
+    /// See [`CallOptions`].
+    pub fn with_options<'c>(&'c self, options: &'c CallOptions) -> WithOptions<'c, T> {
+        WithOptions {
+            client: self,
+            options,
+        }
     }
 
     /// `GET`s `path_and_query` (joined to the base URL) and decodes the JSON
@@ -212,7 +246,37 @@ impl<T: Transport> Client<T> {
     /// # Ok::<(), routy::Error>(())
     /// ```
     pub fn get<R: DeserializeOwned>(&self, path_and_query: &str) -> Result<R, Error> {
-        self.get_as(path_and_query, "the json value the caller asked for")
+        Ok(self.get_json(None, path_and_query, no_info)?.0)
+    }
+
+    /// As [`get`](Self::get), with what the response came with: its
+    /// request id and rate-limit headers.
+    ///
+    /// # Errors
+    ///
+    /// As [`get`](Self::get).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use routy::{http, ApiKey};
+    /// let client = routy::ClientBuilder::new()
+    ///     .api_key(ApiKey::new("t")?)
+    ///     .build_with(routy::transport_fn(|_req| {
+    ///         Ok(http::Response::builder()
+    ///             .header("request-id", "r-1")
+    ///             .body(br#"{"count": 3}"#.to_vec())
+    ///             .expect("valid"))
+    ///     }))?;
+    /// let (report, info) = client.get_with_info::<serde_json::Value>("/v1/reports")?;
+    /// assert_eq!((report["count"].as_u64(), info.request_id()), (Some(3), Some("r-1")));
+    /// # Ok::<(), routy::Error>(())
+    /// ```
+    pub fn get_with_info<R: DeserializeOwned>(
+        &self,
+        path_and_query: &str,
+    ) -> Result<(R, ResponseInfo), Error> {
+        self.get_json(None, path_and_query, ResponseInfo::new)
     }
 
     /// Sends any request and returns the response whatever its status: the
@@ -248,9 +312,7 @@ impl<T: Transport> Client<T> {
         path_and_query: &str,
         body: Option<Body>,
     ) -> Result<Response<Vec<u8>>, Error> {
-        let key = self.inner.key.get();
-        let uri = self.inner.config.base_url.join(path_and_query)?;
-        Ok(self.execute(&key, method, uri, body.as_ref())?.response)
+        self.raw_with(None, method, path_and_query, body.as_ref())
     }
 
     /// Sends any request and returns a success response whole (status,
@@ -282,7 +344,9 @@ impl<T: Transport> Client<T> {
         path_and_query: &str,
         body: Option<Body>,
     ) -> Result<Response<Vec<u8>>, Error> {
-        self.send_checked(&self.inner.key.get(), method, path_and_query, body)
+        let key = self.inner.key.get();
+        let finished = self.checked(&key, None, method, path_and_query, body.as_ref())?;
+        Ok(finished.response)
     }
 
     /// Builds the request a call would send, without sending it: for
@@ -313,34 +377,91 @@ impl<T: Transport> Client<T> {
         self.build_request(&self.inner.key.get(), method, path_and_query, body)
     }
 
-    fn get_as<R: DeserializeOwned>(
+    /// `GET /v1/accounts`, refusing a partial list, with what `info` makes
+    /// of the response's head.
+    fn list_accounts<I>(
         &self,
-        path_and_query: &str,
-        expected: &'static str,
-    ) -> Result<R, Error> {
+        options: Option<&CallOptions>,
+        info: impl FnOnce(StatusCode, &HeaderMap, u32, Redactor<'_>) -> I,
+    ) -> Result<(Vec<Account>, I), Error> {
         let key = self.inner.key.get();
-        let response = self.send_checked(&key, Method::GET, path_and_query, None)?;
-        Ok(decode_json_redacted(&response, expected, key.redactor())?)
+        let path = "/v1/accounts";
+        let finished = self.checked(&key, options, Method::GET, path, None)?;
+        let (parts, body) = finished.response.into_parts();
+        let redactor = key.redactor();
+        let site = || Site::new(&Method::GET, &finished.uri, redactor);
+        let AccountList(accounts, paging) =
+            decode_body(&parts, &body, ACCOUNTS_SHAPE, redactor).map_err(|err| err.at(site()))?;
+        let linked = parts
+            .headers
+            .get_all(LINK)
+            .iter()
+            .any(|value| link_has_next(value.as_bytes()));
+        let signal = if linked {
+            Some(LINK_SIGNAL)
+        } else {
+            paging.signal(accounts.len())
+        };
+        if let Some(signal) = signal {
+            return Err(IncompleteList::new(signal, accounts.len(), site()).into());
+        }
+        let info = info(parts.status, &parts.headers, finished.attempts, redactor);
+        Ok((accounts, info))
     }
 
-    fn send_checked(
+    fn get_json<R: DeserializeOwned, I>(
         &self,
-        key: &ApiKey,
+        options: Option<&CallOptions>,
+        path_and_query: &str,
+        info: impl FnOnce(StatusCode, &HeaderMap, u32, Redactor<'_>) -> I,
+    ) -> Result<(R, I), Error> {
+        let key = self.inner.key.get();
+        let finished = self.checked(&key, options, Method::GET, path_and_query, None)?;
+        let (parts, body) = finished.response.into_parts();
+        let redactor = key.redactor();
+        let value = decode_body(&parts, &body, std::any::type_name::<R>(), redactor)
+            .map_err(|err| err.at(Site::new(&Method::GET, &finished.uri, redactor)))?;
+        let info = info(parts.status, &parts.headers, finished.attempts, redactor);
+        Ok((value, info))
+    }
+
+    fn raw_with(
+        &self,
+        options: Option<&CallOptions>,
         method: Method,
         path_and_query: &str,
-        body: Option<Body>,
+        body: Option<&Body>,
     ) -> Result<Response<Vec<u8>>, Error> {
+        let key = self.inner.key.get();
         let uri = self.inner.config.base_url.join(path_and_query)?;
-        let Finished {
-            response, attempts, ..
-        } = self.execute(key, method, uri, body.as_ref())?;
-        if response.status().is_success() {
-            return Ok(response);
+        Ok(self.execute(&key, options, method, uri, body)?.response)
+    }
+
+    /// A call whose non-success answer is an [`Error::Api`].
+    fn checked(
+        &self,
+        key: &ApiKey,
+        options: Option<&CallOptions>,
+        method: Method,
+        path_and_query: &str,
+        body: Option<&Body>,
+    ) -> Result<Finished, Error> {
+        let base = &self.inner.config.base_url;
+        let uri = base.join(path_and_query)?;
+        let finished = self.execute(key, options, method.clone(), uri, body)?;
+        let status = finished.response.status();
+        if status.is_success() {
+            return Ok(finished);
         }
         let redactor = key.redactor();
-        let (parts, body) = response.into_parts();
-        let err = ApiError::from_parts(parts.status, &parts.headers, &body, redactor);
-        Err(err.with_attempts(attempts).into())
+        let (parts, body) = finished.response.into_parts();
+        let hint = (status == StatusCode::NOT_FOUND)
+            .then(|| base.not_found_hint(path_and_query))
+            .flatten();
+        let err = ApiError::from_parts(status, &parts.headers, &body, redactor)
+            .with_attempts(finished.attempts)
+            .at(Site::new(&method, &finished.uri, redactor), hint);
+        Err(err.into())
     }
 
     fn build_request(
@@ -359,14 +480,14 @@ impl<T: Transport> Client<T> {
             &uri,
             body.as_ref(),
             config.limits,
+            None,
         ))
     }
 
-    /// Drives one [`Call`]: sends what it asks through the transport,
-    /// waits through the clock, until it is done.
     fn execute(
         &self,
         key: &ApiKey,
+        options: Option<&CallOptions>,
         method: Method,
         uri: Uri,
         body: Option<&Body>,
@@ -376,6 +497,9 @@ impl<T: Transport> Client<T> {
         let mut call = Call::new(&inner.config, key, method, uri, body)
             .budget(&inner.budget)
             .jitter_seed(inner.jitter.call_seed());
+        if let Some(options) = options {
+            call = call.options(options)?;
+        }
         let mut event = Event::Start {
             now: clock.now(),
             wall: clock.wall(),
@@ -394,6 +518,141 @@ impl<T: Transport> Client<T> {
             };
         }
     }
+}
+
+/// A client with [`CallOptions`] for the calls made through it: from
+/// [`Client::with_options`]. Each method is the client's own, under the
+/// options.
+///
+/// # Examples
+///
+/// See [`CallOptions`].
+#[derive(Debug)]
+pub struct WithOptions<'c, T> {
+    client: &'c Client<T>,
+    options: &'c CallOptions,
+}
+
+impl<T: Transport> WithOptions<'_, T> {
+    /// [`Client::accounts`] under the options.
+    ///
+    /// # Errors
+    ///
+    /// As [`Client::accounts`], and [`Error::Request`] or
+    /// [`Error::Config`] for options that cannot be used.
+    ///
+    /// # Examples
+    ///
+    /// See [`CallOptions`].
+    pub fn accounts(&self) -> Result<Vec<Account>, Error> {
+        Ok(self.client.list_accounts(Some(self.options), no_info)?.0)
+    }
+
+    /// [`Client::accounts_with_info`] under the options.
+    ///
+    /// # Errors
+    ///
+    /// As [`accounts`](Self::accounts).
+    ///
+    /// # Examples
+    ///
+    /// See [`CallOptions`].
+    pub fn accounts_with_info(&self) -> Result<(Vec<Account>, ResponseInfo), Error> {
+        self.client
+            .list_accounts(Some(self.options), ResponseInfo::new)
+    }
+
+    /// [`Client::get`] under the options.
+    ///
+    /// # Errors
+    ///
+    /// As [`accounts`](Self::accounts).
+    ///
+    /// # Examples
+    ///
+    /// See [`CallOptions`].
+    pub fn get<R: DeserializeOwned>(&self, path_and_query: &str) -> Result<R, Error> {
+        Ok(self
+            .client
+            .get_json(Some(self.options), path_and_query, no_info)?
+            .0)
+    }
+
+    /// [`Client::get_with_info`] under the options.
+    ///
+    /// # Errors
+    ///
+    /// As [`accounts`](Self::accounts).
+    ///
+    /// # Examples
+    ///
+    /// See [`CallOptions`].
+    pub fn get_with_info<R: DeserializeOwned>(
+        &self,
+        path_and_query: &str,
+    ) -> Result<(R, ResponseInfo), Error> {
+        self.client
+            .get_json(Some(self.options), path_and_query, ResponseInfo::new)
+    }
+
+    /// [`Client::raw`] under the options.
+    ///
+    /// # Errors
+    ///
+    /// As [`Client::raw`], and as [`accounts`](Self::accounts) for the
+    /// options.
+    ///
+    /// # Examples
+    ///
+    /// See [`CallOptions`].
+    pub fn raw(
+        &self,
+        method: Method,
+        path_and_query: &str,
+        body: Option<Body>,
+    ) -> Result<Response<Vec<u8>>, Error> {
+        self.client
+            .raw_with(Some(self.options), method, path_and_query, body.as_ref())
+    }
+
+    /// [`Client::send`] under the options.
+    ///
+    /// # Errors
+    ///
+    /// As [`raw`](Self::raw), and [`Error::Api`] for a non-success status.
+    ///
+    /// # Examples
+    ///
+    /// See [`CallOptions`].
+    pub fn send(
+        &self,
+        method: Method,
+        path_and_query: &str,
+        body: Option<Body>,
+    ) -> Result<Response<Vec<u8>>, Error> {
+        let key = self.client.inner.key.get();
+        let finished = self.client.checked(
+            &key,
+            Some(self.options),
+            method,
+            path_and_query,
+            body.as_ref(),
+        )?;
+        Ok(finished.response)
+    }
+}
+
+/// What the plain calls keep of a response's head: nothing.
+fn no_info(_: StatusCode, _: &HeaderMap, _: u32, _: Redactor<'_>) {}
+
+/// Decodes a success body already split from its head.
+fn decode_body<R: DeserializeOwned>(
+    parts: &http::response::Parts,
+    body: &[u8],
+    expected: &'static str,
+    redactor: Redactor<'_>,
+) -> Result<R, DecodeError> {
+    decode_slice(parts.headers.get(CONTENT_TYPE), body, expected, redactor)
 }
 
 impl<T> fmt::Debug for Client<T> {

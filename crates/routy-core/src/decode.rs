@@ -4,10 +4,12 @@
 use std::fmt;
 
 use http::header::CONTENT_TYPE;
-use http::Response;
+use http::{HeaderValue, Response};
 use serde::de::DeserializeOwned;
 
+use crate::api_error::BodyStart;
 use crate::redact::Redactor;
+use crate::site::Site;
 use crate::text::{byte_offset, header_str, is_json, is_text_plain, one_line, snippet, truncate};
 
 /// A success response whose body is not what was expected.
@@ -23,13 +25,21 @@ use crate::text::{byte_offset, header_str, is_json, is_text_plain, one_line, sni
 /// let err = routy::decode_json::<Vec<routy::Account>>(&response, "a list of accounts").unwrap_err();
 /// assert_eq!(err.path(), Some("[1]"));
 /// assert_eq!(err.expected(), "a list of accounts");
+/// assert_eq!(err.rust_type(), "Vec<Account>");
+/// assert_eq!(
+///     err.to_string(),
+///     "could not decode the response as `Vec<Account>` (a list of accounts): \
+///      failed at `[1]` (line 1 column 25)"
+/// );
 /// let why = std::error::Error::source(&err).unwrap().to_string();
 /// assert!(why.starts_with("member `id`: invalid type: boolean"), "{why}");
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Debug)]
 pub struct DecodeError {
     expected: &'static str,
+    /// `std::any::type_name` of the type asked for.
+    rust_type: &'static str,
+    site: Option<Box<Site>>,
     content_type: Option<String>,
     path: Option<String>,
     snippet: String,
@@ -60,6 +70,25 @@ impl DecodeError {
     /// See [`DecodeError`].
     pub fn expected(&self) -> &'static str {
         self.expected
+    }
+
+    /// The Rust type the body was decoded into, without module paths
+    /// (`Vec<Account>`).
+    ///
+    /// # Examples
+    ///
+    /// See [`DecodeError`].
+    pub fn rust_type(&self) -> String {
+        short_type_name(self.rust_type)
+    }
+
+    pub(crate) fn at(mut self, site: Site) -> Self {
+        self.site = Some(Box::new(site));
+        self
+    }
+
+    pub(crate) fn site(&self) -> Option<&Site> {
+        self.site.as_deref()
     }
 
     /// Where in the JSON decoding failed (`.` for the root, `[3].id` …);
@@ -105,19 +134,25 @@ impl DecodeError {
 
 impl fmt::Display for DecodeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "could not decode the response as `{}`",
+            short_type_name(self.rust_type)
+        )?;
+        if self.expected != self.rust_type {
+            write!(f, " ({})", self.expected)?;
+        }
         match (&self.path, &self.source) {
             (Some(path), Some(source)) => write!(
                 f,
-                "expected {} but decoding failed at `{}` (line {} column {})",
-                self.expected,
+                ": failed at `{}` (line {} column {})",
                 one_line(path, usize::MAX),
                 source.line,
                 source.column
             ),
             _ => write!(
                 f,
-                "expected {} but the content type is {}",
-                self.expected,
+                ": the content type is {}",
                 one_line(
                     self.content_type.as_deref().unwrap_or("missing"),
                     usize::MAX
@@ -125,6 +160,40 @@ impl fmt::Display for DecodeError {
             ),
         }
     }
+}
+
+impl fmt::Debug for DecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DecodeError")
+            .field("rust_type", &self.rust_type)
+            .field("expected", &self.expected)
+            .field("site", &self.site)
+            .field("content_type", &self.content_type)
+            .field("path", &self.path)
+            .field("snippet", &BodyStart(&self.snippet))
+            .field("source", &self.source)
+            .finish()
+    }
+}
+
+/// `name` (from `std::any::type_name`) without module paths:
+/// `alloc::vec::Vec<routy_core::model::Account>` is `Vec<Account>`.
+fn short_type_name(name: &str) -> String {
+    let mut short = String::with_capacity(name.len());
+    let mut rest = name;
+    while !rest.is_empty() {
+        let end = rest
+            .find(|c: char| !(c.is_alphanumeric() || c == '_' || c == ':'))
+            .unwrap_or(rest.len());
+        let (path, tail) = rest.split_at(end);
+        short.push_str(path.rsplit("::").next().unwrap_or(path));
+        let mut chars = tail.chars();
+        if let Some(delimiter) = chars.next() {
+            short.push(delimiter);
+        }
+        rest = chars.as_str();
+    }
+    short
 }
 
 impl std::error::Error for DecodeError {
@@ -169,12 +238,28 @@ pub(crate) fn decode_json_redacted<T: DeserializeOwned>(
     expected: &'static str,
     redactor: Redactor<'_>,
 ) -> Result<T, DecodeError> {
-    let content_type = header_str(response.headers().get(CONTENT_TYPE));
-    let body = response.body();
+    decode_slice(
+        response.headers().get(CONTENT_TYPE),
+        response.body(),
+        expected,
+        redactor,
+    )
+}
+
+/// [`decode_json`] of a body and its `Content-Type`.
+pub(crate) fn decode_slice<T: DeserializeOwned>(
+    content_type: Option<&HeaderValue>,
+    body: &[u8],
+    expected: &'static str,
+    redactor: Redactor<'_>,
+) -> Result<T, DecodeError> {
+    let content_type = header_str(content_type);
     if let Some(ct) = content_type {
         if !is_json(ct) && !is_text_plain(ct) {
             return Err(DecodeError {
                 expected,
+                rust_type: std::any::type_name::<T>(),
+                site: None,
                 content_type: Some(redactor.vouch(&truncate(ct, 200))),
                 path: None,
                 snippet: snippet(body, 0, redactor).0,
@@ -203,11 +288,31 @@ pub(crate) fn decode_json_redacted<T: DeserializeOwned>(
             });
             Err(DecodeError {
                 expected,
+                rust_type: std::any::type_name::<T>(),
+                site: None,
                 content_type: content_type.map(|ct| redactor.vouch(&truncate(ct, 200))),
                 path: Some(redactor.vouch(&truncate(&path, 200))),
                 snippet: snippet(body, offset, redactor).0,
                 source: Some(source),
             })
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::short_type_name;
+
+    #[test]
+    fn type_names_lose_their_module_paths() {
+        assert_eq!(
+            short_type_name(std::any::type_name::<Vec<crate::Account>>()),
+            "Vec<Account>"
+        );
+        assert_eq!(
+            short_type_name("std::collections::HashMap<alloc::string::String, (u8, [core::option::Option<i32>; 2])>"),
+            "HashMap<String, (u8, [Option<i32>; 2])>"
+        );
+        assert_eq!(short_type_name("&str"), "&str");
     }
 }

@@ -3,12 +3,18 @@
 //! Messages are short and lowercase and do not repeat their cause (walk
 //! `source()` for that). None of them ever contains the API key.
 
+use std::fmt;
+
+use http::Method;
+
 use crate::api_error::ApiError;
 use crate::config::ConfigError;
 use crate::decode::DecodeError;
 use crate::key::KeyError;
-use crate::redirect::RedirectError;
+use crate::model::IncompleteList;
+use crate::redirect::{RedirectError, RedirectErrorKind};
 use crate::request::RequestError;
+use crate::site::Site;
 use crate::transport::TransportError;
 
 /// Everything that can go wrong in a routy call.
@@ -35,32 +41,67 @@ use crate::transport::TransportError;
 /// }
 /// # Ok::<(), routy::Error>(())
 /// ```
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug)]
 #[non_exhaustive]
 pub enum Error {
     /// The API key could not be loaded or is malformed. Nothing was sent.
-    #[error("no usable api key")]
-    Key(#[from] KeyError),
+    Key(KeyError),
     /// The client configuration is invalid. Nothing was sent.
-    #[error("invalid client configuration")]
-    Config(#[from] ConfigError),
+    Config(ConfigError),
     /// The request could not be built (a bad path, a body that will not
-    /// serialise). Nothing was sent.
-    #[error("invalid request")]
-    Request(#[from] RequestError),
+    /// serialise, a reserved header). Nothing was sent.
+    Request(RequestError),
     /// No response was received: connection, TLS, timeout, protocol or size
     /// failure.
-    #[error("request failed")]
-    Transport(#[from] TransportError),
+    Transport(TransportError),
     /// The API answered with a non-success status.
-    #[error("{0}")]
     Api(Box<ApiError>),
     /// A success response did not have the expected shape.
-    #[error("could not decode response")]
-    Decode(#[source] Box<DecodeError>),
+    Decode(Box<DecodeError>),
     /// A redirect was refused (too many, https to http, a bad `Location`).
-    #[error("redirect refused")]
-    Redirect(#[from] RedirectError),
+    Redirect(RedirectError),
+    /// A list response said there is more than it holds (a next link, a
+    /// total above its count): routy returns no partial list.
+    IncompleteList(Box<IncompleteList>),
+}
+
+/// `{}` says what failed and where on its own: the method and URL (query
+/// values that could be secrets hidden), what went wrong, and the attempts
+/// when there were several. `source()` adds the detail below that, never
+/// repeating it.
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(site) = self.site() {
+            write!(f, "{site}: ")?;
+        }
+        match self {
+            Error::Key(err) => write!(f, "{err}"),
+            Error::Config(err) => write!(f, "invalid client configuration: {err}"),
+            Error::Request(err) => write!(f, "invalid request: {err}"),
+            Error::Transport(err) => write!(f, "{err}"),
+            Error::Api(err) => write!(f, "{err}"),
+            Error::Decode(err) => write!(f, "{err}"),
+            Error::Redirect(err) => write!(f, "{err}"),
+            Error::IncompleteList(err) => write!(f, "{err}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        // The inner error's own text is already in `Display`: its causes
+        // come next.
+        match self {
+            Error::Key(err) => err.source(),
+            Error::Config(err) => err.source(),
+            Error::Request(err) => err.source(),
+            Error::Transport(err) => err.source(),
+            Error::Api(err) => err.source(),
+            Error::Decode(err) => err.source(),
+            Error::Redirect(err) => err.source(),
+            Error::IncompleteList(err) => err.source(),
+        }
+    }
 }
 
 impl Error {
@@ -89,8 +130,58 @@ impl Error {
         match self {
             Error::Api(err) => err.attempts(),
             Error::Transport(err) => err.attempts(),
-            Error::Decode(_) | Error::Redirect(_) => 1,
+            Error::Decode(_) | Error::Redirect(_) | Error::IncompleteList(_) => 1,
             Error::Key(_) | Error::Config(_) | Error::Request(_) => 0,
+        }
+    }
+
+    /// The method of the call that failed; `None` when nothing was sent.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use routy::{http, ApiKey, TransportErrorKind};
+    ///
+    /// let client = routy::ClientBuilder::new()
+    ///     .api_key(ApiKey::new("test-token")?)
+    ///     .build_with(routy::transport_fn(|_req| Err(TransportErrorKind::Connect.into())))?;
+    /// let err = client.get::<serde_json::Value>("/v1/accounts?page=2&token=abc").unwrap_err();
+    /// assert_eq!(err.method(), Some(&http::Method::GET));
+    /// assert_eq!(
+    ///     err.url(),
+    ///     Some("https://platform.routy.app/api/v1/accounts?page=2&token=[hidden]")
+    /// );
+    /// assert_eq!(
+    ///     err.to_string(),
+    ///     "GET https://platform.routy.app/api/v1/accounts?page=2&token=[hidden]: \
+    ///      connection failed after 3 attempts"
+    /// );
+    /// # Ok::<(), routy::Error>(())
+    /// ```
+    pub fn method(&self) -> Option<&Method> {
+        self.site().map(Site::method)
+    }
+
+    /// The URL of the call that failed (where redirects led, if they
+    /// did), with the value of any query parameter whose name could hold a
+    /// secret hidden and any spelling of the key redacted; `None` when
+    /// nothing was sent.
+    ///
+    /// # Examples
+    ///
+    /// See [`method`](Self::method).
+    pub fn url(&self) -> Option<&str> {
+        self.site().map(Site::url)
+    }
+
+    fn site(&self) -> Option<&Site> {
+        match self {
+            Error::Api(err) => err.site(),
+            Error::Transport(err) => err.site(),
+            Error::Decode(err) => err.site(),
+            Error::Redirect(err) => err.site(),
+            Error::IncompleteList(err) => err.site(),
+            Error::Key(_) | Error::Config(_) | Error::Request(_) => None,
         }
     }
 
@@ -109,6 +200,48 @@ impl Error {
             Error::Transport(err) => Some(err),
             _ => None,
         }
+    }
+}
+
+impl From<KeyError> for Error {
+    fn from(err: KeyError) -> Self {
+        Error::Key(err)
+    }
+}
+
+impl From<ConfigError> for Error {
+    fn from(err: ConfigError) -> Self {
+        Error::Config(err)
+    }
+}
+
+impl From<RequestError> for Error {
+    fn from(err: RequestError) -> Self {
+        Error::Request(err)
+    }
+}
+
+impl From<TransportError> for Error {
+    fn from(err: TransportError) -> Self {
+        Error::Transport(err)
+    }
+}
+
+impl From<RedirectError> for Error {
+    fn from(err: RedirectError) -> Self {
+        Error::Redirect(err)
+    }
+}
+
+impl From<RedirectErrorKind> for Error {
+    fn from(kind: RedirectErrorKind) -> Self {
+        Error::Redirect(kind.into())
+    }
+}
+
+impl From<IncompleteList> for Error {
+    fn from(err: IncompleteList) -> Self {
+        Error::IncompleteList(Box::new(err))
     }
 }
 
@@ -136,7 +269,7 @@ impl From<DecodeError> for Error {
 ///     routy::TransportErrorKind::Connect,
 ///     std::io::Error::from(std::io::ErrorKind::ConnectionRefused),
 /// ));
-/// assert_eq!(routy::error_chain(&err), "request failed: connection failed: connection refused");
+/// assert_eq!(routy::error_chain(&err), "connection failed: connection refused");
 /// ```
 pub fn error_chain(err: &dyn std::error::Error) -> String {
     let mut line = err.to_string();

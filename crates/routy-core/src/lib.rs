@@ -86,12 +86,15 @@ mod error;
 pub mod guide;
 mod key;
 mod logging;
+mod meta;
 pub mod model;
+mod options;
 mod problem;
 mod redact;
 mod redirect;
 mod request;
 pub mod retry;
+mod site;
 #[cfg(test)]
 mod test_support;
 pub mod text;
@@ -100,18 +103,21 @@ mod transport;
 pub use api_error::{ApiError, ApiErrorKind};
 pub use base_url::{is_loopback_host, BaseUrl, BASE_URL_ENV, DEFAULT_BASE_URL};
 pub use builder::ClientBuilder;
-pub use client::Client;
+pub use client::{Client, WithOptions};
 pub use config::{Config, ConfigError};
 pub use decode::{decode_json, DecodeError};
 pub use error::{error_chain, Error};
 pub use key::{ApiKey, KeyError, SharedKey, API_KEY_ENV, MAX_KEY_LEN};
-pub use model::{Account, AccountId};
+pub use meta::{RateLimit, ResponseInfo};
+pub use model::{Account, AccountId, IncompleteList};
+pub use options::CallOptions;
 pub use problem::Problem;
-pub use redirect::RedirectError;
+pub use redirect::{RedirectError, RedirectErrorKind};
 pub use request::{Body, RequestError};
 pub use retry::RetryPolicy;
 #[cfg(feature = "mock")]
 pub use transport::MockTransport;
 pub use transport::{
-    transport_fn, RequestLimits, Transport, TransportError, TransportErrorKind, TransportFn,
+    transport_fn, Deadline, RequestLimits, Transport, TransportError, TransportErrorKind,
+    TransportFn,
 };

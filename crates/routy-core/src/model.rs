@@ -16,6 +16,29 @@
 //! Nothing is rejected for having members routy does not know. Keeping each
 //! account's JSON text rather than a tree of values keeps memory near the
 //! size of the body: a list decodes to little more than its own bytes.
+//!
+//! # Paging: refused, never guessed
+//!
+//! Routy documents no paging for lists, so routy neither guesses how to
+//! follow a page nor quietly returns the first one as if it were all.
+//! When a list response signals that there is more, the call fails with
+//! [`Error::IncompleteList`](crate::Error::IncompleteList), which says
+//! what signalled it. The signals:
+//!
+//! - a `Link` header with `rel="next"`;
+//! - an envelope member saying where the next page is — `next`,
+//!   `nextLink`, `@odata.nextLink`, `next_page`, `nextPage`, `next_url`,
+//!   `next_cursor`, `nextCursor`, `nextPageToken`, `next_page_token` —
+//!   that is not `null`, `false` or empty;
+//! - `has_more`, `hasMore` or `more` set to `true`;
+//! - a `total`, `totalCount`, `total_count`, `count_total` or
+//!   `@odata.count` above the number of accounts in the response;
+//! - any of those one level down, in a `links`, `_links`, `paging`,
+//!   `pagination` or `meta` object.
+//!
+//! If Routy documents paging one day, following it becomes a feature;
+//! until then [`Client::raw`](crate::Client::raw) gives the whole
+//! response to a caller who knows better.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -31,6 +54,35 @@ pub(crate) const ACCOUNTS_SHAPE: &str =
 
 /// Envelope members that may hold the account array.
 const ENVELOPE_KEYS: [&str; 4] = ["items", "data", "value", "accounts"];
+
+/// Members that say where the next page is (see [the module](self)).
+const NEXT_KEYS: [&str; 10] = [
+    "next",
+    "nextLink",
+    "@odata.nextLink",
+    "next_page",
+    "nextPage",
+    "next_url",
+    "next_cursor",
+    "nextCursor",
+    "nextPageToken",
+    "next_page_token",
+];
+
+/// Members that say whether there is more.
+const MORE_KEYS: [&str; 3] = ["has_more", "hasMore", "more"];
+
+/// Members that give the size of the whole list.
+const TOTAL_KEYS: [&str; 5] = [
+    "total",
+    "totalCount",
+    "total_count",
+    "count_total",
+    "@odata.count",
+];
+
+/// Objects whose own members may hold those signals.
+const NESTING_KEYS: [&str; 5] = ["links", "_links", "paging", "pagination", "meta"];
 
 /// A Routy account.
 ///
@@ -332,8 +384,281 @@ impl<'de> Deserialize<'de> for AccountId {
     }
 }
 
-/// The accounts list body: an array, or an envelope holding one.
-pub(crate) struct AccountList(pub(crate) Vec<Account>);
+/// The accounts list body: an array, or an envelope holding one, and
+/// what the envelope said about more pages.
+pub(crate) struct AccountList(pub(crate) Vec<Account>, pub(crate) Paging);
+
+/// What a list envelope said about pages beyond this one.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct Paging {
+    /// The member that said there is a next page.
+    pub(crate) next: Option<&'static str>,
+    /// The member that gave the whole list's size, and the size.
+    pub(crate) total: Option<(&'static str, u64)>,
+}
+
+impl Paging {
+    /// What says there is more than `received` accounts, if anything does.
+    pub(crate) fn signal(&self, received: usize) -> Option<&'static str> {
+        self.next.or(self
+            .total
+            .filter(|(_, total)| *total > received as u64)
+            .map(|(name, _)| name))
+    }
+
+    /// Reads one member of an envelope (or of a nested paging object) for
+    /// a signal; `false` when the member is not one routy looks at.
+    fn member<'de, A: MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+        nested: bool,
+    ) -> Result<bool, A::Error> {
+        if let Some(name) = NEXT_KEYS.iter().find(|k| **k == key) {
+            if map.next_value::<Present>()?.0 {
+                self.next = self.next.or(Some(*name));
+            }
+        } else if let Some(name) = MORE_KEYS.iter().find(|k| **k == key) {
+            if map.next_value::<Present>()?.2 {
+                self.next = self.next.or(Some(*name));
+            }
+        } else if let Some(name) = TOTAL_KEYS.iter().find(|k| **k == key) {
+            if let Present(_, Some(total), _) = map.next_value::<Present>()? {
+                self.total = self.total.or(Some((*name, total)));
+            }
+        } else if !nested && NESTING_KEYS.contains(&key) {
+            let inner = map.next_value::<NestedPaging>()?.0;
+            self.next = self.next.or(inner.next);
+            self.total = self.total.or(inner.total);
+        } else {
+            return Ok(false);
+        }
+        Ok(true)
+    }
+}
+
+/// Whether a JSON value says something is there (not `null`, `false`,
+/// `""`, `0` or an empty container), its value when it is a whole number,
+/// and whether it is `true` itself.
+struct Present(bool, Option<u64>, bool);
+
+impl<'de> Deserialize<'de> for Present {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct PresentVisitor;
+
+        impl<'de> Visitor<'de> for PresentVisitor {
+            type Value = Present;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("any json value")
+            }
+            fn visit_unit<E>(self) -> Result<Present, E> {
+                Ok(Present(false, None, false))
+            }
+            fn visit_bool<E>(self, v: bool) -> Result<Present, E> {
+                Ok(Present(v, None, v))
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<Present, E> {
+                Ok(Present(v != 0, Some(v), false))
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<Present, E> {
+                Ok(Present(v != 0, u64::try_from(v).ok(), false))
+            }
+            fn visit_f64<E>(self, v: f64) -> Result<Present, E> {
+                Ok(Present(v != 0.0, None, false))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Present, E> {
+                Ok(Present(!v.is_empty(), None, false))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Present, A::Error> {
+                let any = seq.next_element::<IgnoredAny>()?.is_some();
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(Present(any, None, false))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Present, A::Error> {
+                let any = map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some();
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(Present(any, None, false))
+            }
+        }
+
+        deserializer.deserialize_any(PresentVisitor)
+    }
+}
+
+/// The signals in a `links`/`paging`/`meta` object (anything else there,
+/// or a value that is not an object, says nothing).
+struct NestedPaging(Paging);
+
+impl<'de> Deserialize<'de> for NestedPaging {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct NestedVisitor;
+
+        impl<'de> Visitor<'de> for NestedVisitor {
+            type Value = NestedPaging;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("any json value")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<NestedPaging, A::Error> {
+                let mut paging = Paging::default();
+                while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+                    if !paging.member(&key, &mut map, true)? {
+                        map.next_value::<IgnoredAny>()?;
+                    }
+                }
+                Ok(NestedPaging(paging))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<NestedPaging, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(NestedPaging(Paging::default()))
+            }
+            fn visit_unit<E>(self) -> Result<NestedPaging, E> {
+                Ok(NestedPaging(Paging::default()))
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<NestedPaging, E> {
+                Ok(NestedPaging(Paging::default()))
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<NestedPaging, E> {
+                Ok(NestedPaging(Paging::default()))
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<NestedPaging, E> {
+                Ok(NestedPaging(Paging::default()))
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<NestedPaging, E> {
+                Ok(NestedPaging(Paging::default()))
+            }
+            fn visit_str<E>(self, _: &str) -> Result<NestedPaging, E> {
+                Ok(NestedPaging(Paging::default()))
+            }
+        }
+
+        deserializer.deserialize_any(NestedVisitor)
+    }
+}
+
+/// The [`IncompleteList::signal`] of a `Link: rel="next"` header.
+pub(crate) const LINK_SIGNAL: &str = "Link";
+
+/// Whether a `Link` header value has a link with `rel="next"` (RFC 8288:
+/// `rel` holds space-separated relation types, compared case-insensitively).
+/// Only that question is answered; the target is never parsed or kept.
+pub(crate) fn link_has_next(value: &[u8]) -> bool {
+    let Ok(value) = std::str::from_utf8(value) else {
+        return false;
+    };
+    // Skip each `<target>`: a URI may hold `;`, `,` and `rel=`.
+    let mut rest = value;
+    while let Some(open) = rest.find('<') {
+        let Some(close) = rest[open..].find('>') else {
+            return false;
+        };
+        let after = &rest[open + close + 1..];
+        let params = after.split_once('<').map_or(after, |(params, _)| params);
+        for param in params.split(';') {
+            let Some((name, value)) = param.split_once('=') else {
+                continue;
+            };
+            if name.trim().eq_ignore_ascii_case("rel")
+                && value
+                    .trim()
+                    .trim_end_matches(',')
+                    .trim()
+                    .trim_matches('"')
+                    .split_ascii_whitespace()
+                    .any(|rel| rel.eq_ignore_ascii_case("next"))
+            {
+                return true;
+            }
+        }
+        rest = after;
+    }
+    false
+}
+
+/// A list response that signalled more than it held: routy returns no
+/// partial list (see [the module](self) for the signals).
+///
+/// # Examples
+///
+/// ```
+/// use routy::{http, ApiKey, Error};
+///
+/// let client = routy::ClientBuilder::new()
+///     .api_key(ApiKey::new("test-token")?)
+///     .build_with(routy::transport_fn(|_req| {
+///         Ok(http::Response::new(
+///             br#"{"data": [{"id": 1}], "nextLink": "https://platform.routy.app/api/v1/accounts?page=2"}"#.to_vec(),
+///         ))
+///     }))?;
+/// let Err(Error::IncompleteList(err)) = client.accounts() else { panic!("refused") };
+/// assert_eq!(err.signal(), "nextLink");
+/// assert_eq!(err.received(), 1);
+/// assert_eq!(
+///     err.to_string(),
+///     "the list is incomplete: the response holds 1 account and the `nextLink` member \
+///      says there are more (routy does not follow undocumented paging)"
+/// );
+/// # Ok::<(), routy::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct IncompleteList {
+    signal: &'static str,
+    received: usize,
+    site: Option<crate::site::Site>,
+}
+
+impl IncompleteList {
+    pub(crate) fn new(signal: &'static str, received: usize, site: crate::site::Site) -> Self {
+        IncompleteList {
+            signal,
+            received,
+            site: Some(site),
+        }
+    }
+
+    /// What said there is more: the envelope member's name (`nextLink`,
+    /// `total`…), or `Link` for the header.
+    ///
+    /// # Examples
+    ///
+    /// See [`IncompleteList`].
+    pub fn signal(&self) -> &'static str {
+        self.signal
+    }
+
+    /// How many accounts the response held.
+    ///
+    /// # Examples
+    ///
+    /// See [`IncompleteList`].
+    pub fn received(&self) -> usize {
+        self.received
+    }
+
+    pub(crate) fn site(&self) -> Option<&crate::site::Site> {
+        self.site.as_ref()
+    }
+}
+
+impl fmt::Display for IncompleteList {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "the list is incomplete: the response holds {} account{} and ",
+            self.received,
+            if self.received == 1 { "" } else { "s" },
+        )?;
+        if self.signal == LINK_SIGNAL {
+            f.write_str("its `Link: rel=\"next\"` header")?;
+        } else {
+            write!(f, "the `{}` member", self.signal)?;
+        }
+        f.write_str(" says there are more (routy does not follow undocumented paging)")
+    }
+}
+
+impl std::error::Error for IncompleteList {}
 
 impl<'de> Deserialize<'de> for AccountList {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -351,20 +676,21 @@ impl<'de> Deserialize<'de> for AccountList {
                 while let Some(account) = seq.next_element()? {
                     accounts.push(account);
                 }
-                Ok(AccountList(accounts))
+                Ok(AccountList(accounts, Paging::default()))
             }
 
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<AccountList, A::Error> {
                 let mut found = None;
-                while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                let mut paging = Paging::default();
+                while let Some(key) = map.next_key::<Cow<'de, str>>()? {
                     if found.is_none() && ENVELOPE_KEYS.contains(&key.as_ref()) {
                         found = Some(map.next_value::<Vec<Account>>()?);
-                    } else {
+                    } else if !paging.member(&key, &mut map, false)? {
                         map.next_value::<IgnoredAny>()?;
                     }
                 }
                 found
-                    .map(AccountList)
+                    .map(|accounts| AccountList(accounts, paging))
                     .ok_or_else(|| de::Error::custom(format!("expected {ACCOUNTS_SHAPE}")))
             }
         }
@@ -385,13 +711,76 @@ mod tests {
             r#"{"page": 1, "data": [{"id": 1}, {"id": "two"}]}"#,
             r#"{"value": [{"id": 1}, {"id": "two"}]}"#,
         ] {
-            let AccountList(list) = serde_json::from_str(body).unwrap();
+            let AccountList(list, paging) = serde_json::from_str(body).unwrap();
+            assert_eq!(paging.signal(list.len()), None, "{body}");
             assert_eq!(
                 list.iter().map(|a| a.id.clone()).collect::<Vec<_>>(),
                 [AccountId::Number(1), AccountId::String("two".into())],
                 "{body}"
             );
         }
+    }
+
+    #[test]
+    fn paging_signals_are_seen_and_their_absence_too() {
+        let signal = |body: &str| {
+            let AccountList(list, paging) = serde_json::from_str(body).unwrap();
+            paging.signal(list.len())
+        };
+        assert_eq!(
+            signal(r#"{"data": [{"id": 1}], "nextLink": "x"}"#),
+            Some("nextLink")
+        );
+        assert_eq!(
+            signal(r#"{"value": [], "@odata.nextLink": "x"}"#),
+            Some("@odata.nextLink")
+        );
+        assert_eq!(
+            signal(r#"{"items": [{"id": 1}], "total": 3}"#),
+            Some("total")
+        );
+        assert_eq!(
+            signal(r#"{"items": [{"id": 1}], "has_more": true}"#),
+            Some("has_more")
+        );
+        assert_eq!(
+            signal(r#"{"data": [{"id": 1}], "links": {"self": "a", "next": {"href": "b"}}}"#),
+            Some("next")
+        );
+        assert_eq!(
+            signal(r#"{"data": [{"id": 1}], "meta": {"total_count": 9}}"#),
+            Some("total_count")
+        );
+        for quiet in [
+            r#"{"data": [{"id": 1}], "next": null, "has_more": false, "total": 1}"#,
+            r#"{"data": [{"id": 1}], "nextLink": "", "links": {"self": "x"}, "meta": 3}"#,
+            r#"{"data": [{"id": 1}], "has_more": "no", "paging": [1]}"#,
+        ] {
+            assert_eq!(signal(quiet), None, "{quiet}");
+        }
+    }
+
+    #[test]
+    fn link_headers_with_a_next_relation_are_seen() {
+        for yes in [
+            r#"<https://h/a?page=2>; rel="next""#,
+            r#"<https://h/a?page=1>; rel="prev", <https://h/a?page=3>; rel="next""#,
+            r#"<https://h/a;rel=next?x=1,2>; rel="last next""#,
+            "<https://h/a>;REL=Next",
+        ] {
+            assert!(link_has_next(yes.as_bytes()), "{yes}");
+        }
+        for no in [
+            r#"<https://h/a?rel=next>; rel="last""#,
+            r#"<https://h/a;rel="next">; rel="prev""#,
+            r#"<https://h/a>; rel="nextish""#,
+            "rel=next",
+            "<unterminated; rel=next",
+            "",
+        ] {
+            assert!(!link_has_next(no.as_bytes()), "{no}");
+        }
+        assert!(!link_has_next(b"\xff<a>; rel=next"));
     }
 
     #[test]

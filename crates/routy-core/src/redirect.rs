@@ -3,20 +3,24 @@
 //! http, and the `Authorization` header is dropped for good at the first
 //! change of origin (scheme, host, port).
 
+use std::fmt;
+
 use http::uri::Scheme;
 use http::{Method, StatusCode, Uri};
 
-/// Why a redirect was not followed.
+use crate::site::Site;
+
+/// Why a redirect was not followed: see [`RedirectError::kind`].
 ///
 /// # Examples
 ///
 /// ```
-/// let err = routy::RedirectError::TooMany { max: 5 };
-/// assert_eq!(err.to_string(), "more than 5 redirects");
+/// let kind = routy::RedirectErrorKind::TooMany { max: 5 };
+/// assert_eq!(kind.to_string(), "more than 5 redirects");
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
-pub enum RedirectError {
+pub enum RedirectErrorKind {
     /// The chain was longer than the configured maximum (or looped).
     #[error("more than {max} redirects")]
     TooMany {
@@ -36,6 +40,82 @@ pub enum RedirectError {
     LocationHoldsKey,
 }
 
+/// A redirect was refused: why, and from where.
+///
+/// # Examples
+///
+/// ```
+/// use routy::{http, ApiKey, Error, RedirectErrorKind};
+///
+/// let client = routy::ClientBuilder::new()
+///     .api_key(ApiKey::new("test-token")?)
+///     .build_with(routy::transport_fn(|_req| {
+///         Ok(http::Response::builder()
+///             .status(302)
+///             .header("location", "http://platform.routy.app/api/v1/accounts")
+///             .body(Vec::new())
+///             .expect("static response is valid"))
+///     }))?;
+/// let Err(Error::Redirect(err)) = client.accounts() else { panic!("refused") };
+/// assert_eq!(err.kind(), RedirectErrorKind::Downgrade);
+/// assert_eq!(
+///     err.to_string(),
+///     "redirect refused: redirect from https to http"
+/// );
+/// # Ok::<(), routy::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RedirectError {
+    kind: RedirectErrorKind,
+    site: Option<Box<Site>>,
+}
+
+impl RedirectError {
+    /// A refusal of `kind`, not tied to a call.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let err = routy::RedirectError::new(routy::RedirectErrorKind::InvalidLocation);
+    /// assert_eq!(err.kind(), routy::RedirectErrorKind::InvalidLocation);
+    /// ```
+    pub fn new(kind: RedirectErrorKind) -> Self {
+        RedirectError { kind, site: None }
+    }
+
+    /// Why the redirect was refused.
+    ///
+    /// # Examples
+    ///
+    /// See [`RedirectError`].
+    pub fn kind(&self) -> RedirectErrorKind {
+        self.kind
+    }
+
+    pub(crate) fn at(mut self, site: Site) -> Self {
+        self.site = Some(Box::new(site));
+        self
+    }
+
+    pub(crate) fn site(&self) -> Option<&Site> {
+        self.site.as_deref()
+    }
+}
+
+impl fmt::Display for RedirectError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "redirect refused: {}", self.kind)
+    }
+}
+
+impl std::error::Error for RedirectError {}
+
+impl From<RedirectErrorKind> for RedirectError {
+    fn from(kind: RedirectErrorKind) -> Self {
+        RedirectError::new(kind)
+    }
+}
+
 /// Whether `status` is a redirect the client may follow.
 pub(crate) fn is_redirect(status: StatusCode) -> bool {
     matches!(status.as_u16(), 301 | 302 | 303 | 307 | 308)
@@ -50,12 +130,12 @@ pub(crate) fn follows(method: &Method) -> bool {
 ///
 /// # Errors
 ///
-/// [`RedirectError::InvalidLocation`] when it is not an http(s) URL or a
-/// reference that resolves to one; [`RedirectError::Downgrade`] when it
+/// [`RedirectErrorKind::InvalidLocation`] when it is not an http(s) URL or a
+/// reference that resolves to one; [`RedirectErrorKind::Downgrade`] when it
 /// would leave https for http.
-pub(crate) fn resolve(current: &Uri, location: &str) -> Result<Uri, RedirectError> {
+pub(crate) fn resolve(current: &Uri, location: &str) -> Result<Uri, RedirectErrorKind> {
     let location = location.trim();
-    let invalid = || RedirectError::InvalidLocation;
+    let invalid = || RedirectErrorKind::InvalidLocation;
     if location.is_empty() || location.contains('\\') || location.chars().any(char::is_control) {
         return Err(invalid());
     }
@@ -72,7 +152,7 @@ pub(crate) fn resolve(current: &Uri, location: &str) -> Result<Uri, RedirectErro
         return Err(invalid());
     }
     if current.scheme() == Some(&Scheme::HTTPS) && *scheme == Scheme::HTTP {
-        return Err(RedirectError::Downgrade);
+        return Err(RedirectErrorKind::Downgrade);
     }
     Ok(target)
 }
@@ -360,7 +440,7 @@ mod tests {
         let current = uri("https://a.example/api");
         assert!(matches!(
             resolve(&current, "http://a.example/api"),
-            Err(RedirectError::Downgrade)
+            Err(RedirectErrorKind::Downgrade)
         ));
         for junk in [
             "",
@@ -373,7 +453,10 @@ mod tests {
             "\\\\evil",
         ] {
             assert!(
-                matches!(resolve(&current, junk), Err(RedirectError::InvalidLocation)),
+                matches!(
+                    resolve(&current, junk),
+                    Err(RedirectErrorKind::InvalidLocation)
+                ),
                 "{junk:?}"
             );
         }

@@ -114,6 +114,13 @@ pub enum RequestError {
         /// The header's name.
         name: String,
     },
+    /// A header routy or the transport owns (`Authorization`, `Host`, the
+    /// framing headers) was given in [`CallOptions`](crate::CallOptions).
+    #[error("header {name:?} is set by routy and cannot be given per call")]
+    ReservedHeader {
+        /// The header's name.
+        name: Box<str>,
+    },
     /// A [`Call`](crate::call::Call) was given an event it was not waiting
     /// for: a bug in the driver.
     #[error("call driven out of order: expected the {expected} event")]

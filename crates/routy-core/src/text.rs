@@ -89,8 +89,18 @@ pub fn one_line(text: &str, max: usize) -> Cow<'_, str> {
 /// `redactor` (withheld whole when it spells the key in an encoded form).
 /// Returns whether bytes were left out.
 pub(crate) fn snippet(body: &[u8], around: usize, redactor: Redactor<'_>) -> (String, bool) {
-    let start = around.saturating_sub(SNIPPET_MAX_BYTES / 4).min(body.len());
-    let end = (start + SNIPPET_MAX_BYTES).min(body.len());
+    snippet_of(body, around, SNIPPET_MAX_BYTES, redactor)
+}
+
+/// As [`snippet`], keeping up to `max` bytes.
+pub(crate) fn snippet_of(
+    body: &[u8],
+    around: usize,
+    max: usize,
+    redactor: Redactor<'_>,
+) -> (String, bool) {
+    let start = around.saturating_sub(max / 4).min(body.len());
+    let end = (start + max).min(body.len());
     // Redact with a window's margin on each side, so a piece of the secret
     // that straddles the cut is still seen whole, then cut to size.
     let margin_start = start.saturating_sub(REDACT_WINDOW);
@@ -106,9 +116,9 @@ pub(crate) fn snippet(body: &[u8], around: usize, redactor: Redactor<'_>) -> (St
     let mut text = String::from_utf8_lossy(region).into_owned();
     // Replacement characters (3 bytes for each bad byte) and redaction
     // markers can grow the text; the bound is on what is kept.
-    let mut cut = text.len() > SNIPPET_MAX_BYTES;
+    let mut cut = text.len() > max;
     if cut {
-        let mut at = SNIPPET_MAX_BYTES;
+        let mut at = max;
         while !text.is_char_boundary(at) {
             at -= 1;
         }

@@ -10,6 +10,7 @@ use std::time::Duration;
 use http::{Request, Response};
 
 use crate::redact::Redactor;
+use crate::site::Site;
 
 /// Sends one HTTP request and returns the response, whatever its status.
 ///
@@ -288,7 +289,16 @@ impl fmt::Display for TransportErrorKind {
 pub struct TransportError {
     kind: TransportErrorKind,
     attempts: u32,
+    /// Boxed together, so a transport error (and [`crate::Error`]) stays
+    /// small on the success path's stack.
+    detail: Option<Box<Detail>>,
+}
+
+/// What a [`TransportError`] carries besides its kind and attempts.
+struct Detail {
     source: Option<Box<dyn StdError + Send + Sync>>,
+    /// Where the call went, once the client has attached it.
+    site: Option<Site>,
 }
 
 impl TransportError {
@@ -304,7 +314,7 @@ impl TransportError {
         TransportError {
             kind,
             attempts: 1,
-            source: None,
+            detail: None,
         }
     }
 
@@ -367,7 +377,10 @@ impl TransportError {
         TransportError {
             kind,
             attempts: 1,
-            source: Some(source.into()),
+            detail: Some(Box::new(Detail {
+                source: Some(source.into()),
+                site: None,
+            })),
         }
     }
 
@@ -398,6 +411,53 @@ impl TransportError {
     pub(crate) fn with_attempts(mut self, attempts: u32) -> Self {
         self.attempts = attempts;
         self
+    }
+
+    pub(crate) fn at(mut self, site: Site) -> Self {
+        match &mut self.detail {
+            Some(detail) => detail.site = Some(site),
+            None => {
+                self.detail = Some(Box::new(Detail {
+                    source: None,
+                    site: Some(site),
+                }));
+            }
+        }
+        self
+    }
+
+    fn source_error(&self) -> Option<&(dyn StdError + Send + Sync + 'static)> {
+        self.detail.as_ref()?.source.as_deref()
+    }
+
+    pub(crate) fn site(&self) -> Option<&Site> {
+        self.detail.as_ref()?.site.as_ref()
+    }
+
+    /// Which deadline passed, for a timeout the client's deadlines caused.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use routy::{ApiKey, Deadline, TransportErrorKind};
+    ///
+    /// let client = routy::ClientBuilder::new()
+    ///     .api_key(ApiKey::new("test-token")?)
+    ///     .timeout(Duration::from_secs(5))
+    ///     .build_with(routy::transport_fn(|_req| Err(TransportErrorKind::Timeout.into())))?;
+    /// let err = client.raw(routy::http::Method::POST, "/v1/things", None).unwrap_err();
+    /// let timeout = err.as_transport().and_then(|t| t.deadline());
+    /// assert_eq!(timeout, Some(Deadline::Attempt(Duration::from_secs(5))));
+    /// assert_eq!(
+    ///     err.to_string(),
+    ///     "POST https://platform.routy.app/api/v1/things: request timed out \
+    ///      (the per-attempt timeout of 5s passed)"
+    /// );
+    /// # Ok::<(), routy::Error>(())
+    /// ```
+    pub fn deadline(&self) -> Option<Deadline> {
+        self.source_error()?.downcast_ref::<Deadline>().copied()
     }
 
     /// Whether the deadline passed.
@@ -442,7 +502,10 @@ impl fmt::Debug for TransportError {
         let mut d = f.debug_struct("TransportError");
         d.field("kind", &self.kind);
         d.field("attempts", &self.attempts);
-        if let Some(source) = &self.source {
+        if let Some(site) = self.site() {
+            d.field("site", site);
+        }
+        if let Some(source) = self.source_error() {
             d.field("source", source);
         }
         d.finish()
@@ -462,7 +525,11 @@ impl TransportError {
         }
         let text = chain.join(": ");
         if redactor.found_in(text.as_bytes()) {
-            self.source = Some(redactor.vouch(&text).into());
+            let source = Some(redactor.vouch(&text).into());
+            match &mut self.detail {
+                Some(detail) => detail.source = source,
+                None => self.detail = Some(Box::new(Detail { source, site: None })),
+            }
         }
         self
     }
@@ -470,17 +537,59 @@ impl TransportError {
 
 impl fmt::Display for TransportError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.kind.as_str())
+        f.write_str(self.kind.as_str())?;
+        if self.attempts > 1 {
+            write!(f, " after {} attempts", self.attempts)?;
+        }
+        // The deadline is the whole story of a timeout: said here, and not
+        // again as a cause.
+        if let Some(deadline) = self.deadline() {
+            write!(f, " ({deadline})")?;
+        }
+        Ok(())
     }
 }
 
 impl StdError for TransportError {
     fn source(&self) -> Option<&(dyn StdError + 'static)> {
-        self.source
-            .as_deref()
-            .map(|e| e as &(dyn StdError + 'static))
+        if self.deadline().is_some() {
+            return None;
+        }
+        self.source_error().map(|e| e as &(dyn StdError + 'static))
     }
 }
+
+/// Which of the client's deadlines a timed-out call ran into, with its
+/// configured value: see [`TransportError::deadline`].
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// let deadline = routy::Deadline::Call(Duration::from_secs(30));
+/// assert_eq!(deadline.to_string(), "the whole-call deadline of 30s passed");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Deadline {
+    /// One attempt ran past the per-attempt timeout
+    /// ([`ClientBuilder::timeout`](crate::ClientBuilder::timeout)).
+    Attempt(Duration),
+    /// The call, retries and waits included, ran past its deadline
+    /// ([`ClientBuilder::call_timeout`](crate::ClientBuilder::call_timeout)).
+    Call(Duration),
+}
+
+impl fmt::Display for Deadline {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Deadline::Attempt(limit) => write!(f, "the per-attempt timeout of {limit:?} passed"),
+            Deadline::Call(limit) => write!(f, "the whole-call deadline of {limit:?} passed"),
+        }
+    }
+}
+
+impl StdError for Deadline {}
 
 impl From<std::io::Error> for TransportError {
     /// As [`TransportError::from_io`].

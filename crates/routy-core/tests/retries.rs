@@ -15,8 +15,8 @@ use routy_core::config::MAX_DURATION;
 use routy_core::http::{Method, Request, Response};
 use routy_core::retry::RetryAfter;
 use routy_core::{
-    ApiErrorKind, ApiKey, Client, Error, RedirectError, RequestLimits, RetryPolicy, TransportError,
-    TransportErrorKind,
+    ApiErrorKind, ApiKey, Client, Error, RedirectErrorKind, RequestLimits, RetryPolicy,
+    TransportError, TransportErrorKind,
 };
 
 mod support;
@@ -371,7 +371,7 @@ fn redirect_limits_downgrades_and_methods() {
     );
     assert!(matches!(
         s.client.accounts(),
-        Err(Error::Redirect(RedirectError::TooMany { max: 3 }))
+        Err(Error::Redirect(r)) if r.kind() == RedirectErrorKind::TooMany { max: 3 }
     ));
     assert_eq!(s.seen.lock().unwrap().len(), 4);
 
@@ -381,14 +381,14 @@ fn redirect_limits_downgrades_and_methods() {
     );
     assert!(matches!(
         s.client.accounts(),
-        Err(Error::Redirect(RedirectError::Downgrade))
+        Err(Error::Redirect(r)) if r.kind() == RedirectErrorKind::Downgrade
     ));
     assert_eq!(s.seen.lock().unwrap().len(), 1);
 
     let s = scripted(vec![redirect(302, "javascript:alert(1)")], |b| b);
     assert!(matches!(
         s.client.accounts(),
-        Err(Error::Redirect(RedirectError::InvalidLocation))
+        Err(Error::Redirect(r)) if r.kind() == RedirectErrorKind::InvalidLocation
     ));
 
     // POST does not follow: the raw escape hatch hands the 307 back.

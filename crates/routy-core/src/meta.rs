@@ -1,0 +1,176 @@
+//! What a response came with besides its body: the request id and the
+//! rate-limit headers, on success ([`ResponseInfo`]) as on failure
+//! ([`ApiError`](crate::ApiError)).
+
+use http::{HeaderMap, StatusCode};
+
+use crate::redact::Redactor;
+use crate::text::{header_str, truncate};
+
+/// Response headers that carry a request id, most specific first.
+const REQUEST_ID_HEADERS: [&str; 3] = ["x-request-id", "request-id", "x-correlation-id"];
+
+/// The request id a response carries, redacted and bounded.
+pub(crate) fn request_id(headers: &HeaderMap, redactor: Redactor<'_>) -> Option<String> {
+    REQUEST_ID_HEADERS
+        .iter()
+        .find_map(|name| header_str(headers.get(*name)))
+        .map(|id| redactor.vouch(&truncate(id, 200)))
+}
+
+/// The rate-limit headers of a response, as numbers: the IETF draft's
+/// `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset`, or the
+/// older `X-RateLimit-*` (the unprefixed ones win when both are sent). A
+/// header that is missing or not a number is `None`.
+///
+/// `reset` is kept as sent: a number of seconds in the draft, often a Unix
+/// time in `X-RateLimit-Reset`.
+///
+/// # Examples
+///
+/// ```
+/// use routy::{http, RateLimit};
+///
+/// let mut headers = http::HeaderMap::new();
+/// headers.insert("x-ratelimit-limit", http::HeaderValue::from_static("100"));
+/// headers.insert("x-ratelimit-remaining", http::HeaderValue::from_static("7"));
+/// let limit = RateLimit::from_headers(&headers).expect("headers were sent");
+/// assert_eq!((limit.limit, limit.remaining, limit.reset), (Some(100), Some(7), None));
+/// assert!(RateLimit::from_headers(&http::HeaderMap::new()).is_none());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct RateLimit {
+    /// Requests allowed in the window.
+    pub limit: Option<u64>,
+    /// Requests left in the window.
+    pub remaining: Option<u64>,
+    /// When the window resets, as the server sent it.
+    pub reset: Option<u64>,
+}
+
+impl RateLimit {
+    /// The rate-limit headers in `headers`; `None` when there are none.
+    ///
+    /// # Examples
+    ///
+    /// See [`RateLimit`].
+    pub fn from_headers(headers: &HeaderMap) -> Option<Self> {
+        let number = |name: &str, old: &str| {
+            header_str(headers.get(name))
+                .or_else(|| header_str(headers.get(old)))
+                .and_then(|v| v.trim().parse().ok())
+        };
+        let limit = RateLimit {
+            limit: number("ratelimit-limit", "x-ratelimit-limit"),
+            remaining: number("ratelimit-remaining", "x-ratelimit-remaining"),
+            reset: number("ratelimit-reset", "x-ratelimit-reset"),
+        };
+        (limit != RateLimit::default()).then_some(limit)
+    }
+}
+
+/// What a successful call came with besides its value: from
+/// [`Client::accounts_with_info`](crate::Client::accounts_with_info) and
+/// [`Client::get_with_info`](crate::Client::get_with_info).
+///
+/// # Examples
+///
+/// ```
+/// use routy::{http, ApiKey};
+///
+/// let client = routy::ClientBuilder::new()
+///     .api_key(ApiKey::new("test-token")?)
+///     .build_with(routy::transport_fn(|_req| {
+///         Ok(http::Response::builder()
+///             .header("x-request-id", "req-9")
+///             .header("ratelimit-remaining", "41")
+///             .body(b"[]".to_vec())
+///             .expect("static response is valid"))
+///     }))?;
+/// let (accounts, info) = client.accounts_with_info()?;
+/// assert!(accounts.is_empty());
+/// assert_eq!(info.request_id(), Some("req-9"));
+/// assert_eq!(info.rate_limit().and_then(|r| r.remaining), Some(41));
+/// assert_eq!(info.attempts(), 1);
+/// # Ok::<(), routy::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResponseInfo {
+    status: StatusCode,
+    request_id: Option<String>,
+    rate_limit: Option<RateLimit>,
+    attempts: u32,
+}
+
+impl ResponseInfo {
+    pub(crate) fn new(
+        status: StatusCode,
+        headers: &HeaderMap,
+        attempts: u32,
+        redactor: Redactor<'_>,
+    ) -> Self {
+        ResponseInfo {
+            status,
+            request_id: request_id(headers, redactor),
+            rate_limit: RateLimit::from_headers(headers),
+            attempts,
+        }
+    }
+
+    /// The response's status.
+    ///
+    /// # Examples
+    ///
+    /// See [`ResponseInfo`].
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The request id (`X-Request-Id`, `Request-Id` or `X-Correlation-Id`),
+    /// redacted and bounded: quote it to support.
+    ///
+    /// # Examples
+    ///
+    /// See [`ResponseInfo`].
+    pub fn request_id(&self) -> Option<&str> {
+        self.request_id.as_deref()
+    }
+
+    /// The rate-limit headers, when the response had any.
+    ///
+    /// # Examples
+    ///
+    /// See [`ResponseInfo`].
+    pub fn rate_limit(&self) -> Option<RateLimit> {
+        self.rate_limit
+    }
+
+    /// Attempts the call took, the first included.
+    ///
+    /// # Examples
+    ///
+    /// See [`ResponseInfo`].
+    pub fn attempts(&self) -> u32 {
+        self.attempts
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http::HeaderValue;
+
+    #[test]
+    fn the_draft_headers_win_and_junk_is_none() {
+        let mut headers = HeaderMap::new();
+        headers.insert("ratelimit-limit", HeaderValue::from_static("10"));
+        headers.insert("x-ratelimit-limit", HeaderValue::from_static("99"));
+        headers.insert("x-ratelimit-remaining", HeaderValue::from_static("-1"));
+        headers.insert("ratelimit-reset", HeaderValue::from_static(" 30 "));
+        let limit = RateLimit::from_headers(&headers).unwrap();
+        assert_eq!(limit.limit, Some(10));
+        assert_eq!(limit.remaining, None);
+        assert_eq!(limit.reset, Some(30));
+    }
+}
