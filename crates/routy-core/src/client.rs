@@ -14,7 +14,7 @@ use crate::builder::ClientBuilder;
 use crate::call::{build_request, Call, Event, Finished, Step};
 use crate::clock::Clock;
 use crate::config::Config;
-use crate::decode::{decode_slice, DecodeError};
+use crate::decode::{decode_slice, DecodeError, Shape};
 use crate::error::Error;
 use crate::key::{ApiKey, SharedKey};
 use crate::meta::ResponseInfo;
@@ -391,7 +391,7 @@ impl<T: Transport> Client<T> {
         let redactor = key.redactor();
         let site = || Site::new(&Method::GET, &finished.uri, redactor);
         let AccountList(accounts, paging) =
-            decode_body(&parts, &body, ACCOUNTS_SHAPE, redactor).map_err(|err| err.at(site()))?;
+            decode_body(&parts, &body, ACCOUNTS, redactor).map_err(|err| err.at(site()))?;
         let linked = parts
             .headers
             .get_all(LINK)
@@ -419,7 +419,11 @@ impl<T: Transport> Client<T> {
         let finished = self.checked(&key, options, Method::GET, path_and_query, None)?;
         let (parts, body) = finished.response.into_parts();
         let redactor = key.redactor();
-        let value = decode_body(&parts, &body, std::any::type_name::<R>(), redactor)
+        let shape = Shape {
+            rust_type: std::any::type_name::<R>(),
+            expected: std::any::type_name::<R>(),
+        };
+        let value = decode_body(&parts, &body, shape, redactor)
             .map_err(|err| err.at(Site::new(&Method::GET, &finished.uri, redactor)))?;
         let info = info(parts.status, &parts.headers, finished.attempts, redactor);
         Ok((value, info))
@@ -642,6 +646,12 @@ impl<T: Transport> WithOptions<'_, T> {
     }
 }
 
+/// What `accounts()` decodes its body as.
+const ACCOUNTS: Shape = Shape {
+    rust_type: "Vec<Account>",
+    expected: ACCOUNTS_SHAPE,
+};
+
 /// What the plain calls keep of a response's head: nothing.
 fn no_info(_: StatusCode, _: &HeaderMap, _: u32, _: Redactor<'_>) {}
 
@@ -649,10 +659,10 @@ fn no_info(_: StatusCode, _: &HeaderMap, _: u32, _: Redactor<'_>) {}
 fn decode_body<R: DeserializeOwned>(
     parts: &http::response::Parts,
     body: &[u8],
-    expected: &'static str,
+    shape: Shape,
     redactor: Redactor<'_>,
 ) -> Result<R, DecodeError> {
-    decode_slice(parts.headers.get(CONTENT_TYPE), body, expected, redactor)
+    decode_slice(parts.headers.get(CONTENT_TYPE), body, shape, redactor)
 }
 
 impl<T> fmt::Debug for Client<T> {

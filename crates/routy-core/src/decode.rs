@@ -238,19 +238,34 @@ pub(crate) fn decode_json_redacted<T: DeserializeOwned>(
     expected: &'static str,
     redactor: Redactor<'_>,
 ) -> Result<T, DecodeError> {
+    let shape = Shape {
+        rust_type: std::any::type_name::<T>(),
+        expected,
+    };
     decode_slice(
         response.headers().get(CONTENT_TYPE),
         response.body(),
-        expected,
+        shape,
         redactor,
     )
+}
+
+/// What a body is decoded as, for the error: the Rust type as the caller
+/// knows it, and the JSON shape in words.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Shape {
+    pub(crate) rust_type: &'static str,
+    pub(crate) expected: &'static str,
 }
 
 /// [`decode_json`] of a body and its `Content-Type`.
 pub(crate) fn decode_slice<T: DeserializeOwned>(
     content_type: Option<&HeaderValue>,
     body: &[u8],
-    expected: &'static str,
+    Shape {
+        rust_type,
+        expected,
+    }: Shape,
     redactor: Redactor<'_>,
 ) -> Result<T, DecodeError> {
     let content_type = header_str(content_type);
@@ -258,7 +273,7 @@ pub(crate) fn decode_slice<T: DeserializeOwned>(
         if !is_json(ct) && !is_text_plain(ct) {
             return Err(DecodeError {
                 expected,
-                rust_type: std::any::type_name::<T>(),
+                rust_type,
                 site: None,
                 content_type: Some(redactor.vouch(&truncate(ct, 200))),
                 path: None,
@@ -288,7 +303,7 @@ pub(crate) fn decode_slice<T: DeserializeOwned>(
             });
             Err(DecodeError {
                 expected,
-                rust_type: std::any::type_name::<T>(),
+                rust_type,
                 site: None,
                 content_type: content_type.map(|ct| redactor.vouch(&truncate(ct, 200))),
                 path: Some(redactor.vouch(&truncate(&path, 200))),
