@@ -16,7 +16,7 @@ use std::time::Duration;
 use routy::clock::ManualClock;
 use routy::{http, ApiKey, Error};
 use routy_sandbox::{Fault, Sandbox};
-use support::{respond, ScriptServer, TOKEN};
+use support::{ScriptServer, TOKEN};
 
 /// A client for `base` that never sleeps on the wall clock between
 /// retries.
