@@ -128,12 +128,16 @@ fn options_that_cannot_work_fail_before_anything_is_sent() {
         (CallOptions::new().call_timeout(Duration::ZERO), "zero"),
     ] {
         let err = client.with_options(&options).accounts().unwrap_err();
-        let ok = match (&err, expect) {
-            (Error::Request(RequestError::ReservedHeader { .. }), "reserved") => true,
-            (Error::Request(RequestError::InvalidHeader { .. }), "invalid") => true,
-            (Error::Config(routy_core::ConfigError::ZeroTimeout), "zero") => true,
-            _ => false,
-        };
+        let ok = matches!(
+            (&err, expect),
+            (
+                Error::Request(RequestError::ReservedHeader { .. }),
+                "reserved"
+            ) | (
+                Error::Request(RequestError::InvalidHeader { .. }),
+                "invalid"
+            ) | (Error::Config(routy_core::ConfigError::ZeroTimeout), "zero")
+        );
         assert!(ok, "{expect}: {err:?}");
         assert_eq!(err.attempts(), 0);
     }
