@@ -196,6 +196,12 @@ impl BaseUrl {
         self.authority.host()
     }
 
+    /// The path, without its trailing slash (`""` for the root).
+    #[cfg_attr(not(feature = "tracing"), allow(dead_code))]
+    pub(crate) fn path(&self) -> &str {
+        &self.path
+    }
+
     /// Why a 404 for `path_and_query` may be the caller's mistake, when
     /// it looks like one: the path repeats the base URL's own path, or the
     /// base URL of Routy's own host lacks the `/api` its API lives under.

@@ -344,9 +344,7 @@ impl<T: Transport> Client<T> {
         path_and_query: &str,
         body: Option<Body>,
     ) -> Result<Response<Vec<u8>>, Error> {
-        let key = self.inner.key.get();
-        let finished = self.checked(&key, None, method, path_and_query, body.as_ref())?;
-        Ok(finished.response)
+        self.send_with(None, method, path_and_query, body.as_ref())
     }
 
     /// Builds the request a call would send, without sending it: for
@@ -384,11 +382,22 @@ impl<T: Transport> Client<T> {
         options: Option<&CallOptions>,
         info: impl FnOnce(StatusCode, &HeaderMap, u32, Redactor<'_>) -> I,
     ) -> Result<(Vec<Account>, I), Error> {
-        let key = self.inner.key.get();
         let path = "/v1/accounts";
-        let finished = self.checked(&key, options, Method::GET, path, None)?;
+        self.traced(&Method::GET, path, |ctx| {
+            self.accounts_from(ctx, options, path, info)
+        })
+    }
+
+    fn accounts_from<I>(
+        &self,
+        ctx: &Ctx,
+        options: Option<&CallOptions>,
+        path: &str,
+        info: impl FnOnce(StatusCode, &HeaderMap, u32, Redactor<'_>) -> I,
+    ) -> Result<(Vec<Account>, I), Error> {
+        let finished = self.checked(ctx, options, Method::GET, path, None)?;
         let (parts, body) = finished.response.into_parts();
-        let redactor = key.redactor();
+        let redactor = ctx.key.redactor();
         let site = || Site::new(&Method::GET, &finished.uri, redactor);
         let AccountList(accounts, paging) =
             decode_body(&parts, &body, ACCOUNTS, redactor).map_err(|err| err.at(site()))?;
@@ -415,10 +424,21 @@ impl<T: Transport> Client<T> {
         path_and_query: &str,
         info: impl FnOnce(StatusCode, &HeaderMap, u32, Redactor<'_>) -> I,
     ) -> Result<(R, I), Error> {
-        let key = self.inner.key.get();
-        let finished = self.checked(&key, options, Method::GET, path_and_query, None)?;
+        self.traced(&Method::GET, path_and_query, |ctx| {
+            self.json_from(ctx, options, path_and_query, info)
+        })
+    }
+
+    fn json_from<R: DeserializeOwned, I>(
+        &self,
+        ctx: &Ctx,
+        options: Option<&CallOptions>,
+        path_and_query: &str,
+        info: impl FnOnce(StatusCode, &HeaderMap, u32, Redactor<'_>) -> I,
+    ) -> Result<(R, I), Error> {
+        let finished = self.checked(ctx, options, Method::GET, path_and_query, None)?;
         let (parts, body) = finished.response.into_parts();
-        let redactor = key.redactor();
+        let redactor = ctx.key.redactor();
         let shape = Shape {
             rust_type: std::any::type_name::<R>(),
             expected: std::any::type_name::<R>(),
@@ -436,15 +456,29 @@ impl<T: Transport> Client<T> {
         path_and_query: &str,
         body: Option<&Body>,
     ) -> Result<Response<Vec<u8>>, Error> {
-        let key = self.inner.key.get();
-        let uri = self.inner.config.base_url.join(path_and_query)?;
-        Ok(self.execute(&key, options, method, uri, body)?.response)
+        self.traced(&method.clone(), path_and_query, |ctx| {
+            let uri = self.inner.config.base_url.join(path_and_query)?;
+            Ok(self.execute(ctx, options, method, uri, body)?.response)
+        })
+    }
+
+    fn send_with(
+        &self,
+        options: Option<&CallOptions>,
+        method: Method,
+        path_and_query: &str,
+        body: Option<&Body>,
+    ) -> Result<Response<Vec<u8>>, Error> {
+        self.traced(&method.clone(), path_and_query, |ctx| {
+            let finished = self.checked(ctx, options, method, path_and_query, body)?;
+            Ok(finished.response)
+        })
     }
 
     /// A call whose non-success answer is an [`Error::Api`].
     fn checked(
         &self,
-        key: &ApiKey,
+        ctx: &Ctx,
         options: Option<&CallOptions>,
         method: Method,
         path_and_query: &str,
@@ -452,12 +486,12 @@ impl<T: Transport> Client<T> {
     ) -> Result<Finished, Error> {
         let base = &self.inner.config.base_url;
         let uri = base.join(path_and_query)?;
-        let finished = self.execute(key, options, method.clone(), uri, body)?;
+        let finished = self.execute(ctx, options, method.clone(), uri, body)?;
         let status = finished.response.status();
         if status.is_success() {
             return Ok(finished);
         }
-        let redactor = key.redactor();
+        let redactor = ctx.key.redactor();
         let (parts, body) = finished.response.into_parts();
         let hint = (status == StatusCode::NOT_FOUND)
             .then(|| base.not_found_hint(path_and_query))
@@ -489,6 +523,51 @@ impl<T: Transport> Client<T> {
     }
 
     fn execute(
+        &self,
+        ctx: &Ctx,
+        options: Option<&CallOptions>,
+        method: Method,
+        uri: Uri,
+        body: Option<&Body>,
+    ) -> Result<Finished, Error> {
+        let result = self.drive(&ctx.key, options, method, uri, body);
+        #[cfg(feature = "tracing")]
+        if let Ok(finished) = &result {
+            crate::logging::span::finished(&ctx.span, finished, ctx.key.redactor());
+        }
+        result
+    }
+
+    /// Runs `call` in the `routy.call` span (with the `tracing` feature),
+    /// recording how it failed if it did.
+    #[cfg_attr(not(feature = "tracing"), allow(unused_variables))]
+    fn traced<R>(
+        &self,
+        method: &Method,
+        path_and_query: &str,
+        call: impl FnOnce(&Ctx) -> Result<R, Error>,
+    ) -> Result<R, Error> {
+        let key = self.inner.key.get();
+        #[cfg(feature = "tracing")]
+        {
+            let path = format!("{}{path_and_query}", self.inner.config.base_url.path());
+            let span = crate::logging::span::open(method, &path, key.redactor());
+            let ctx = Ctx { key, span };
+            let result = ctx.span.in_scope(|| call(&ctx));
+            if let Err(err) = &result {
+                crate::logging::span::failed(&ctx.span, err);
+            }
+            result
+        }
+        #[cfg(not(feature = "tracing"))]
+        call(&Ctx { key })
+    }
+}
+
+impl<T: Transport> Client<T> {
+    /// Runs a call to its end: sends when it says send, waits when it says
+    /// wait.
+    fn drive(
         &self,
         key: &ApiKey,
         options: Option<&CallOptions>,
@@ -522,6 +601,14 @@ impl<T: Transport> Client<T> {
             };
         }
     }
+}
+
+/// What one call carries through the client: the key it started with
+/// and, with the `tracing` feature, its span.
+struct Ctx {
+    key: ApiKey,
+    #[cfg(feature = "tracing")]
+    span: tracing::Span,
 }
 
 /// A client with [`CallOptions`] for the calls made through it: from
@@ -634,15 +721,8 @@ impl<T: Transport> WithOptions<'_, T> {
         path_and_query: &str,
         body: Option<Body>,
     ) -> Result<Response<Vec<u8>>, Error> {
-        let key = self.client.inner.key.get();
-        let finished = self.client.checked(
-            &key,
-            Some(self.options),
-            method,
-            path_and_query,
-            body.as_ref(),
-        )?;
-        Ok(finished.response)
+        self.client
+            .send_with(Some(self.options), method, path_and_query, body.as_ref())
     }
 }
 
