@@ -178,6 +178,17 @@ fn every_failure_says_what_and_where() {
         &garbage.get::<Report>("/v1/reports").unwrap_err(),
     );
     assert!(shown.contains("as `Report`"), "{shown}");
+    let typo = scripted(routy::DEFAULT_BASE_URL, |_| {
+        http::Response::builder()
+            .header("content-type", "application/json")
+            .body(br#"{"count": "three"}"#.to_vec())
+            .unwrap()
+    });
+    let shown = checked(
+        "a member of the wrong type",
+        &typo.get::<Report>("/v1/reports").unwrap_err(),
+    );
+    assert!(shown.contains("as `Report`: failed at `count`"), "{shown}");
     let html = scripted(routy::DEFAULT_BASE_URL, |_| {
         http::Response::builder()
             .header("content-type", "text/html")

@@ -71,7 +71,6 @@ use crate::site::Site;
 /// # if offline { assert!(client.accounts()?.is_empty()); }
 /// # Ok::<(), routy::Error>(())
 /// ```
-#[cfg_attr(feature = "mock", mockall::automock)]
 pub trait Transport: Send + Sync {
     /// Sends `request` and returns the full response.
     ///
@@ -79,6 +78,67 @@ pub trait Transport: Send + Sync {
     ///
     /// A [`TransportError`] when no complete response could be had.
     fn send(&self, request: Request<Vec<u8>>) -> Result<Response<Vec<u8>>, TransportError>;
+}
+
+#[cfg(feature = "mock")]
+mockall::mock! {
+    /// A [`Transport`] whose answers and expectations a test sets, generated
+    /// by [mockall](https://docs.rs/mockall) (feature `mock`).
+    ///
+    /// Set what each request gets with `expect_send()`: a count
+    /// (`.times(n)`), a check on the request (`.withf(|req| ...)`), and the
+    /// answer (`.returning(|req| ...)`). Expectations are checked when the
+    /// mock is dropped, so a call that never came fails the test; a request
+    /// no expectation matches panics in the transport with mockall's
+    /// message.
+    ///
+    /// `expect_send`, `withf`, `times` and `returning` come with the mock.
+    /// For ordering across expectations (`mockall::Sequence`) or mockall's
+    /// predicates (`mockall::predicate::*`), add mockall itself to your
+    /// dev-dependencies, at the version routy uses (0.15):
+    ///
+    /// ```toml
+    /// [dev-dependencies]
+    /// routy = { version = "0.1", features = ["mock"] }
+    /// mockall = "0.15"
+    /// ```
+    ///
+    /// # Examples
+    ///
+    /// A 503 and then the list, in that order, each request checked:
+    ///
+    /// ```
+    /// use mockall::Sequence;
+    /// use routy::http::{Method, Response};
+    /// use routy::{ApiKey, MockTransport};
+    ///
+    /// let mut mock = MockTransport::new();
+    /// let mut order = Sequence::new();
+    /// mock.expect_send()
+    ///     .times(1)
+    ///     .in_sequence(&mut order)
+    ///     .returning(|_| Ok(Response::builder().status(503).body(Vec::new()).expect("valid")));
+    /// mock.expect_send()
+    ///     .times(1)
+    ///     .in_sequence(&mut order)
+    ///     .withf(|req| {
+    ///         req.method() == Method::GET
+    ///             && req.uri().path() == "/api/v1/accounts"
+    ///             && req.headers()["authorization"] == "ApiKey test-token"
+    ///     })
+    ///     .returning(|_| Ok(Response::new(br#"[{"id": 7}]"#.to_vec())));
+    /// let client = routy::ClientBuilder::new()
+    ///     .api_key(ApiKey::new("test-token")?)
+    ///     .clock(routy::clock::ManualClock::new()) // the retry waits no wall-clock time
+    ///     .build_with(mock)?;
+    /// assert_eq!(client.accounts()?.len(), 1);
+    /// # Ok::<(), routy::Error>(())
+    /// ```
+    pub Transport {}
+
+    impl Transport for Transport {
+        fn send(&self, request: Request<Vec<u8>>) -> Result<Response<Vec<u8>>, TransportError>;
+    }
 }
 
 /// A transport made of a closure: see [`transport_fn`].
