@@ -60,10 +60,6 @@ pub enum ApiErrorKind {
 
 impl ApiErrorKind {
     /// The kind of a non-success `status`.
-    ///
-    /// # Examples
-    ///
-    /// See [`ApiErrorKind`].
     pub fn from_status(status: StatusCode) -> Self {
         match status.as_u16() {
             400 | 422 => ApiErrorKind::Validation,
@@ -115,10 +111,6 @@ pub struct ApiError {
 
 impl ApiError {
     /// Builds the error for `response`, whatever its status.
-    ///
-    /// # Examples
-    ///
-    /// See [`ApiError`].
     pub fn from_response(response: &Response<Vec<u8>>) -> Self {
         Self::from_parts(
             response.status(),
@@ -218,28 +210,16 @@ impl ApiError {
     }
 
     /// The HTTP status.
-    ///
-    /// # Examples
-    ///
-    /// See [`ApiError`].
     pub fn status(&self) -> StatusCode {
         self.status
     }
 
     /// The class of failure.
-    ///
-    /// # Examples
-    ///
-    /// See [`ApiError`].
     pub fn kind(&self) -> ApiErrorKind {
         self.kind
     }
 
     /// The parsed problem details, when the body was JSON of that shape.
-    ///
-    /// # Examples
-    ///
-    /// See [`Error`](crate::Error).
     pub fn problem(&self) -> Option<&Problem> {
         self.problem.as_ref()
     }
@@ -261,10 +241,6 @@ impl ApiError {
 
     /// The request id the server sent (`x-request-id`, `request-id` or
     /// `x-correlation-id`), else the problem's `traceId`.
-    ///
-    /// # Examples
-    ///
-    /// See [`ApiError`].
     pub fn request_id(&self) -> Option<&str> {
         self.request_id
             .as_deref()
@@ -287,10 +263,6 @@ impl ApiError {
 
     /// The start of the body (at most [`SNIPPET_MAX_BYTES`](crate::text::SNIPPET_MAX_BYTES), lossily
     /// decoded as UTF-8).
-    ///
-    /// # Examples
-    ///
-    /// See [`ApiError`].
     pub fn body_snippet(&self) -> &str {
         prefix(&self.body, SNIPPET_MAX_BYTES)
     }

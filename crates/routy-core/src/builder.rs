@@ -69,10 +69,6 @@ impl<T> ClientBuilder<T> {
     /// [`build`](Self::build) creates a `T` (`routy::ClientBuilder::new()`:
     /// a ureq transport); [`build_with`](Self::build_with) takes any
     /// transport instead.
-    ///
-    /// # Examples
-    ///
-    /// See [`ClientBuilder`].
     pub fn new() -> Self {
         ClientBuilder {
             key: None,
@@ -94,10 +90,6 @@ impl<T> ClientBuilder<T> {
 
     /// The key to authenticate with. Required (this or
     /// [`shared_key`](Self::shared_key)).
-    ///
-    /// # Examples
-    ///
-    /// See [`ClientBuilder`].
     pub fn api_key(mut self, key: ApiKey) -> Self {
         self.key = Some(SharedKey::new(key));
         self
@@ -127,10 +119,6 @@ impl<T> ClientBuilder<T> {
     /// The API's base URL. Defaults to [`DEFAULT_BASE_URL`]. Plain `http://`
     /// is refused unless the host is loopback or
     /// [`allow_insecure_http`](Self::allow_insecure_http) is set.
-    ///
-    /// # Examples
-    ///
-    /// See [`ClientBuilder`].
     pub fn base_url(mut self, url: &str) -> Self {
         self.base_url = Some(url.to_owned());
         self
@@ -158,10 +146,6 @@ impl<T> ClientBuilder<T> {
 
     /// Appends your application's name (say `report-job/2.1`) to the
     /// `User-Agent`, which defaults to [`USER_AGENT`].
-    ///
-    /// # Examples
-    ///
-    /// See [`Config::user_agent`].
     pub fn app_name(mut self, name: &str) -> Self {
         self.app_name = Some(name.to_owned());
         self
@@ -170,10 +154,6 @@ impl<T> ClientBuilder<T> {
     /// The deadline of one HTTP exchange, from connecting to the last body
     /// byte; `None` for none. Defaults to [`DEFAULT_TIMEOUT`]; longer than
     /// [`MAX_DURATION`] is cut to it.
-    ///
-    /// # Examples
-    ///
-    /// See [`ClientBuilder`].
     pub fn timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
         self.timeout = timeout.into().map(|t| t.min(MAX_DURATION));
         self
@@ -181,10 +161,6 @@ impl<T> ClientBuilder<T> {
 
     /// The cap on a response body, after decompression. Defaults to
     /// [`DEFAULT_MAX_BODY_BYTES`].
-    ///
-    /// # Examples
-    ///
-    /// See [`Config::max_body_bytes`].
     pub fn max_body_bytes(mut self, max: u64) -> Self {
         self.max_body_bytes = max;
         self
@@ -213,10 +189,6 @@ impl<T> ClientBuilder<T> {
 
     /// The retry policy. Defaults to [`RetryPolicy::default`]; turn
     /// retries off with [`RetryPolicy::none`].
-    ///
-    /// # Examples
-    ///
-    /// See [`Config::retry`].
     pub fn retry(mut self, policy: RetryPolicy) -> Self {
         self.retry = policy;
         self
@@ -264,10 +236,6 @@ impl<T> ClientBuilder<T> {
     /// The most redirects one call follows (GET and HEAD only). Defaults to
     /// [`DEFAULT_MAX_REDIRECTS`]; 0 follows none, handing redirects back
     /// as responses (from [`raw`](Client::raw)) or as API errors.
-    ///
-    /// # Examples
-    ///
-    /// See [`Config`].
     pub fn max_redirects(mut self, max: u32) -> Self {
         self.max_redirects = max;
         self
@@ -326,10 +294,6 @@ impl<T> ClientBuilder<T> {
     ///
     /// [`Error::Config`] when no key was given, the base URL is refused, the
     /// app name is not a valid header value, or the timeout is zero.
-    ///
-    /// # Examples
-    ///
-    /// See [`ClientBuilder`].
     pub fn build_with<U: Transport>(self, transport: U) -> Result<Client<U>, Error> {
         if let Some(err) = self.pending {
             return Err(err);

@@ -72,10 +72,6 @@ use crate::transport::{Deadline, RequestLimits, TransportError, TransportErrorKi
 pub(crate) const ACCEPT_JSON: HeaderValue = HeaderValue::from_static("application/json");
 
 /// What the driver reports to a [`Call`].
-///
-/// # Examples
-///
-/// See [the module](self).
 #[derive(Debug)]
 pub enum Event {
     /// The call begins. `wall` is the calendar time at `now`, for
@@ -102,10 +98,6 @@ pub enum Event {
 }
 
 /// What the driver does next.
-///
-/// # Examples
-///
-/// See [the module](self).
 #[derive(Debug)]
 pub enum Step {
     /// Send this request through the transport, then report
@@ -119,10 +111,6 @@ pub enum Step {
 }
 
 /// A call's final response and how many attempts it took.
-///
-/// # Examples
-///
-/// See [the module](self).
 #[derive(Debug)]
 #[non_exhaustive]
 pub struct Finished {
@@ -191,10 +179,6 @@ impl<'a> Call<'a> {
     /// Without [`budget`](Self::budget) retries are bounded only by the
     /// policy; without [`jitter_seed`](Self::jitter_seed) backoffs draw
     /// from seed 0.
-    ///
-    /// # Examples
-    ///
-    /// See [the module](self).
     pub fn new(
         config: &'a Config,
         key: &'a ApiKey,
@@ -292,10 +276,6 @@ impl<'a> Call<'a> {
     /// Takes what happened, returns what to do. An event out of order (a
     /// `Sent` with no request out, anything after `Done`) ends the call
     /// with [`RequestError::UnexpectedEvent`].
-    ///
-    /// # Examples
-    ///
-    /// See [the module](self).
     pub fn next(&mut self, event: Event) -> Step {
         match (mem::replace(&mut self.state, State::Done), event) {
             (State::New, Event::Start { now, wall }) => {

@@ -76,10 +76,6 @@ impl<T: Transport> Client<T> {
     /// default transport; see [`ClientBuilder`] for every setting and its
     /// default. To finish with a transport value instead (a closure, a mock),
     /// use [`ClientBuilder::new`] and [`build_with`](ClientBuilder::build_with).
-    ///
-    /// # Examples
-    ///
-    /// See [`ClientBuilder::build`].
     pub fn builder() -> ClientBuilder<T> {
         ClientBuilder::new()
     }
@@ -129,10 +125,6 @@ impl<T: Transport> Client<T> {
     }
 
     /// The configuration.
-    ///
-    /// # Examples
-    ///
-    /// See [`Config`].
     pub fn config(&self) -> &Config {
         &self.inner.config
     }
@@ -154,10 +146,6 @@ impl<T: Transport> Client<T> {
     }
 
     /// The key the next request will send.
-    ///
-    /// # Examples
-    ///
-    /// See [`set_api_key`](Self::set_api_key).
     pub fn api_key(&self) -> ApiKey {
         self.inner.key.get()
     }
@@ -187,10 +175,6 @@ impl<T: Transport> Client<T> {
     /// [`Error::Transport`] when no response came, [`Error::Api`] for a
     /// non-success status, [`Error::Decode`] when the body is not a list of
     /// accounts (see [the assumed shape](crate::model)).
-    ///
-    /// # Examples
-    ///
-    /// See [`Client`].
     pub fn accounts(&self) -> Result<Vec<Account>, Error> {
         Ok(self.list_accounts(None, no_info)?.0)
     }
@@ -201,10 +185,6 @@ impl<T: Transport> Client<T> {
     /// # Errors
     ///
     /// As [`accounts`](Self::accounts).
-    ///
-    /// # Examples
-    ///
-    /// See [`ResponseInfo`].
     pub fn accounts_with_info(&self) -> Result<(Vec<Account>, ResponseInfo), Error> {
         self.list_accounts(None, ResponseInfo::new)
     }
@@ -212,10 +192,6 @@ impl<T: Transport> Client<T> {
     /// This client with `options` for the calls made through the value
     /// returned: a per-call timeout, retry policy or extra headers,
     /// without building a second client.
-    ///
-    /// # Examples
-    ///
-    /// See [`CallOptions`].
     pub fn with_options<'c>(&'c self, options: &'c CallOptions) -> WithOptions<'c, T> {
         WithOptions {
             client: self,
@@ -614,10 +590,6 @@ struct Ctx {
 /// A client with [`CallOptions`] for the calls made through it: from
 /// [`Client::with_options`]. Each method is the client's own, under the
 /// options.
-///
-/// # Examples
-///
-/// See [`CallOptions`].
 #[derive(Debug)]
 pub struct WithOptions<'c, T> {
     client: &'c Client<T>,
@@ -631,10 +603,6 @@ impl<T: Transport> WithOptions<'_, T> {
     ///
     /// As [`Client::accounts`], and [`Error::Request`] or
     /// [`Error::Config`] for options that cannot be used.
-    ///
-    /// # Examples
-    ///
-    /// See [`CallOptions`].
     pub fn accounts(&self) -> Result<Vec<Account>, Error> {
         Ok(self.client.list_accounts(Some(self.options), no_info)?.0)
     }
@@ -644,10 +612,6 @@ impl<T: Transport> WithOptions<'_, T> {
     /// # Errors
     ///
     /// As [`accounts`](Self::accounts).
-    ///
-    /// # Examples
-    ///
-    /// See [`CallOptions`].
     pub fn accounts_with_info(&self) -> Result<(Vec<Account>, ResponseInfo), Error> {
         self.client
             .list_accounts(Some(self.options), ResponseInfo::new)
@@ -658,10 +622,6 @@ impl<T: Transport> WithOptions<'_, T> {
     /// # Errors
     ///
     /// As [`accounts`](Self::accounts).
-    ///
-    /// # Examples
-    ///
-    /// See [`CallOptions`].
     pub fn get<R: DeserializeOwned>(&self, path_and_query: &str) -> Result<R, Error> {
         Ok(self
             .client
@@ -674,10 +634,6 @@ impl<T: Transport> WithOptions<'_, T> {
     /// # Errors
     ///
     /// As [`accounts`](Self::accounts).
-    ///
-    /// # Examples
-    ///
-    /// See [`CallOptions`].
     pub fn get_with_info<R: DeserializeOwned>(
         &self,
         path_and_query: &str,
@@ -692,10 +648,6 @@ impl<T: Transport> WithOptions<'_, T> {
     ///
     /// As [`Client::raw`], and as [`accounts`](Self::accounts) for the
     /// options.
-    ///
-    /// # Examples
-    ///
-    /// See [`CallOptions`].
     pub fn raw(
         &self,
         method: Method,
@@ -711,10 +663,6 @@ impl<T: Transport> WithOptions<'_, T> {
     /// # Errors
     ///
     /// As [`raw`](Self::raw), and [`Error::Api`] for a non-success status.
-    ///
-    /// # Examples
-    ///
-    /// See [`CallOptions`].
     pub fn send(
         &self,
         method: Method,

@@ -54,10 +54,6 @@ impl Clock for SystemClock {
 
 /// A clock for tests: `sleep` returns at once and moves time forward, and
 /// every sleep is recorded. Clones share the same time.
-///
-/// # Examples
-///
-/// See [`Clock`].
 #[derive(Debug, Clone)]
 pub struct ManualClock {
     state: Arc<Mutex<ManualState>>,
@@ -73,10 +69,6 @@ struct ManualState {
 
 impl ManualClock {
     /// A clock whose wall time starts at 2026-01-01T00:00:00Z.
-    ///
-    /// # Examples
-    ///
-    /// See [`Clock`].
     pub fn new() -> Self {
         Self::starting_at(SystemTime::UNIX_EPOCH + Duration::from_secs(1_767_225_600))
     }
@@ -122,10 +114,6 @@ impl ManualClock {
     }
 
     /// Every sleep so far, in order.
-    ///
-    /// # Examples
-    ///
-    /// See [`Clock`].
     pub fn sleeps(&self) -> Vec<Duration> {
         self.lock().sleeps.clone()
     }

@@ -77,10 +77,6 @@ pub struct Config {
 
 impl Config {
     /// The base URL every path is joined to.
-    ///
-    /// # Examples
-    ///
-    /// See [`Config`].
     pub fn base_url(&self) -> &BaseUrl {
         &self.base_url
     }
@@ -103,10 +99,6 @@ impl Config {
     }
 
     /// The deadline of one HTTP exchange.
-    ///
-    /// # Examples
-    ///
-    /// See [`Config`].
     pub fn timeout(&self) -> Option<Duration> {
         self.limits.timeout
     }
@@ -129,10 +121,6 @@ impl Config {
     }
 
     /// The deadline of a whole call, retries and redirects included.
-    ///
-    /// # Examples
-    ///
-    /// See [`Config`].
     pub fn call_timeout(&self) -> Option<Duration> {
         self.call_timeout
     }
@@ -155,19 +143,11 @@ impl Config {
     }
 
     /// The most redirects one call follows.
-    ///
-    /// # Examples
-    ///
-    /// See [`Config`].
     pub fn max_redirects(&self) -> u32 {
         self.max_redirects
     }
 
     /// The limits attached to every request.
-    ///
-    /// # Examples
-    ///
-    /// See [`RequestLimits`].
     pub fn limits(&self) -> RequestLimits {
         self.limits
     }

@@ -64,20 +64,12 @@ impl std::error::Error for JsonError {}
 
 impl DecodeError {
     /// What the body should have been.
-    ///
-    /// # Examples
-    ///
-    /// See [`DecodeError`].
     pub fn expected(&self) -> &'static str {
         self.expected
     }
 
     /// The Rust type the body was decoded into, without module paths
     /// (`Vec<Account>`).
-    ///
-    /// # Examples
-    ///
-    /// See [`DecodeError`].
     pub fn rust_type(&self) -> String {
         short_type_name(self.rust_type)
     }
@@ -93,10 +85,6 @@ impl DecodeError {
 
     /// Where in the JSON decoding failed (`.` for the root, `[3].id` …);
     /// `None` when the body was refused for its content type.
-    ///
-    /// # Examples
-    ///
-    /// See [`DecodeError`].
     pub fn path(&self) -> Option<&str> {
         self.path.as_deref()
     }

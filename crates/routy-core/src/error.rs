@@ -106,10 +106,6 @@ impl std::error::Error for Error {
 
 impl Error {
     /// The API error, when the API answered with a non-success status.
-    ///
-    /// # Examples
-    ///
-    /// See [`Error`].
     pub fn as_api(&self) -> Option<&ApiError> {
         match self {
             Error::Api(err) => Some(err),
@@ -166,10 +162,6 @@ impl Error {
     /// did), with the value of any query parameter whose name could hold a
     /// secret hidden and any spelling of the key redacted; `None` when
     /// nothing was sent.
-    ///
-    /// # Examples
-    ///
-    /// See [`method`](Self::method).
     pub fn url(&self) -> Option<&str> {
         self.site().map(Site::url)
     }

@@ -51,10 +51,6 @@ pub struct RateLimit {
 
 impl RateLimit {
     /// The rate-limit headers in `headers`; `None` when there are none.
-    ///
-    /// # Examples
-    ///
-    /// See [`RateLimit`].
     pub fn from_headers(headers: &HeaderMap) -> Option<Self> {
         let number = |name: &str, old: &str| {
             header_str(headers.get(name))
@@ -119,38 +115,22 @@ impl ResponseInfo {
     }
 
     /// The response's status.
-    ///
-    /// # Examples
-    ///
-    /// See [`ResponseInfo`].
     pub fn status(&self) -> StatusCode {
         self.status
     }
 
     /// The request id (`X-Request-Id`, `Request-Id` or `X-Correlation-Id`),
     /// redacted and bounded: quote it to support.
-    ///
-    /// # Examples
-    ///
-    /// See [`ResponseInfo`].
     pub fn request_id(&self) -> Option<&str> {
         self.request_id.as_deref()
     }
 
     /// The rate-limit headers, when the response had any.
-    ///
-    /// # Examples
-    ///
-    /// See [`ResponseInfo`].
     pub fn rate_limit(&self) -> Option<RateLimit> {
         self.rate_limit
     }
 
     /// Attempts the call took, the first included.
-    ///
-    /// # Examples
-    ///
-    /// See [`ResponseInfo`].
     pub fn attempts(&self) -> u32 {
         self.attempts
     }

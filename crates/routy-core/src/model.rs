@@ -126,10 +126,6 @@ const NO_NAME: Name = Name::Span(0, 0);
 
 impl Account {
     /// The account's `name`, when it is a string.
-    ///
-    /// # Examples
-    ///
-    /// See [`Account`].
     pub fn name(&self) -> Option<&str> {
         match &self.name {
             Name::Span(0, _) => None,
@@ -140,10 +136,6 @@ impl Account {
 
     /// The member `key`, parsed from the account's JSON (`None` when
     /// absent).
-    ///
-    /// # Examples
-    ///
-    /// See [`Account`].
     pub fn get(&self, key: &str) -> Option<serde_json::Value> {
         self.fields().remove(key)
     }
@@ -619,19 +611,11 @@ impl IncompleteList {
 
     /// What said there is more: the envelope member's name (`nextLink`,
     /// `total`…), or `Link` for the header.
-    ///
-    /// # Examples
-    ///
-    /// See [`IncompleteList`].
     pub fn signal(&self) -> &'static str {
         self.signal
     }
 
     /// How many accounts the response held.
-    ///
-    /// # Examples
-    ///
-    /// See [`IncompleteList`].
     pub fn received(&self) -> usize {
         self.received
     }

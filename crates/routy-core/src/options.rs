@@ -112,10 +112,6 @@ impl<'a> Settings<'a> {
 
 impl CallOptions {
     /// Options that change nothing.
-    ///
-    /// # Examples
-    ///
-    /// See [`CallOptions`].
     pub fn new() -> Self {
         CallOptions::default()
     }
@@ -123,10 +119,6 @@ impl CallOptions {
     /// This call's per-attempt timeout (`None`: none), instead of the
     /// client's [`timeout`](crate::ClientBuilder::timeout). Longer than
     /// [`MAX_DURATION`] is cut to it.
-    ///
-    /// # Examples
-    ///
-    /// See [`CallOptions`].
     pub fn timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
         self.timeout = Some(timeout.into().map(|t| t.min(MAX_DURATION)));
         self
@@ -134,10 +126,6 @@ impl CallOptions {
 
     /// This call's whole-call deadline (`None`: none), instead of the
     /// client's [`call_timeout`](crate::ClientBuilder::call_timeout).
-    ///
-    /// # Examples
-    ///
-    /// See [`CallOptions`].
     pub fn call_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
         self.call_timeout = Some(timeout.into().map(|t| t.min(MAX_DURATION)));
         self
@@ -145,10 +133,6 @@ impl CallOptions {
 
     /// This call's retry policy, instead of the client's. The client's
     /// retry budget still applies.
-    ///
-    /// # Examples
-    ///
-    /// See [`CallOptions`].
     pub fn retry(mut self, policy: RetryPolicy) -> Self {
         self.retry = Some(policy);
         self
@@ -158,10 +142,6 @@ impl CallOptions {
     /// repeat). A name or value that is not valid, or a header routy or
     /// the transport owns, fails the call with
     /// [`RequestError::InvalidHeader`] or [`RequestError::ReservedHeader`].
-    ///
-    /// # Examples
-    ///
-    /// See [`CallOptions`].
     pub fn header(mut self, name: &str, value: &str) -> Self {
         if self.invalid.is_some() {
             return self;

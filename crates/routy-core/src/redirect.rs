@@ -84,10 +84,6 @@ impl RedirectError {
     }
 
     /// Why the redirect was refused.
-    ///
-    /// # Examples
-    ///
-    /// See [`RedirectError`].
     pub fn kind(&self) -> RedirectErrorKind {
         self.kind
     }

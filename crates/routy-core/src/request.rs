@@ -31,10 +31,6 @@ impl Body {
     /// # Errors
     ///
     /// [`Error::Request`] when `content_type` is not a valid header value.
-    ///
-    /// # Examples
-    ///
-    /// See [`Body`].
     pub fn new(content_type: &str, bytes: Vec<u8>) -> Result<Self, Error> {
         let content_type =
             HeaderValue::from_str(content_type).map_err(|_| RequestError::InvalidHeader {
@@ -51,10 +47,6 @@ impl Body {
     /// # Errors
     ///
     /// [`Error::Request`] when `value` cannot be serialised.
-    ///
-    /// # Examples
-    ///
-    /// See [`Body`].
     pub fn json<V: Serialize + ?Sized>(value: &V) -> Result<Self, Error> {
         let bytes = serde_json::to_vec(value).map_err(RequestError::Serialize)?;
         Ok(Body {
@@ -64,19 +56,11 @@ impl Body {
     }
 
     /// The content type.
-    ///
-    /// # Examples
-    ///
-    /// See [`Body`].
     pub fn content_type(&self) -> &str {
         self.content_type.to_str().unwrap_or_default()
     }
 
     /// The bytes.
-    ///
-    /// # Examples
-    ///
-    /// See [`Body`].
     pub fn bytes(&self) -> &[u8] {
         &self.bytes
     }

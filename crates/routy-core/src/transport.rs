@@ -142,10 +142,6 @@ mockall::mock! {
 }
 
 /// A transport made of a closure: see [`transport_fn`].
-///
-/// # Examples
-///
-/// See [`transport_fn`].
 #[derive(Clone, Copy)]
 pub struct TransportFn<F> {
     f: F,

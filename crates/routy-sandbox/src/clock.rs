@@ -51,10 +51,6 @@ pub struct ManualClock {
 
 impl ManualClock {
     /// A clock reading `start`.
-    ///
-    /// # Examples
-    ///
-    /// See [`ManualClock`].
     pub fn new(start: SystemTime) -> Self {
         ManualClock {
             now: Arc::new(Mutex::new(start)),
@@ -62,10 +58,6 @@ impl ManualClock {
     }
 
     /// Moves the clock forward by `by`.
-    ///
-    /// # Examples
-    ///
-    /// See [`ManualClock`].
     pub fn advance(&self, by: Duration) {
         let mut now = self.now.locked();
         *now += by;

@@ -49,10 +49,6 @@ pub enum Fault {
 
 impl Fault {
     /// A scripted response with `status`, no headers and an empty body.
-    ///
-    /// # Examples
-    ///
-    /// See [`Fault`].
     pub fn status(status: u16) -> Self {
         Fault::Respond {
             status,
@@ -62,10 +58,6 @@ impl Fault {
     }
 
     /// Adds a header to a scripted response (other faults are unchanged).
-    ///
-    /// # Examples
-    ///
-    /// See [`Fault`].
     pub fn header(mut self, name: &str, value: &str) -> Self {
         if let Fault::Respond { headers, .. } = &mut self {
             headers.insert(name.to_owned(), value.to_owned());
@@ -123,10 +115,6 @@ pub struct RateLimit {
 
 impl RateLimit {
     /// `requests` per `window`.
-    ///
-    /// # Examples
-    ///
-    /// See [`RateLimit`].
     pub fn new(requests: u32, window: Duration) -> Self {
         RateLimit { requests, window }
     }

@@ -182,10 +182,6 @@ impl SandboxBuilder {
 
     /// Serve these accounts (a JSON array of objects with an `id`) instead
     /// of the seed data, byte for byte.
-    ///
-    /// # Examples
-    ///
-    /// See [`SandboxBuilder`].
     pub fn accounts_json(mut self, json: Vec<u8>) -> Self {
         self.accounts = AccountsSource::Json(json);
         self
@@ -209,10 +205,6 @@ impl SandboxBuilder {
     }
 
     /// Read time from `clock`. Defaults to [`SystemClock`].
-    ///
-    /// # Examples
-    ///
-    /// See [`SandboxBuilder`].
     pub fn clock(mut self, clock: impl Clock + 'static) -> Self {
         self.clock = Arc::new(clock);
         self
@@ -220,10 +212,6 @@ impl SandboxBuilder {
 
     /// Generate token secrets (and a default admin secret) from this seed,
     /// so runs repeat exactly. Defaults to the operating system's randomness.
-    ///
-    /// # Examples
-    ///
-    /// See [`SandboxBuilder`].
     pub fn seed(mut self, seed: u64) -> Self {
         self.seed = Some(seed);
         self
@@ -231,10 +219,6 @@ impl SandboxBuilder {
 
     /// The admin secret. Defaults to a random one; read it back with
     /// [`Sandbox::admin_secret`].
-    ///
-    /// # Examples
-    ///
-    /// See [`SandboxBuilder`].
     pub fn admin_secret(mut self, secret: impl Into<String>) -> Self {
         self.admin_secret = Some(secret.into());
         self
@@ -284,10 +268,6 @@ impl SandboxBuilder {
     /// [`SandboxError::Start`] when the address cannot be bound,
     /// [`SandboxError::Accounts`] for an unusable fixture,
     /// [`SandboxError::State`] for a corrupt state file.
-    ///
-    /// # Examples
-    ///
-    /// See [`SandboxBuilder`].
     pub fn start(self) -> Result<Sandbox, SandboxError> {
         let accounts = self.accounts.load()?;
         let store = tokens::Store::open(Arc::clone(&self.clock), self.seed, self.state_file)?;
@@ -371,10 +351,6 @@ impl Sandbox {
     }
 
     /// A builder for a sandbox that is not all defaults.
-    ///
-    /// # Examples
-    ///
-    /// See [`SandboxBuilder`].
     pub fn builder() -> SandboxBuilder {
         SandboxBuilder {
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
@@ -423,10 +399,6 @@ impl Sandbox {
     }
 
     /// The secret the admin surface wants in [`ADMIN_HEADER`].
-    ///
-    /// # Examples
-    ///
-    /// See [`SandboxBuilder`].
     pub fn admin_secret(&self) -> &str {
         &self.shared.admin_secret
     }
@@ -496,10 +468,6 @@ impl Sandbox {
     }
 
     /// How many queued faults have not been used yet.
-    ///
-    /// # Examples
-    ///
-    /// See [`push_fault`](Self::push_fault).
     pub fn pending_faults(&self) -> usize {
         self.shared.faults().pending()
     }

@@ -117,10 +117,6 @@ pub struct NewToken {
 
 impl NewToken {
     /// A token called `name`, by the default creator, never expiring.
-    ///
-    /// # Examples
-    ///
-    /// See [`NewToken`].
     pub fn named(name: impl Into<String>) -> Self {
         NewToken {
             name: name.into(),
@@ -130,20 +126,12 @@ impl NewToken {
     }
 
     /// Sets the creator.
-    ///
-    /// # Examples
-    ///
-    /// See [`NewToken`].
     pub fn creator(mut self, creator: impl Into<String>) -> Self {
         self.creator = Some(creator.into());
         self
     }
 
     /// Sets the expiry.
-    ///
-    /// # Examples
-    ///
-    /// See [`NewToken`].
     pub fn expires_at(mut self, at: SystemTime) -> Self {
         self.expires_at = Some(at);
         self

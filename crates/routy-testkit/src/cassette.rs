@@ -220,10 +220,6 @@ struct RecorderState {
 
 impl<T: Transport> Recorder<T> {
     /// Records through `inner`, scrubbing [`DEFAULT_SCRUBBED`] headers.
-    ///
-    /// # Examples
-    ///
-    /// See [`Recorder`].
     pub fn new(inner: T) -> Self {
         Recorder {
             inner,
@@ -252,10 +248,6 @@ impl<T: Transport> Recorder<T> {
     ///
     /// [`CassetteError::SecretFound`] if a recorded key, or any 8 bytes of
     /// one, survived scrubbing.
-    ///
-    /// # Examples
-    ///
-    /// See [`Recorder`].
     pub fn cassette(&self) -> Result<Cassette, CassetteError> {
         let state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         let cassette = Cassette {
@@ -431,10 +423,6 @@ impl Cassette {
     ///
     /// [`CassetteError::Io`], or [`CassetteError::Format`] for a file that
     /// is not a version-1 cassette.
-    ///
-    /// # Examples
-    ///
-    /// See [`CassetteError`].
     pub fn load(path: impl AsRef<Path>) -> Result<Self, CassetteError> {
         let path = path.as_ref();
         let bytes = std::fs::read(path).map_err(|source| CassetteError::Io {
@@ -481,10 +469,6 @@ impl Cassette {
 }
 
 /// How a [`Replayer`] picks the interaction for a request.
-///
-/// # Examples
-///
-/// See [`Replayer`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ReplayOrder {
@@ -535,10 +519,6 @@ pub struct ReplayError {
 
 impl ReplayError {
     /// The full report (a diff, or the unused interactions).
-    ///
-    /// # Examples
-    ///
-    /// See [`Replayer::finish`].
     pub fn report(&self) -> &str {
         &self.report
     }
@@ -546,10 +526,6 @@ impl ReplayError {
 
 impl Replayer {
     /// Serves `cassette` in recorded order, strictly, not matching bodies.
-    ///
-    /// # Examples
-    ///
-    /// See [`Replayer`].
     pub fn new(cassette: Cassette) -> Self {
         let used = Mutex::new(vec![false; cassette.interactions.len()]);
         Replayer {
@@ -579,10 +555,6 @@ impl Replayer {
     }
 
     /// How interactions are picked. Defaults to [`ReplayOrder::InOrder`].
-    ///
-    /// # Examples
-    ///
-    /// See [`Replayer`].
     pub fn order(mut self, order: ReplayOrder) -> Self {
         self.order = order;
         self

@@ -114,10 +114,6 @@ pub struct Report {
 
 impl Report {
     /// Whether every check passed.
-    ///
-    /// # Examples
-    ///
-    /// See [`Report`].
     pub fn passed(&self) -> bool {
         self.results.iter().all(|r| r.outcome.is_ok())
     }
@@ -151,10 +147,6 @@ impl fmt::Display for Report {
 type Check<T> = fn(&T, &Server) -> Result<(), String>;
 
 /// Runs every check against `transport`.
-///
-/// # Examples
-///
-/// See [`Report`].
 pub fn check<T: Transport + ?Sized>(transport: &T) -> Report {
     let server = match Server::start() {
         Ok(server) => server,

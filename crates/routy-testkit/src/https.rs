@@ -41,10 +41,6 @@ impl HttpsServer {
     /// # Errors
     ///
     /// When the certificates cannot be made or no port can be bound.
-    ///
-    /// # Examples
-    ///
-    /// See [`HttpsServer`].
     pub fn start(content_type: &str, body: Vec<u8>) -> Result<HttpsServer, String> {
         let (ca_pem, config) = certificates().map_err(|e| format!("certificates: {e}"))?;
         let head = format!(
@@ -78,19 +74,11 @@ impl HttpsServer {
     }
 
     /// The CA certificate to trust, as PEM.
-    ///
-    /// # Examples
-    ///
-    /// See [`HttpsServer`].
     pub fn ca_pem(&self) -> &str {
         &self.ca_pem
     }
 
     /// `https://127.0.0.1:PORT` followed by `path`.
-    ///
-    /// # Examples
-    ///
-    /// See [`HttpsServer`].
     pub fn url(&self, path: &str) -> String {
         format!("https://127.0.0.1:{}{path}", self.addr.port())
     }

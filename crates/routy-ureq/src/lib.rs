@@ -133,20 +133,12 @@ impl UreqTransport {
     /// A transport over an agent with ureq's defaults (which read proxy
     /// settings from the environment), no `User-Agent` of its own (the
     /// client sends routy's), and `localhost` resolved without DNS.
-    ///
-    /// # Examples
-    ///
-    /// See [`UreqTransport`].
     pub fn new() -> Self {
         Self::over_roots(RootCerts::WebPki)
     }
 
     /// A builder, for a transport that trusts other certificates than the
     /// bundled Mozilla roots (a TLS-inspecting proxy's CA, a private CA).
-    ///
-    /// # Examples
-    ///
-    /// See [`UreqTransportBuilder`].
     pub fn builder() -> UreqTransportBuilder {
         UreqTransportBuilder::default()
     }
@@ -173,10 +165,6 @@ impl UreqTransport {
     /// A transport over `agent`. Status-as-error, redirects and timeouts are
     /// overridden per request as the module docs describe; everything else
     /// (TLS, proxy, pool sizes) is the agent's.
-    ///
-    /// # Examples
-    ///
-    /// See [`UreqTransport`].
     pub fn with_agent(agent: ureq::Agent) -> Self {
         UreqTransport {
             preset: Preset::of(&agent),
@@ -234,10 +222,6 @@ impl UreqTransportBuilder {
     /// `BEGIN CERTIFICATE` blocks) instead of the bundled roots, as curl's
     /// `--cacert` does. For a proxy's CA on top of the public roots, give a
     /// file holding both (a system bundle with the CA appended).
-    ///
-    /// # Examples
-    ///
-    /// See [`UreqTransportBuilder`].
     pub fn ca_file(mut self, path: impl Into<PathBuf>) -> Self {
         self.roots = Roots::File(path.into());
         self
@@ -279,10 +263,6 @@ impl UreqTransportBuilder {
     ///
     /// [`ConfigError::CaCertificates`] (as a `routy::Error`) when the CA
     /// file cannot be read or holds no valid certificate.
-    ///
-    /// # Examples
-    ///
-    /// See [`UreqTransportBuilder`].
     pub fn build(self) -> Result<UreqTransport, routy_core::Error> {
         let roots = match self.roots {
             Roots::Bundled => RootCerts::WebPki,

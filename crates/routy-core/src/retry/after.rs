@@ -31,10 +31,6 @@ pub enum RetryAfter {
 impl RetryAfter {
     /// Parses a header value; `None` when it is neither a non-negative whole
     /// number of seconds nor an HTTP date.
-    ///
-    /// # Examples
-    ///
-    /// See [`RetryAfter`].
     pub fn parse(value: &str) -> Option<Self> {
         let value = value.trim();
         if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
@@ -63,10 +59,6 @@ impl RetryAfter {
     }
 
     /// How long to wait from `now`; a date in the past gives zero.
-    ///
-    /// # Examples
-    ///
-    /// See [`RetryAfter`].
     pub fn delay_from(&self, now: SystemTime) -> Duration {
         match *self {
             RetryAfter::Delay(delay) => delay,

@@ -32,10 +32,6 @@ pub const DEFAULT_RETRY_BUDGET: u32 = 10;
 
 impl RetryBudget {
     /// A full bucket of `retries` retries.
-    ///
-    /// # Examples
-    ///
-    /// See [`RetryBudget`].
     pub fn new(retries: u32) -> Self {
         let capacity_tenths = u64::from(retries) * 10;
         RetryBudget {
@@ -45,10 +41,6 @@ impl RetryBudget {
     }
 
     /// Takes one retry's worth, if there is one.
-    ///
-    /// # Examples
-    ///
-    /// See [`RetryBudget`].
     pub fn try_spend(&self) -> bool {
         self.tenths
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |t| t.checked_sub(10))
@@ -56,10 +48,6 @@ impl RetryBudget {
     }
 
     /// Earns back a tenth of a retry, up to the capacity.
-    ///
-    /// # Examples
-    ///
-    /// See [`RetryBudget`].
     pub fn record_success(&self) {
         let _ = self
             .tenths

@@ -83,10 +83,6 @@ pub enum Outcome {
 
 /// What the planner is asked about: one attempt of a call and what it came
 /// to.
-///
-/// # Examples
-///
-/// See [`RetryPolicy::plan`].
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Attempt<'a> {
     /// Its number in the call, 1 for the first.
@@ -104,10 +100,6 @@ pub struct Attempt<'a> {
 }
 
 /// The planner's answer.
-///
-/// # Examples
-///
-/// See [`RetryPolicy::plan`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Decision {
     /// Wait this long, then send again.
@@ -118,10 +110,6 @@ pub enum Decision {
 
 impl RetryPolicy {
     /// No retries: one attempt.
-    ///
-    /// # Examples
-    ///
-    /// See [`RetryPolicy`].
     pub fn none() -> Self {
         RetryPolicy {
             max_attempts: 1,
@@ -130,10 +118,6 @@ impl RetryPolicy {
     }
 
     /// Attempts in all, the first included (at least 1). Defaults to 3.
-    ///
-    /// # Examples
-    ///
-    /// See [`RetryPolicy`].
     pub fn max_attempts(mut self, attempts: u32) -> Self {
         self.max_attempts = attempts.max(1);
         self
@@ -141,20 +125,12 @@ impl RetryPolicy {
 
     /// The first backoff's upper bound; each retry doubles it. Defaults to
     /// 200 ms.
-    ///
-    /// # Examples
-    ///
-    /// See [`RetryPolicy`].
     pub fn base_delay(mut self, delay: Duration) -> Self {
         self.base_delay = delay;
         self
     }
 
     /// The most one backoff may be. Defaults to 5 s.
-    ///
-    /// # Examples
-    ///
-    /// See [`RetryPolicy`].
     pub fn max_delay(mut self, delay: Duration) -> Self {
         self.max_delay = delay;
         self
@@ -189,10 +165,6 @@ impl RetryPolicy {
     }
 
     /// Attempts in all.
-    ///
-    /// # Examples
-    ///
-    /// See [`RetryPolicy`].
     pub fn attempts(&self) -> u32 {
         self.max_attempts
     }
