@@ -8,6 +8,10 @@
 /// depends on `routy` alone never needs this path.
 pub use routy_core;
 pub use routy_core::*;
+#[cfg(feature = "curl")]
+pub use routy_curl::{CurlTransport, CurlTransportBuilder};
+#[cfg(feature = "reqwest")]
+pub use routy_reqwest::{ReqwestTransport, ReqwestTransportBuilder};
 #[cfg(feature = "ureq")]
 pub use routy_ureq::{UreqTransport, UreqTransportBuilder};
 

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyPair};
+use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair};
 
 /// An https server on 127.0.0.1 whose certificate (for `127.0.0.1` and
 /// `localhost`) a CA made for this server signed. It answers every request
@@ -114,10 +114,20 @@ fn certificates() -> Result<(String, Arc<rustls::ServerConfig>), Box<dyn std::er
     let ca_key = KeyPair::generate()?;
     let mut ca_params = CertificateParams::new(Vec::<String>::new())?;
     ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    // Distinct names: rcgen gives every certificate the same default one,
+    // and OpenSSL takes a leaf whose issuer is its own subject for
+    // self-signed (libcurl then refuses it whatever the roots).
+    ca_params
+        .distinguished_name
+        .push(DnType::CommonName, "routy-testkit CA");
     let ca = ca_params.self_signed(&ca_key)?;
     let leaf_key = KeyPair::generate()?;
-    let leaf = CertificateParams::new(vec!["127.0.0.1".to_owned(), "localhost".to_owned()])?
-        .signed_by(&leaf_key, &ca, &ca_key)?;
+    let mut leaf_params =
+        CertificateParams::new(vec!["127.0.0.1".to_owned(), "localhost".to_owned()])?;
+    leaf_params
+        .distinguished_name
+        .push(DnType::CommonName, "routy-testkit server");
+    let leaf = leaf_params.signed_by(&leaf_key, &ca, &ca_key)?;
     let key = rustls::pki_types::PrivateKeyDer::Pkcs8(leaf_key.serialize_der().into());
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let config = rustls::ServerConfig::builder_with_provider(provider)
