@@ -166,9 +166,7 @@ impl CurlTransport {
                 .timeout
                 .map_or(Duration::ZERO, |t| t.min(MAX_DURATION)),
         )?;
-        if request.uri().host().is_some_and(|host| {
-            is_loopback_host(host.trim_start_matches('[').trim_end_matches(']'))
-        }) {
+        if request.uri().host().is_some_and(is_loopback_host) {
             // An empty proxy disables the environment's, for this request.
             easy.proxy("")?;
         }
@@ -352,8 +350,10 @@ fn kind_of(code: curl_sys_code::Code, too_large: bool) -> TransportErrorKind {
         | SSL_SHUTDOWN_FAILED => TransportErrorKind::Tls,
         FILESIZE_EXCEEDED => TransportErrorKind::BodyTooLarge,
         WRITE_ERROR if too_large => TransportErrorKind::BodyTooLarge,
-        WEIRD_SERVER_REPLY | PARTIAL_FILE | BAD_CONTENT_ENCODING | HTTP2 | HTTP2_STREAM | HTTP3
-        | RANGE_ERROR => TransportErrorKind::Protocol,
+        // An answer that is not HTTP reads to libcurl as HTTP/0.9, which it
+        // refuses as an unsupported protocol (routy only sends http(s)).
+        UNSUPPORTED_PROTOCOL | WEIRD_SERVER_REPLY | PARTIAL_FILE | BAD_CONTENT_ENCODING | HTTP2
+        | HTTP2_STREAM | HTTP3 | RANGE_ERROR => TransportErrorKind::Protocol,
         SEND_ERROR | RECV_ERROR | GOT_NOTHING | READ_ERROR | WRITE_ERROR => TransportErrorKind::Io,
         _ => TransportErrorKind::Other,
     }
@@ -387,7 +387,8 @@ mod curl_sys_code {
         CURLE_SSL_INVALIDCERTSTATUS as SSL_INVALIDCERTSTATUS,
         CURLE_SSL_ISSUER_ERROR as SSL_ISSUER_ERROR,
         CURLE_SSL_PINNEDPUBKEYNOTMATCH as SSL_PINNEDPUBKEYNOTMATCH,
-        CURLE_SSL_SHUTDOWN_FAILED as SSL_SHUTDOWN_FAILED, CURLE_WRITE_ERROR as WRITE_ERROR,
+        CURLE_SSL_SHUTDOWN_FAILED as SSL_SHUTDOWN_FAILED,
+        CURLE_UNSUPPORTED_PROTOCOL as UNSUPPORTED_PROTOCOL, CURLE_WRITE_ERROR as WRITE_ERROR,
     };
     /// `CURLE_HTTP3` (libcurl 7.68).
     pub(crate) const HTTP3: Code = 95;
@@ -602,6 +603,7 @@ mod tests {
             (WEIRD_SERVER_REPLY, false, TransportErrorKind::Protocol),
             (BAD_CONTENT_ENCODING, false, TransportErrorKind::Protocol),
             (HTTP2, false, TransportErrorKind::Protocol),
+            (UNSUPPORTED_PROTOCOL, false, TransportErrorKind::Protocol),
             (3, false, TransportErrorKind::Other), // URL_MALFORMAT
             (27, false, TransportErrorKind::Other), // OUT_OF_MEMORY
         ];

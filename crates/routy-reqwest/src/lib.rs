@@ -144,10 +144,7 @@ impl ReqwestTransport {
 impl Transport for ReqwestTransport {
     fn send(&self, request: Request<Vec<u8>>) -> Result<Response<Vec<u8>>, TransportError> {
         let limits = RequestLimits::of(&request);
-        let loopback = request
-            .uri()
-            .host()
-            .is_some_and(|h| is_loopback_host(h.trim_start_matches('[').trim_end_matches(']')));
+        let loopback = request.uri().host().is_some_and(is_loopback_host);
         let client = if loopback { &self.direct } else { &self.client };
         let (parts, body) = request.into_parts();
         let url = Url::parse(&parts.uri.to_string())

@@ -1,0 +1,126 @@
+//! Each way a server can fail a request, through every transport: the
+//! kind each transport reports must be the same, so code that matches on
+//! `TransportErrorKind` works whatever transport it runs on.
+
+#![allow(
+    clippy::unwrap_used,
+    reason = "test code: a failed setup should panic loudly"
+)]
+
+mod support;
+
+use std::io::Write;
+use std::time::Duration;
+
+use routy::http::Request;
+use routy::{RequestLimits, Transport, TransportErrorKind};
+use support::{raw, respond, ScriptServer};
+
+fn transports() -> Vec<(&'static str, Box<dyn Transport>)> {
+    #[allow(unused_mut, reason = "pushed to only with the optional transports")]
+    let mut all: Vec<(&'static str, Box<dyn Transport>)> =
+        vec![("ureq", Box::new(routy::UreqTransport::new()))];
+    #[cfg(feature = "curl")]
+    all.push(("curl", Box::new(routy::CurlTransport::new())));
+    #[cfg(feature = "reqwest")]
+    all.push(("reqwest", Box::new(routy::ReqwestTransport::new().unwrap())));
+    all
+}
+
+fn send(transport: &dyn Transport, url: &str, cap: u64) -> Result<u16, TransportErrorKind> {
+    let mut request = Request::get(url).body(Vec::new()).unwrap();
+    request
+        .extensions_mut()
+        .insert(RequestLimits::new(cap, Some(Duration::from_millis(500))));
+    transport
+        .send(request)
+        .map(|r| r.status().as_u16())
+        .map_err(|e| e.kind())
+}
+
+#[test]
+fn every_transport_reports_each_failure_as_the_same_kind() {
+    let garbage = ScriptServer::start("127.0.0.1", |_, stream| {
+        raw(stream, b"SPDY/9 what\r\n\r\n");
+    });
+    let silent_close = ScriptServer::start("127.0.0.1", |_, stream| {
+        let _ = stream.shutdown(std::net::Shutdown::Both);
+    });
+    let short_body = ScriptServer::start("127.0.0.1", |_, stream| {
+        raw(
+            stream,
+            b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly ten b",
+        );
+    });
+    let too_long = ScriptServer::start("127.0.0.1", |_, stream| {
+        respond(stream, "200 OK", &[], &[b'x'; 4096]);
+    });
+    let unframed = ScriptServer::start("127.0.0.1", |_, stream| {
+        let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n");
+        let _ = stream.write_all(&[b'y'; 4096]);
+        let _ = stream.shutdown(std::net::Shutdown::Both);
+    });
+    let stall = ScriptServer::start("127.0.0.1", |_, _| {
+        std::thread::sleep(Duration::from_secs(2));
+    });
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let refused = format!("http://{}/", closed.local_addr().unwrap());
+    drop(closed);
+
+    let cases: [(&str, String, u64, &[TransportErrorKind]); 7] = [
+        (
+            "not http",
+            garbage.url("/"),
+            1 << 20,
+            &[TransportErrorKind::Protocol],
+        ),
+        (
+            "closed without an answer",
+            silent_close.url("/"),
+            1 << 20,
+            &[TransportErrorKind::Io, TransportErrorKind::Protocol],
+        ),
+        (
+            "body shorter than Content-Length",
+            short_body.url("/"),
+            1 << 20,
+            &[TransportErrorKind::Io, TransportErrorKind::Protocol],
+        ),
+        (
+            "Content-Length over the cap",
+            too_long.url("/"),
+            1024,
+            &[TransportErrorKind::BodyTooLarge],
+        ),
+        (
+            "unframed body over the cap",
+            unframed.url("/"),
+            1024,
+            &[TransportErrorKind::BodyTooLarge],
+        ),
+        (
+            "no answer within the deadline",
+            stall.url("/"),
+            1 << 20,
+            &[TransportErrorKind::Timeout],
+        ),
+        (
+            "nothing listening",
+            refused,
+            1 << 20,
+            &[TransportErrorKind::Connect],
+        ),
+    ];
+    let mut wrong = Vec::new();
+    for (name, transport) in transports() {
+        for (case, url, cap, allowed) in &cases {
+            match send(transport.as_ref(), url, *cap) {
+                Err(kind) if allowed.contains(&kind) => {}
+                other => wrong.push(format!(
+                    "{name}, {case}: {other:?}, expected one of {allowed:?}"
+                )),
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{wrong:#?}");
+}
