@@ -11,6 +11,8 @@
 //! cargo run --release --example bench_e2e -- compare ../shared/perf/accounts.json  # same, that body
 //! cargo run --release --example bench_e2e -- serve 8099 ../shared/perf/accounts.json  # only the server (for callgrind)
 //! cargo run --release --example bench_e2e -- client http://127.0.0.1:8099 routy 200
+//! # the other transports (modes routy-curl, routy-reqwest):
+//! cargo run --release --features curl,reqwest --example bench_e2e -- client http://127.0.0.1:8099 routy-curl 200
 //! ```
 //!
 //! Instructions per request (README "Performance" has the full recipe):
@@ -88,7 +90,8 @@ enum Side {
         url: String,
         auth: String,
     },
-    Routy(routy::Client),
+    /// routy over the transport the mode names.
+    Routy(routy::ClientWith<Box<dyn routy::Transport>>),
 }
 
 impl Side {
@@ -100,14 +103,25 @@ impl Side {
                 url: format!("{base}/v1/accounts"),
                 auth: format!("ApiKey {KEY}"),
             },
-            "routy" => Side::Routy(
-                routy::Client::builder()
-                    .api_key(ApiKey::new(KEY)?)
-                    .base_url(base)
-                    .build()?,
-            ),
+            "routy" => Side::routy(base, Box::new(routy::UreqTransport::new()))?,
+            #[cfg(feature = "curl")]
+            "routy-curl" => Side::routy(base, Box::new(routy::CurlTransport::new()))?,
+            #[cfg(feature = "reqwest")]
+            "routy-reqwest" => Side::routy(base, Box::new(routy::ReqwestTransport::new()?))?,
             other => return Err(format!("unknown mode {other}").into()),
         })
+    }
+
+    fn routy(
+        base: &str,
+        transport: Box<dyn routy::Transport>,
+    ) -> Result<Side, Box<dyn std::error::Error>> {
+        Ok(Side::Routy(
+            routy::ClientBuilder::new()
+                .api_key(ApiKey::new(KEY)?)
+                .base_url(base)
+                .build_with(transport)?,
+        ))
     }
 
     fn request(&self) -> Result<usize, Box<dyn std::error::Error>> {

@@ -562,7 +562,7 @@ impl fmt::Debug for TransportError {
             d.field("site", site);
         }
         if let Some(source) = self.source_error() {
-            d.field("source", source);
+            d.field("source", &source);
         }
         d.finish()
     }
