@@ -554,11 +554,15 @@ pub(crate) fn build_request(
     if let Some(extra) = extra {
         // A caller's header replaces routy's of the same name (Accept,
         // User-Agent, Content-Type); reserved ones never get this far.
-        for name in extra.keys() {
-            headers.remove(name);
-        }
+        // Iteration gives each name's values together, first one first.
+        let mut last = None;
         for (name, value) in extra {
-            headers.append(name, value.clone());
+            if last != Some(name) {
+                headers.insert(name, value.clone());
+                last = Some(name);
+            } else {
+                headers.append(name, value.clone());
+            }
         }
     }
     request.extensions_mut().insert(limits);

@@ -52,18 +52,21 @@ pub struct RateLimit {
 impl RateLimit {
     /// The rate-limit headers in `headers`; `None` when there are none.
     pub fn from_headers(headers: &HeaderMap) -> Option<Self> {
-        let number = |name: &str, old: &str| {
-            header_str(headers.get(name))
-                .or_else(|| header_str(headers.get(old)))
-                .and_then(|v| v.trim().parse().ok())
-        };
         let limit = RateLimit {
-            limit: number("ratelimit-limit", "x-ratelimit-limit"),
-            remaining: number("ratelimit-remaining", "x-ratelimit-remaining"),
-            reset: number("ratelimit-reset", "x-ratelimit-reset"),
+            limit: number(headers, ["ratelimit-limit", "x-ratelimit-limit"]),
+            remaining: number(headers, ["ratelimit-remaining", "x-ratelimit-remaining"]),
+            reset: number(headers, ["ratelimit-reset", "x-ratelimit-reset"]),
         };
         (limit != RateLimit::default()).then_some(limit)
     }
+}
+
+/// The first of `names` present in `headers`, as a number.
+fn number(headers: &HeaderMap, names: [&str; 2]) -> Option<u64> {
+    names
+        .iter()
+        .find_map(|name| header_str(headers.get(*name)))
+        .and_then(|value| value.trim().parse().ok())
 }
 
 /// What a successful call came with besides its value: from

@@ -398,134 +398,82 @@ impl Paging {
             .map(|(name, _)| name))
     }
 
-    /// Reads one member of an envelope (or of a nested paging object) for
-    /// a signal; `false` when the member is not one routy looks at.
-    fn member<'de, A: MapAccess<'de>>(
-        &mut self,
-        key: &str,
-        map: &mut A,
-        nested: bool,
-    ) -> Result<bool, A::Error> {
-        if let Some(name) = NEXT_KEYS.iter().find(|k| **k == key) {
-            if map.next_value::<Present>()?.0 {
-                self.next = self.next.or(Some(*name));
+    /// Reads the envelope members that may be paging signals (kept as raw
+    /// JSON while decoding, read here once: this code is not generic over
+    /// the deserializer).
+    fn read(members: &[(&'static str, Box<RawValue>)], nested: bool) -> Paging {
+        let mut paging = Paging::default();
+        for (name, raw) in members {
+            let text = raw.get().trim();
+            if NEXT_KEYS.contains(name) {
+                let absent = ["null", "false", "\"\"", "0", "[]", "{}"].contains(&text);
+                if !absent {
+                    paging.next = paging.next.or(Some(*name));
+                }
+            } else if MORE_KEYS.contains(name) {
+                if text == "true" {
+                    paging.next = paging.next.or(Some(*name));
+                }
+            } else if TOTAL_KEYS.contains(name) {
+                if let Ok(total) = text.parse::<u64>() {
+                    paging.total = paging.total.or(Some((*name, total)));
+                }
+            } else if !nested {
+                // A links/paging/meta object: its own members, one level.
+                let inner = serde_json::from_slice::<Signals>(text.as_bytes())
+                    .map(|Signals(members)| Paging::read(&members, true))
+                    .unwrap_or_default();
+                paging.next = paging.next.or(inner.next);
+                paging.total = paging.total.or(inner.total);
             }
-        } else if let Some(name) = MORE_KEYS.iter().find(|k| **k == key) {
-            if map.next_value::<Present>()?.2 {
-                self.next = self.next.or(Some(*name));
-            }
-        } else if let Some(name) = TOTAL_KEYS.iter().find(|k| **k == key) {
-            if let Present(_, Some(total), _) = map.next_value::<Present>()? {
-                self.total = self.total.or(Some((*name, total)));
-            }
-        } else if !nested && NESTING_KEYS.contains(&key) {
-            let inner = map.next_value::<NestedPaging>()?.0;
-            self.next = self.next.or(inner.next);
-            self.total = self.total.or(inner.total);
-        } else {
-            return Ok(false);
         }
-        Ok(true)
+        paging
     }
 }
 
-/// Whether a JSON value says something is there (not `null`, `false`,
-/// `""`, `0` or an empty container), its value when it is a whole number,
-/// and whether it is `true` itself.
-struct Present(bool, Option<u64>, bool);
-
-impl<'de> Deserialize<'de> for Present {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct PresentVisitor;
-
-        impl<'de> Visitor<'de> for PresentVisitor {
-            type Value = Present;
-
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("any json value")
-            }
-            fn visit_unit<E>(self) -> Result<Present, E> {
-                Ok(Present(false, None, false))
-            }
-            fn visit_bool<E>(self, v: bool) -> Result<Present, E> {
-                Ok(Present(v, None, v))
-            }
-            fn visit_u64<E>(self, v: u64) -> Result<Present, E> {
-                Ok(Present(v != 0, Some(v), false))
-            }
-            fn visit_i64<E>(self, v: i64) -> Result<Present, E> {
-                Ok(Present(v != 0, u64::try_from(v).ok(), false))
-            }
-            fn visit_f64<E>(self, v: f64) -> Result<Present, E> {
-                Ok(Present(v != 0.0, None, false))
-            }
-            fn visit_str<E>(self, v: &str) -> Result<Present, E> {
-                Ok(Present(!v.is_empty(), None, false))
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Present, A::Error> {
-                let any = seq.next_element::<IgnoredAny>()?.is_some();
-                while seq.next_element::<IgnoredAny>()?.is_some() {}
-                Ok(Present(any, None, false))
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Present, A::Error> {
-                let any = map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some();
-                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-                Ok(Present(any, None, false))
-            }
-        }
-
-        deserializer.deserialize_any(PresentVisitor)
-    }
+/// The name routy knows `key` by, when `key` may be a paging signal (or,
+/// at the top level, an object holding some).
+fn signal_name(key: &str, nested: bool) -> Option<&'static str> {
+    let nesting: &[&'static str] = if nested { &[] } else { &NESTING_KEYS };
+    NEXT_KEYS
+        .iter()
+        .chain(&MORE_KEYS)
+        .chain(&TOTAL_KEYS)
+        .chain(nesting)
+        .find(|name| **name == key)
+        .copied()
 }
 
-/// The signals in a `links`/`paging`/`meta` object (anything else there,
-/// or a value that is not an object, says nothing).
-struct NestedPaging(Paging);
+/// The members of a nested paging object that may be signals, as raw
+/// JSON; a value that is not an object has none.
+struct Signals(Vec<(&'static str, Box<RawValue>)>);
 
-impl<'de> Deserialize<'de> for NestedPaging {
+impl<'de> Deserialize<'de> for Signals {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct NestedVisitor;
+        struct SignalsVisitor;
 
-        impl<'de> Visitor<'de> for NestedVisitor {
-            type Value = NestedPaging;
+        impl<'de> Visitor<'de> for SignalsVisitor {
+            type Value = Signals;
 
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("any json value")
+                f.write_str("an object")
             }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<NestedPaging, A::Error> {
-                let mut paging = Paging::default();
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Signals, A::Error> {
+                let mut members = Vec::new();
                 while let Some(key) = map.next_key::<Cow<'de, str>>()? {
-                    if !paging.member(&key, &mut map, true)? {
-                        map.next_value::<IgnoredAny>()?;
+                    match signal_name(&key, true) {
+                        Some(name) => members.push((name, map.next_value()?)),
+                        None => {
+                            map.next_value::<IgnoredAny>()?;
+                        }
                     }
                 }
-                Ok(NestedPaging(paging))
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<NestedPaging, A::Error> {
-                while seq.next_element::<IgnoredAny>()?.is_some() {}
-                Ok(NestedPaging(Paging::default()))
-            }
-            fn visit_unit<E>(self) -> Result<NestedPaging, E> {
-                Ok(NestedPaging(Paging::default()))
-            }
-            fn visit_bool<E>(self, _: bool) -> Result<NestedPaging, E> {
-                Ok(NestedPaging(Paging::default()))
-            }
-            fn visit_u64<E>(self, _: u64) -> Result<NestedPaging, E> {
-                Ok(NestedPaging(Paging::default()))
-            }
-            fn visit_i64<E>(self, _: i64) -> Result<NestedPaging, E> {
-                Ok(NestedPaging(Paging::default()))
-            }
-            fn visit_f64<E>(self, _: f64) -> Result<NestedPaging, E> {
-                Ok(NestedPaging(Paging::default()))
-            }
-            fn visit_str<E>(self, _: &str) -> Result<NestedPaging, E> {
-                Ok(NestedPaging(Paging::default()))
+                Ok(Signals(members))
             }
         }
 
-        deserializer.deserialize_any(NestedVisitor)
+        deserializer.deserialize_map(SignalsVisitor)
     }
 }
 
@@ -665,16 +613,18 @@ impl<'de> Deserialize<'de> for AccountList {
 
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<AccountList, A::Error> {
                 let mut found = None;
-                let mut paging = Paging::default();
+                let mut signals = Vec::new();
                 while let Some(key) = map.next_key::<Cow<'de, str>>()? {
                     if found.is_none() && ENVELOPE_KEYS.contains(&key.as_ref()) {
                         found = Some(map.next_value::<Vec<Account>>()?);
-                    } else if !paging.member(&key, &mut map, false)? {
+                    } else if let Some(name) = signal_name(&key, false) {
+                        signals.push((name, map.next_value()?));
+                    } else {
                         map.next_value::<IgnoredAny>()?;
                     }
                 }
                 found
-                    .map(|accounts| AccountList(accounts, paging))
+                    .map(|accounts| AccountList(accounts, Paging::read(&signals, false)))
                     .ok_or_else(|| de::Error::custom(format!("expected {ACCOUNTS_SHAPE}")))
             }
         }

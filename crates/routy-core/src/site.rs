@@ -4,7 +4,6 @@
 use std::fmt;
 
 use http::{Method, Uri};
-use percent_encoding::percent_decode_str;
 
 use crate::redact::Redactor;
 use crate::text::truncate;
@@ -73,19 +72,11 @@ impl fmt::Debug for Site {
 /// `uri` with the value of every query parameter whose name could hold a
 /// secret replaced by [`HIDDEN`].
 pub(crate) fn shown_url(uri: &Uri) -> String {
-    let Some(query) = uri.query() else {
-        return uri.to_string();
+    let mut shown = uri.to_string();
+    let Some(at) = shown.find('?') else {
+        return shown;
     };
-    let mut shown = String::with_capacity(uri.to_string().len());
-    if let Some(scheme) = uri.scheme_str() {
-        shown.push_str(scheme);
-        shown.push_str("://");
-    }
-    if let Some(authority) = uri.authority() {
-        shown.push_str(authority.as_str());
-    }
-    shown.push_str(uri.path());
-    shown.push('?');
+    let query = shown.split_off(at + 1);
     for (i, pair) in query.split('&').enumerate() {
         if i > 0 {
             shown.push('&');
@@ -102,11 +93,15 @@ pub(crate) fn shown_url(uri: &Uri) -> String {
     shown
 }
 
+/// Whether a parameter `name` holds one of [`SECRET_NAME_PARTS`], in any
+/// case (a percent-encoded name is read as written: `api%5Fkey` still
+/// holds `key`).
 fn may_be_secret(name: &str) -> bool {
-    let name = percent_decode_str(name)
-        .decode_utf8_lossy()
-        .to_ascii_lowercase();
-    SECRET_NAME_PARTS.iter().any(|part| name.contains(part))
+    let name = name.as_bytes();
+    SECRET_NAME_PARTS.iter().any(|part| {
+        name.windows(part.len())
+            .any(|window| window.eq_ignore_ascii_case(part.as_bytes()))
+    })
 }
 
 #[cfg(test)]
