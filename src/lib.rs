@@ -11,7 +11,7 @@ pub use routy_core::*;
 #[cfg(feature = "curl")]
 pub use routy_curl::{CurlTransport, CurlTransportBuilder};
 #[cfg(feature = "reqwest")]
-pub use routy_reqwest::{ReqwestTransport, ReqwestTransportBuilder};
+pub use routy_reqwest::{reqwest, ReqwestTransport, ReqwestTransportBuilder};
 #[cfg(feature = "ureq")]
 pub use routy_ureq::{UreqTransport, UreqTransportBuilder};
 

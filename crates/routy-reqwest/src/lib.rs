@@ -48,6 +48,10 @@
 // Libraries report through return values, never the terminal.
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
+/// The reqwest this crate is built with, to build a client of the same
+/// version for [`ReqwestTransport::with_client`].
+pub use reqwest;
+
 use std::error::Error as StdError;
 use std::io::Read;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
