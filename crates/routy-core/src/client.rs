@@ -14,7 +14,7 @@ use crate::builder::ClientBuilder;
 use crate::call::{build_request, Call, Event, Finished, Step};
 use crate::clock::Clock;
 use crate::config::Config;
-use crate::decode::{decode_slice, DecodeError, Shape};
+use crate::decode::{decode_slice, Shape};
 use crate::error::Error;
 use crate::key::{ApiKey, SharedKey};
 use crate::meta::ResponseInfo;
@@ -371,12 +371,9 @@ impl<T: Transport> Client<T> {
         path: &str,
         info: impl FnOnce(StatusCode, &HeaderMap, u32, Redactor<'_>) -> I,
     ) -> Result<(Vec<Account>, I), Error> {
-        let finished = self.checked(ctx, options, Method::GET, path, None)?;
-        let (parts, body) = finished.response.into_parts();
+        let (AccountList(accounts, paging), parts, attempts, uri) =
+            self.fetch(ctx, options, path, ACCOUNTS)?;
         let redactor = ctx.key.redactor();
-        let site = || Site::new(&Method::GET, &finished.uri, redactor);
-        let AccountList(accounts, paging) =
-            decode_body(&parts, &body, ACCOUNTS, redactor).map_err(|err| err.at(site()))?;
         let linked = parts
             .headers
             .get_all(LINK)
@@ -388,10 +385,13 @@ impl<T: Transport> Client<T> {
             paging.signal(accounts.len())
         };
         if let Some(signal) = signal {
-            return Err(IncompleteList::new(signal, accounts.len(), site()).into());
+            let site = Site::new(&Method::GET, &uri, redactor);
+            return Err(IncompleteList::new(signal, accounts.len(), site).into());
         }
-        let info = info(parts.status, &parts.headers, finished.attempts, redactor);
-        Ok((accounts, info))
+        Ok((
+            accounts,
+            info(parts.status, &parts.headers, attempts, redactor),
+        ))
     }
 
     fn get_json<R: DeserializeOwned, I>(
@@ -412,17 +412,30 @@ impl<T: Transport> Client<T> {
         path_and_query: &str,
         info: impl FnOnce(StatusCode, &HeaderMap, u32, Redactor<'_>) -> I,
     ) -> Result<(R, I), Error> {
-        let finished = self.checked(ctx, options, Method::GET, path_and_query, None)?;
-        let (parts, body) = finished.response.into_parts();
-        let redactor = ctx.key.redactor();
         let shape = Shape {
             rust_type: std::any::type_name::<R>(),
             expected: std::any::type_name::<R>(),
         };
-        let value = decode_body(&parts, &body, shape, redactor)
-            .map_err(|err| err.at(Site::new(&Method::GET, &finished.uri, redactor)))?;
-        let info = info(parts.status, &parts.headers, finished.attempts, redactor);
+        let (value, parts, attempts, _) = self.fetch(ctx, options, path_and_query, shape)?;
+        let info = info(parts.status, &parts.headers, attempts, ctx.key.redactor());
         Ok((value, info))
+    }
+
+    /// A `GET` whose success body decodes as `shape`: the value, the
+    /// response's head, the attempts and the URL that answered.
+    fn fetch<R: DeserializeOwned>(
+        &self,
+        ctx: &Ctx,
+        options: Option<&CallOptions>,
+        path_and_query: &str,
+        shape: Shape,
+    ) -> Result<(R, http::response::Parts, u32, Uri), Error> {
+        let finished = self.checked(ctx, options, Method::GET, path_and_query, None)?;
+        let (parts, body) = finished.response.into_parts();
+        let redactor = ctx.key.redactor();
+        let value = decode_slice(parts.headers.get(CONTENT_TYPE), &body, shape, redactor)
+            .map_err(|err| err.at(Site::new(&Method::GET, &finished.uri, redactor)))?;
+        Ok((value, parts, finished.attempts, finished.uri))
     }
 
     fn raw_with(
@@ -682,16 +695,6 @@ const ACCOUNTS: Shape = Shape {
 
 /// What the plain calls keep of a response's head: nothing.
 fn no_info(_: StatusCode, _: &HeaderMap, _: u32, _: Redactor<'_>) {}
-
-/// Decodes a success body already split from its head.
-fn decode_body<R: DeserializeOwned>(
-    parts: &http::response::Parts,
-    body: &[u8],
-    shape: Shape,
-    redactor: Redactor<'_>,
-) -> Result<R, DecodeError> {
-    decode_slice(parts.headers.get(CONTENT_TYPE), body, shape, redactor)
-}
 
 impl<T> fmt::Debug for Client<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -168,6 +168,42 @@ impl fmt::Debug for Config {
     }
 }
 
+/// The most bytes of a CA certificate file [`read_ca_file`] reads: a full
+/// system bundle is about 200 KB.
+pub const MAX_CA_FILE_BYTES: u64 = 4 << 20;
+
+/// Reads a PEM file of CA certificates for a transport's custom roots
+/// (what every transport's `ca_file` does): at most
+/// [`MAX_CA_FILE_BYTES`], so a path to a device that never ends cannot
+/// hang the build.
+///
+/// # Errors
+///
+/// [`ConfigError::CaCertificates`] naming the path and what is wrong (it
+/// cannot be opened or read, or it is too large); never its contents.
+///
+/// # Examples
+///
+/// ```
+/// let err = routy::config::read_ca_file("/dev/zero".as_ref()).unwrap_err();
+/// assert!(err.to_string().contains("/dev/zero: larger than"), "{err}");
+/// ```
+pub fn read_ca_file(path: &std::path::Path) -> Result<Vec<u8>, ConfigError> {
+    use std::io::Read as _;
+    let fail = |reason: String| ConfigError::CaCertificates {
+        what: format!("{}: {reason}", path.display()).into(),
+    };
+    let file = std::fs::File::open(path).map_err(|e| fail(e.to_string()))?;
+    let mut pem = Vec::new();
+    file.take(MAX_CA_FILE_BYTES + 1)
+        .read_to_end(&mut pem)
+        .map_err(|e| fail(e.to_string()))?;
+    if pem.len() as u64 > MAX_CA_FILE_BYTES {
+        return Err(fail(format!("larger than {MAX_CA_FILE_BYTES} bytes")));
+    }
+    Ok(pem)
+}
+
 /// Why a client could not be built.
 ///
 /// # Examples

@@ -73,9 +73,6 @@ const HEAD_MAX: usize = 256 * 1024;
 /// Most response headers parsed.
 const HEADERS_MAX: usize = 256;
 
-/// Largest CA file read, as in routy-ureq.
-const CA_FILE_MAX: u64 = 4 << 20;
-
 /// The CAs a transport trusts instead of libcurl's default bundle.
 #[derive(Clone)]
 enum Roots {
@@ -529,7 +526,10 @@ impl CurlTransportBuilder {
     pub fn build(self) -> Result<CurlTransport, Error> {
         match &self.roots {
             Roots::Default => {}
-            Roots::File(path) => check_pem(&read_bounded(path)?, &path.display().to_string())?,
+            Roots::File(path) => check_pem(
+                &routy_core::config::read_ca_file(path)?,
+                &path.display().to_string(),
+            )?,
             Roots::Pem(pem) => check_pem(pem, "PEM bytes")?,
         }
         Ok(CurlTransport {
@@ -541,24 +541,6 @@ impl CurlTransportBuilder {
 
 fn ca_error(what: String) -> Error {
     ConfigError::CaCertificates { what: what.into() }.into()
-}
-
-/// The file at `path`, up to [`CA_FILE_MAX`] bytes (a special file that
-/// never ends cannot hang the build).
-fn read_bounded(path: &Path) -> Result<Vec<u8>, Error> {
-    use std::io::Read as _;
-    let shown = path.display();
-    let file = std::fs::File::open(path).map_err(|e| ca_error(format!("{shown}: {e}")))?;
-    let mut bytes = Vec::new();
-    file.take(CA_FILE_MAX + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| ca_error(format!("{shown}: {e}")))?;
-    if bytes.len() as u64 > CA_FILE_MAX {
-        return Err(ca_error(format!(
-            "{shown}: larger than {CA_FILE_MAX} bytes"
-        )));
-    }
-    Ok(bytes)
 }
 
 /// Refuses CA bytes that hold no PEM certificate block (libcurl would only

@@ -67,9 +67,6 @@ use routy_core::{
     TransportErrorKind,
 };
 
-/// Largest CA file read, as in routy-ureq.
-const CA_FILE_MAX: u64 = 4 << 20;
-
 /// A [`Transport`] over reqwest's blocking client: see [the crate](crate).
 ///
 /// # Examples
@@ -379,7 +376,7 @@ impl ReqwestTransportBuilder {
             None => Vec::new(),
             Some(Roots::File(path)) => {
                 let shown = path.display().to_string();
-                certificates(&read_bounded(path)?, &shown)?
+                certificates(&routy_core::config::read_ca_file(path)?, &shown)?
             }
             Some(Roots::Pem(pem)) => certificates(pem, "PEM bytes")?,
         };
@@ -401,22 +398,6 @@ fn certificates(pem: &[u8], from: &str) -> Result<Vec<Certificate>, Error> {
         return Err(ca_error(format!("{from}: no PEM certificate in it")));
     }
     Ok(roots)
-}
-
-/// The file at `path`, up to [`CA_FILE_MAX`] bytes.
-fn read_bounded(path: &Path) -> Result<Vec<u8>, Error> {
-    let shown = path.display();
-    let file = std::fs::File::open(path).map_err(|e| ca_error(format!("{shown}: {e}")))?;
-    let mut bytes = Vec::new();
-    file.take(CA_FILE_MAX + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| ca_error(format!("{shown}: {e}")))?;
-    if bytes.len() as u64 > CA_FILE_MAX {
-        return Err(ca_error(format!(
-            "{shown}: larger than {CA_FILE_MAX} bytes"
-        )));
-    }
-    Ok(bytes)
 }
 
 #[cfg(test)]

@@ -57,7 +57,7 @@
 
 use std::io::{self, Read};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use routy_core::http::Uri;
@@ -268,7 +268,7 @@ impl UreqTransportBuilder {
             Roots::Bundled => RootCerts::WebPki,
             Roots::File(path) => {
                 let from = path.display().to_string();
-                let pem = read_ca_file(&path).map_err(|reason| ca_error(&from, reason))?;
+                let pem = routy_core::config::read_ca_file(&path)?;
                 specific_roots(&pem).map_err(|reason| ca_error(&from, reason))?
             }
             Roots::Pem(pem) => {
@@ -279,21 +279,6 @@ impl UreqTransportBuilder {
         };
         Ok(UreqTransport::over_roots(roots))
     }
-}
-
-/// The most bytes of a CA file read: a full system bundle is about 200 KB.
-const MAX_CA_FILE_BYTES: u64 = 4 << 20;
-
-fn read_ca_file(path: &Path) -> Result<Vec<u8>, String> {
-    let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
-    let mut pem = Vec::new();
-    file.take(MAX_CA_FILE_BYTES + 1)
-        .read_to_end(&mut pem)
-        .map_err(|e| e.to_string())?;
-    if pem.len() as u64 > MAX_CA_FILE_BYTES {
-        return Err(format!("larger than {MAX_CA_FILE_BYTES} bytes"));
-    }
-    Ok(pem)
 }
 
 /// The certificates in `pem` as the only roots; other PEM items (a key
