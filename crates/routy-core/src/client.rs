@@ -519,7 +519,32 @@ impl<T: Transport> Client<T> {
         uri: Uri,
         body: Option<&Body>,
     ) -> Result<Finished, Error> {
-        let result = self.drive(&ctx.key, options, method, uri, body);
+        let inner = &*self.inner;
+        let clock = &*inner.clock;
+        let mut call = Call::new(&inner.config, &ctx.key, method, uri, body)
+            .budget(&inner.budget)
+            .jitter_seed(inner.jitter.call_seed());
+        if let Some(options) = options {
+            call = call.options(options)?;
+        }
+        // The driver: send when the call says send, wait when it says wait.
+        let mut event = Event::Start {
+            now: clock.now(),
+            wall: clock.wall(),
+        };
+        let result = loop {
+            event = match call.next(event) {
+                Step::Send(request) => Event::Sent {
+                    result: inner.transport.send(request),
+                    now: clock.now(),
+                },
+                Step::Wait(delay) => {
+                    clock.sleep(delay);
+                    Event::Waited { now: clock.now() }
+                }
+                Step::Done(result) => break result,
+            };
+        };
         #[cfg(feature = "tracing")]
         if let Ok(finished) = &result {
             crate::logging::span::finished(&ctx.span, finished, ctx.key.redactor());
@@ -550,45 +575,6 @@ impl<T: Transport> Client<T> {
         }
         #[cfg(not(feature = "tracing"))]
         call(&Ctx { key })
-    }
-}
-
-impl<T: Transport> Client<T> {
-    /// Runs a call to its end: sends when it says send, waits when it says
-    /// wait.
-    fn drive(
-        &self,
-        key: &ApiKey,
-        options: Option<&CallOptions>,
-        method: Method,
-        uri: Uri,
-        body: Option<&Body>,
-    ) -> Result<Finished, Error> {
-        let inner = &*self.inner;
-        let clock = &*inner.clock;
-        let mut call = Call::new(&inner.config, key, method, uri, body)
-            .budget(&inner.budget)
-            .jitter_seed(inner.jitter.call_seed());
-        if let Some(options) = options {
-            call = call.options(options)?;
-        }
-        let mut event = Event::Start {
-            now: clock.now(),
-            wall: clock.wall(),
-        };
-        loop {
-            event = match call.next(event) {
-                Step::Send(request) => Event::Sent {
-                    result: inner.transport.send(request),
-                    now: clock.now(),
-                },
-                Step::Wait(delay) => {
-                    clock.sleep(delay);
-                    Event::Waited { now: clock.now() }
-                }
-                Step::Done(result) => return result,
-            };
-        }
     }
 }
 
