@@ -288,7 +288,7 @@ impl<T: Transport> Client<T> {
         path_and_query: &str,
         body: Option<Body>,
     ) -> Result<Response<Vec<u8>>, Error> {
-        self.raw_with(None, method, path_and_query, body.as_ref())
+        self.respond(None, method, path_and_query, body.as_ref(), Status::Any)
     }
 
     /// Sends any request and returns a success response whole (status,
@@ -320,7 +320,7 @@ impl<T: Transport> Client<T> {
         path_and_query: &str,
         body: Option<Body>,
     ) -> Result<Response<Vec<u8>>, Error> {
-        self.send_with(None, method, path_and_query, body.as_ref())
+        self.respond(None, method, path_and_query, body.as_ref(), Status::Success)
     }
 
     /// Builds the request a call would send, without sending it: for
@@ -438,28 +438,24 @@ impl<T: Transport> Client<T> {
         Ok((value, parts, finished.attempts, finished.uri))
     }
 
-    fn raw_with(
+    /// [`raw`](Self::raw) (`Status::Any`) or [`send`](Self::send)
+    /// (`Status::Success`).
+    fn respond(
         &self,
         options: Option<&CallOptions>,
         method: Method,
         path_and_query: &str,
         body: Option<&Body>,
+        status: Status,
     ) -> Result<Response<Vec<u8>>, Error> {
         self.traced(&method.clone(), path_and_query, |ctx| {
-            let uri = self.inner.config.base_url.join(path_and_query)?;
-            Ok(self.execute(ctx, options, method, uri, body)?.response)
-        })
-    }
-
-    fn send_with(
-        &self,
-        options: Option<&CallOptions>,
-        method: Method,
-        path_and_query: &str,
-        body: Option<&Body>,
-    ) -> Result<Response<Vec<u8>>, Error> {
-        self.traced(&method.clone(), path_and_query, |ctx| {
-            let finished = self.checked(ctx, options, method, path_and_query, body)?;
+            let finished = match status {
+                Status::Success => self.checked(ctx, options, method, path_and_query, body)?,
+                Status::Any => {
+                    let uri = self.inner.config.base_url.join(path_and_query)?;
+                    self.execute(ctx, options, method, uri, body)?
+                }
+            };
             Ok(finished.response)
         })
     }
@@ -578,6 +574,14 @@ impl<T: Transport> Client<T> {
     }
 }
 
+/// Which responses a raw call returns: any, or success only (others are
+/// an [`Error::Api`]).
+#[derive(Debug, Clone, Copy)]
+enum Status {
+    Any,
+    Success,
+}
+
 /// What one call carries through the client: the key it started with
 /// and, with the `tracing` feature, its span.
 struct Ctx {
@@ -653,8 +657,13 @@ impl<T: Transport> WithOptions<'_, T> {
         path_and_query: &str,
         body: Option<Body>,
     ) -> Result<Response<Vec<u8>>, Error> {
-        self.client
-            .raw_with(Some(self.options), method, path_and_query, body.as_ref())
+        self.client.respond(
+            Some(self.options),
+            method,
+            path_and_query,
+            body.as_ref(),
+            Status::Any,
+        )
     }
 
     /// [`Client::send`] under the options.
@@ -668,8 +677,13 @@ impl<T: Transport> WithOptions<'_, T> {
         path_and_query: &str,
         body: Option<Body>,
     ) -> Result<Response<Vec<u8>>, Error> {
-        self.client
-            .send_with(Some(self.options), method, path_and_query, body.as_ref())
+        self.client.respond(
+            Some(self.options),
+            method,
+            path_and_query,
+            body.as_ref(),
+            Status::Success,
+        )
     }
 }
 
