@@ -89,8 +89,14 @@ enum Roots {
 /// # Examples
 ///
 /// ```
-/// let transport = routy_curl::CurlTransport::new();
-/// routy_testkit::conformance::assert_conforms(&transport);
+/// use routy::{ApiKey, ClientBuilder};
+/// use routy_curl::CurlTransport;
+///
+/// let client = ClientBuilder::new()
+///     .api_key(ApiKey::new("test-token")?)
+///     .build_with(CurlTransport::new())?;
+/// assert!(format!("{:?}", client.transport()).contains("libcurl"));
+/// # Ok::<(), routy::Error>(())
 /// ```
 pub struct CurlTransport {
     roots: Roots,
@@ -500,13 +506,18 @@ impl CurlTransportBuilder {
     ///
     /// # Examples
     ///
+    /// ```no_run
+    /// // The CA of a TLS-inspecting proxy, say.
+    /// let pem = std::fs::read("corp-ca.pem").expect("the CA file");
+    /// let transport = routy_curl::CurlTransport::builder().ca_pem(pem).build()?;
+    /// # let _ = transport;
+    /// # Ok::<(), routy::Error>(())
     /// ```
-    /// use routy_testkit::conformance::check_tls;
     ///
-    /// let report = check_tls(|ca_pem| {
-    ///     routy_curl::CurlTransport::builder().ca_pem(ca_pem.to_vec()).build().expect("a PEM")
-    /// });
-    /// assert!(report.passed(), "{report}");
+    /// Bytes without a certificate in them are refused:
+    ///
+    /// ```
+    /// assert!(routy_curl::CurlTransport::builder().ca_pem(b"junk".to_vec()).build().is_err());
     /// ```
     pub fn ca_pem(mut self, pem: Vec<u8>) -> Self {
         self.roots = Roots::Pem(pem);

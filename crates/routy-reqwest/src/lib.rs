@@ -72,8 +72,13 @@ use routy_core::{
 /// # Examples
 ///
 /// ```
-/// let transport = routy_reqwest::ReqwestTransport::new()?;
-/// routy_testkit::conformance::assert_conforms(&transport);
+/// use routy::{ApiKey, ClientBuilder};
+/// use routy_reqwest::ReqwestTransport;
+///
+/// let client = ClientBuilder::new()
+///     .api_key(ApiKey::new("test-token")?)
+///     .build_with(ReqwestTransport::new()?)?;
+/// # let _ = client;
 /// # Ok::<(), routy::Error>(())
 /// ```
 #[derive(Debug, Clone)]
@@ -348,12 +353,8 @@ impl ReqwestTransportBuilder {
     /// # Examples
     ///
     /// ```
-    /// use routy_testkit::conformance::check_tls;
-    ///
-    /// let report = check_tls(|ca_pem| {
-    ///     routy_reqwest::ReqwestTransport::builder().ca_pem(ca_pem.to_vec()).build().expect("a PEM")
-    /// });
-    /// assert!(report.passed(), "{report}");
+    /// let err = routy_reqwest::ReqwestTransport::builder().ca_pem(b"junk".to_vec()).build().unwrap_err();
+    /// assert!(err.to_string().contains("PEM bytes"), "{err}");
     /// ```
     pub fn ca_pem(mut self, pem: Vec<u8>) -> Self {
         self.roots = Some(Roots::Pem(pem));
