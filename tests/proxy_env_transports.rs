@@ -90,14 +90,19 @@ fn loopback_bypasses_the_proxy_and_other_hosts_use_it() {
         std::env::remove_var(var);
     }
     let port = target();
-    let mut transports: Vec<(&str, Box<dyn Transport>)> =
-        vec![("ureq", Box::new(routy::UreqTransport::new()))];
+    // ureq with the caller's own agent (whose resolver routy does not
+    // replace) obeys the same rule.
+    let own_agent = routy::UreqTransport::with_agent(ureq::Agent::new_with_defaults());
+    let mut transports: Vec<(&str, Box<dyn Transport>)> = vec![
+        ("ureq", Box::new(routy::UreqTransport::new())),
+        ("ureq with the caller's agent", Box::new(own_agent)),
+    ];
     #[cfg(feature = "curl")]
     transports.push(("curl", Box::new(routy::CurlTransport::new())));
     #[cfg(feature = "reqwest")]
     transports.push(("reqwest", Box::new(routy::ReqwestTransport::new().unwrap())));
     for (name, transport) in &transports {
-        for host in ["127.0.0.1", "localhost", "[::1]"] {
+        for host in ["127.0.0.1", "localhost", "LocalHost", "[::1]"] {
             if host == "[::1]" && TcpListener::bind("[::1]:0").is_err() {
                 continue;
             }
