@@ -1,12 +1,15 @@
-//! Telling errors apart: a rejected token (401) and rate limiting (429 with
-//! Retry-After), against the local sandbox.
+//! Telling errors apart, against the local sandbox: a rejected token
+//! (401), a rate-limit window that is spent (429 with `Retry-After`), and
+//! the quota a success reports before the limit is met.
 //!
 //! ```sh
 //! cargo run --example error_handling
 //! ```
 
+use std::time::Duration;
+
 use routy::{ApiErrorKind, ApiKey, Error};
-use routy_sandbox::{Fault, NewToken, Sandbox};
+use routy_sandbox::{NewToken, RateLimit, Sandbox};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let sandbox = Sandbox::start()?;
@@ -18,21 +21,34 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .build()?;
     explain(stranger.accounts());
 
-    // 429: the server asks us to slow down.
+    // 429: two calls a minute. The first two succeed, and the second says
+    // the window is spent; the third is answered 429 with `Retry-After`.
+    // That is longer than the default policy waits (10 s), so the call
+    // ends at once, unretried, and says when to come back.
     let token = sandbox.issue_token(NewToken::named("error handling example"))?;
     let client = routy::Client::builder()
         .api_key(ApiKey::new(token.secret())?)
         .base_url(&sandbox.base_url())
         .build()?;
-    sandbox.push_fault(
-        Fault::status(429)
-            .header("Retry-After", "2")
-            .header("Content-Type", "application/problem+json")
-            .body(r#"{"title":"Too Many Requests","status":429}"#),
-    );
-    explain(client.accounts());
-
-    // And then it works.
+    sandbox.set_rate_limit(Some(RateLimit::new(2, Duration::from_secs(60))));
+    for _ in 0..2 {
+        let (accounts, info) = client.accounts_with_info()?;
+        match info.rate_limit() {
+            Some(quota) if quota.is_spent() => println!(
+                "ok: {} accounts; the quota is spent until {}",
+                accounts.len(),
+                quota
+                    .reset_after()
+                    .map_or("the server says".to_owned(), |r| format!("{r} from now"))
+            ),
+            Some(quota) => println!(
+                "ok: {} accounts; {} call(s) left in this window",
+                accounts.len(),
+                quota.remaining.map_or("?".to_owned(), |n| n.to_string())
+            ),
+            None => println!("ok: {} accounts", accounts.len()),
+        }
+    }
     explain(client.accounts());
     Ok(())
 }
@@ -43,14 +59,13 @@ fn explain(result: Result<Vec<routy::Account>, Error>) {
         Err(Error::Api(err)) => match err.kind() {
             ApiErrorKind::Unauthorized => println!(
                 "the token was rejected ({}); generate a new one in the Routy web UI",
-                err.problem()
-                    .and_then(|p| p.detail.as_deref())
-                    .unwrap_or("no detail")
+                err.server_message().unwrap_or("no detail")
             ),
             ApiErrorKind::RateLimited => println!(
-                "rate limited; the server asks us to wait {:?}",
+                "rate limited after {} attempt(s): come back in {} ({err})",
+                err.attempts(),
                 err.retry_after()
-                    .map(|r| r.delay_from(std::time::SystemTime::now()))
+                    .map_or("a while".to_owned(), |r| r.to_string()),
             ),
             _ => println!("api error: {err} (request id {:?})", err.request_id()),
         },

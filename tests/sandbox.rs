@@ -636,6 +636,50 @@ fn rate_limit_answers_429_with_retry_after_until_the_window_passes() {
     client.accounts().unwrap();
 }
 
+/// The issue's program: one request per 30 s window, accounts listed
+/// twice with the default retry policy. The second call ends at once (no
+/// request before the server's Retry-After, none spent on a retry the
+/// server has refused) and says when to come back; the first one's
+/// success already said the quota was spent.
+#[test]
+fn a_rate_limit_window_longer_than_the_policy_waits_ends_the_call_at_once() {
+    let clock = ManualClock::new(t0());
+    let sandbox = Sandbox::builder().clock(clock.clone()).start().unwrap();
+    let token = sandbox.issue_token(NewToken::named("limited")).unwrap();
+    sandbox.set_rate_limit(Some(RateLimit::new(1, Duration::from_secs(30))));
+    let client = routy::Client::builder()
+        .api_key(ApiKey::new(token.secret()).unwrap())
+        .base_url(&sandbox.base_url())
+        .build()
+        .unwrap();
+    let (_, info) = client.accounts_with_info().unwrap();
+    let quota = info.rate_limit().unwrap();
+    assert!(quota.is_spent());
+    assert_eq!(quota.limit, Some(1));
+    assert_eq!(
+        quota.reset_after(),
+        Some(routy::retry::RetryAfter::Delay(Duration::from_secs(30)))
+    );
+
+    let err = client.accounts().unwrap_err();
+    let api = err.as_api().unwrap();
+    assert_eq!(api.kind(), ApiErrorKind::RateLimited);
+    assert_eq!(api.attempts(), 1, "no retry into the window");
+    assert_eq!(
+        api.retry_after(),
+        Some(routy::retry::RetryAfter::Delay(Duration::from_secs(30)))
+    );
+    assert!(
+        err.to_string().ends_with(
+            "api returned 429 too many requests: The rate limit was exceeded. \
+             Retry after the time in Retry-After. (retry after 30 s)"
+        ),
+        "{err}"
+    );
+    clock.advance(Duration::from_secs(30));
+    client.accounts().unwrap();
+}
+
 #[test]
 fn fixture_accounts_pass_through_untouched() {
     let fixture = r#"[{"id":"acc_9","name":"Fixture Freight","zeta":{"nested":[1,2,3]},"alpha":null,"unicode":"Grüße ✓"}]"#.as_bytes();

@@ -140,7 +140,9 @@ fn one_span_per_call_with_events_for_retries_and_redirects() {
         .filter_map(|e| e.get("message").map(String::as_str))
         .collect();
     assert!(
-        messages.iter().any(|m| m.starts_with("retrying GET")),
+        messages
+            .iter()
+            .any(|m| m.starts_with("waiting ") && m.contains(" before retrying GET ")),
         "{messages:#?}"
     );
     assert!(

@@ -224,7 +224,11 @@ impl ApiError {
         self.problem.as_ref()
     }
 
-    /// The `Retry-After` the server sent, if any.
+    /// The `Retry-After` the server sent, if any: when to try again. The
+    /// call ends with it, unretried, when the server asks for longer than
+    /// the [`RetryPolicy`](crate::RetryPolicy) waits or than the call's
+    /// deadline allows; `Display` shows it as "(retry after 30 s)" or
+    /// with the date the server gave.
     ///
     /// # Examples
     ///
@@ -379,6 +383,9 @@ impl fmt::Display for ApiError {
         }
         if let Some(hint) = self.hint {
             write!(f, " ({hint})")?;
+        }
+        if let Some(after) = self.retry_after {
+            write!(f, " (retry after {after})")?;
         }
         Ok(())
     }

@@ -392,9 +392,11 @@ impl<'a> Call<'a> {
             Some(delay) => {
                 log_event!(
                     info,
-                    "retrying {} in {delay:?} (attempt {} gave {outcome:?})",
+                    "waiting {delay:.1?} before retrying {}: {} (attempt {} gave {})",
                     self.site(),
-                    self.attempts
+                    wait_reason(&outcome),
+                    self.attempts,
+                    outcome_words(&outcome)
                 );
                 self.slept += delay;
                 self.state = State::Waiting;
@@ -522,6 +524,25 @@ impl<'a> Call<'a> {
                 .at(self.site())
                 .into()),
         })
+    }
+}
+
+/// Why a retry waits, for the log line that starts the wait.
+fn wait_reason(outcome: &Outcome) -> &'static str {
+    match outcome {
+        Outcome::Status {
+            retry_after: Some(_),
+            ..
+        } => "the server's retry-after",
+        _ => "backoff",
+    }
+}
+
+/// What an attempt came to, in a log line's words.
+fn outcome_words(outcome: &Outcome) -> String {
+    match outcome {
+        Outcome::Status { status, .. } => status.as_u16().to_string(),
+        Outcome::Failed(kind) => kind.to_string(),
     }
 }
 

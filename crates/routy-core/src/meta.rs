@@ -2,9 +2,12 @@
 //! rate-limit headers, on success ([`ResponseInfo`]) as on failure
 //! ([`ApiError`](crate::ApiError)).
 
+use std::time::{Duration, SystemTime};
+
 use http::{HeaderMap, StatusCode};
 
 use crate::redact::Redactor;
+use crate::retry::RetryAfter;
 use crate::text::{header_str, truncate};
 
 /// Response headers that carry a request id, most specific first.
@@ -59,7 +62,66 @@ impl RateLimit {
         };
         (limit != RateLimit::default()).then_some(limit)
     }
+
+    /// Whether the window's requests are all spent (`remaining` is 0): the
+    /// next call will likely meet a 429 until [`reset_after`](Self::reset_after).
+    /// The client does not hold the next call back on its own (a program
+    /// that shares the quota knows better when to call); a program that
+    /// wants to pace itself waits this out before its next call.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use routy::{http, retry::RetryAfter, RateLimit};
+    ///
+    /// let mut headers = http::HeaderMap::new();
+    /// headers.insert("ratelimit-remaining", http::HeaderValue::from_static("0"));
+    /// headers.insert("ratelimit-reset", http::HeaderValue::from_static("30"));
+    /// let limit = RateLimit::from_headers(&headers).expect("headers were sent");
+    /// assert!(limit.is_spent());
+    /// assert_eq!(limit.reset_after(), Some(RetryAfter::Delay(Duration::from_secs(30))));
+    /// ```
+    pub fn is_spent(&self) -> bool {
+        self.remaining == Some(0)
+    }
+
+    /// When the window resets, read the way servers send it: a number of
+    /// seconds (the IETF draft), or a Unix time when the number is too
+    /// large to be a delay (GitHub-style `X-RateLimit-Reset`; anything
+    /// from 2001-09-09, 10^9 seconds, on).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::{Duration, SystemTime};
+    /// use routy::{http, retry::RetryAfter, RateLimit};
+    ///
+    /// let mut headers = http::HeaderMap::new();
+    /// headers.insert("x-ratelimit-reset", http::HeaderValue::from_static("1800000000"));
+    /// let limit = RateLimit::from_headers(&headers).expect("headers were sent");
+    /// assert_eq!(
+    ///     limit.reset_after(),
+    ///     Some(RetryAfter::At(SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000)))
+    /// );
+    /// ```
+    pub fn reset_after(&self) -> Option<RetryAfter> {
+        let reset = self.reset?;
+        Some(if reset >= UNIX_TIME_FROM {
+            RetryAfter::At(SystemTime::UNIX_EPOCH + Duration::from_secs(reset.min(MAX_UNIX_TIME)))
+        } else {
+            RetryAfter::Delay(Duration::from_secs(reset))
+        })
+    }
 }
+
+/// A reset this large is a Unix time, not seconds to wait (no window is
+/// 31 years long).
+const UNIX_TIME_FROM: u64 = 1_000_000_000;
+
+/// The last second HTTP can date (9999-12-31T23:59:59Z): larger resets are
+/// read as that, so no `SystemTime` overflows.
+const MAX_UNIX_TIME: u64 = 253_402_300_799;
 
 /// The first of `names` present in `headers`, as a number.
 fn number(headers: &HeaderMap, names: [&str; 2]) -> Option<u64> {
@@ -128,7 +190,10 @@ impl ResponseInfo {
         self.request_id.as_deref()
     }
 
-    /// The rate-limit headers, when the response had any.
+    /// The rate-limit headers, when the response had any. A success can
+    /// say the quota is spent ([`RateLimit::is_spent`]); the client does
+    /// not wait on its own before the next call, so a job that paces
+    /// itself waits out [`RateLimit::reset_after`].
     pub fn rate_limit(&self) -> Option<RateLimit> {
         self.rate_limit
     }

@@ -155,14 +155,13 @@ fn giving_up_reports_attempts_and_the_last_retry_after() {
 #[test]
 fn retry_after_in_every_form() {
     // Wall time of the manual clock: 2026-01-01T00:00:00Z.
-    let cases: [(&str, Option<Duration>); 7] = [
+    let cases: [(&str, Option<Duration>); 6] = [
         ("4", Some(Duration::from_secs(4))),
         (
             "Thu, 01 Jan 2026 00:00:07 GMT",
             Some(Duration::from_secs(7)),
         ),
         ("Wed, 31 Dec 2025 23:00:00 GMT", Some(Duration::ZERO)),
-        ("99999999999", Some(Duration::from_secs(10))),
         ("-5", None),
         ("1.5", None),
         ("abc", None),
@@ -178,6 +177,14 @@ fn retry_after_in_every_form() {
             None => assert!(slept[0] < Duration::from_millis(200), "{value}: {slept:?}"),
         }
     }
+    // Absurdly long: no retry, and no panic on the way.
+    let s = scripted(vec![with_retry_after(429, "99999999999")], |b| b);
+    let err = s.client.accounts().unwrap_err();
+    assert!(s.clock.sleeps().is_empty());
+    assert!(
+        err.to_string().ends_with("(retry after 99999999999 s)"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -418,17 +425,92 @@ fn redirect_limits_downgrades_and_methods() {
 
 #[test]
 fn retry_after_is_read_against_the_clock_not_the_system_time() {
+    // The ManualClock's wall time starts at 2026-01-01T00:00:00Z.
+    let s = scripted(
+        vec![with_retry_after(503, "Thu, 01 Jan 2026 00:00:04 GMT")],
+        |b| b,
+    );
+    s.client.accounts().unwrap();
+    assert_eq!(s.clock.sleeps(), [Duration::from_secs(4)], "4 s away");
+    // 60 s away is past the policy's 10 s: the call ends without a retry.
     let s = scripted(
         vec![with_retry_after(503, "Thu, 01 Jan 2026 00:01:00 GMT")],
         |b| b,
     );
-    s.client.accounts().unwrap();
-    assert_eq!(
-        s.clock.sleeps(),
-        [Duration::from_secs(10)],
-        "60 s away, clamped to max_retry_after"
+    let err = s.client.accounts().unwrap_err();
+    assert_eq!(err.attempts(), 1);
+    assert!(s.clock.sleeps().is_empty());
+    assert!(
+        err.to_string()
+            .ends_with("(retry after Thu, 01 Jan 2026 00:01:00 GMT)"),
+        "{err}"
     );
     let _ = SystemTime::UNIX_EPOCH;
+}
+
+/// The sandbox's 1-request-per-30-s window, as the issue found it: the
+/// server answers 30, then 20, then 10. No request goes out before the
+/// server said, and none is spent on a retry it has already refused.
+#[test]
+fn a_retry_after_longer_than_the_policy_waits_ends_the_call_at_once() {
+    let s = scripted(
+        vec![
+            with_retry_after(429, "30"),
+            with_retry_after(429, "20"),
+            with_retry_after(429, "10"),
+        ],
+        |b| b,
+    );
+    let err = s.client.accounts().unwrap_err();
+    let api = err.as_api().unwrap();
+    assert_eq!(api.kind(), ApiErrorKind::RateLimited);
+    assert_eq!(api.attempts(), 1, "one request, the one that was answered");
+    assert_eq!(
+        api.retry_after(),
+        Some(RetryAfter::Delay(Duration::from_secs(30)))
+    );
+    assert!(s.clock.sleeps().is_empty(), "{:?}", s.clock.sleeps());
+    assert_eq!(s.seen.lock().unwrap().len(), 1);
+    assert_eq!(
+        err.to_string(),
+        "GET https://platform.routy.app/api/v1/accounts: api returned 429 too many requests \
+         (retry after 30 s)"
+    );
+
+    // A job that would rather wait says so, and waits exactly as asked.
+    let s = scripted(
+        vec![with_retry_after(429, "30"), with_retry_after(429, "20")],
+        |b| {
+            b.retry(
+                RetryPolicy::default()
+                    .max_retry_after(Duration::from_secs(60))
+                    .max_total_delay(Duration::from_secs(120)),
+            )
+            .call_timeout(Duration::from_secs(120))
+        },
+    );
+    assert!(s.client.accounts().unwrap().is_empty());
+    assert_eq!(
+        s.clock.sleeps(),
+        [Duration::from_secs(30), Duration::from_secs(20)]
+    );
+
+    // Willing, but the call's deadline is nearer than the server's time.
+    let s = scripted(vec![with_retry_after(429, "30")], |b| {
+        b.retry(RetryPolicy::default().max_retry_after(Duration::from_secs(60)))
+            .call_timeout(Duration::from_secs(20))
+    });
+    let err = s.client.accounts().unwrap_err();
+    assert_eq!(err.attempts(), 1);
+    assert!(s.clock.sleeps().is_empty());
+    assert_eq!(err.as_api().unwrap().kind(), ApiErrorKind::RateLimited);
+
+    // A 503 with Retry-After is treated the same way.
+    let s = scripted(vec![with_retry_after(503, "45")], |b| b);
+    let err = s.client.accounts().unwrap_err();
+    assert_eq!(err.attempts(), 1);
+    assert!(s.clock.sleeps().is_empty());
+    assert!(err.to_string().ends_with("(retry after 45 s)"), "{err}");
 }
 
 #[test]

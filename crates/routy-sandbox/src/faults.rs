@@ -120,6 +120,14 @@ impl RateLimit {
     }
 }
 
+/// What the `RateLimit-Limit`, `-Remaining` and `-Reset` headers say.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Quota {
+    pub(crate) limit: u32,
+    pub(crate) remaining: u32,
+    pub(crate) reset_secs: u64,
+}
+
 /// What the fault layer decided for one call.
 #[derive(Debug)]
 pub(crate) enum Decision {
@@ -161,6 +169,20 @@ impl Faults {
             window_start: now,
             used: 0,
         });
+    }
+
+    /// The rate limit's state at `now`, for the `RateLimit-*` headers of
+    /// a reply: requests per window, requests left, and whole seconds
+    /// until the window resets (rounded up).
+    pub(crate) fn quota(&self, now: SystemTime) -> Option<Quota> {
+        let rate = self.rate.as_ref()?;
+        let elapsed = now.duration_since(rate.window_start).unwrap_or_default();
+        let left = rate.limit.window.saturating_sub(elapsed);
+        Some(Quota {
+            limit: rate.limit.requests,
+            remaining: rate.limit.requests.saturating_sub(rate.used),
+            reset_secs: left.as_secs() + u64::from(left.subsec_nanos() > 0),
+        })
     }
 
     /// Decides the fate of one API call at `now`.

@@ -70,18 +70,31 @@ pub(crate) fn handle(shared: &Shared, mut request: Request) {
 
 fn api(shared: &Shared, request: &Request, path: &str) -> Option<Reply> {
     if let Some(faulted) = injected_fault(shared, request) {
-        return faulted;
+        return faulted.map(|reply| with_quota(shared, reply));
     }
     if let Err(reply) = authenticate(shared, request) {
         return Some(reply);
     }
-    Some(match (request.method(), path.trim_end_matches('/')) {
+    let reply = match (request.method(), path.trim_end_matches('/')) {
         (Method::Get, "/api/v1/accounts") => Response::from_data(shared.accounts.clone())
             .with_header(header("Content-Type", "application/json; charset=utf-8")),
         (_, "/api/v1/accounts") => problem(shared, 405, "Method Not Allowed", None, None)
             .with_header(header("Allow", "GET")),
         _ => problem(shared, 404, "Not Found", None, None),
-    })
+    };
+    Some(with_quota(shared, reply))
+}
+
+/// `reply` with the `RateLimit-*` headers (IETF draft) while a rate limit
+/// is set: a client can see the window's quota spent before it meets a 429.
+fn with_quota(shared: &Shared, reply: Reply) -> Reply {
+    let Some(quota) = shared.faults().quota(shared.clock.now()) else {
+        return reply;
+    };
+    reply
+        .with_header(header("RateLimit-Limit", &quota.limit.to_string()))
+        .with_header(header("RateLimit-Remaining", &quota.remaining.to_string()))
+        .with_header(header("RateLimit-Reset", &quota.reset_secs.to_string()))
 }
 
 /// What an injected fault makes of this request, if one is due:

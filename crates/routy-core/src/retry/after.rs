@@ -67,6 +67,37 @@ impl RetryAfter {
     }
 }
 
+/// 10000-01-01T00:00:00Z, in seconds since the epoch: past the last date
+/// HTTP can write.
+const LAST_HTTP_DATE: u64 = 253_402_300_800;
+
+/// "30 s", or the date as the server gave it (`Tue, 01 Dec 2026 10:00:00
+/// GMT`): what an error says about when to come back.
+///
+/// # Examples
+///
+/// ```
+/// use routy::retry::RetryAfter;
+/// assert_eq!(RetryAfter::parse("30").unwrap().to_string(), "30 s");
+/// let date = "Tue, 01 Dec 2026 10:00:00 GMT";
+/// assert_eq!(RetryAfter::parse(date).unwrap().to_string(), date);
+/// ```
+impl std::fmt::Display for RetryAfter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match *self {
+            RetryAfter::Delay(delay) => write!(f, "{} s", delay.as_secs()),
+            // httpdate panics outside 1970..=9999; a parsed date is inside,
+            // a hand-made one may not be.
+            RetryAfter::At(at) => match at.duration_since(SystemTime::UNIX_EPOCH) {
+                Ok(since) if since.as_secs() < LAST_HTTP_DATE => {
+                    f.write_str(&httpdate::fmt_http_date(at))
+                }
+                _ => f.write_str("a date out of range"),
+            },
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -90,6 +121,12 @@ mod tests {
             "Sun, 99 Nov 1994 08:49:37 GMT",
         ] {
             assert_eq!(RetryAfter::parse(bad), None, "{bad:?}");
+        }
+        for odd in [
+            SystemTime::UNIX_EPOCH - Duration::from_secs(1),
+            SystemTime::UNIX_EPOCH + Duration::from_secs(LAST_HTTP_DATE),
+        ] {
+            assert_eq!(RetryAfter::At(odd).to_string(), "a date out of range");
         }
         let at = RetryAfter::parse("Wed, 21 Oct 2015 07:28:00 GMT").unwrap();
         let before = httpdate::parse_http_date("Wed, 21 Oct 2015 07:27:50 GMT").unwrap();

@@ -21,8 +21,17 @@ pub(crate) use jitter::{unit_draw, Jitter};
 
 /// When and how often to retry. The default retries idempotent requests up
 /// to 3 attempts in all, backing off exponentially (base 200 ms, each delay
-/// at most 5 s) with full jitter, honouring `Retry-After` up to 10 s, and
-/// spending at most 20 s sleeping in one call.
+/// at most 5 s) with full jitter, waiting out a `Retry-After` of up to
+/// 10 s, and spending at most 20 s sleeping in one call.
+///
+/// A request never goes out before the server's `Retry-After` has passed:
+/// when the server asks for a longer wait than the policy allows (or than
+/// is left of the call's deadline), the call ends at once with the
+/// server's answer, whose [`retry_after`](crate::ApiError::retry_after)
+/// says when to come back. A job that would rather wait raises
+/// [`max_retry_after`](Self::max_retry_after) and
+/// [`max_total_delay`](Self::max_total_delay), bounded by its
+/// `call_timeout`.
 ///
 /// # Examples
 ///
@@ -136,13 +145,20 @@ impl RetryPolicy {
         self
     }
 
-    /// The most a server's `Retry-After` is honoured for; longer ones are
-    /// clamped to it. Defaults to 10 s.
+    /// The longest `Retry-After` the call waits out. A server that asks
+    /// for longer gets no retry (never one sent early): the call ends with
+    /// its answer. Defaults to 10 s.
     ///
     /// # Examples
     ///
     /// ```
-    /// let policy = routy::RetryPolicy::default().max_retry_after(std::time::Duration::from_secs(5));
+    /// use std::time::Duration;
+    ///
+    /// // A nightly job that would rather wait out a one-minute rate-limit
+    /// // window than fail (its whole call may then take that long).
+    /// let policy = routy::RetryPolicy::default()
+    ///     .max_retry_after(Duration::from_secs(60))
+    ///     .max_total_delay(Duration::from_secs(90));
     /// # let _ = policy;
     /// ```
     pub fn max_retry_after(mut self, delay: Duration) -> Self {
@@ -176,8 +192,9 @@ impl RetryPolicy {
     /// timeouts, I/O errors such as resets, and 408, 429, 502, 503, 504.
     /// A request that may have reached the server is never re-sent when
     /// its method is not idempotent. The wait is the server's
-    /// `Retry-After` (up to [`max_retry_after`](Self::max_retry_after)) or
-    /// else a jittered backoff; no retry is planned past
+    /// `Retry-After` or else a jittered backoff; no retry is planned when
+    /// the `Retry-After` is longer than
+    /// [`max_retry_after`](Self::max_retry_after), nor past
     /// [`max_attempts`](Self::max_attempts) or
     /// [`max_total_delay`](Self::max_total_delay).
     ///
@@ -202,6 +219,12 @@ impl RetryPolicy {
     /// };
     /// assert_eq!(policy.plan(&busy), Decision::RetryIn(Duration::from_secs(2)));
     /// assert_eq!(policy.plan(&Attempt { method: &Method::POST, ..busy }), Decision::GiveUp);
+    /// // Asked to come back in 30 s, past the policy's 10: no early retry.
+    /// let later = Outcome::Status {
+    ///     status: StatusCode::TOO_MANY_REQUESTS,
+    ///     retry_after: Some(RetryAfter::Delay(Duration::from_secs(30))),
+    /// };
+    /// assert_eq!(policy.plan(&Attempt { outcome: later, ..busy }), Decision::GiveUp);
     /// assert_eq!(policy.plan(&Attempt { number: 3, ..busy }), Decision::GiveUp);
     /// ```
     pub fn plan(&self, attempt: &Attempt<'_>) -> Decision {
@@ -221,7 +244,12 @@ impl RetryPolicy {
             Outcome::Failed(_) => None,
         };
         let delay = match retry_after {
-            Some(after) => after.delay_from(now).min(self.max_retry_after),
+            // Never earlier than the server asked; longer than the policy
+            // waits is no retry at all.
+            Some(after) => match after.delay_from(now) {
+                delay if delay > self.max_retry_after => return Decision::GiveUp,
+                delay => delay,
+            },
             None => self.backoff(attempt, random),
         }
         .min(crate::config::MAX_DURATION);
@@ -412,7 +440,7 @@ mod tests {
     }
 
     #[test]
-    fn retry_after_is_honoured_and_clamped_and_never_negative() {
+    fn retry_after_is_honoured_never_shortened_and_never_negative() {
         let policy = RetryPolicy::default().max_retry_after(Duration::from_secs(10));
         let plan = |after| {
             plan(
@@ -430,12 +458,25 @@ mod tests {
             Decision::RetryIn(Duration::from_secs(3))
         );
         assert_eq!(
-            plan(Some(RetryAfter::Delay(Duration::from_secs(u64::MAX)))),
-            Decision::RetryIn(Duration::from_secs(10))
+            plan(Some(RetryAfter::Delay(Duration::from_secs(10)))),
+            Decision::RetryIn(Duration::from_secs(10)),
+            "the bound itself is waited out"
         );
+        for longer in [11, 30, u64::MAX] {
+            assert_eq!(
+                plan(Some(RetryAfter::Delay(Duration::from_secs(longer)))),
+                Decision::GiveUp,
+                "{longer} s is longer than the policy waits: no early retry"
+            );
+        }
         assert_eq!(
             plan(Some(RetryAfter::At(NOW + Duration::from_secs(104)))),
             Decision::RetryIn(Duration::from_secs(4))
+        );
+        assert_eq!(
+            plan(Some(RetryAfter::At(NOW + Duration::from_secs(130)))),
+            Decision::GiveUp,
+            "a date 30 s ahead"
         );
         assert_eq!(
             plan(Some(RetryAfter::At(NOW))),
