@@ -243,8 +243,9 @@ impl ApiKey {
     }
 
     /// `text` with every run of 8 or more bytes of this key, the whole key
-    /// included, replaced by `[redacted]` (a key shorter than 8 is replaced
-    /// where it occurs whole). For logging or printing what a server sent,
+    /// included, replaced by `[redacted]` (a key shorter than 8, which
+    /// cannot be told apart from ordinary text, is replaced where it
+    /// stands whole as a word of its own). For logging or printing what a server sent,
     /// in case it echoed the key or part of it; routy's own errors are
     /// redacted this way already.
     ///

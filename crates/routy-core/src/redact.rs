@@ -10,6 +10,12 @@
 //!   [`DECODE_ROUNDS`] layers of them, or base64 of 11 or more of its
 //!   bytes) is not kept at all ([`Redactor::found_in`],
 //!   [`Redactor::vouch`]).
+//!
+//! A key shorter than [`REDACT_WINDOW`] (a test key like `t` or `abc123`;
+//! real Routy keys are 44 characters) cannot be told apart from ordinary
+//! text, so it counts only where it stands whole, as a word of its own:
+//! not inside a longer run of letters and digits. `t` is found in
+//! `token=t&x` but not in `https`, so messages stay readable.
 
 use std::borrow::Cow;
 
@@ -139,8 +145,26 @@ impl std::fmt::Debug for Redactor<'_> {
 }
 
 /// The byte ranges of `text` covered by runs of `secret` (each window
-/// searched with memchr's SIMD finder: secrets are short), merged.
+/// searched with memchr's SIMD finder: secrets are short), merged. For a
+/// secret shorter than [`REDACT_WINDOW`], only the runs that stand as a
+/// word of their own.
 fn covered_runs(text: &[u8], secret: &[u8]) -> Vec<(usize, usize)> {
+    let mut marked = all_covered_runs(text, secret);
+    if secret.len() < REDACT_WINDOW {
+        marked.retain(|&(start, end)| stands_alone(text, start, end));
+    }
+    marked
+}
+
+/// Whether `text[start..end]` has no ASCII letter or digit on either side.
+fn stands_alone(text: &[u8], start: usize, end: usize) -> bool {
+    let word = |at: Option<&u8>| at.is_some_and(u8::is_ascii_alphanumeric);
+    let before = start.checked_sub(1).and_then(|i| text.get(i));
+    !word(before) && !word(text.get(end))
+}
+
+/// [`covered_runs`] before the rule for short secrets.
+fn all_covered_runs(text: &[u8], secret: &[u8]) -> Vec<(usize, usize)> {
     let mut covered = vec![false; text.len()];
     let run = secret.len().min(REDACT_WINDOW);
     let mut any = false;
@@ -340,6 +364,34 @@ mod tests {
             Cow::Borrowed(_)
         ));
         assert!(matches!(Redactor::NONE.bytes(b"SECRET"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn a_short_key_counts_only_as_a_word_of_its_own() {
+        let t = Redactor::new(b"t");
+        let url = b"GET https://platform.routy.app/api/v1/accounts: transport error";
+        assert!(matches!(t.bytes(url), Cow::Borrowed(_)));
+        assert!(!t.found_in(url));
+        assert_eq!(
+            &*t.bytes(b"token=t&next=t"),
+            b"token=[redacted]&next=[redacted]"
+        );
+        assert!(t.found_in(b"token=t"));
+        assert!(t.found_in(b"token=%74"), "decoded, it stands alone");
+        let test = Redactor::new(b"test");
+        assert_eq!(
+            &*test.bytes(b"tests: the test, latest testtest"),
+            b"tests: the [redacted], latest [redacted]"
+        );
+        let abc = Redactor::new(b"abc123");
+        assert_eq!(
+            &*abc.bytes(b"xabc123 abc1234 /abc123/"),
+            b"xabc123 abc1234 /[redacted]/"
+        );
+        assert!(!abc.found_in(b"id abc1234"));
+        // From eight bytes on, the usual rule: any run of 8, wherever.
+        let eight = Redactor::new(b"abcd1234");
+        assert_eq!(&*eight.bytes(b"xabcd1234y"), b"x[redacted]y");
     }
 
     #[test]

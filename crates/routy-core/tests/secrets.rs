@@ -263,3 +263,47 @@ fn a_transport_error_that_quotes_the_key_is_redacted() {
         );
     }
 }
+
+/// Test keys of one to a few characters cannot be told apart from ordinary
+/// text: messages stay whole with them (the URL, the hint, the server's
+/// words), while a key that stands alone in server text is still hidden.
+#[test]
+fn short_test_keys_leave_messages_readable() {
+    for short in ["t", "k", "test", "abc123"] {
+        let client = ClientBuilder::new()
+            .api_key(ApiKey::new(short).unwrap())
+            .build_with(routy_core::transport_fn(move |req| {
+                let status = if req.uri().path().contains("/api/api/") {
+                    404
+                } else {
+                    500
+                };
+                Ok(Response::builder()
+                    .status(status)
+                    .header("content-type", "application/problem+json")
+                    .body(
+                        format!(r#"{{"title":"broken","detail":"token {short} is not it"}}"#)
+                            .into_bytes(),
+                    )
+                    .unwrap())
+            }))
+            .unwrap();
+        let err = client
+            .get::<serde_json::Value>("/api/v1/accounts")
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "GET https://platform.routy.app/api/api/v1/accounts: api returned 404 not found: \
+             token [redacted] is not it \
+             (the path repeats the base url's own path: leave that part out of the path)",
+            "key {short:?}"
+        );
+        let err = client.accounts().unwrap_err();
+        assert!(
+            err.to_string().starts_with(
+                "GET https://platform.routy.app/api/v1/accounts: api returned 500 internal server error"
+            ),
+            "key {short:?}: {err}"
+        );
+    }
+}

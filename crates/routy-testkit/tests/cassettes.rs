@@ -317,3 +317,24 @@ fn no_encoding_of_the_key_is_ever_saved() {
         assert!(!path.exists(), "nothing was written");
     }
 }
+
+/// With a one-letter test key, a mismatch still reads: the key cannot be
+/// told apart from the letters of the URL, so only a standalone `t` is a
+/// leak.
+#[test]
+fn a_mismatch_with_a_one_letter_key_is_readable() {
+    let server = routy_core::transport_fn(|_req| Ok(Response::new(b"[]".to_vec())));
+    let recorder = Arc::new(Recorder::new(server));
+    let base = "https://platform.routy.app/api";
+    client_over(recorder.clone(), base, "t").accounts().unwrap();
+    let replayer = Arc::new(Replayer::new(recorder.cassette().unwrap()));
+    let offline = client_over(replayer, base, "t");
+    let err = offline.get::<serde_json::Value>("/v1/reports").unwrap_err();
+    let shown = routy::error_chain(&err);
+    assert!(!shown.contains("withheld"), "{shown}");
+    assert!(
+        shown.starts_with("GET https://platform.routy.app/api/v1/reports: "),
+        "{shown}"
+    );
+    assert!(shown.contains("+ path: /api/v1/reports"), "{shown}");
+}
