@@ -96,3 +96,41 @@ pub type ClientBuilder = routy_core::ClientBuilder<()>;
 /// # Ok::<(), routy::Error>(())
 /// ```
 pub type ClientWith<T> = routy_core::Client<T>;
+
+/// A [`Client`] set up by a named profile (feature `profiles`): `name`,
+/// else the one `ROUTY_PROFILE` names, else the config file's `default`
+/// profile ([`profile::Profiles::select`]). The key comes from the
+/// profile's source, the base URL and CA file from the profile; the
+/// config file is [`profile::Profiles::default_path`]'s. The same profiles
+/// serve the `routy` command (`routy --profile NAME`).
+///
+/// # Errors
+///
+/// [`Error::Profile`] when the config file cannot be used, the profile is
+/// not there (or none was named and there is no `default`), or its key
+/// cannot be loaded; as [`ClientBuilder::build`] otherwise.
+///
+/// # Examples
+///
+/// ```no_run
+/// let client = routy::from_profile(Some("reporting"))?;
+/// println!("{} accounts", client.accounts()?.len());
+/// # Ok::<(), routy::Error>(())
+/// ```
+#[cfg(all(feature = "profiles", feature = "ureq"))]
+pub fn from_profile(name: Option<&str>) -> Result<Client, Error> {
+    let profiles = profile::Profiles::load()?;
+    let Some(profile) = profiles.select(name)? else {
+        return Err(profile::ProfileError::NoneSelected {
+            path: profiles.path().to_owned(),
+        }
+        .into());
+    };
+    let mut transport = UreqTransport::builder();
+    if let Some(ca_file) = profile.ca_file() {
+        transport = transport.ca_file(ca_file);
+    }
+    ClientBuilder::new()
+        .profile(profile)
+        .build_with(transport.build()?)
+}

@@ -358,6 +358,43 @@ impl<T> ClientBuilder<T> {
         self.build_with(T::default())
     }
 
+    /// Takes the key and the base URL from `profile` (feature
+    /// `profiles`): the key is loaded now (its file or variable read, its
+    /// command run), and a failure is reported by `build()`. Settings made
+    /// in code before or after win over the profile's base URL; the
+    /// profile's [`ca_file`](crate::profile::Profile::ca_file) is the
+    /// transport's to use (`routy::from_profile` does so).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use routy::{profile::Profiles, TransportErrorKind};
+    /// std::env::set_var("ROUTY_DOC_KEY", "OaBw1+4DqFfDLXOLpWthbfp502Wc0D4tICsxNcT+aeQ=");
+    /// let profiles = Profiles::from_toml(
+    ///     "[profiles.ci]\napi_key_env = \"ROUTY_DOC_KEY\"\nbase_url = \"http://127.0.0.1:9/api\"\n",
+    ///     "config.toml",
+    /// )?;
+    /// let client = routy::ClientBuilder::new()
+    ///     .profile(profiles.get("ci")?)
+    ///     .build_with(routy::transport_fn(|_req| Err(TransportErrorKind::Connect.into())))?;
+    /// assert_eq!(client.api_key().fingerprint(), "…aeQ=");
+    /// assert_eq!(client.config().base_url().to_string(), "http://127.0.0.1:9/api");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[cfg(feature = "profiles")]
+    pub fn profile(mut self, profile: &crate::profile::Profile) -> Self {
+        if self.key.is_none() && self.pending.is_none() {
+            match profile.api_key() {
+                Ok(key) => self.key = Some(SharedKey::new(key)),
+                Err(err) => self.pending = Some(Error::Profile(Box::new(err))),
+            }
+        }
+        if self.base_url.is_none() {
+            self.base_url = profile.base_url().map(str::to_owned);
+        }
+        self
+    }
+
     /// Fills what is not set yet from the environment: the key from
     /// `ROUTY_API_KEY` and the base URL from `ROUTY_BASE_URL` (when that is
     /// set and not empty). A missing or malformed key is reported by

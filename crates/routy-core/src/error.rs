@@ -63,6 +63,11 @@ pub enum Error {
     /// A list response said there is more than it holds (a next link, a
     /// total above its count): routy returns no partial list.
     IncompleteList(Box<IncompleteList>),
+    /// A profile could not be used (feature `profiles`): a bad config
+    /// file, a missing profile, a key command that failed. Nothing was
+    /// sent.
+    #[cfg(feature = "profiles")]
+    Profile(Box<crate::profile::ProfileError>),
 }
 
 /// `{}` says what failed and where on its own: the method and URL (query
@@ -83,6 +88,8 @@ impl fmt::Display for Error {
             Error::Decode(err) => write!(f, "{err}"),
             Error::Redirect(err) => write!(f, "{err}"),
             Error::IncompleteList(err) => write!(f, "{err}"),
+            #[cfg(feature = "profiles")]
+            Error::Profile(err) => write!(f, "{err}"),
         }
     }
 }
@@ -100,7 +107,16 @@ impl std::error::Error for Error {
             Error::Decode(err) => err.source(),
             Error::Redirect(err) => err.source(),
             Error::IncompleteList(err) => err.source(),
+            #[cfg(feature = "profiles")]
+            Error::Profile(err) => err.source(),
         }
+    }
+}
+
+#[cfg(feature = "profiles")]
+impl From<crate::profile::ProfileError> for Error {
+    fn from(err: crate::profile::ProfileError) -> Self {
+        Error::Profile(Box::new(err))
     }
 }
 
@@ -128,6 +144,8 @@ impl Error {
             Error::Transport(err) => err.attempts(),
             Error::Decode(_) | Error::Redirect(_) | Error::IncompleteList(_) => 1,
             Error::Key(_) | Error::Config(_) | Error::Request(_) => 0,
+            #[cfg(feature = "profiles")]
+            Error::Profile(_) => 0,
         }
     }
 
@@ -174,6 +192,8 @@ impl Error {
             Error::Redirect(err) => err.site(),
             Error::IncompleteList(err) => err.site(),
             Error::Key(_) | Error::Config(_) | Error::Request(_) => None,
+            #[cfg(feature = "profiles")]
+            Error::Profile(_) => None,
         }
     }
 

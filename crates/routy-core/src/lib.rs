@@ -1,8 +1,11 @@
 //! The sans-IO core of [routy](https://docs.rs/routy), the Rust SDK for the
 //! Routy platform API.
 //!
-//! This crate opens no sockets, reads no clock and reads the environment only
-//! in the credential loaders. It validates API keys, builds
+//! This crate opens no sockets and reads no clock. It reads the environment
+//! and files only in the credential loaders ([`ApiKey::from_env`],
+//! [`ApiKey::from_file`], [`ClientBuilder::env`]), in
+//! [`config::read_ca_file`] for the transports, and, with the `profiles`
+//! feature, in [`profile`], which also runs a profile's key command. It validates API keys, builds
 //! [`http::Request`]s, hands them to a [`Transport`], and maps the
 //! [`http::Response`]s that come back to typed values or typed [`Error`]s.
 //! Most programs use the `routy` crate, whose `routy::Client` is this
@@ -66,6 +69,10 @@
 //! - `log`: request, retry and redirect events through the `log` facade
 //!   (target `routy`), with only allow-listed facts: never a header value
 //!   or a body.
+//! - `tracing`: one `routy.call` span per call, with OpenTelemetry's HTTP
+//!   client attributes, and events for retries and redirects.
+//! - `profiles`: named profiles from a config file ([`profile`]), one per
+//!   integration, shared with the `routy` command.
 
 // On docs.rs, label each feature-gated item with its feature.
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -90,6 +97,8 @@ mod meta;
 pub mod model;
 mod options;
 mod problem;
+#[cfg(feature = "profiles")]
+pub mod profile;
 mod redact;
 mod redirect;
 mod request;

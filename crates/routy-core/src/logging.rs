@@ -94,6 +94,8 @@ pub(crate) mod span {
             Error::Decode(_) => "decode",
             Error::Redirect(_) => "redirect",
             Error::IncompleteList(_) => "incomplete_list",
+            #[cfg(feature = "profiles")]
+            Error::Profile(_) => "profile",
         }
     }
 }
