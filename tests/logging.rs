@@ -154,6 +154,22 @@ fn logs_never_carry_the_key_except_ureqs_trace_wire_dump() {
         .build()
         .unwrap();
     errors.push(nowhere.accounts().unwrap_err());
+    // Each wait says how long and why, as it starts: backoff, then the
+    // server's Retry-After.
+    let answers = std::sync::Mutex::new(vec![(429, Some("2")), (503, None)]);
+    let waiting = routy::Client::builder()
+        .api_key(ApiKey::new(&secret).unwrap())
+        .clock(ManualClock::new())
+        .build_with(routy::transport_fn(move |_req| {
+            let (status, after) = answers.lock().unwrap().pop().unwrap_or((200, None));
+            let mut response = routy::http::Response::builder().status(status);
+            if let Some(after) = after {
+                response = response.header("retry-after", after);
+            }
+            Ok(response.body(b"[]".to_vec()).unwrap())
+        }))
+        .unwrap();
+    waiting.accounts().unwrap();
 
     log::set_max_level(LevelFilter::Off);
     let lines = CAPTURE.lines.lock().unwrap().clone();
@@ -165,6 +181,21 @@ fn logs_never_carry_the_key_except_ureqs_trace_wire_dump() {
     assert!(
         ours.iter().any(|(_, _, m)| m.contains("retrying")),
         "routy logged its retries"
+    );
+    let waits: Vec<&str> = ours
+        .iter()
+        .filter(|(_, _, m)| m.starts_with("waiting ") && m.contains("platform.routy.app"))
+        .map(|(_, _, m)| m.as_str())
+        .collect();
+    assert_eq!(waits.len(), 2, "{waits:?}");
+    assert!(
+        waits[0].ends_with(": backoff (attempt 1 gave 503)") && waits[0].contains(" ms before"),
+        "{waits:?}"
+    );
+    assert_eq!(
+        waits[1],
+        "waiting 2.0 s before retrying GET https://platform.routy.app/api/v1/accounts: \
+         the server's retry-after (attempt 2 gave 429)"
     );
     assert!(
         ours.iter()

@@ -7,8 +7,10 @@
 //! failure it was: 2 usage or credentials, 3 authentication, 4 other API
 //! errors, 5 network.
 
+mod setup;
 mod verbose;
 
+use std::ffi::OsString;
 use std::io::{self, Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -16,9 +18,12 @@ use std::time::Duration;
 
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use routy::http::Method;
-use routy::{ApiErrorKind, ApiKey, Body, ConfigError, Error, KeyError, TransportErrorKind};
+use routy::{
+    ApiErrorKind, ApiKey, Body, CallOptions, ConfigError, Error, KeyError, TransportErrorKind,
+};
 use routy_sandbox::{NewToken, Sandbox};
 
+use crate::setup::Setup;
 use crate::verbose::Verbose;
 
 /// Exit codes, as documented in the README.
@@ -29,62 +34,103 @@ mod exit {
     pub(crate) const NETWORK: u8 = 5;
 }
 
+/// Where settings come from, for `--help` (and the README).
+const PRECEDENCE: &str = "\
+Where the key, base URL and CA file come from, highest first:
+  1. flags: --api-key-file, --api-key-stdin, --base-url, --ca-file
+  2. the profile --profile names
+  3. environment: ROUTY_API_KEY_FILE, ROUTY_API_KEY, ROUTY_BASE_URL, SSL_CERT_FILE
+  4. the profile ROUTY_PROFILE names, else the profile called \"default\"
+  5. routy's defaults (https://platform.routy.app/api, the bundled CA roots)
+Profiles are read from ROUTY_CONFIG, else routy/config.toml in your config
+folder ($XDG_CONFIG_HOME or ~/.config on Linux). Each names where its key is
+kept, never the key: api_key_command = [\"pass\", \"show\", \"routy/reporting\"],
+api_key_file = \"PATH\" or api_key_env = \"VAR\"; optionally base_url and ca_file.
+The key is never taken from an argument: `ps` would show it.";
+
 #[derive(Debug, Parser)]
-#[command(name = "routy", version, about = "The Routy platform API from your shell", long_about = None)]
+#[command(
+    name = "routy",
+    version,
+    about = "The Routy platform API from your shell",
+    long_about = None,
+    after_help = PRECEDENCE
+)]
 struct Cli {
+    /// The client options may also come before the command.
     #[command(flatten)]
-    global: Global,
+    client: ClientArgs,
     #[command(subcommand)]
     command: Command,
 }
 
-/// Options every API command takes. There is deliberately no option that
-/// takes the key itself.
-#[derive(Debug, Args)]
-struct Global {
-    /// API base URL.
-    #[arg(
-        long,
-        global = true,
-        env = "ROUTY_BASE_URL",
-        value_name = "URL",
-        hide_env_values = true
-    )]
-    base_url: Option<String>,
+/// Options every API command takes (before or after the command's name).
+/// There is deliberately no option that takes the key itself.
+#[derive(Debug, Default, Clone, Args)]
+#[command(next_help_heading = "Client options")]
+pub(crate) struct ClientArgs {
+    /// Use this profile of the config file (one per integration)
+    /// [env: ROUTY_PROFILE].
+    #[arg(long, value_name = "NAME")]
+    pub(crate) profile: Option<String>,
+    /// API base URL [env: ROUTY_BASE_URL].
+    #[arg(long, value_name = "URL")]
+    pub(crate) base_url: Option<String>,
     // An `OsString`, not a `PathBuf`: clap refuses an empty `PathBuf`, and
-    // an empty ROUTY_API_KEY_FILE (a .env line) must mean "not set".
-    /// Read the API key from this file (e.g. the downloaded .txt).
-    #[arg(
-        long,
-        global = true,
-        env = "ROUTY_API_KEY_FILE",
-        value_name = "PATH",
-        value_hint = clap::ValueHint::FilePath,
-        hide_env_values = true
-    )]
-    api_key_file: Option<std::ffi::OsString>,
+    // an empty value must mean "not set".
+    /// Read the API key from this file, e.g. the downloaded .txt
+    /// [env: ROUTY_API_KEY_FILE].
+    #[arg(long, value_name = "PATH", value_hint = clap::ValueHint::FilePath)]
+    pub(crate) api_key_file: Option<OsString>,
     /// Read the API key from standard input.
-    #[arg(long, global = true, conflicts_with = "api_key_file")]
-    api_key_stdin: bool,
-    /// Overall deadline of the command, in seconds, retries included.
-    #[arg(long, global = true, value_name = "SECS")]
-    timeout: Option<f64>,
+    #[arg(long, conflicts_with = "api_key_file")]
+    pub(crate) api_key_stdin: bool,
+    /// Deadline of the whole call in seconds: every attempt and every wait
+    /// between them included (an error names it "the whole-call
+    /// deadline").
+    #[arg(long, value_name = "SECS")]
+    pub(crate) timeout: Option<f64>,
     /// Retries after a failed attempt (idempotent requests only).
-    #[arg(long, global = true, value_name = "N")]
-    max_retries: Option<u32>,
+    #[arg(long, value_name = "N")]
+    pub(crate) max_retries: Option<u32>,
     /// Trust the CA certificates in this PEM file instead of the bundled
-    /// roots (a TLS-inspecting proxy's CA, a private CA).
-    #[arg(
-        long,
-        global = true,
-        env = "SSL_CERT_FILE",
-        value_name = "PATH",
-        value_hint = clap::ValueHint::FilePath
-    )]
-    ca_file: Option<std::ffi::OsString>,
-    /// Log each request and response to stderr (secrets redacted).
-    #[arg(long, short, global = true)]
-    verbose: bool,
+    /// roots: a TLS-inspecting proxy's CA, a private CA [env:
+    /// SSL_CERT_FILE].
+    #[arg(long, value_name = "PATH", value_hint = clap::ValueHint::FilePath)]
+    pub(crate) ca_file: Option<OsString>,
+    /// Log each request, response and retry wait to stderr (secrets
+    /// redacted).
+    #[arg(long, short)]
+    pub(crate) verbose: bool,
+}
+
+impl ClientArgs {
+    /// These options, with `outer`'s (given before the command) where
+    /// these leave one unset.
+    fn or(self, outer: ClientArgs) -> ClientArgs {
+        ClientArgs {
+            profile: self.profile.or(outer.profile),
+            base_url: self.base_url.or(outer.base_url),
+            api_key_file: self.api_key_file.or(outer.api_key_file),
+            api_key_stdin: self.api_key_stdin || outer.api_key_stdin,
+            timeout: self.timeout.or(outer.timeout),
+            max_retries: self.max_retries.or(outer.max_retries),
+            ca_file: self.ca_file.or(outer.ca_file),
+            verbose: self.verbose || outer.verbose,
+        }
+    }
+
+    /// Whether any option was given (`routy --timeout 5 sandbox` is an error).
+    fn any(&self) -> bool {
+        self.profile.is_some()
+            || self.base_url.is_some()
+            || self.api_key_file.is_some()
+            || self.api_key_stdin
+            || self.timeout.is_some()
+            || self.max_retries.is_some()
+            || self.ca_file.is_some()
+            || self.verbose
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -92,7 +138,9 @@ enum Command {
     /// Accounts.
     #[command(subcommand)]
     Accounts(AccountsCommand),
-    /// An authenticated call to any endpoint; prints the body.
+    /// An authenticated call to any endpoint; prints the body of a success.
+    /// On a failure stdout stays empty: the message, and the body, go to
+    /// stderr.
     Api {
         /// GET, POST, PUT, PATCH, DELETE …
         method: String,
@@ -101,9 +149,16 @@ enum Command {
         /// A JSON body, or @FILE to read it from a file (@- for stdin).
         #[arg(long, short, value_name = "JSON|@FILE")]
         data: Option<String>,
-        /// Also print the status line and response headers.
+        /// An extra request header, 'Name: value' (repeatable);
+        /// Authorization, Host and the framing headers are refused.
+        #[arg(long = "header", short = 'H', value_name = "NAME: VALUE")]
+        headers: Vec<String>,
+        /// Also print the status line and response headers (to stderr,
+        /// with the body, when the call fails).
         #[arg(long, short)]
         include: bool,
+        #[command(flatten)]
+        client: ClientArgs,
     },
     /// Token commands.
     #[command(subcommand)]
@@ -134,13 +189,24 @@ enum AccountsCommand {
         /// Output format.
         #[arg(long, short, value_enum, default_value_t = Output::Table)]
         output: Output,
+        #[command(flatten)]
+        client: ClientArgs,
     },
 }
 
 #[derive(Debug, Subcommand)]
 enum AuthCommand {
     /// Check the key with one authenticated call.
-    Check,
+    Check {
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Which profile and key source are in use, the key's fingerprint,
+    /// the base URL, and whether the API accepts the key.
+    Status {
+        #[command(flatten)]
+        client: ClientArgs,
+    },
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -151,14 +217,14 @@ enum Output {
 
 /// A failure: its exit code, one line for stderr, and maybe a hint.
 #[derive(Debug)]
-struct Failure {
-    code: u8,
-    message: String,
-    hint: Option<String>,
+pub(crate) struct Failure {
+    pub(crate) code: u8,
+    pub(crate) message: String,
+    pub(crate) hint: Option<String>,
 }
 
 impl Failure {
-    fn usage(message: impl Into<String>) -> Self {
+    pub(crate) fn usage(message: impl Into<String>) -> Self {
         Failure {
             code: exit::USAGE,
             message: message.into(),
@@ -183,8 +249,10 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<(), Failure> {
+    let outer = cli.client;
     match cli.command {
         Command::Completions { shell } => {
+            no_client_options(&outer, "completions")?;
             clap_complete::generate(shell, &mut Cli::command(), "routy", &mut io::stdout());
             Ok(())
         }
@@ -192,85 +260,112 @@ fn run(cli: Cli) -> Result<(), Failure> {
             port,
             accounts,
             state,
-        } => sandbox(port, accounts, state),
-        Command::Accounts(AccountsCommand::List { output }) => {
-            let (client, _) = connect(&cli.global)?;
+        } => {
+            no_client_options(&outer, "sandbox")?;
+            sandbox(port, accounts, state)
+        }
+        Command::Accounts(AccountsCommand::List { output, client }) => {
+            let (client, _) = connect(&client.or(outer))?;
             accounts_list(&client, output)
         }
         Command::Api {
             method,
             path,
             data,
+            headers,
             include,
+            client,
         } => {
             let method = Method::from_bytes(method.to_ascii_uppercase().as_bytes())
                 .map_err(|_| Failure::usage(format!("{method:?} is not an HTTP method")))?;
+            let options = header_options(&headers)?;
             let body = data.map(|d| read_data(&d)).transpose()?;
-            let (client, _) = connect(&cli.global)?;
-            api(&client, method, &path, body, include)
+            let (client, _) = connect(&client.or(outer))?;
+            api(&client, method, &path, body, &options, include)
         }
-        Command::Auth(AuthCommand::Check) => {
-            let (client, key) = connect(&cli.global)?;
-            auth_check(&client, &key)
+        Command::Auth(AuthCommand::Check { client }) => {
+            let (client, setup) = connect(&client.or(outer))?;
+            auth_check(&client, &setup.key)
+        }
+        Command::Auth(AuthCommand::Status { client }) => {
+            let (client, setup) = connect(&client.or(outer))?;
+            auth_status(&client, &setup)
         }
     }
+}
+
+/// Client options before a command that makes no API call do nothing:
+/// say so rather than ignore them.
+fn no_client_options(outer: &ClientArgs, command: &str) -> Result<(), Failure> {
+    if outer.any() {
+        return Err(Failure::usage(format!(
+            "client options (--base-url, --timeout, --profile …) do nothing for `routy {command}`"
+        )));
+    }
+    Ok(())
 }
 
 type Client = routy_core::Client<Verbose>;
 
-/// Loads the key and builds the client. Nothing is sent here.
-fn connect(global: &Global) -> Result<(Client, ApiKey), Failure> {
-    let key = load_key(global)?;
+/// Resolves the key and settings and builds the client. Nothing is sent
+/// here (a profile's key command may run).
+fn connect(args: &ClientArgs) -> Result<(Client, Setup), Failure> {
+    let setup = Setup::resolve(args)?;
     let mut builder = routy::Client::builder()
-        .api_key(key.clone())
+        .api_key(setup.key.clone())
         .app_name(concat!("routy-cli/", env!("CARGO_PKG_VERSION")));
-    // An empty ROUTY_BASE_URL (`ROUTY_BASE_URL=` in a .env file) means the
-    // default, as it does for Client::from_env.
-    if let Some(url) = global.base_url.as_deref().filter(|u| !u.trim().is_empty()) {
+    if let Some(url) = &setup.base_url {
         builder = builder.base_url(url);
     }
-    if let Some(secs) = global.timeout {
-        // More than a Duration holds (`inf` too) is as long as can be; the
-        // client cuts it to routy::config::MAX_DURATION.
-        let timeout = if secs > 0.0 {
-            Duration::try_from_secs_f64(secs).unwrap_or(Duration::MAX)
-        } else {
-            Duration::ZERO
-        };
-        if timeout.is_zero() {
-            return Err(Failure::usage(format!(
-                "--timeout {secs} is not a positive number of seconds"
-            )));
-        }
+    if let Some(secs) = args.timeout {
+        let timeout = positive_seconds(secs)?;
+        // One deadline for the whole call: each attempt's timeout is what
+        // is left of it.
         builder = builder.timeout(timeout).call_timeout(timeout);
     }
-    if let Some(retries) = global.max_retries {
+    if let Some(retries) = args.max_retries {
         builder = builder.max_retries(retries);
     }
     let mut transport = routy::UreqTransport::builder();
-    // An empty SSL_CERT_FILE means "not set", as for the other variables.
-    if let Some(path) = global.ca_file.as_ref().filter(|p| !p.is_empty()) {
+    if let Some(path) = &setup.ca_file {
         transport = transport.ca_file(path);
     }
     let transport = transport.build().map_err(failure)?;
-    let transport = Verbose::new(transport, global.verbose, &key);
+    let transport = Verbose::new(transport, args.verbose, &setup.key);
     let client = builder.build_with(transport).map_err(failure)?;
-    Ok((client, key))
+    Ok((client, setup))
 }
 
-fn load_key(global: &Global) -> Result<ApiKey, Failure> {
-    let key = if global.api_key_stdin {
-        let mut text = String::new();
-        io::stdin()
-            .read_to_string(&mut text)
-            .map_err(|e| Failure::usage(format!("cannot read the api key from stdin: {e}")))?;
-        ApiKey::try_from(text)
-    } else if let Some(path) = global.api_key_file.as_ref().filter(|p| !p.is_empty()) {
-        ApiKey::from_file(path)
+/// `--timeout SECS` as a duration: more than a Duration holds (`inf` too)
+/// is as long as can be (the client cuts it to routy::config::MAX_DURATION).
+fn positive_seconds(secs: f64) -> Result<Duration, Failure> {
+    let timeout = if secs > 0.0 {
+        Duration::try_from_secs_f64(secs).unwrap_or(Duration::MAX)
     } else {
-        ApiKey::from_env()
+        Duration::ZERO
     };
-    key.map_err(|e| failure(Error::from(e)))
+    if timeout.is_zero() {
+        return Err(Failure::usage(format!(
+            "--timeout {secs} is not a positive number of seconds"
+        )));
+    }
+    Ok(timeout)
+}
+
+/// `-H 'Name: value'` as call options; the library refuses the headers it
+/// owns when the call is made, before anything is sent.
+fn header_options(headers: &[String]) -> Result<CallOptions, Failure> {
+    let mut options = CallOptions::new();
+    for header in headers {
+        let Some((name, value)) = header.split_once(':') else {
+            return Err(Failure::usage(format!(
+                "--header {:?} is not 'Name: value'",
+                one_line(header)
+            )));
+        };
+        options = options.header(name.trim(), value.trim());
+    }
+    Ok(options)
 }
 
 /// Reads `--data`: literal JSON, `@FILE`, or `@-` for stdin.
@@ -350,34 +445,59 @@ fn api(
     method: Method,
     path: &str,
     body: Option<Body>,
+    options: &CallOptions,
     include: bool,
 ) -> Result<(), Failure> {
-    let response = client.raw(method, path, body).map_err(failure)?;
-    let mut out = Vec::new();
-    if include {
-        out.extend_from_slice(format!("HTTP/1.1 {}\n", response.status()).as_bytes());
-        for (name, value) in response.headers() {
-            let value = String::from_utf8_lossy(value.as_bytes());
-            out.extend_from_slice(
-                format!("{name}: {}\n", one_line(&client.transport().scrub(&value))).as_bytes(),
-            );
+    match client.with_options(options).send(method, path, body) {
+        Ok(response) => {
+            let mut out = Vec::new();
+            if include {
+                head(&mut out, client, response.status(), response.headers());
+            }
+            body_lines(&mut out, client, response.body());
+            print(&out)
         }
-        out.push(b'\n');
+        Err(Error::Api(err)) => {
+            // stdout stays empty, so `| jq` only ever sees a success; the
+            // body (redacted) goes to stderr, above the message.
+            let mut out = Vec::new();
+            if include {
+                head(&mut out, client, err.status(), err.headers());
+            }
+            body_lines(&mut out, client, err.body().as_bytes());
+            let _ = io::stderr().lock().write_all(&out);
+            Err(failure(Error::Api(err)))
+        }
+        Err(other) => Err(failure(other)),
     }
-    // A server that echoes the key does not get it printed.
-    out.extend_from_slice(&client.transport().scrub_bytes(&pretty(response.body())));
+}
+
+/// The status line and headers, each value the server's text for one line.
+fn head(
+    out: &mut Vec<u8>,
+    client: &Client,
+    status: routy::http::StatusCode,
+    headers: &routy::http::HeaderMap,
+) {
+    out.extend_from_slice(format!("HTTP/1.1 {status}\n").as_bytes());
+    for (name, value) in headers {
+        let value = String::from_utf8_lossy(value.as_bytes());
+        let value = one_line(&client.transport().scrub(&value));
+        out.extend_from_slice(format!("{name}: {value}\n").as_bytes());
+    }
+    out.push(b'\n');
+}
+
+/// The body, pretty if JSON, with a final newline; a server that echoes
+/// the key does not get it printed.
+fn body_lines(out: &mut Vec<u8>, client: &Client, body: &[u8]) {
+    if body.is_empty() {
+        return;
+    }
+    out.extend_from_slice(&client.transport().scrub_bytes(&pretty(body)));
     if !out.ends_with(b"\n") {
         out.push(b'\n');
     }
-    print(&out)?;
-    if response.status().is_success() {
-        return Ok(());
-    }
-    // Printed above for the caller; the exit code says what class it was.
-    let key = client.api_key();
-    Err(failure(Error::from(
-        routy::ApiError::from_response_redacting(&response, &key),
-    )))
 }
 
 /// JSON pretty-printed with its member order kept; anything else as is.
@@ -392,23 +512,51 @@ fn pretty(body: &[u8]) -> Vec<u8> {
 }
 
 fn auth_check(client: &Client, key: &ApiKey) -> Result<(), Failure> {
+    let accepted = check_key(client, key)?;
+    print(format!("api key {} is valid: {accepted}\n", key.fingerprint()).as_bytes())
+}
+
+/// What `routy auth status` prints: where everything came from, then
+/// whether the API accepts the key (exit 3 if not).
+fn auth_status(client: &Client, setup: &Setup) -> Result<(), Failure> {
+    let profile = match &setup.profile {
+        Some((name, file)) => format!("{name} (in {file})"),
+        None => "none".to_owned(),
+    };
+    let base_source = setup
+        .base_url_source
+        .as_deref()
+        .unwrap_or("routy's default");
+    let text = format!(
+        "profile:  {profile}\nkey:      {} from {}\nbase url: {} ({base_source})\n",
+        setup.key.fingerprint(),
+        setup.key_source,
+        client.config().base_url(),
+    );
+    // A key written into a profile's command line is the user's text: the
+    // key is not printed even so.
+    print(client.transport().scrub(&text).as_bytes())?;
+    let accepted = check_key(client, &setup.key)?;
+    print(format!("api:      accepts the key: {accepted}\n").as_bytes())
+}
+
+/// One authenticated call: "N account(s) visible at URL", or why the key
+/// was refused.
+fn check_key(client: &Client, key: &ApiKey) -> Result<String, Failure> {
     let fingerprint = key.fingerprint();
     let base = client.config().base_url().to_string();
     match client.accounts() {
-        Ok(accounts) => print(
-            format!(
-                "api key {fingerprint} is valid: {} account(s) visible at {base}\n",
-                accounts.len()
-            )
-            .as_bytes(),
-        ),
+        Ok(accounts) => Ok(format!("{} account(s) visible at {base}", accounts.len())),
         Err(Error::Api(err)) if err.kind() == ApiErrorKind::Unauthorized => {
             let why = err
                 .server_message()
                 .unwrap_or("invalid, expired or deleted");
             Err(Failure {
                 code: exit::AUTH,
-                message: format!("api key {fingerprint} was rejected (401): {why}"),
+                message: format!(
+                    "api key {fingerprint} was rejected (401): {}",
+                    one_line(why)
+                ),
                 hint: Some("generate a new token in the Routy web UI (avatar → API Tokens)".into()),
             })
         }
@@ -416,7 +564,7 @@ fn auth_check(client: &Client, key: &ApiKey) -> Result<(), Failure> {
             code: exit::AUTH,
             message: format!(
                 "api key {fingerprint} is valid but forbidden here (403): {}",
-                err.server_message().unwrap_or("no detail")
+                one_line(err.server_message().unwrap_or("no detail"))
             ),
             hint: None,
         }),
@@ -486,61 +634,103 @@ fn print(bytes: &[u8]) -> Result<(), Failure> {
 
 /// Classifies a routy error into an exit code, a line and a hint.
 fn failure(err: Error) -> Failure {
-    let message = routy::error_chain(&err);
+    let mut message = routy::error_chain(&err);
     let (code, hint) = match &err {
         Error::Key(KeyError::MissingEnv { .. }) => (
             exit::USAGE,
-            Some("export ROUTY_API_KEY=<token>, or pass --api-key-file PATH or --api-key-stdin"),
+            Some(
+                "export ROUTY_API_KEY=<token>, pass --api-key-file PATH or --api-key-stdin, or \
+                 use a profile (--profile NAME; see `routy --help`)"
+                    .to_owned(),
+            ),
         ),
-        Error::Key(KeyError::PastedPrefix { .. }) => (
-            exit::USAGE,
-            Some("the token is what follows 'ApiKey ' in the Authorization header"),
-        ),
-        Error::Key(KeyError::InnerWhitespace { .. } | KeyError::ControlCharacter { .. }) => (
-            exit::USAGE,
-            Some("the key has a stray space or line break inside; copy the token again"),
-        ),
-        Error::Key(_) | Error::Request(_) => (exit::USAGE, None),
+        Error::Key(_) | Error::Request(_) => (exit::USAGE, key_hint(&err)),
+        Error::Config(ConfigError::InsecureHttp { host }) => {
+            // The library's message names a builder method a shell user
+            // cannot call.
+            message = format!(
+                "refusing plain http to {host}: the api key would cross the network unencrypted"
+            );
+            (
+                exit::USAGE,
+                Some(
+                    "use an https:// base URL (plain http is only for 127.0.0.1, [::1] and \
+                     localhost)"
+                        .to_owned(),
+                ),
+            )
+        }
         Error::Config(ConfigError::CaCertificates { .. }) => (
             exit::USAGE,
-            Some("--ca-file (SSL_CERT_FILE) must name a PEM file of CA certificates"),
+            Some("--ca-file (SSL_CERT_FILE) must name a PEM file of CA certificates".to_owned()),
         ),
-        Error::Config(ConfigError::InsecureHttp { .. }) => (
-            exit::USAGE,
-            Some("use an https:// base URL (plain http is only for 127.0.0.1 and localhost)"),
-        ),
-        Error::Config(_) => (exit::USAGE, None),
-        Error::Api(api) => match api.kind() {
-            ApiErrorKind::Unauthorized => (
-                exit::AUTH,
-                Some("the token is invalid, expired or deleted; check it with `routy auth check`"),
-            ),
-            ApiErrorKind::Forbidden => (exit::AUTH, Some("the token is valid but may not do this")),
-            ApiErrorKind::RateLimited => (exit::API, Some("retry later, or raise --max-retries")),
-            _ => (exit::API, None),
-        },
-        Error::Transport(t) => match t.kind() {
-            TransportErrorKind::Timeout => {
-                (exit::NETWORK, Some("raise --timeout, or check the server"))
-            }
-            TransportErrorKind::Connect => (
-                exit::NETWORK,
-                Some("check --base-url (ROUTY_BASE_URL) and your network"),
-            ),
-            TransportErrorKind::Tls => (
-                exit::NETWORK,
-                Some(
-                    "the server's certificate is not trusted; behind a proxy that inspects \
-                     TLS, pass its CA with --ca-file PATH (or SSL_CERT_FILE)",
-                ),
-            ),
-            _ => (exit::NETWORK, None),
-        },
+        Error::Config(_) | Error::Profile(_) => (exit::USAGE, None),
+        Error::Api(api) => api_hint(api),
+        Error::Transport(t) => (exit::NETWORK, transport_hint(t.kind())),
         _ => (exit::API, None),
     };
     Failure {
         code,
         message,
-        hint: hint.map(str::to_owned),
+        hint,
     }
+}
+
+fn key_hint(err: &Error) -> Option<String> {
+    let hint = match err {
+        Error::Key(KeyError::PastedPrefix { .. }) => {
+            "the token is what follows 'ApiKey ' in the Authorization header"
+        }
+        Error::Key(KeyError::InnerWhitespace { .. } | KeyError::ControlCharacter { .. }) => {
+            "the key has a stray space or line break inside; copy the token again"
+        }
+        _ => return None,
+    };
+    Some(hint.to_owned())
+}
+
+/// The exit code and hint for an API error. A rate limit says when to come
+/// back: more retries would only meet the same limit sooner.
+fn api_hint(api: &routy::ApiError) -> (u8, Option<String>) {
+    let when = api.retry_after().map(|after| match after {
+        routy::retry::RetryAfter::Delay(delay) => format!("in {} s", delay.as_secs()),
+        routy::retry::RetryAfter::At(_) => format!("after {after}"),
+    });
+    match api.kind() {
+        ApiErrorKind::Unauthorized => (
+            exit::AUTH,
+            Some(
+                "the token is invalid, expired or deleted; check it with `routy auth status`"
+                    .to_owned(),
+            ),
+        ),
+        ApiErrorKind::Forbidden => (
+            exit::AUTH,
+            Some("the token is valid but may not do this".to_owned()),
+        ),
+        ApiErrorKind::RateLimited => (
+            exit::API,
+            Some(match when {
+                Some(when) => format!("the rate limit is spent: try again {when}"),
+                None => "the rate limit is spent: wait a while before trying again".to_owned(),
+            }),
+        ),
+        _ => (
+            exit::API,
+            when.map(|when| format!("the server asks to be called again {when}")),
+        ),
+    }
+}
+
+fn transport_hint(kind: TransportErrorKind) -> Option<String> {
+    let hint = match kind {
+        TransportErrorKind::Timeout => "raise --timeout, or check the server",
+        TransportErrorKind::Connect => "check --base-url (ROUTY_BASE_URL) and your network",
+        TransportErrorKind::Tls => {
+            "the server's certificate is not trusted; behind a proxy that inspects TLS, pass \
+             its CA with --ca-file PATH (or SSL_CERT_FILE)"
+        }
+        _ => return None,
+    };
+    Some(hint.to_owned())
 }

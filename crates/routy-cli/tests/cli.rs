@@ -10,88 +10,15 @@
 #[path = "../../../tests/support/mod.rs"]
 mod support;
 
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Command, Output, Stdio};
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use routy_sandbox::{IssuedToken, NewToken, Sandbox};
+use common::{call, routy, run, sandbox_serving, with_key};
+use routy_sandbox::{NewToken, Sandbox};
 use support::{busy_or_ok, header_of, respond, ScriptServer};
-
-/// A `routy` command with an empty environment (no stray key or proxy).
-fn routy() -> Command {
-    let mut cmd = Command::new(assert_cmd::cargo::cargo_bin!("routy"));
-    cmd.env_clear();
-    cmd
-}
-
-/// Runs `cmd` (feeding `stdin`), checks the key shows nowhere in its
-/// output, and returns exit code, stdout and stderr.
-fn run(cmd: &mut Command, secret: &str, stdin: Option<&str>) -> (i32, String, String) {
-    cmd.stdin(if stdin.is_some() {
-        Stdio::piped()
-    } else {
-        Stdio::null()
-    });
-    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
-    let mut child = cmd.spawn().unwrap();
-    if let Some(input) = stdin {
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(input.as_bytes())
-            .unwrap();
-    }
-    let Output {
-        status,
-        stdout,
-        stderr,
-    } = child.wait_with_output().unwrap();
-    let (stdout, stderr) = (
-        String::from_utf8_lossy(&stdout).into_owned(),
-        String::from_utf8_lossy(&stderr).into_owned(),
-    );
-    let secret = secret.trim();
-    if secret.len() >= 8 {
-        for i in 0..=secret.len() - 8 {
-            let window = &secret[i..i + 8];
-            assert!(
-                !stdout.contains(window) && !stderr.contains(window),
-                "output shows the key:\n{stdout}\n{stderr}"
-            );
-        }
-        if let Ok(key) = routy::ApiKey::new(secret) {
-            assert!(
-                !key.found_in(&stdout) && !key.found_in(&stderr),
-                "output spells the key:\n{stdout}\n{stderr}"
-            );
-        }
-    }
-    assert!(!stderr.contains("panicked"), "{stderr}");
-    (status.code().unwrap_or(-1), stdout, stderr)
-}
-
-/// Runs `routy ARGS` against `base` with `key` in ROUTY_API_KEY, checking
-/// no output holds the key.
-fn call(base: &str, key: &str, args: &[&str]) -> (i32, String, String) {
-    run(with_key(&mut routy(), base, key).args(args), key, None)
-}
-
-fn with_key<'a>(cmd: &'a mut Command, base: &str, key: &str) -> &'a mut Command {
-    cmd.env("ROUTY_BASE_URL", base).env("ROUTY_API_KEY", key)
-}
-
-/// A sandbox serving `accounts` (its seed data when `None`), and a token
-/// for it.
-fn sandbox_serving(accounts: Option<&str>) -> (Sandbox, IssuedToken) {
-    let mut builder = Sandbox::builder();
-    if let Some(json) = accounts {
-        builder = builder.accounts_json(json.as_bytes().to_vec());
-    }
-    let sandbox = builder.start().unwrap();
-    let token = sandbox.issue_token(NewToken::named("cli")).unwrap();
-    (sandbox, token)
-}
 
 #[test]
 fn accounts_list_as_table_and_as_the_json_the_api_sent() {
@@ -153,11 +80,39 @@ fn api_prints_pretty_json_and_with_include_the_status_and_headers() {
     assert!(stdout.contains("content-type: application/json"));
     assert!(!stdout.to_ascii_lowercase().contains("authorization"));
 
-    // A non-success status: the body still printed, the exit code says 4.
+    // A non-success status: stdout stays empty (`| jq` sees only
+    // successes); the body, the message with the URL, and the hint go to
+    // stderr; the exit code says 4.
     let (code, stdout, stderr) = call(&base, token.secret(), &["api", "GET", "/v1/nothing"]);
     assert_eq!(code, 4, "{stderr}");
-    assert!(stdout.contains("\"status\": 404"));
-    assert!(stderr.starts_with("error: api returned 404"), "{stderr}");
+    assert_eq!(stdout, "");
+    assert!(stderr.contains("\"status\": 404"), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "error: GET {base}/v1/nothing: api returned 404 not found: Not Found\n"
+        )),
+        "{stderr}"
+    );
+    // The path that repeats the base URL's: the library's hint, as
+    // `accounts list` would show it.
+    let (code, stdout, stderr) = call(&base, token.secret(), &["api", "GET", "/api/v1/accounts"]);
+    assert_eq!((code, stdout.as_str()), (4, ""), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "error: GET {base}/api/v1/accounts: api returned 404 not found"
+        )) && stderr.contains(
+            "(the path repeats the base url's own path: leave that part out of the path)"
+        ),
+        "{stderr}"
+    );
+    // With --include, a failure's status line and headers go to stderr too.
+    let (code, stdout, stderr) = call(&base, token.secret(), &["api", "GET", "/v1/nothing", "-i"]);
+    assert_eq!((code, stdout.as_str()), (4, ""), "{stderr}");
+    assert!(stderr.starts_with("HTTP/1.1 404 Not Found\n"), "{stderr}");
+    assert!(
+        stderr.contains("content-type: application/problem+json"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -414,7 +369,8 @@ fn a_429_with_retry_after_is_retried_and_max_retries_0_gives_up() {
     );
     assert_eq!(code, 4);
     assert!(
-        stderr.contains("429") && stderr.contains("hint: retry later"),
+        stderr.contains("429")
+            && stderr.contains("hint: the rate limit is spent: try again in 0 s"),
         "{stderr}"
     );
 }
@@ -556,13 +512,14 @@ fn an_echoing_server_does_not_get_the_key_printed() {
         &["--verbose", "api", "GET", "/v1/accounts", "-i"],
     );
     assert_eq!(code, 3);
+    assert_eq!(stdout, "", "a failure prints nothing on stdout");
     assert!(
-        stdout.contains("[redacted]") && stderr.contains("[redacted]"),
-        "{stdout}\n{stderr}"
+        stderr.contains("x-echo: [redacted]") && stderr.contains("\"echo\": \"[redacted]\""),
+        "{stderr}"
     );
     assert!(
-        stdout.contains("x-csi: \\u{9b}2J") && stderr.contains("< x-csi: \\u{9b}2J"),
-        "{stdout}\n{stderr}"
+        stderr.contains("\nx-csi: \\u{9b}2J") && stderr.contains("< x-csi: \\u{9b}2J"),
+        "{stderr}"
     );
     let (code, _, stderr) = call(&echoing.url("/api"), key, &["auth", "check"]);
     assert_eq!(code, 3);
@@ -589,8 +546,7 @@ fn an_echoing_server_does_not_get_the_key_printed() {
         key,
         &["--verbose", "api", "GET", "/v1/accounts", "-i"],
     );
-    assert_eq!(code, 3);
-    assert!(stdout.contains("[withheld"), "{stdout}");
+    assert_eq!((code, stdout.as_str()), (3, ""));
     assert!(stderr.contains("[withheld"), "{stderr}");
 
     // Account data is server text too: names that echo the key.

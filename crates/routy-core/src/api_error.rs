@@ -4,11 +4,11 @@
 use std::fmt;
 
 use http::header::CONTENT_TYPE;
-use http::{HeaderMap, Response, StatusCode};
+use http::{HeaderMap, HeaderValue, Response, StatusCode};
 
 use crate::meta::{request_id, RateLimit};
 use crate::problem::Problem;
-use crate::redact::Redactor;
+use crate::redact::{Redactor, WITHHELD};
 use crate::retry::RetryAfter;
 use crate::site::Site;
 use crate::text::{header_str, is_json, one_line, snippet_of, truncate, SNIPPET_MAX_BYTES};
@@ -101,6 +101,8 @@ pub struct ApiError {
     request_id: Option<String>,
     rate_limit: Option<RateLimit>,
     content_type: Option<String>,
+    /// The response's headers, each value redacted.
+    headers: HeaderMap,
     /// Up to [`BODY_MAX_BYTES`] of the body, redacted.
     body: String,
     truncated: bool,
@@ -172,6 +174,7 @@ impl ApiError {
             request_id: request_id(headers, redactor),
             rate_limit: RateLimit::from_headers(headers),
             content_type,
+            headers: redacted_headers(headers, redactor),
             body,
             truncated,
             attempts: 1,
@@ -263,6 +266,29 @@ impl ApiError {
     /// ```
     pub fn content_type(&self) -> Option<&str> {
         self.content_type.as_deref()
+    }
+
+    /// The response's headers as received, except that a value holding
+    /// the key (as written or encoded) is redacted or withheld, as
+    /// everything else kept from the response.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use routy::{http, ApiError, ApiKey};
+    /// let key = ApiKey::new("OaBw1+4DqFfDLXOLpWthbfp502Wc0D4tICsxNcT+aeQ=")?;
+    /// let response = http::Response::builder()
+    ///     .status(403)
+    ///     .header("x-policy", "reports-read")
+    ///     .header("x-echo", key.expose_secret())
+    ///     .body(Vec::new())?;
+    /// let err = ApiError::from_response_redacting(&response, &key);
+    /// assert_eq!(err.headers()["x-policy"], "reports-read");
+    /// assert_eq!(err.headers()["x-echo"], "[redacted]");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn headers(&self) -> &HeaderMap {
+        &self.headers
     }
 
     /// The start of the body (at most [`SNIPPET_MAX_BYTES`](crate::text::SNIPPET_MAX_BYTES), lossily
@@ -411,6 +437,22 @@ impl fmt::Debug for ApiError {
 }
 
 impl std::error::Error for ApiError {}
+
+/// `headers` with every value that holds the key redacted (withheld when
+/// it still spells it once decoded).
+fn redacted_headers(headers: &HeaderMap, redactor: Redactor<'_>) -> HeaderMap {
+    let mut kept = HeaderMap::with_capacity(headers.len());
+    for (name, value) in headers {
+        let value = if redactor.found_in(value.as_bytes()) {
+            let shown = redactor.vouch(&String::from_utf8_lossy(value.as_bytes()));
+            HeaderValue::try_from(shown).unwrap_or(HeaderValue::from_static(WITHHELD))
+        } else {
+            value.clone()
+        };
+        kept.append(name, value);
+    }
+    kept
+}
 
 /// The start of a kept body, for `Debug`: a test's failed `unwrap()` shows
 /// a line, not a page.

@@ -323,7 +323,9 @@ impl<'a> Call<'a> {
                 .with_attempts(self.attempts)
                 .at(self.site()));
             }
-            if limits.timeout.is_none_or(|t| left < t) {
+            // At a tie the whole-call deadline is the one that binds: it is
+            // the one named when it passes.
+            if limits.timeout.is_none_or(|t| left <= t) {
                 limits.timeout = Some(left);
                 bound = Some(Deadline::Call(total));
             }
@@ -392,7 +394,8 @@ impl<'a> Call<'a> {
             Some(delay) => {
                 log_event!(
                     info,
-                    "waiting {delay:.1?} before retrying {}: {} (attempt {} gave {})",
+                    "waiting {} before retrying {}: {} (attempt {} gave {})",
+                    Seconds(delay),
                     self.site(),
                     wait_reason(&outcome),
                     self.attempts,
@@ -524,6 +527,19 @@ impl<'a> Call<'a> {
                 .at(self.site())
                 .into()),
         })
+    }
+}
+
+/// A wait as a person reads it: "150 ms", "2.5 s".
+struct Seconds(Duration);
+
+impl std::fmt::Display for Seconds {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.0 < Duration::from_secs(1) {
+            write!(f, "{} ms", self.0.as_millis())
+        } else {
+            write!(f, "{:.1} s", self.0.as_secs_f64())
+        }
     }
 }
 

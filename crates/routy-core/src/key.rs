@@ -309,6 +309,41 @@ impl ApiKey {
         self.redactor().found_in(text.as_ref())
     }
 
+    /// What routy does with every piece of server text it keeps:
+    /// [`redact`](Self::redact), then, if what is left still spells the key
+    /// once decoded ([`found_in`](Self::found_in)), the whole text withheld
+    /// (`[withheld: it may spell the api key]`). For printing or logging a
+    /// server's text.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let key = routy::ApiKey::new("OaBw1+4DqFfDLXOLpWthbfp502Wc0D4tICsxNcT+aeQ=")?;
+    /// assert_eq!(key.scrub("echo: OaBw1+4DqFfDLXOLpWth"), "echo: [redacted]");
+    /// assert_eq!(
+    ///     key.scrub(r"echo: \u004faBw1+4DqFfDLXOLpWth"),
+    ///     "[withheld: it may spell the api key]"
+    /// );
+    /// assert_eq!(key.scrub("nothing to hide"), "nothing to hide");
+    /// # Ok::<(), routy::KeyError>(())
+    /// ```
+    pub fn scrub<'a>(&self, text: &'a str) -> Cow<'a, str> {
+        self.redactor().scrub(text)
+    }
+
+    /// [`scrub`](Self::scrub) for bytes.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let key = routy::ApiKey::new("OaBw1+4DqFfDLXOLpWthbfp502Wc0D4tICsxNcT+aeQ=")?;
+    /// assert_eq!(&*key.scrub_bytes(b"{\"echo\":\"OaBw1+4DqFfDLXOLpWth\"}"), br#"{"echo":"[redacted]"}"#);
+    /// # Ok::<(), routy::KeyError>(())
+    /// ```
+    pub fn scrub_bytes<'a>(&self, bytes: &'a [u8]) -> Cow<'a, [u8]> {
+        self.redactor().scrub_bytes(bytes)
+    }
+
     pub(crate) fn redactor(&self) -> crate::redact::Redactor<'_> {
         crate::redact::Redactor::new(self.expose_secret().as_bytes())
     }

@@ -125,11 +125,26 @@ impl<'a> Redactor<'a> {
     /// still spells the secret in an encoded form: what every stored piece
     /// of server text goes through.
     pub(crate) fn vouch(&self, text: &str) -> String {
+        self.scrub(text).into_owned()
+    }
+
+    /// [`vouch`](Self::vouch), borrowing when nothing changes.
+    pub(crate) fn scrub<'t>(&self, text: &'t str) -> Cow<'t, str> {
         let redacted = self.text(text);
         if self.found_in(redacted.as_bytes()) {
-            WITHHELD.to_owned()
+            Cow::Borrowed(WITHHELD)
         } else {
-            redacted.into_owned()
+            redacted
+        }
+    }
+
+    /// [`scrub`](Self::scrub) for bytes.
+    pub(crate) fn scrub_bytes<'t>(&self, bytes: &'t [u8]) -> Cow<'t, [u8]> {
+        let redacted = self.bytes(bytes);
+        if self.found_in(&redacted) {
+            Cow::Borrowed(WITHHELD.as_bytes())
+        } else {
+            redacted
         }
     }
 }
