@@ -128,7 +128,28 @@ fn one_span_per_call_with_events_for_retries_and_redirects() {
     assert_eq!(first["attempts"], "2");
     assert_eq!(first["status"], "200");
     assert_eq!(first["request_id"], "req-[redacted]");
+    // OpenTelemetry's HTTP client attributes, beside routy's own names.
+    let base = sandbox.base_url();
+    let port = sandbox.addr().port().to_string();
+    assert_eq!(first["http.request.method"], "GET");
+    assert_eq!(first["server.address"], "127.0.0.1");
+    assert_eq!(first["server.port"], port);
+    assert_eq!(first["url.scheme"], "http");
+    assert_eq!(first["url.path"], "/api/v1/accounts");
+    assert_eq!(first["url.full"], format!("{base}/v1/accounts"));
+    assert_eq!(first["http.response.status_code"], "200");
+    assert_eq!(first["http.request.resend_count"], "1", "one retry");
+    assert!(!first.contains_key("error.type"), "{first:?}");
+    assert!(!first.contains_key("http.request.method_original"));
     let second = calls[1];
+    assert_eq!(
+        second["url.full"],
+        format!("{base}/v1/missing?token=[hidden]"),
+        "a secret-looking query value is hidden"
+    );
+    assert_eq!(second["http.response.status_code"], "404");
+    assert_eq!(second["error.type"], "404");
+    assert!(!second.contains_key("http.request.resend_count"));
     assert_eq!(second["path"], "/api/v1/missing", "no query in the span");
     assert_eq!(second["status"], "404");
     assert_eq!(second["error"], "api");

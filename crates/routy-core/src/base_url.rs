@@ -196,6 +196,22 @@ impl BaseUrl {
         self.authority.host()
     }
 
+    /// The port: the URL's own, else the scheme's (443 for https, 80 for
+    /// http).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(routy::BaseUrl::parse("https://platform.routy.app/api")?.port(), 443);
+    /// assert_eq!(routy::BaseUrl::parse("http://127.0.0.1:8080/api")?.port(), 8080);
+    /// # Ok::<(), routy::Error>(())
+    /// ```
+    pub fn port(&self) -> u16 {
+        self.authority
+            .port_u16()
+            .unwrap_or(if self.is_https() { 443 } else { 80 })
+    }
+
     /// The path, without its trailing slash (`""` for the root).
     #[cfg_attr(not(feature = "tracing"), allow(dead_code))]
     pub(crate) fn path(&self) -> &str {

@@ -560,8 +560,8 @@ impl<T: Transport> Client<T> {
         let key = self.inner.key.get();
         #[cfg(feature = "tracing")]
         {
-            let path = format!("{}{path_and_query}", self.inner.config.base_url.path());
-            let span = crate::logging::span::open(method, &path, key.redactor());
+            let base = &self.inner.config.base_url;
+            let span = crate::logging::span::open(method, base, path_and_query, key.redactor());
             let ctx = Ctx { key, span };
             let result = ctx.span.in_scope(|| call(&ctx));
             if let Err(err) = &result {

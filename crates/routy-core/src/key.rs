@@ -321,7 +321,8 @@ impl ApiKey {
     /// let key = routy::ApiKey::new("OaBw1+4DqFfDLXOLpWthbfp502Wc0D4tICsxNcT+aeQ=")?;
     /// assert_eq!(key.scrub("echo: OaBw1+4DqFfDLXOLpWth"), "echo: [redacted]");
     /// assert_eq!(
-    ///     key.scrub(r"echo: \u004faBw1+4DqFfDLXOLpWth"),
+    ///     // "OaBw1+4Dq", every character JSON-escaped
+    ///     key.scrub(r"echo: \u004f\u0061\u0042\u0077\u0031\u002b\u0034\u0044\u0071"),
     ///     "[withheld: it may spell the api key]"
     /// );
     /// assert_eq!(key.scrub("nothing to hide"), "nothing to hide");

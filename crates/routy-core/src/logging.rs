@@ -25,39 +25,98 @@ macro_rules! log_event {
 
 pub(crate) use log_event;
 
-/// The span of one call, with the fields filled in as the call ends.
+/// The span of one call, with the fields filled in as the call ends:
+/// routy's own names (`method`, `path`, `attempts`, `status`,
+/// `request_id`, `error`) and, beside them, OpenTelemetry's HTTP client
+/// attributes (`http.request.method`, `server.address`, `server.port`,
+/// `url.scheme`, `url.path`, `url.full` with secret-looking query values
+/// hidden, `http.response.status_code`, `http.request.resend_count`,
+/// `error.type`), so an OTel exporter shows routy's calls as it shows
+/// any HTTP client's. Never a header value or the key.
 #[cfg(feature = "tracing")]
 pub(crate) mod span {
     use http::Method;
     use tracing::field::Empty;
 
+    use crate::base_url::BaseUrl;
     use crate::call::Finished;
     use crate::error::Error;
     use crate::meta;
     use crate::redact::Redactor;
+    use crate::site::Site;
     use crate::transport::TransportErrorKind;
 
-    /// Opens the `routy.call` span: method and path (never the query, which
-    /// may hold a secret; the key redacted should a path spell it).
-    pub(crate) fn open(method: &Method, path: &str, redactor: Redactor<'_>) -> tracing::Span {
-        let path = path.split_once('?').map_or(path, |(path, _)| path);
+    /// Opens the `routy.call` span for `method` `path_and_query` under
+    /// `base`: the path never with its query (which may hold a secret),
+    /// the full URL with secret-looking query values hidden, the key
+    /// redacted should either spell it.
+    pub(crate) fn open(
+        method: &Method,
+        base: &BaseUrl,
+        path_and_query: &str,
+        redactor: Redactor<'_>,
+    ) -> tracing::Span {
+        let full = format!("{}{path_and_query}", base.path());
+        let path = full.split_once('?').map_or(full.as_str(), |(path, _)| path);
+        let path = redactor.vouch(path);
+        let url = base
+            .join(path_and_query)
+            .map(|uri| Site::new(method, &uri, redactor).url().to_owned())
+            .unwrap_or_default();
+        let (otel_method, original) = otel_method(method);
         tracing::info_span!(
             target: "routy",
             "routy.call",
             method = %method,
-            path = %redactor.vouch(path),
+            path = %path,
             attempts = Empty,
             status = Empty,
             request_id = Empty,
             error = Empty,
+            http.request.method = otel_method,
+            http.request.method_original = original,
+            server.address = %redactor.vouch(base.host()),
+            server.port = base.port(),
+            url.scheme = if base.is_https() { "https" } else { "http" },
+            url.path = %path,
+            url.full = %url,
+            http.response.status_code = Empty,
+            http.request.resend_count = Empty,
+            error.type = Empty,
         )
+    }
+
+    /// OTel's method: one of the known ones, else `_OTHER` with the
+    /// original beside it.
+    fn otel_method(method: &Method) -> (&str, Option<&str>) {
+        const KNOWN: [Method; 9] = [
+            Method::GET,
+            Method::HEAD,
+            Method::POST,
+            Method::PUT,
+            Method::DELETE,
+            Method::CONNECT,
+            Method::OPTIONS,
+            Method::TRACE,
+            Method::PATCH,
+        ];
+        if KNOWN.contains(method) {
+            (method.as_str(), None)
+        } else {
+            ("_OTHER", Some(method.as_str()))
+        }
     }
 
     /// Records the response a call ended with, whatever its status.
     pub(crate) fn finished(span: &tracing::Span, finished: &Finished, redactor: Redactor<'_>) {
         let response = &finished.response;
-        span.record("attempts", finished.attempts);
-        span.record("status", response.status().as_u16());
+        let status = response.status().as_u16();
+        record_attempts(span, finished.attempts);
+        span.record("status", status);
+        span.record("http.response.status_code", status);
+        if status >= 400 {
+            span.record("error.type", status.to_string());
+        }
         if let Some(id) = meta::request_id(response.headers(), redactor) {
             span.record("request_id", id.as_str());
         }
@@ -65,13 +124,27 @@ pub(crate) mod span {
 
     /// Records why a call failed.
     pub(crate) fn failed(span: &tracing::Span, err: &Error) {
-        span.record("attempts", err.attempts());
+        record_attempts(span, err.attempts());
         span.record("error", category(err));
         if let Error::Api(api) = err {
-            span.record("status", api.status().as_u16());
+            let status = api.status().as_u16();
+            span.record("status", status);
+            span.record("http.response.status_code", status);
+            span.record("error.type", status.to_string());
             if let Some(id) = api.request_id() {
                 span.record("request_id", id);
             }
+        } else {
+            span.record("error.type", category(err));
+        }
+    }
+
+    /// `attempts`, and OTel's resend count: the retries (set only when
+    /// there were some, as the convention asks).
+    fn record_attempts(span: &tracing::Span, attempts: u32) {
+        span.record("attempts", attempts);
+        if attempts > 1 {
+            span.record("http.request.resend_count", attempts - 1);
         }
     }
 
