@@ -59,10 +59,11 @@ pub(crate) mod span {
         let full = format!("{}{path_and_query}", base.path());
         let path = full.split_once('?').map_or(full.as_str(), |(path, _)| path);
         let path = redactor.vouch(path);
+        // A path the call will refuse has no URL to show.
         let url = base
             .join(path_and_query)
-            .map(|uri| Site::new(method, &uri, redactor).url().to_owned())
-            .unwrap_or_default();
+            .ok()
+            .map(|uri| Site::new(method, &uri, redactor).url().to_owned());
         let (otel_method, original) = otel_method(method);
         tracing::info_span!(
             target: "routy",
@@ -79,7 +80,7 @@ pub(crate) mod span {
             server.port = base.port(),
             url.scheme = if base.is_https() { "https" } else { "http" },
             url.path = %path,
-            url.full = %url,
+            url.full = url.as_deref(),
             http.response.status_code = Empty,
             http.request.resend_count = Empty,
             error.type = Empty,

@@ -22,14 +22,18 @@
 //!
 //! Members: `base_url`, `ca_file`, exactly one of `api_key_command` (a
 //! program and its arguments, run without a shell), `api_key_file` or
-//! `api_key_env`, and `api_key_command_timeout` (seconds, default 10). A
+//! `api_key_env`, and `api_key_command_timeout` (seconds, default 10, at
+//! most 3600). A
 //! relative path is read from the config file's folder, `~/` from the
 //! home folder. A literal `api_key` is refused, and so is any other
 //! member.
 //!
 //! This module reads the environment (`ROUTY_CONFIG`, `ROUTY_PROFILE`, a
 //! profile's `api_key_env`), files, and runs a profile's key command; it
-//! is the only part of routy-core that starts a process.
+//! is the only part of routy-core that starts a process. The command's
+//! timeout is kept with the `wait-timeout` crate, which on Unix installs a
+//! `SIGCHLD` handler (chained to any earlier one) the first time a key
+//! command runs.
 //!
 //! ```
 //! use routy::profile::Profiles;
@@ -74,6 +78,10 @@ pub const DEFAULT_PROFILE: &str = "default";
 
 /// How long a key command may run unless its profile says otherwise.
 pub const DEFAULT_COMMAND_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The longest a key command may be given (an hour: time to unlock a
+/// password manager by hand, not a hang).
+const MAX_COMMAND_TIMEOUT_SECS: u64 = 3600;
 
 /// The largest config file read.
 const MAX_CONFIG_BYTES: u64 = 1024 * 1024;
@@ -440,7 +448,9 @@ impl Profile {
         }
         let timeout = raw
             .api_key_command_timeout
-            .map_or(DEFAULT_COMMAND_TIMEOUT, Duration::from_secs);
+            .map_or(DEFAULT_COMMAND_TIMEOUT, |secs| {
+                Duration::from_secs(secs.min(MAX_COMMAND_TIMEOUT_SECS))
+            });
         let key = match (raw.api_key_command, raw.api_key_file, raw.api_key_env) {
             (Some(argv), None, None) if !argv.is_empty() && !argv[0].is_empty() => {
                 KeySource::Command { argv, timeout }
