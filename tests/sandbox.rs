@@ -8,6 +8,7 @@
 
 use std::time::{Duration, Instant, SystemTime};
 
+use routy::Endpoint as _;
 use routy::{ApiErrorKind, ApiKey, Error};
 use routy_sandbox::{Fault, ManualClock, NewToken, RateLimit, Sandbox, TokenFilter, ADMIN_HEADER};
 use serde_json::{json, Value};
@@ -652,7 +653,7 @@ fn a_rate_limit_window_longer_than_the_policy_waits_ends_the_call_at_once() {
         .base_url(&sandbox.base_url())
         .build()
         .unwrap();
-    let (_, info) = client.accounts_with_info().unwrap();
+    let (_, info) = client.call(routy::accounts::Accounts.with_info()).unwrap();
     let quota = info.rate_limit().unwrap();
     assert!(quota.is_spent());
     assert_eq!(quota.limit, Some(1));

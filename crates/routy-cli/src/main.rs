@@ -17,6 +17,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
+use routy::endpoint::Raw;
 use routy::http::Method;
 use routy::{
     ApiErrorKind, ApiKey, Body, CallOptions, ConfigError, Error, KeyError, TransportErrorKind,
@@ -448,7 +449,8 @@ fn api(
     options: &CallOptions,
     include: bool,
 ) -> Result<(), Failure> {
-    match client.with_options(options).send(method, path, body) {
+    let endpoint = Raw::new(method, path).with_body(body).success_only();
+    match client.call_with(endpoint, options) {
         Ok(response) => {
             let mut out = Vec::new();
             if include {

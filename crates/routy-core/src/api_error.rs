@@ -4,11 +4,11 @@
 use std::fmt;
 
 use http::header::CONTENT_TYPE;
-use http::{HeaderMap, HeaderValue, Response, StatusCode};
+use http::{HeaderMap, Response, StatusCode};
 
-use crate::meta::{request_id, RateLimit};
+use crate::meta::{redacted_headers, request_id, RateLimit};
 use crate::problem::Problem;
-use crate::redact::{Redactor, WITHHELD};
+use crate::redact::Redactor;
 use crate::retry::RetryAfter;
 use crate::site::Site;
 use crate::text::{header_str, is_json, one_line, snippet_of, truncate, SNIPPET_MAX_BYTES};
@@ -437,22 +437,6 @@ impl fmt::Debug for ApiError {
 }
 
 impl std::error::Error for ApiError {}
-
-/// `headers` with every value that holds the key redacted (withheld when
-/// it still spells it once decoded).
-fn redacted_headers(headers: &HeaderMap, redactor: Redactor<'_>) -> HeaderMap {
-    let mut kept = HeaderMap::with_capacity(headers.len());
-    for (name, value) in headers {
-        let value = if redactor.found_in(value.as_bytes()) {
-            let shown = redactor.vouch(&String::from_utf8_lossy(value.as_bytes()));
-            HeaderValue::try_from(shown).unwrap_or(HeaderValue::from_static(WITHHELD))
-        } else {
-            value.clone()
-        };
-        kept.append(name, value);
-    }
-    kept
-}
 
 /// The start of a kept body, for `Debug`: a test's failed `unwrap()` shows
 /// a line, not a page.

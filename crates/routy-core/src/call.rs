@@ -231,7 +231,7 @@ impl<'a> Call<'a> {
     ///
     /// # Errors
     ///
-    /// What [`Client::with_options`](crate::Client::with_options) reports
+    /// What [`Client::call_with`](crate::Client::call_with) reports
     /// for options that cannot be used: a reserved or invalid header, a
     /// zero timeout.
     ///

@@ -5,24 +5,19 @@
 use std::fmt;
 use std::sync::Arc;
 
-use http::header::{CONTENT_TYPE, LINK};
-use http::{HeaderMap, Method, Request, Response, StatusCode, Uri};
+use http::{Method, Request, Response, StatusCode, Uri};
 use serde::de::DeserializeOwned;
 
+use crate::accounts::{Account, Accounts};
 use crate::api_error::ApiError;
 use crate::builder::ClientBuilder;
 use crate::call::{build_request, Call, Event, Finished, Step};
 use crate::clock::Clock;
 use crate::config::Config;
-use crate::decode::{decode_slice, Shape};
+use crate::endpoint::{Endpoint, Json, Raw, Reply};
 use crate::error::Error;
 use crate::key::{ApiKey, SharedKey};
-use crate::meta::ResponseInfo;
-use crate::model::{
-    link_has_next, Account, AccountList, IncompleteList, ACCOUNTS_SHAPE, LINK_SIGNAL,
-};
 use crate::options::CallOptions;
-use crate::redact::Redactor;
 use crate::request::Body;
 use crate::retry::{Jitter, RetryBudget};
 use crate::site::Site;
@@ -168,39 +163,96 @@ impl<T: Transport> Client<T> {
         self.inner.key.set(key);
     }
 
-    /// Lists the accounts the key can see (`GET /v1/accounts`).
+    /// Runs `endpoint`: builds its request, sends it under the client's
+    /// retry, redirect and deadline rules, and interprets the final
+    /// response with [`Endpoint::parse`]. A non-success status is an
+    /// [`Error::Api`] unless the endpoint takes any status
+    /// ([`Raw`](crate::endpoint::Raw)). Every error says where the call was
+    /// (method, URL, attempts). The one way every call is made; the other
+    /// call methods are one-line conveniences over it.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Request`] when the path is refused, [`Error::Transport`]
+    /// when no response came, [`Error::Redirect`] for a refused redirect,
+    /// [`Error::Api`] for a non-success status, and what the endpoint's
+    /// `parse` reports ([`Error::Decode`], [`Error::IncompleteList`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use routy::accounts::Accounts;
+    /// use routy::endpoint::Endpoint;
+    /// use routy::{http, ApiKey};
+    ///
+    /// let client = routy::ClientBuilder::new()
+    ///     .api_key(ApiKey::new("test-token")?)
+    ///     .build_with(routy::transport_fn(|_req| {
+    ///         Ok(http::Response::builder()
+    ///             .header("ratelimit-remaining", "41")
+    ///             .body(br#"[{"id": 1}]"#.to_vec())
+    ///             .expect("static response is valid"))
+    ///     }))?;
+    /// let (accounts, info) = client.call(Accounts.with_info())?;
+    /// assert_eq!(accounts.len(), 1);
+    /// assert_eq!(info.rate_limit().and_then(|r| r.remaining), Some(41));
+    /// # Ok::<(), routy::Error>(())
+    /// ```
+    pub fn call<E: Endpoint>(&self, endpoint: E) -> Result<E::Output, Error> {
+        self.run(&endpoint, None)
+    }
+
+    /// [`call`](Self::call) with `options` over the client's settings for
+    /// this call only: a timeout, a retry policy, extra headers.
+    ///
+    /// # Errors
+    ///
+    /// As [`call`](Self::call), and [`Error::Request`] or
+    /// [`Error::Config`] for options that cannot be used (nothing is sent).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use routy::{accounts::Accounts, http, ApiKey, CallOptions, RetryPolicy};
+    ///
+    /// let client = routy::ClientBuilder::new()
+    ///     .api_key(ApiKey::new("test-token")?)
+    ///     .build_with(routy::transport_fn(|req| {
+    ///         assert_eq!(req.headers()["x-correlation-id"], "job-42");
+    ///         Ok(http::Response::new(b"[]".to_vec()))
+    ///     }))?;
+    /// let options = CallOptions::new()
+    ///     .timeout(Duration::from_secs(5))
+    ///     .retry(RetryPolicy::none())
+    ///     .header("x-correlation-id", "job-42");
+    /// assert!(client.call_with(Accounts, &options)?.is_empty());
+    /// # Ok::<(), routy::Error>(())
+    /// ```
+    pub fn call_with<E: Endpoint>(
+        &self,
+        endpoint: E,
+        options: &CallOptions,
+    ) -> Result<E::Output, Error> {
+        self.run(&endpoint, Some(options))
+    }
+
+    /// Lists the accounts the key can see (`GET /v1/accounts`): a call of
+    /// [`Accounts`].
     ///
     /// # Errors
     ///
     /// [`Error::Transport`] when no response came, [`Error::Api`] for a
     /// non-success status, [`Error::Decode`] when the body is not a list of
-    /// accounts (see [the assumed shape](crate::model)).
+    /// accounts (see [the assumed shape](crate::accounts)),
+    /// [`Error::IncompleteList`] when it says there are more.
     pub fn accounts(&self) -> Result<Vec<Account>, Error> {
-        Ok(self.list_accounts(None, no_info)?.0)
-    }
-
-    /// As [`accounts`](Self::accounts), with what the response came with:
-    /// its request id and rate-limit headers.
-    ///
-    /// # Errors
-    ///
-    /// As [`accounts`](Self::accounts).
-    pub fn accounts_with_info(&self) -> Result<(Vec<Account>, ResponseInfo), Error> {
-        self.list_accounts(None, ResponseInfo::new)
-    }
-
-    /// This client with `options` for the calls made through the value
-    /// returned: a per-call timeout, retry policy or extra headers,
-    /// without building a second client.
-    pub fn with_options<'c>(&'c self, options: &'c CallOptions) -> WithOptions<'c, T> {
-        WithOptions {
-            client: self,
-            options,
-        }
+        self.call(Accounts)
     }
 
     /// `GET`s `path_and_query` (joined to the base URL) and decodes the JSON
-    /// body into `R`: the way to reach endpoints routy does not model yet.
+    /// body into `R`: a call of [`Json`], the way to reach endpoints routy
+    /// does not model yet.
     ///
     /// # Errors
     ///
@@ -222,43 +274,14 @@ impl<T: Transport> Client<T> {
     /// # Ok::<(), routy::Error>(())
     /// ```
     pub fn get<R: DeserializeOwned>(&self, path_and_query: &str) -> Result<R, Error> {
-        Ok(self.get_json(None, path_and_query, no_info)?.0)
-    }
-
-    /// As [`get`](Self::get), with what the response came with: its
-    /// request id and rate-limit headers.
-    ///
-    /// # Errors
-    ///
-    /// As [`get`](Self::get).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// # use routy::{http, ApiKey};
-    /// let client = routy::ClientBuilder::new()
-    ///     .api_key(ApiKey::new("t")?)
-    ///     .build_with(routy::transport_fn(|_req| {
-    ///         Ok(http::Response::builder()
-    ///             .header("request-id", "r-1")
-    ///             .body(br#"{"count": 3}"#.to_vec())
-    ///             .expect("valid"))
-    ///     }))?;
-    /// let (report, info) = client.get_with_info::<serde_json::Value>("/v1/reports")?;
-    /// assert_eq!((report["count"].as_u64(), info.request_id()), (Some(3), Some("r-1")));
-    /// # Ok::<(), routy::Error>(())
-    /// ```
-    pub fn get_with_info<R: DeserializeOwned>(
-        &self,
-        path_and_query: &str,
-    ) -> Result<(R, ResponseInfo), Error> {
-        self.get_json(None, path_and_query, ResponseInfo::new)
+        self.call(Json::get(path_and_query))
     }
 
     /// Sends any request and returns the response whatever its status: the
-    /// raw escape hatch. Only failures to get a response are errors; check
-    /// the status yourself (or use [`ApiError::from_response`]). Retries and
-    /// redirects follow the client's policy, as for every call.
+    /// raw escape hatch, a call of [`Raw`]. Only failures to get a response
+    /// are errors; check the status yourself (or use
+    /// [`ApiError::from_response_redacting`](crate::ApiError::from_response_redacting)).
+    /// Retries and redirects follow the client's policy, as for every call.
     ///
     /// # Errors
     ///
@@ -288,13 +311,12 @@ impl<T: Transport> Client<T> {
         path_and_query: &str,
         body: Option<Body>,
     ) -> Result<Response<Vec<u8>>, Error> {
-        self.respond(None, method, path_and_query, body.as_ref(), Status::Any)
+        self.call(Raw::new(method, path_and_query).with_body(body))
     }
 
     /// Sends any request and returns a success response whole (status,
     /// headers, undecoded body); any other status is an [`Error::Api`],
-    /// as for the typed calls. Between [`raw`](Self::raw) and
-    /// [`get`](Self::get): for bodies you want as bytes.
+    /// as for the typed calls: a call of [`Raw::success_only`].
     ///
     /// # Errors
     ///
@@ -320,7 +342,11 @@ impl<T: Transport> Client<T> {
         path_and_query: &str,
         body: Option<Body>,
     ) -> Result<Response<Vec<u8>>, Error> {
-        self.respond(None, method, path_and_query, body.as_ref(), Status::Success)
+        self.call(
+            Raw::new(method, path_and_query)
+                .with_body(body)
+                .success_only(),
+        )
     }
 
     /// Builds the request a call would send, without sending it: for
@@ -348,132 +374,56 @@ impl<T: Transport> Client<T> {
         path_and_query: &str,
         body: Option<Body>,
     ) -> Result<Request<Vec<u8>>, Error> {
-        self.build_request(&self.inner.key.get(), method, path_and_query, body)
-    }
-
-    /// `GET /v1/accounts`, refusing a partial list, with what `info` makes
-    /// of the response's head.
-    fn list_accounts<I>(
-        &self,
-        options: Option<&CallOptions>,
-        info: impl FnOnce(StatusCode, &HeaderMap, u32, Redactor<'_>) -> I,
-    ) -> Result<(Vec<Account>, I), Error> {
-        let path = "/v1/accounts";
-        self.traced(&Method::GET, path, |ctx| {
-            self.accounts_from(ctx, options, path, info)
-        })
-    }
-
-    fn accounts_from<I>(
-        &self,
-        ctx: &Ctx,
-        options: Option<&CallOptions>,
-        path: &str,
-        info: impl FnOnce(StatusCode, &HeaderMap, u32, Redactor<'_>) -> I,
-    ) -> Result<(Vec<Account>, I), Error> {
-        let (AccountList(accounts, paging), parts, attempts, uri) =
-            self.fetch(ctx, options, path, ACCOUNTS)?;
-        let redactor = ctx.key.redactor();
-        let linked = parts
-            .headers
-            .get_all(LINK)
-            .iter()
-            .any(|value| link_has_next(value.as_bytes()));
-        let signal = if linked {
-            Some(LINK_SIGNAL)
-        } else {
-            paging.signal(accounts.len())
-        };
-        if let Some(signal) = signal {
-            let site = Site::new(&Method::GET, &uri, redactor);
-            return Err(IncompleteList::new(signal, accounts.len(), site).into());
-        }
-        Ok((
-            accounts,
-            info(parts.status, &parts.headers, attempts, redactor),
+        let config = &self.inner.config;
+        let uri = config.base_url.join(path_and_query)?;
+        let key = self.inner.key.get();
+        Ok(build_request(
+            config,
+            Some(&key),
+            &method,
+            &uri,
+            body.as_ref(),
+            config.limits,
+            None,
         ))
     }
 
-    fn get_json<R: DeserializeOwned, I>(
+    /// Runs `endpoint` in the call's span; the endpoint's own code is only
+    /// its `parse`, so everything else is compiled once, not per endpoint.
+    fn run<E: Endpoint + ?Sized>(
         &self,
+        endpoint: &E,
         options: Option<&CallOptions>,
-        path_and_query: &str,
-        info: impl FnOnce(StatusCode, &HeaderMap, u32, Redactor<'_>) -> I,
-    ) -> Result<(R, I), Error> {
-        self.traced(&Method::GET, path_and_query, |ctx| {
-            self.json_from(ctx, options, path_and_query, info)
+    ) -> Result<E::Output, Error> {
+        let method = endpoint.method();
+        let path = endpoint.path();
+        self.traced(&method, path, |ctx| {
+            let finished = self.answer(ctx, options, &method, path, endpoint)?;
+            let redactor = ctx.key.redactor();
+            let uri = finished.uri.clone();
+            let reply = Reply::new(finished.response, finished.attempts, finished.uri, redactor);
+            endpoint
+                .parse(reply)
+                .map_err(|err| err.located(Site::new(&method, &uri, redactor)))
         })
     }
 
-    fn json_from<R: DeserializeOwned, I>(
+    /// Sends the endpoint's request and returns the final response; a
+    /// non-success one is an [`Error::Api`] when the endpoint takes only
+    /// successes.
+    fn answer(
         &self,
         ctx: &Ctx,
         options: Option<&CallOptions>,
+        method: &Method,
         path_and_query: &str,
-        info: impl FnOnce(StatusCode, &HeaderMap, u32, Redactor<'_>) -> I,
-    ) -> Result<(R, I), Error> {
-        let shape = Shape {
-            rust_type: std::any::type_name::<R>(),
-            expected: std::any::type_name::<R>(),
-        };
-        let (value, parts, attempts, _) = self.fetch(ctx, options, path_and_query, shape)?;
-        let info = info(parts.status, &parts.headers, attempts, ctx.key.redactor());
-        Ok((value, info))
-    }
-
-    /// A `GET` whose success body decodes as `shape`: the value, the
-    /// response's head, the attempts and the URL that answered.
-    fn fetch<R: DeserializeOwned>(
-        &self,
-        ctx: &Ctx,
-        options: Option<&CallOptions>,
-        path_and_query: &str,
-        shape: Shape,
-    ) -> Result<(R, http::response::Parts, u32, Uri), Error> {
-        let finished = self.checked(ctx, options, Method::GET, path_and_query, None)?;
-        let (parts, body) = finished.response.into_parts();
-        let redactor = ctx.key.redactor();
-        let value = decode_slice(parts.headers.get(CONTENT_TYPE), &body, shape, redactor)
-            .map_err(|err| err.at(Site::new(&Method::GET, &finished.uri, redactor)))?;
-        Ok((value, parts, finished.attempts, finished.uri))
-    }
-
-    /// [`raw`](Self::raw) (`Status::Any`) or [`send`](Self::send)
-    /// (`Status::Success`).
-    fn respond(
-        &self,
-        options: Option<&CallOptions>,
-        method: Method,
-        path_and_query: &str,
-        body: Option<&Body>,
-        status: Status,
-    ) -> Result<Response<Vec<u8>>, Error> {
-        self.traced(&method.clone(), path_and_query, |ctx| {
-            let finished = match status {
-                Status::Success => self.checked(ctx, options, method, path_and_query, body)?,
-                Status::Any => {
-                    let uri = self.inner.config.base_url.join(path_and_query)?;
-                    self.execute(ctx, options, method, uri, body)?
-                }
-            };
-            Ok(finished.response)
-        })
-    }
-
-    /// A call whose non-success answer is an [`Error::Api`].
-    fn checked(
-        &self,
-        ctx: &Ctx,
-        options: Option<&CallOptions>,
-        method: Method,
-        path_and_query: &str,
-        body: Option<&Body>,
+        endpoint: &(impl Endpoint + ?Sized),
     ) -> Result<Finished, Error> {
         let base = &self.inner.config.base_url;
         let uri = base.join(path_and_query)?;
-        let finished = self.execute(ctx, options, method.clone(), uri, body)?;
+        let finished = self.execute(ctx, options, method.clone(), uri, endpoint.body())?;
         let status = finished.response.status();
-        if status.is_success() {
+        if status.is_success() || !endpoint.success_only() {
             return Ok(finished);
         }
         let redactor = ctx.key.redactor();
@@ -483,28 +433,8 @@ impl<T: Transport> Client<T> {
             .flatten();
         let err = ApiError::from_parts(status, &parts.headers, &body, redactor)
             .with_attempts(finished.attempts)
-            .at(Site::new(&method, &finished.uri, redactor), hint);
+            .at(Site::new(method, &finished.uri, redactor), hint);
         Err(err.into())
-    }
-
-    fn build_request(
-        &self,
-        key: &ApiKey,
-        method: Method,
-        path_and_query: &str,
-        body: Option<Body>,
-    ) -> Result<Request<Vec<u8>>, Error> {
-        let config = &self.inner.config;
-        let uri = config.base_url.join(path_and_query)?;
-        Ok(build_request(
-            config,
-            Some(key),
-            &method,
-            &uri,
-            body.as_ref(),
-            config.limits,
-            None,
-        ))
     }
 
     fn execute(
@@ -574,14 +504,6 @@ impl<T: Transport> Client<T> {
     }
 }
 
-/// Which responses a raw call returns: any, or success only (others are
-/// an [`Error::Api`]).
-#[derive(Debug, Clone, Copy)]
-enum Status {
-    Any,
-    Success,
-}
-
 /// What one call carries through the client: the key it started with
 /// and, with the `tracing` feature, its span.
 struct Ctx {
@@ -589,112 +511,6 @@ struct Ctx {
     #[cfg(feature = "tracing")]
     span: tracing::Span,
 }
-
-/// A client with [`CallOptions`] for the calls made through it: from
-/// [`Client::with_options`]. Each method is the client's own, under the
-/// options.
-#[derive(Debug)]
-pub struct WithOptions<'c, T> {
-    client: &'c Client<T>,
-    options: &'c CallOptions,
-}
-
-impl<T: Transport> WithOptions<'_, T> {
-    /// [`Client::accounts`] under the options.
-    ///
-    /// # Errors
-    ///
-    /// As [`Client::accounts`], and [`Error::Request`] or
-    /// [`Error::Config`] for options that cannot be used.
-    pub fn accounts(&self) -> Result<Vec<Account>, Error> {
-        Ok(self.client.list_accounts(Some(self.options), no_info)?.0)
-    }
-
-    /// [`Client::accounts_with_info`] under the options.
-    ///
-    /// # Errors
-    ///
-    /// As [`accounts`](Self::accounts).
-    pub fn accounts_with_info(&self) -> Result<(Vec<Account>, ResponseInfo), Error> {
-        self.client
-            .list_accounts(Some(self.options), ResponseInfo::new)
-    }
-
-    /// [`Client::get`] under the options.
-    ///
-    /// # Errors
-    ///
-    /// As [`accounts`](Self::accounts).
-    pub fn get<R: DeserializeOwned>(&self, path_and_query: &str) -> Result<R, Error> {
-        Ok(self
-            .client
-            .get_json(Some(self.options), path_and_query, no_info)?
-            .0)
-    }
-
-    /// [`Client::get_with_info`] under the options.
-    ///
-    /// # Errors
-    ///
-    /// As [`accounts`](Self::accounts).
-    pub fn get_with_info<R: DeserializeOwned>(
-        &self,
-        path_and_query: &str,
-    ) -> Result<(R, ResponseInfo), Error> {
-        self.client
-            .get_json(Some(self.options), path_and_query, ResponseInfo::new)
-    }
-
-    /// [`Client::raw`] under the options.
-    ///
-    /// # Errors
-    ///
-    /// As [`Client::raw`], and as [`accounts`](Self::accounts) for the
-    /// options.
-    pub fn raw(
-        &self,
-        method: Method,
-        path_and_query: &str,
-        body: Option<Body>,
-    ) -> Result<Response<Vec<u8>>, Error> {
-        self.client.respond(
-            Some(self.options),
-            method,
-            path_and_query,
-            body.as_ref(),
-            Status::Any,
-        )
-    }
-
-    /// [`Client::send`] under the options.
-    ///
-    /// # Errors
-    ///
-    /// As [`raw`](Self::raw), and [`Error::Api`] for a non-success status.
-    pub fn send(
-        &self,
-        method: Method,
-        path_and_query: &str,
-        body: Option<Body>,
-    ) -> Result<Response<Vec<u8>>, Error> {
-        self.client.respond(
-            Some(self.options),
-            method,
-            path_and_query,
-            body.as_ref(),
-            Status::Success,
-        )
-    }
-}
-
-/// What `accounts()` decodes its body as.
-const ACCOUNTS: Shape = Shape {
-    rust_type: "Vec<Account>",
-    expected: ACCOUNTS_SHAPE,
-};
-
-/// What the plain calls keep of a response's head: nothing.
-fn no_info(_: StatusCode, _: &HeaderMap, _: u32, _: Redactor<'_>) {}
 
 impl<T> fmt::Debug for Client<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

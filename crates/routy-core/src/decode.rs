@@ -165,7 +165,7 @@ impl fmt::Debug for DecodeError {
 }
 
 /// `name` (from `std::any::type_name`) without module paths:
-/// `alloc::vec::Vec<routy_core::model::Account>` is `Vec<Account>`.
+/// `alloc::vec::Vec<routy_core::accounts::Account>` is `Vec<Account>`.
 fn short_type_name(name: &str) -> String {
     let mut short = String::with_capacity(name.len());
     let mut rest = name;

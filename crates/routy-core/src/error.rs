@@ -11,7 +11,7 @@ use crate::api_error::ApiError;
 use crate::config::ConfigError;
 use crate::decode::DecodeError;
 use crate::key::KeyError;
-use crate::model::IncompleteList;
+use crate::paging::IncompleteList;
 use crate::redirect::{RedirectError, RedirectErrorKind};
 use crate::request::RequestError;
 use crate::site::Site;
@@ -182,6 +182,18 @@ impl Error {
     /// nothing was sent.
     pub fn url(&self) -> Option<&str> {
         self.site().map(Site::url)
+    }
+
+    /// This error, with where the call was when the part of the call
+    /// that raised it (an endpoint's `parse`) could not know.
+    pub(crate) fn located(self, site: Site) -> Self {
+        match self {
+            Error::Decode(err) if err.site().is_none() => Error::Decode(Box::new(err.at(site))),
+            Error::IncompleteList(err) if err.site().is_none() => {
+                Error::IncompleteList(Box::new(err.at(site)))
+            }
+            other => other,
+        }
     }
 
     fn site(&self) -> Option<&Site> {

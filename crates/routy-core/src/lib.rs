@@ -81,6 +81,7 @@
 
 pub use http;
 
+pub mod accounts;
 mod api_error;
 mod base_url;
 mod builder;
@@ -89,13 +90,15 @@ mod client;
 pub mod clock;
 pub mod config;
 mod decode;
+pub mod endpoint;
 mod error;
 pub mod guide;
+mod incomplete;
 mod key;
 mod logging;
 mod meta;
-pub mod model;
 mod options;
+pub mod paging;
 mod problem;
 #[cfg(feature = "profiles")]
 pub mod profile;
@@ -109,17 +112,19 @@ mod test_support;
 pub mod text;
 mod transport;
 
+pub use accounts::{Account, AccountId};
 pub use api_error::{ApiError, ApiErrorKind};
 pub use base_url::{is_loopback_host, BaseUrl, BASE_URL_ENV, DEFAULT_BASE_URL};
 pub use builder::ClientBuilder;
-pub use client::{Client, WithOptions};
+pub use client::Client;
 pub use config::{Config, ConfigError};
 pub use decode::{decode_json, DecodeError};
+pub use endpoint::Endpoint;
 pub use error::{error_chain, Error};
 pub use key::{ApiKey, KeyError, SharedKey, API_KEY_ENV, MAX_KEY_LEN};
 pub use meta::{RateLimit, ResponseInfo};
-pub use model::{Account, AccountId, IncompleteList};
 pub use options::CallOptions;
+pub use paging::IncompleteList;
 pub use problem::Problem;
 pub use redirect::{RedirectError, RedirectErrorKind};
 pub use request::{Body, RequestError};

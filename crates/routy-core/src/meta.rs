@@ -4,9 +4,9 @@
 
 use std::time::{Duration, SystemTime};
 
-use http::{HeaderMap, StatusCode};
+use http::{HeaderMap, HeaderValue, StatusCode};
 
-use crate::redact::Redactor;
+use crate::redact::{Redactor, WITHHELD};
 use crate::retry::RetryAfter;
 use crate::text::{header_str, truncate};
 
@@ -19,6 +19,22 @@ pub(crate) fn request_id(headers: &HeaderMap, redactor: Redactor<'_>) -> Option<
         .iter()
         .find_map(|name| header_str(headers.get(*name)))
         .map(|id| redactor.vouch(&truncate(id, 200)))
+}
+
+/// `headers` with every value that holds the key redacted (withheld when
+/// it still spells it once decoded).
+pub(crate) fn redacted_headers(headers: &HeaderMap, redactor: Redactor<'_>) -> HeaderMap {
+    let mut kept = HeaderMap::with_capacity(headers.len());
+    for (name, value) in headers {
+        let value = if redactor.found_in(value.as_bytes()) {
+            let shown = redactor.vouch(&String::from_utf8_lossy(value.as_bytes()));
+            HeaderValue::try_from(shown).unwrap_or(HeaderValue::from_static(WITHHELD))
+        } else {
+            value.clone()
+        };
+        kept.append(name, value);
+    }
+    kept
 }
 
 /// The rate-limit headers of a response, as numbers: the IETF draft's
@@ -132,13 +148,12 @@ fn number(headers: &HeaderMap, names: [&str; 2]) -> Option<u64> {
 }
 
 /// What a successful call came with besides its value: from
-/// [`Client::accounts_with_info`](crate::Client::accounts_with_info) and
-/// [`Client::get_with_info`](crate::Client::get_with_info).
+/// any endpoint called [`with_info`](crate::Endpoint::with_info).
 ///
 /// # Examples
 ///
 /// ```
-/// use routy::{http, ApiKey};
+/// use routy::{http, ApiKey, Endpoint};
 ///
 /// let client = routy::ClientBuilder::new()
 ///     .api_key(ApiKey::new("test-token")?)
@@ -149,7 +164,7 @@ fn number(headers: &HeaderMap, names: [&str; 2]) -> Option<u64> {
 ///             .body(b"[]".to_vec())
 ///             .expect("static response is valid"))
 ///     }))?;
-/// let (accounts, info) = client.accounts_with_info()?;
+/// let (accounts, info) = client.call(routy::accounts::Accounts.with_info())?;
 /// assert!(accounts.is_empty());
 /// assert_eq!(info.request_id(), Some("req-9"));
 /// assert_eq!(info.rate_limit().and_then(|r| r.remaining), Some(41));
@@ -162,6 +177,8 @@ pub struct ResponseInfo {
     request_id: Option<String>,
     rate_limit: Option<RateLimit>,
     attempts: u32,
+    /// Every header, each value redacted.
+    headers: HeaderMap,
 }
 
 impl ResponseInfo {
@@ -176,7 +193,42 @@ impl ResponseInfo {
             request_id: request_id(headers, redactor),
             rate_limit: RateLimit::from_headers(headers),
             attempts,
+            headers: redacted_headers(headers, redactor),
         }
+    }
+
+    /// The first value of the header `name` (any case), as text, with any
+    /// echo of the key redacted; `None` when it is absent or not text.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use routy::{http, ApiKey, Endpoint};
+    ///
+    /// let key = ApiKey::new("OaBw1+4DqFfDLXOLpWthbfp502Wc0D4tICsxNcT+aeQ=")?;
+    /// let echo = format!("you sent {}", key.expose_secret());
+    /// let client = routy::ClientBuilder::new()
+    ///     .api_key(key)
+    ///     .build_with(routy::transport_fn(move |_req| {
+    ///         Ok(http::Response::builder()
+    ///             .header("x-served-by", "edge-3")
+    ///             .header("x-echo", echo.as_str())
+    ///             .body(b"[]".to_vec())
+    ///             .expect("static response is valid"))
+    ///     }))?;
+    /// let (_, info) = client.call(routy::accounts::Accounts.with_info())?;
+    /// assert_eq!(info.header("X-Served-By"), Some("edge-3"));
+    /// assert_eq!(info.header("x-echo"), Some("you sent [redacted]"));
+    /// assert_eq!(info.header("x-missing"), None);
+    /// # Ok::<(), routy::Error>(())
+    /// ```
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name)?.to_str().ok()
+    }
+
+    /// Every header, each value redacted as [`header`](Self::header)'s.
+    pub fn headers(&self) -> &HeaderMap {
+        &self.headers
     }
 
     /// The response's status.

@@ -29,7 +29,7 @@ const RESERVED: [HeaderName; 8] = [
 ];
 
 /// Settings for one call, over the client's: pass them to
-/// [`Client::with_options`](crate::Client::with_options).
+/// [`Client::call_with`](crate::Client::call_with).
 ///
 /// Unset settings keep the client's. Extra headers go with every attempt
 /// to the client's origin and are dropped, like the key, when a redirect
@@ -54,10 +54,10 @@ const RESERVED: [HeaderName; 8] = [
 ///     .call_timeout(Duration::from_secs(5))
 ///     .retry(RetryPolicy::none())
 ///     .header("x-correlation-id", "batch-7");
-/// assert!(client.with_options(&options).accounts()?.is_empty());
+/// assert!(client.call_with(routy::accounts::Accounts, &options)?.is_empty());
 ///
 /// let refused = CallOptions::new().header("authorization", "Bearer x");
-/// assert!(client.with_options(&refused).accounts().is_err());
+/// assert!(client.call_with(routy::accounts::Accounts, &refused).is_err());
 /// # Ok::<(), routy::Error>(())
 /// ```
 #[derive(Debug, Clone, Default)]

@@ -12,7 +12,10 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use http::{Request, Response};
+use routy_core::accounts::Accounts;
 use routy_core::clock::ManualClock;
+use routy_core::endpoint::{Json, Raw};
+use routy_core::Endpoint as _;
 use routy_core::{
     ApiKey, CallOptions, Client, Deadline, Error, RequestError, RequestLimits, RetryPolicy,
     Transport, TransportError, TransportErrorKind,
@@ -62,7 +65,7 @@ fn per_call_options_change_one_call_only() {
         .timeout(Duration::from_secs(2))
         .header("x-correlation-id", "batch-7")
         .header("accept", "application/vnd.routy+json");
-    let err = client.with_options(&options).accounts().unwrap_err();
+    let err = client.call_with(Accounts, &options).unwrap_err();
     assert_eq!(err.attempts(), 1, "the call's policy: no retry");
     {
         let seen = seen.lock().unwrap();
@@ -104,7 +107,7 @@ fn extra_headers_stay_with_the_first_origin_like_the_key() {
         _ => json("[]"),
     });
     let options = CallOptions::new().header("x-tenant-secret", "s");
-    assert!(client.with_options(&options).accounts().unwrap().is_empty());
+    assert!(client.call_with(Accounts, &options).unwrap().is_empty());
     let seen = seen.lock().unwrap();
     assert!(seen[0].headers().contains_key("x-tenant-secret"));
     assert!(!seen[1].headers().contains_key("x-tenant-secret"));
@@ -127,7 +130,7 @@ fn options_that_cannot_work_fail_before_anything_is_sent() {
         (CallOptions::new().header("x-a", "a\r\nb"), "invalid"),
         (CallOptions::new().call_timeout(Duration::ZERO), "zero"),
     ] {
-        let err = client.with_options(&options).accounts().unwrap_err();
+        let err = client.call_with(Accounts, &options).unwrap_err();
         let ok = matches!(
             (&err, expect),
             (
@@ -151,8 +154,7 @@ fn a_per_call_deadline_is_named_with_its_value() {
         .timeout(Duration::from_secs(20))
         .call_timeout(Duration::from_secs(4));
     let err = client
-        .with_options(&options)
-        .raw(http::Method::POST, "/v1/things", None)
+        .call_with(Raw::new(http::Method::POST, "/v1/things"), &options)
         .unwrap_err();
     let deadline = err.as_transport().and_then(TransportError::deadline);
     assert_eq!(deadline, Some(Deadline::Call(Duration::from_secs(4))));
@@ -175,7 +177,7 @@ fn a_success_brings_its_request_id_and_rate_limits_on_request() {
             .body(br#"[{"id": 1}]"#.to_vec())
             .unwrap())
     });
-    let (accounts, info) = client.accounts_with_info().unwrap();
+    let (accounts, info) = client.call(Accounts.with_info()).unwrap();
     assert_eq!(accounts.len(), 1);
     assert_eq!(info.status(), 200);
     assert_eq!(info.request_id(), Some("req-1"));
@@ -184,7 +186,9 @@ fn a_success_brings_its_request_id_and_rate_limits_on_request() {
         (limit.limit, limit.remaining, limit.reset),
         (Some(100), Some(99), Some(1_800_000_000))
     );
-    let (value, info) = client.get_with_info::<serde_json::Value>("/v1/x").unwrap();
+    let (value, info) = client
+        .call(Json::<serde_json::Value>::get("/v1/x").with_info())
+        .unwrap();
     assert_eq!(value[0]["id"], 1);
     assert_eq!(info.attempts(), 1);
 }
@@ -197,7 +201,7 @@ fn a_request_id_that_echoes_the_key_is_redacted_on_success_too() {
             .body(b"[]".to_vec())
             .unwrap())
     });
-    let (_, info) = client.accounts_with_info().unwrap();
+    let (_, info) = client.call(Accounts.with_info()).unwrap();
     assert!(!format!("{info:?}").contains(&TOKEN[..12]), "{info:?}");
 }
 

@@ -1,0 +1,406 @@
+//! Accounts: the one endpoint Routy documents (`GET /v1/accounts`), its
+//! data, and what routy assumes about it.
+//!
+//! # What routy assumes about the response
+//!
+//! Routy documents `GET /v1/accounts` but not its body, so this is the one
+//! place those assumptions are written down (and the decode error quotes
+//! them when they turn out wrong):
+//!
+//! - The body is a JSON array of account objects. An object wrapping that
+//!   array under `items`, `data`, `value` or `accounts` is accepted too.
+//! - Each account has an `id`, a JSON number or string. Everything else is
+//!   optional and kept as sent, byte for byte ([`Account::raw_json`]);
+//!   `name` (a string) is read by [`Account::name`], any member by
+//!   [`Account::get`].
+//! - A list that signals more pages is refused, never cut short: see
+//!   [`paging`](crate::paging).
+//!
+//! Nothing is rejected for having members routy does not know. Keeping each
+//! account's JSON text rather than a tree of values keeps memory near the
+//! size of the body: a list decodes to little more than its own bytes.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use http::Method;
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::{Deserialize, Serialize, Serializer};
+use serde_json::value::RawValue;
+
+use crate::endpoint::{Endpoint, Reply};
+use crate::error::Error;
+use crate::paging::Envelope;
+
+/// What [`Accounts`] expects, as its decode error says it.
+pub(crate) const ACCOUNTS_SHAPE: &str =
+    "a json array of accounts (objects with an `id`), or an object holding one under `items`, `data`, `value` or `accounts`";
+
+/// `GET /v1/accounts`: the accounts the key can see, behind
+/// [`Client::accounts`](crate::Client::accounts).
+///
+/// # Examples
+///
+/// ```
+/// use routy::accounts::Accounts;
+/// use routy::endpoint::Endpoint;
+/// use routy::{http, ApiKey};
+///
+/// let client = routy::ClientBuilder::new()
+///     .api_key(ApiKey::new("test-token")?)
+///     .build_with(routy::transport_fn(|_req| {
+///         Ok(http::Response::builder()
+///             .header("x-request-id", "req-9")
+///             .body(br#"[{"id": 1, "name": "Acme"}]"#.to_vec())
+///             .expect("static response is valid"))
+///     }))?;
+/// let (accounts, info) = client.call(Accounts.with_info())?;
+/// assert_eq!(accounts[0].name(), Some("Acme"));
+/// assert_eq!(info.request_id(), Some("req-9"));
+/// # Ok::<(), routy::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Accounts;
+
+/// The envelope members an account list may come in.
+pub(crate) struct AccountEnvelope;
+
+impl Envelope for AccountEnvelope {
+    const KEYS: &'static [&'static str] = &["items", "data", "value", "accounts"];
+    const SHAPE: &'static str = ACCOUNTS_SHAPE;
+    const NOUN: &'static str = "account";
+}
+
+impl Endpoint for Accounts {
+    type Output = Vec<Account>;
+
+    fn method(&self) -> Method {
+        Method::GET
+    }
+
+    fn path(&self) -> &str {
+        "/v1/accounts"
+    }
+
+    fn parse(&self, reply: Reply<'_>) -> Result<Vec<Account>, Error> {
+        reply.list_in::<Account, AccountEnvelope>()
+    }
+}
+
+/// A Routy account.
+///
+/// Serialising an account writes back exactly the JSON it was decoded
+/// from: every member, in the order sent.
+///
+/// # Examples
+///
+/// ```
+/// use routy::{Account, AccountId};
+///
+/// let account: Account = serde_json::from_str(r#"{"id": "acc_1", "name": "Acme", "plan": {"tier": 2}}"#)?;
+/// assert_eq!(account.id, AccountId::String("acc_1".into()));
+/// assert_eq!(account.name(), Some("Acme"));
+/// assert_eq!(account.get("plan").unwrap()["tier"], 2);
+/// assert_eq!(serde_json::to_string(&account)?, r#"{"id": "acc_1", "name": "Acme", "plan": {"tier": 2}}"#);
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Account {
+    /// The account's id.
+    pub id: AccountId,
+    name: Name,
+    raw: Box<RawValue>,
+}
+
+/// Where an account's name is: most names have no JSON escapes and are read
+/// straight out of the raw text, so they cost no allocation of their own.
+/// (16 bytes: a list of accounts is mostly these structs and their text.)
+#[derive(Debug, Clone)]
+enum Name {
+    /// Byte range of the name within the raw text; `NO_NAME` when there is
+    /// none (offset 0 is the object's `{`, never a name).
+    Span(u32, u32),
+    /// A name with escapes, decoded.
+    Owned(Box<str>),
+}
+
+const NO_NAME: Name = Name::Span(0, 0);
+
+impl Account {
+    /// The account's `name`, when it is a string.
+    pub fn name(&self) -> Option<&str> {
+        match &self.name {
+            Name::Span(0, _) => None,
+            Name::Span(start, end) => self.raw.get().get(*start as usize..*end as usize),
+            Name::Owned(name) => Some(name),
+        }
+    }
+
+    /// The member `key`, parsed from the account's JSON (`None` when
+    /// absent).
+    pub fn get(&self, key: &str) -> Option<serde_json::Value> {
+        self.fields().remove(key)
+    }
+
+    /// Every member, parsed from the account's JSON.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let account: routy::Account = serde_json::from_str(r#"{"id": 1, "country": "DE"}"#)?;
+    /// assert_eq!(account.fields()["country"], "DE");
+    /// # Ok::<(), serde_json::Error>(())
+    /// ```
+    pub fn fields(&self) -> serde_json::Map<String, serde_json::Value> {
+        // The text was validated as a JSON object when the account was decoded.
+        serde_json::from_str(self.raw.get()).unwrap_or_default()
+    }
+
+    /// The account's JSON exactly as the API sent it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let account: routy::Account = serde_json::from_str(r#"{"id":1, "z":true,"a":null}"#)?;
+    /// assert_eq!(account.raw_json(), r#"{"id":1, "z":true,"a":null}"#);
+    /// # Ok::<(), serde_json::Error>(())
+    /// ```
+    pub fn raw_json(&self) -> &str {
+        self.raw.get()
+    }
+}
+
+impl PartialEq for Account {
+    fn eq(&self, other: &Self) -> bool {
+        self.raw.get() == other.raw.get()
+    }
+}
+
+impl Serialize for Account {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.raw.serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for Account {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        /// The members routy reads; everything else is skipped here and
+        /// kept in the raw text.
+        #[derive(Deserialize)]
+        struct Known<'a> {
+            id: AccountId,
+            #[serde(default, borrow, deserialize_with = "string_or_none")]
+            name: Option<Cow<'a, str>>,
+        }
+
+        let raw = Box::<RawValue>::deserialize(deserializer)?;
+        if !raw.get().starts_with('{') {
+            return Err(de::Error::invalid_type(
+                de::Unexpected::Other("a non-object"),
+                &"an account object",
+            ));
+        }
+        let text = raw.get();
+        let known: Known<'_> = match serde_json::from_str(text) {
+            Ok(known) => known,
+            // Cold path: parse again, tracking where, to name the member.
+            Err(_) => {
+                let mut de = serde_json::Deserializer::from_str(raw.get());
+                let err = match serde_path_to_error::deserialize::<_, Known<'_>>(&mut de) {
+                    Err(err) => err,
+                    Ok(_) => return Err(de::Error::custom("account could not be read")),
+                };
+                let member = err.path().to_string();
+                let message = err.into_inner().to_string();
+                // serde_json's position is within this account, not the
+                // body; the body position is reported by the caller.
+                let message = message
+                    .rfind(" at line ")
+                    .map_or(&*message, |at| &message[..at]);
+                return Err(de::Error::custom(format_args!(
+                    "member `{member}`: {message}"
+                )));
+            }
+        };
+        let name = match known.name {
+            None => NO_NAME,
+            Some(Cow::Borrowed(name)) => {
+                // A borrowed name is a slice of `text`: note where (and
+                // should it somehow not be, keep a copy instead).
+                let start = (name.as_ptr() as usize).checked_sub(text.as_ptr() as usize);
+                let span = start
+                    .filter(|s| s + name.len() <= text.len())
+                    .and_then(|s| {
+                        Some((u32::try_from(s).ok()?, u32::try_from(s + name.len()).ok()?))
+                    });
+                match span {
+                    Some((start, end)) => Name::Span(start, end),
+                    None => Name::Owned(name.into()),
+                }
+            }
+            Some(Cow::Owned(name)) => Name::Owned(name.into_boxed_str()),
+        };
+        let id = known.id;
+        Ok(Account { id, name, raw })
+    }
+}
+
+/// A `name` that is not a string reads as no name, rather than failing.
+/// Names without escapes are borrowed from the input.
+fn string_or_none<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Cow<'de, str>>, D::Error> {
+    struct NameVisitor;
+
+    impl<'de> Visitor<'de> for NameVisitor {
+        type Value = Option<Cow<'de, str>>;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("any json value")
+        }
+
+        fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+            Ok(Some(Cow::Borrowed(v)))
+        }
+
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+            Ok(Some(Cow::Owned(v.to_owned())))
+        }
+
+        fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+            Ok(Some(Cow::Owned(v)))
+        }
+
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+
+        fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+
+        fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+
+        fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+
+        fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+            while seq.next_element::<IgnoredAny>()?.is_some() {}
+            Ok(None)
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+            Ok(None)
+        }
+    }
+
+    d.deserialize_any(NameVisitor)
+}
+
+/// An account id: the API may send a number or a string; whichever it sent
+/// is kept, and serialised back the same way.
+///
+/// # Examples
+///
+/// ```
+/// use routy::AccountId;
+///
+/// let ids: Vec<AccountId> = serde_json::from_str(r#"[42, "acc_7"]"#)?;
+/// assert_eq!(ids, [AccountId::Number(42), AccountId::String("acc_7".into())]);
+/// assert_eq!(ids[0].to_string(), "42");
+/// assert_eq!(serde_json::to_string(&ids)?, r#"[42,"acc_7"]"#);
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum AccountId {
+    /// A numeric id.
+    Number(i64),
+    /// A string id.
+    String(String),
+}
+
+impl fmt::Display for AccountId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            // `pad` honours width and alignment, so ids line up in tables.
+            AccountId::Number(n) => f.pad(&n.to_string()),
+            AccountId::String(s) => f.pad(s),
+        }
+    }
+}
+
+impl Serialize for AccountId {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            AccountId::Number(n) => serializer.serialize_i64(*n),
+            AccountId::String(s) => serializer.serialize_str(s),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for AccountId {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct IdVisitor;
+
+        impl Visitor<'_> for IdVisitor {
+            type Value = AccountId;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an account id (an integer or a string)")
+            }
+
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<AccountId, E> {
+                Ok(AccountId::Number(v))
+            }
+
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<AccountId, E> {
+                i64::try_from(v)
+                    .map(AccountId::Number)
+                    .map_err(|_| E::invalid_value(de::Unexpected::Unsigned(v), &self))
+            }
+
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<AccountId, E> {
+                Ok(AccountId::String(v.to_owned()))
+            }
+
+            fn visit_string<E: de::Error>(self, v: String) -> Result<AccountId, E> {
+                Ok(AccountId::String(v))
+            }
+        }
+
+        deserializer.deserialize_any(IdVisitor)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_unknown_members() {
+        let body = r#"{"id":7,"name":"Ünïcødé ✓","nested":{"a":[1,2,{"b":null}]},"name2":null,"flag":true}"#;
+        let account: Account = serde_json::from_str(body).unwrap();
+        assert_eq!(
+            serde_json::to_string(&account).unwrap(),
+            body,
+            "byte for byte"
+        );
+        assert_eq!(account.name(), Some("Ünïcødé ✓"));
+        assert_eq!(
+            account.get("nested").unwrap()["a"][2]["b"],
+            serde_json::Value::Null
+        );
+        let odd: Account = serde_json::from_str(r#"{"id": 1, "name": {"first": "x"}}"#).unwrap();
+        assert_eq!(odd.name(), None, "a name that is not a string is no name");
+        let escaped: Account =
+            serde_json::from_str(r#"{"id": 1, "name": "Tab\there \u00e9"}"#).unwrap();
+        assert_eq!(escaped.name(), Some("Tab\there é"));
+    }
+}

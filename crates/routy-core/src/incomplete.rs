@@ -1,0 +1,90 @@
+//! [`IncompleteList`]: a list that said it has more than it holds.
+
+use std::fmt;
+
+use crate::paging::LINK_SIGNAL;
+
+/// A list response that signalled more than it held: routy returns no
+/// partial list (see [`paging`](crate::paging) for the signals).
+///
+/// # Examples
+///
+/// ```
+/// use routy::{http, ApiKey, Error};
+///
+/// let client = routy::ClientBuilder::new()
+///     .api_key(ApiKey::new("test-token")?)
+///     .build_with(routy::transport_fn(|_req| {
+///         Ok(http::Response::new(
+///             br#"{"data": [{"id": 1}], "nextLink": "https://platform.routy.app/api/v1/accounts?page=2"}"#.to_vec(),
+///         ))
+///     }))?;
+/// let Err(Error::IncompleteList(err)) = client.accounts() else { panic!("refused") };
+/// assert_eq!(err.signal(), "nextLink");
+/// assert_eq!(err.received(), 1);
+/// assert_eq!(
+///     err.to_string(),
+///     "the list is incomplete: the response holds 1 account and the `nextLink` member \
+///      says there are more (routy does not follow undocumented paging)"
+/// );
+/// # Ok::<(), routy::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct IncompleteList {
+    signal: &'static str,
+    received: usize,
+    /// What one item is ("account").
+    noun: &'static str,
+    site: Option<crate::site::Site>,
+}
+
+impl IncompleteList {
+    pub(crate) fn new(signal: &'static str, received: usize, noun: &'static str) -> Self {
+        IncompleteList {
+            signal,
+            received,
+            noun,
+            site: None,
+        }
+    }
+
+    pub(crate) fn at(mut self, site: crate::site::Site) -> Self {
+        self.site = Some(site);
+        self
+    }
+
+    /// What said there is more: the envelope member's name (`nextLink`,
+    /// `total`…), or `Link` for the header.
+    pub fn signal(&self) -> &'static str {
+        self.signal
+    }
+
+    /// How many items (accounts) the response held.
+    pub fn received(&self) -> usize {
+        self.received
+    }
+
+    pub(crate) fn site(&self) -> Option<&crate::site::Site> {
+        self.site.as_ref()
+    }
+}
+
+impl fmt::Display for IncompleteList {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "the list is incomplete: the response holds {} {}{} and ",
+            self.received,
+            self.noun,
+            if self.received == 1 { "" } else { "s" },
+        )?;
+        if self.signal == LINK_SIGNAL {
+            f.write_str("its `Link: rel=\"next\"` header")?;
+        } else {
+            write!(f, "the `{}` member", self.signal)?;
+        }
+        f.write_str(" says there are more (routy does not follow undocumented paging)")
+    }
+}
+
+impl std::error::Error for IncompleteList {}
