@@ -212,6 +212,13 @@ impl BaseUrl {
             .unwrap_or(if self.is_https() { 443 } else { 80 })
     }
 
+    /// [`DEFAULT_BASE_URL`], parsed.
+    pub(crate) fn default_url() -> BaseUrl {
+        // A constant https URL with a host and a path: it always parses
+        // (`Config::default`'s doctest runs this).
+        BaseUrl::parse(DEFAULT_BASE_URL).expect("DEFAULT_BASE_URL is a valid base url")
+    }
+
     /// The path, without its trailing slash (`""` for the root).
     #[cfg_attr(not(feature = "tracing"), allow(dead_code))]
     pub(crate) fn path(&self) -> &str {

@@ -294,11 +294,44 @@ impl<T> ClientBuilder<T> {
     ///
     /// [`Error::Config`] when no key was given, the base URL is refused, the
     /// app name is not a valid header value, or the timeout is zero.
-    pub fn build_with<U: Transport>(self, transport: U) -> Result<Client<U>, Error> {
+    pub fn build_with<U: Transport>(mut self, transport: U) -> Result<Client<U>, Error> {
+        let key = self.key.take();
+        let (clock, jitter_seed) = (Arc::clone(&self.clock), self.jitter_seed);
+        let config = self.config()?;
+        let key = key.ok_or(ConfigError::MissingApiKey)?;
+        Ok(Client::from_parts(
+            config,
+            key,
+            clock,
+            jitter_seed,
+            transport,
+        ))
+    }
+
+    /// The settings checked as [`build`](Self::build) checks them, as a
+    /// [`Config`], without a key, a transport or a client: what a
+    /// [`Call`](crate::call::Call) runs under, for a test of the call
+    /// machine or a driver of your own. ([`Config::default`] is every
+    /// default.)
+    ///
+    /// # Errors
+    ///
+    /// As [`build_with`](Self::build_with), except that no key is needed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let config = routy::ClientBuilder::new().timeout(Duration::from_secs(5)).config()?;
+    /// assert_eq!(config.timeout(), Some(Duration::from_secs(5)));
+    /// assert!(routy::ClientBuilder::new().timeout(Duration::ZERO).config().is_err());
+    /// # Ok::<(), routy::Error>(())
+    /// ```
+    pub fn config(self) -> Result<Config, Error> {
         if let Some(err) = self.pending {
             return Err(err);
         }
-        let key = self.key.ok_or(ConfigError::MissingApiKey)?;
         let base_url = match &self.base_url {
             Some(url) => BaseUrl::parse_with(url, self.allow_insecure_http)?,
             None => BaseUrl::parse(DEFAULT_BASE_URL)?,
@@ -311,7 +344,7 @@ impl<T> ClientBuilder<T> {
         if self.timeout == Some(Duration::ZERO) || self.call_timeout == Some(Duration::ZERO) {
             return Err(ConfigError::ZeroTimeout.into());
         }
-        let config = Config {
+        Ok(Config {
             base_url,
             user_agent,
             limits: RequestLimits::new(self.max_body_bytes, self.timeout),
@@ -319,14 +352,7 @@ impl<T> ClientBuilder<T> {
             retry: self.retry,
             retry_budget: self.retry_budget,
             max_redirects: self.max_redirects,
-        };
-        Ok(Client::from_parts(
-            config,
-            key,
-            self.clock,
-            self.jitter_seed,
-            transport,
-        ))
+        })
     }
 
     /// Checks the settings and builds a client over `T`'s default

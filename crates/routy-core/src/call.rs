@@ -14,12 +14,11 @@
 //! use routy::call::{Call, Event, Step};
 //! use routy::{http, ApiKey, TransportError, TransportErrorKind};
 //!
-//! let client = routy::ClientBuilder::new()
-//!     .api_key(ApiKey::new("test-token")?)
-//!     .build_with(routy::transport_fn(|_req| Err(TransportErrorKind::Connect.into())))?;
-//! let key = client.api_key();
-//! let uri = client.config().base_url().join("/v1/accounts")?;
-//! let mut call = Call::new(client.config(), &key, http::Method::GET, uri, None);
+//! // What the machine runs under: no client, no transport, no clock.
+//! let config = routy::Config::default();
+//! let key = ApiKey::new("test-token")?;
+//! let uri = config.base_url().join("/v1/accounts")?;
+//! let mut call = Call::new(&config, &key, http::Method::GET, uri, None);
 //!
 //! // The driver's own clock: here, made-up instants, no sleeping.
 //! let start = Instant::now();
@@ -213,12 +212,10 @@ impl<'a> Call<'a> {
     ///
     /// ```
     /// # use routy::{http, ApiKey, call::Call, retry::RetryBudget};
-    /// # let client = routy::ClientBuilder::new().api_key(ApiKey::new("t")?)
-    /// #     .build_with(routy::transport_fn(|_req| Err(routy::TransportErrorKind::Connect.into())))?;
-    /// # let key = client.api_key();
+    /// # let (config, key) = (routy::Config::default(), ApiKey::new("t")?);
     /// let budget = RetryBudget::new(10);
-    /// let uri = client.config().base_url().join("/v1/accounts")?;
-    /// let call = Call::new(client.config(), &key, http::Method::GET, uri, None).budget(&budget);
+    /// let uri = config.base_url().join("/v1/accounts")?;
+    /// let call = Call::new(&config, &key, http::Method::GET, uri, None).budget(&budget);
     /// # let _ = call;
     /// # Ok::<(), routy::Error>(())
     /// ```
@@ -239,12 +236,10 @@ impl<'a> Call<'a> {
     ///
     /// ```
     /// # use routy::{http, ApiKey, CallOptions, call::Call};
-    /// # let client = routy::ClientBuilder::new().api_key(ApiKey::new("t")?)
-    /// #     .build_with(routy::transport_fn(|_req| Err(routy::TransportErrorKind::Connect.into())))?;
-    /// # let key = client.api_key();
+    /// # let (config, key) = (routy::Config::default(), ApiKey::new("t")?);
     /// let options = CallOptions::new().header("x-trace", "1");
-    /// let uri = client.config().base_url().join("/v1/accounts")?;
-    /// let call = Call::new(client.config(), &key, http::Method::GET, uri, None).options(&options)?;
+    /// let uri = config.base_url().join("/v1/accounts")?;
+    /// let call = Call::new(&config, &key, http::Method::GET, uri, None).options(&options)?;
     /// # let _ = call;
     /// # Ok::<(), routy::Error>(())
     /// ```
@@ -260,11 +255,9 @@ impl<'a> Call<'a> {
     ///
     /// ```
     /// # use routy::{http, ApiKey, call::Call};
-    /// # let client = routy::ClientBuilder::new().api_key(ApiKey::new("t")?)
-    /// #     .build_with(routy::transport_fn(|_req| Err(routy::TransportErrorKind::Connect.into())))?;
-    /// # let key = client.api_key();
-    /// let uri = client.config().base_url().join("/v1/accounts")?;
-    /// let call = Call::new(client.config(), &key, http::Method::GET, uri, None).jitter_seed(7);
+    /// # let (config, key) = (routy::Config::default(), ApiKey::new("t")?);
+    /// let uri = config.base_url().join("/v1/accounts")?;
+    /// let call = Call::new(&config, &key, http::Method::GET, uri, None).jitter_seed(7);
     /// # let _ = call;
     /// # Ok::<(), routy::Error>(())
     /// ```
@@ -616,7 +609,7 @@ mod tests {
     type Builder = crate::ClientBuilder<()>;
     type Answer = Result<Response<Vec<u8>>, TransportError>;
 
-    /// A client's config and key, to start calls from.
+    /// A config and a key, to start calls from: no client needed.
     struct Fixture {
         config: Config,
         key: ApiKey,
@@ -624,14 +617,9 @@ mod tests {
 
     impl Fixture {
         fn new(configure: impl FnOnce(Builder) -> Builder) -> Self {
-            let client = configure(Builder::new().api_key(ApiKey::new(TOKEN).unwrap()))
-                .build_with(crate::transport_fn(|_req| {
-                    Err(TransportErrorKind::Connect.into())
-                }))
-                .unwrap();
             Fixture {
-                config: client.config().clone(),
-                key: client.api_key(),
+                config: configure(Builder::new()).config().unwrap(),
+                key: ApiKey::new(TOKEN).unwrap(),
             }
         }
 

@@ -31,13 +31,10 @@ pub const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(60);
 ///
 /// ```
 /// use std::time::Duration;
-/// use routy::{config::MAX_DURATION, ApiKey, ClientBuilder};
+/// use routy::{config::MAX_DURATION, ClientBuilder};
 ///
-/// let client = ClientBuilder::new()
-///     .api_key(ApiKey::new("t")?)
-///     .timeout(Duration::MAX)
-///     .build_with(routy::transport_fn(|_req| Err(routy::TransportErrorKind::Connect.into())))?;
-/// assert_eq!(client.config().timeout(), Some(MAX_DURATION));
+/// let config = ClientBuilder::new().timeout(Duration::MAX).config()?;
+/// assert_eq!(config.timeout(), Some(MAX_DURATION));
 /// # Ok::<(), routy::Error>(())
 /// ```
 pub const MAX_DURATION: Duration = Duration::from_secs(100 * 365 * 24 * 60 * 60);
@@ -55,13 +52,9 @@ pub const USER_AGENT: &str = concat!("routy-rust/", env!("CARGO_PKG_VERSION"));
 /// # Examples
 ///
 /// ```
-/// use routy::{ApiKey, Client};
-///
-/// let client = routy::ClientBuilder::new()
-///     .api_key(ApiKey::new("test-token")?)
-///     .build_with(routy::transport_fn(|_req| Err(routy::TransportErrorKind::Connect.into())))?;
-/// assert_eq!(client.config().base_url().to_string(), "https://platform.routy.app/api");
-/// assert_eq!(client.config().timeout(), Some(routy::config::DEFAULT_TIMEOUT));
+/// let config = routy::ClientBuilder::new().config()?;
+/// assert_eq!(config.base_url().to_string(), "https://platform.routy.app/api");
+/// assert_eq!(config.timeout(), Some(routy::config::DEFAULT_TIMEOUT));
 /// # Ok::<(), routy::Error>(())
 /// ```
 #[derive(Clone)]
@@ -75,6 +68,29 @@ pub struct Config {
     pub(crate) max_redirects: u32,
 }
 
+/// Every default: what `ClientBuilder::new().config()` gives.
+///
+/// # Examples
+///
+/// ```
+/// let config = routy::Config::default();
+/// assert_eq!(config.base_url().to_string(), routy::DEFAULT_BASE_URL);
+/// assert_eq!(config.call_timeout(), Some(routy::config::DEFAULT_CALL_TIMEOUT));
+/// ```
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            base_url: BaseUrl::default_url(),
+            user_agent: HeaderValue::from_static(USER_AGENT),
+            limits: RequestLimits::new(DEFAULT_MAX_BODY_BYTES, Some(DEFAULT_TIMEOUT)),
+            call_timeout: Some(DEFAULT_CALL_TIMEOUT),
+            retry: RetryPolicy::default(),
+            retry_budget: crate::retry::DEFAULT_RETRY_BUDGET,
+            max_redirects: DEFAULT_MAX_REDIRECTS,
+        }
+    }
+}
+
 impl Config {
     /// The base URL every path is joined to.
     pub fn base_url(&self) -> &BaseUrl {
@@ -86,12 +102,8 @@ impl Config {
     /// # Examples
     ///
     /// ```
-    /// # use routy::{ApiKey, Client};
-    /// let client = routy::ClientBuilder::new()
-    ///     .api_key(ApiKey::new("t")?)
-    ///     .app_name("report-job/2.1")
-    ///     .build_with(routy::transport_fn(|_req| Err(routy::TransportErrorKind::Connect.into())))?;
-    /// assert!(client.config().user_agent().ends_with(" report-job/2.1"));
+    /// let config = routy::ClientBuilder::new().app_name("report-job/2.1").config()?;
+    /// assert!(config.user_agent().ends_with(" report-job/2.1"));
     /// # Ok::<(), routy::Error>(())
     /// ```
     pub fn user_agent(&self) -> &str {
@@ -108,12 +120,8 @@ impl Config {
     /// # Examples
     ///
     /// ```
-    /// # use routy::{ApiKey, Client};
-    /// let client = routy::ClientBuilder::new()
-    ///     .api_key(ApiKey::new("t")?)
-    ///     .max_body_bytes(1 << 20)
-    ///     .build_with(routy::transport_fn(|_req| Err(routy::TransportErrorKind::Connect.into())))?;
-    /// assert_eq!(client.config().max_body_bytes(), 1 << 20);
+    /// let config = routy::ClientBuilder::new().max_body_bytes(1 << 20).config()?;
+    /// assert_eq!(config.max_body_bytes(), 1 << 20);
     /// # Ok::<(), routy::Error>(())
     /// ```
     pub fn max_body_bytes(&self) -> u64 {
@@ -130,12 +138,9 @@ impl Config {
     /// # Examples
     ///
     /// ```
-    /// # use routy::{ApiKey, ClientBuilder, RetryPolicy};
-    /// let client = ClientBuilder::new()
-    ///     .api_key(ApiKey::new("t")?)
-    ///     .retry(RetryPolicy::none())
-    ///     .build_with(routy::transport_fn(|_req| Err(routy::TransportErrorKind::Connect.into())))?;
-    /// assert_eq!(client.config().retry().attempts(), 1);
+    /// # use routy::{ClientBuilder, RetryPolicy};
+    /// let config = ClientBuilder::new().retry(RetryPolicy::none()).config()?;
+    /// assert_eq!(config.retry().attempts(), 1);
     /// # Ok::<(), routy::Error>(())
     /// ```
     pub fn retry(&self) -> &RetryPolicy {
