@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use routy::Endpoint as _;
 use routy::{ApiErrorKind, ApiKey, Error};
-use routy_sandbox::{NewToken, RateLimit, Sandbox};
+use routy_sandbox::{NewToken, RateWindow, Sandbox};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let sandbox = Sandbox::start()?;
@@ -31,7 +31,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .api_key(ApiKey::new(token.secret())?)
         .base_url(&sandbox.base_url())
         .build()?;
-    sandbox.set_rate_limit(Some(RateLimit::new(2, Duration::from_secs(60))));
+    sandbox.set_rate_limit(Some(RateWindow::new(2, Duration::from_secs(60))));
     for _ in 0..2 {
         let (accounts, info) = client.call(routy::accounts::Accounts.with_info())?;
         match info.rate_limit() {

@@ -19,6 +19,25 @@ pub use routy_ureq::{UreqTransport, UreqTransportBuilder};
 /// [`Client::builder`], [`Client::from_env`] or [`ClientBuilder::new`].
 /// For a client over any other transport, see [`ClientWith`].
 ///
+/// What a client does (each is a method of
+/// [`routy_core::Client`], documented there):
+///
+/// | method | does |
+/// |---|---|
+/// | [`call`](routy_core::Client::call) | runs any [`Endpoint`]: the one way every call is made |
+/// | [`call_with`](routy_core::Client::call_with) | the same, with [`CallOptions`] for this call (timeout, retry policy, headers) |
+/// | [`accounts`](routy_core::Client::accounts) | `GET /v1/accounts` ([`accounts::Accounts`]) |
+/// | [`get`](routy_core::Client::get) | a `GET` decoded into any type ([`endpoint::Json`]) |
+/// | [`send`](routy_core::Client::send) | any request, a success response whole ([`endpoint::Raw`]) |
+/// | [`raw`](routy_core::Client::raw) | any request, the response whatever its status |
+/// | [`request`](routy_core::Client::request) | the request a call would send, unsent |
+/// | [`api_key`](routy_core::Client::api_key), [`set_api_key`](routy_core::Client::set_api_key) | the key, and rotating it while the client runs |
+/// | [`config`](routy_core::Client::config), [`transport`](routy_core::Client::transport) | what it was built with |
+/// | [`builder`](routy_core::Client::builder), [`from_env`](routy_core::Client::from_env) | making one |
+///
+/// Add [`with_info`](Endpoint::with_info) to any endpoint for the
+/// response's [`ResponseInfo`] (request id, rate limits, any header).
+///
 /// # Examples
 ///
 /// ```no_run
@@ -31,7 +50,9 @@ pub use routy_ureq::{UreqTransport, UreqTransportBuilder};
 #[cfg(feature = "ureq")]
 pub type Client = routy_core::Client<UreqTransport>;
 
-/// The builder of a [`Client`]: [`build`](routy_core::ClientBuilder::build)
+/// The builder of a [`Client`] (every setting and its default is a
+/// method of [`routy_core::ClientBuilder`]):
+/// [`build`](routy_core::ClientBuilder::build)
 /// makes one over [`UreqTransport`];
 /// [`build_with`](routy_core::ClientBuilder::build_with) makes a
 /// [`ClientWith`] over any transport. Without the `ureq` feature there is

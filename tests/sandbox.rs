@@ -10,7 +10,9 @@ use std::time::{Duration, Instant, SystemTime};
 
 use routy::Endpoint as _;
 use routy::{ApiErrorKind, ApiKey, Error};
-use routy_sandbox::{Fault, ManualClock, NewToken, RateLimit, Sandbox, TokenFilter, ADMIN_HEADER};
+use routy_sandbox::{
+    Fault, ManualWallClock, NewToken, RateWindow, Sandbox, TokenFilter, ADMIN_HEADER,
+};
 use serde_json::{json, Value};
 
 const DAY: Duration = Duration::from_secs(86_400);
@@ -93,7 +95,7 @@ fn admin(sandbox: &Sandbox, method: &str, path: &str, body: Option<Value>) -> (u
 
 #[test]
 fn lifecycle_issue_call_last_used_delete() {
-    let clock = ManualClock::new(t0());
+    let clock = ManualWallClock::new(t0());
     let sandbox = Sandbox::builder().clock(clock.clone()).start().unwrap();
     let token = sandbox
         .issue_token(NewToken::named("Reporting Script"))
@@ -119,7 +121,7 @@ fn lifecycle_issue_call_last_used_delete() {
 
 #[test]
 fn expiry_with_the_fake_clock() {
-    let clock = ManualClock::new(t0());
+    let clock = ManualWallClock::new(t0());
     let sandbox = Sandbox::builder().clock(clock.clone()).start().unwrap();
     let token = sandbox
         .issue_token(NewToken::named("Short lived").expires_at(t0() + DAY))
@@ -194,7 +196,7 @@ fn secrets_are_random_base64_and_deterministic_with_a_seed() {
 
 #[test]
 fn search_and_every_filter() {
-    let clock = ManualClock::new(t0());
+    let clock = ManualWallClock::new(t0());
     let sandbox = Sandbox::builder().clock(clock.clone()).start().unwrap();
     let issue = |name: &str, creator: &str, expires: Option<Duration>| {
         let mut new = NewToken::named(name).creator(creator);
@@ -314,8 +316,8 @@ fn search_and_every_filter() {
     assert_eq!(http_names("").len(), 3);
 }
 
-fn clock_now(clock: &ManualClock) -> SystemTime {
-    use routy_sandbox::Clock;
+fn clock_now(clock: &ManualWallClock) -> SystemTime {
+    use routy_sandbox::WallClock;
     clock.now()
 }
 
@@ -602,11 +604,11 @@ fn fault_drop_cuts_the_connection_mid_response() {
 
 #[test]
 fn rate_limit_answers_429_with_retry_after_until_the_window_passes() {
-    let clock = ManualClock::new(t0());
+    let clock = ManualWallClock::new(t0());
     let sandbox = Sandbox::builder().clock(clock.clone()).start().unwrap();
     let token = sandbox.issue_token(NewToken::named("limited")).unwrap();
     let client = client(&sandbox, token.secret());
-    sandbox.set_rate_limit(Some(RateLimit::new(2, Duration::from_secs(10))));
+    sandbox.set_rate_limit(Some(RateWindow::new(2, Duration::from_secs(10))));
     client.accounts().unwrap();
     client.accounts().unwrap();
     clock.advance(Duration::from_millis(2500));
@@ -644,10 +646,10 @@ fn rate_limit_answers_429_with_retry_after_until_the_window_passes() {
 /// success already said the quota was spent.
 #[test]
 fn a_rate_limit_window_longer_than_the_policy_waits_ends_the_call_at_once() {
-    let clock = ManualClock::new(t0());
+    let clock = ManualWallClock::new(t0());
     let sandbox = Sandbox::builder().clock(clock.clone()).start().unwrap();
     let token = sandbox.issue_token(NewToken::named("limited")).unwrap();
-    sandbox.set_rate_limit(Some(RateLimit::new(1, Duration::from_secs(30))));
+    sandbox.set_rate_limit(Some(RateWindow::new(1, Duration::from_secs(30))));
     let client = routy::Client::builder()
         .api_key(ApiKey::new(token.secret()).unwrap())
         .base_url(&sandbox.base_url())

@@ -172,7 +172,7 @@ fn api_sends_data_literal_from_a_file_and_from_stdin() {
 
 #[test]
 fn auth_check_valid_rejected_expired_deleted() {
-    let clock = routy_sandbox::ManualClock::new(std::time::SystemTime::now());
+    let clock = routy_sandbox::ManualWallClock::new(std::time::SystemTime::now());
     let sandbox = Sandbox::builder().clock(clock.clone()).start().unwrap();
     let base = sandbox.base_url();
     let good = sandbox.issue_token(NewToken::named("good")).unwrap();

@@ -15,7 +15,7 @@ mod common;
 use std::time::{Duration, SystemTime};
 
 use common::{call, routy, run, sandbox_serving};
-use routy_sandbox::{ManualClock, NewToken, RateLimit, Sandbox};
+use routy_sandbox::{ManualWallClock, NewToken, RateWindow, Sandbox};
 use support::{busy_or_ok, respond, ScriptServer};
 
 /// One request per 30 s window, accounts listed twice: the second run
@@ -23,10 +23,10 @@ use support::{busy_or_ok, respond, ScriptServer};
 /// more retries.
 #[test]
 fn a_spent_rate_limit_window_says_when_to_try_again() {
-    let clock = ManualClock::new(SystemTime::now());
+    let clock = ManualWallClock::new(SystemTime::now());
     let sandbox = Sandbox::builder().clock(clock.clone()).start().unwrap();
     let token = sandbox.issue_token(NewToken::named("limited")).unwrap();
-    sandbox.set_rate_limit(Some(RateLimit::new(1, Duration::from_secs(30))));
+    sandbox.set_rate_limit(Some(RateWindow::new(1, Duration::from_secs(30))));
     let base = sandbox.base_url();
     let (code, _, stderr) = call(&base, token.secret(), &["accounts", "list"]);
     assert_eq!(code, 0, "{stderr}");

@@ -6,11 +6,11 @@ use std::fmt;
 use http::header::CONTENT_TYPE;
 use http::{HeaderMap, Response, StatusCode};
 
+use crate::call_site::CallSite;
 use crate::meta::{redacted_headers, request_id, RateLimit};
 use crate::problem::Problem;
 use crate::redact::Redactor;
 use crate::retry::RetryAfter;
-use crate::site::Site;
 use crate::text::{header_str, is_json, one_line, snippet_of, truncate, SNIPPET_MAX_BYTES};
 
 /// Longest server-provided text shown in an error's `Display`.
@@ -107,7 +107,7 @@ pub struct ApiError {
     body: String,
     truncated: bool,
     attempts: u32,
-    site: Option<Site>,
+    site: Option<CallSite>,
     hint: Option<&'static str>,
 }
 
@@ -149,21 +149,21 @@ impl ApiError {
     }
 
     /// As [`from_response`](Self::from_response), with everything kept
-    /// vouched for by `redactor`.
+    /// scrubbed by `redactor`.
     pub(crate) fn from_parts(
         status: StatusCode,
         headers: &HeaderMap,
         body: &[u8],
         redactor: Redactor<'_>,
     ) -> Self {
-        let content_type =
-            header_str(headers.get(CONTENT_TYPE)).map(|ct| redactor.vouch(&truncate(ct, 200)));
+        let content_type = header_str(headers.get(CONTENT_TYPE))
+            .map(|ct| redactor.scrub_owned(&truncate(ct, 200)));
         let problem = content_type
             .as_deref()
             .filter(|ct| is_json(ct) && body.len() <= MAX_PROBLEM_BYTES)
             .and_then(|_| serde_json::from_slice::<Problem>(&redactor.bytes(body)).ok())
             // JSON escapes can spell the token in ways the byte scan does
-            // not see; the decoded strings are vouched for again.
+            // not see; the decoded strings are scrubbed again.
             .map(|problem| problem.redacted(redactor));
         let (body, truncated) = snippet_of(body, 0, BODY_MAX_BYTES, redactor);
         ApiError {
@@ -183,13 +183,13 @@ impl ApiError {
         }
     }
 
-    pub(crate) fn at(mut self, site: Site, hint: Option<&'static str>) -> Self {
+    pub(crate) fn at(mut self, site: CallSite, hint: Option<&'static str>) -> Self {
         self.site = Some(site);
         self.hint = hint;
         self
     }
 
-    pub(crate) fn site(&self) -> Option<&Site> {
+    pub(crate) fn site(&self) -> Option<&CallSite> {
         self.site.as_ref()
     }
 

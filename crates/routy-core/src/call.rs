@@ -55,6 +55,7 @@ use std::time::{Duration, Instant, SystemTime};
 use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, LOCATION, USER_AGENT};
 use http::{HeaderMap, HeaderValue, Method, Request, Response, Uri};
 
+use crate::call_site::CallSite;
 use crate::config::Config;
 use crate::error::Error;
 use crate::key::ApiKey;
@@ -64,7 +65,6 @@ use crate::redact::Redactor;
 use crate::redirect::{self, RedirectError, RedirectErrorKind};
 use crate::request::{Body, RequestError};
 use crate::retry::{unit_draw, Attempt, Decision, Outcome, RetryAfter, RetryBudget};
-use crate::site::Site;
 use crate::transport::{Deadline, RequestLimits, TransportError, TransportErrorKind};
 
 /// The `Accept` header every request sends.
@@ -290,7 +290,7 @@ impl<'a> Call<'a> {
 
     /// Starts the next attempt.
     fn attempt(&mut self, now: Instant) -> Step {
-        match self.send(now) {
+        match self.next_request(now) {
             Ok(request) => {
                 self.attempts += 1;
                 log_event!(debug, "{} (attempt {})", self.site(), self.attempts);
@@ -302,7 +302,7 @@ impl<'a> Call<'a> {
 
     /// The request to send now, with the time left before the deadline as
     /// its timeout; a timeout error when none is left.
-    fn send(&mut self, now: Instant) -> Result<Request<Vec<u8>>, TransportError> {
+    fn next_request(&mut self, now: Instant) -> Result<Request<Vec<u8>>, TransportError> {
         let mut limits = self.config.limits;
         limits.timeout = self.settings.timeout;
         let mut bound = limits.timeout.map(Deadline::Attempt);
@@ -338,8 +338,8 @@ impl<'a> Call<'a> {
     }
 
     /// Where the call is now, fit to show.
-    fn site(&self) -> Site {
-        Site::new(&self.method, &self.uri, self.redactor)
+    fn site(&self) -> CallSite {
+        CallSite::new(&self.method, &self.uri, self.redactor)
     }
 
     /// What follows a response or a transport failure.
@@ -410,10 +410,9 @@ impl<'a> Call<'a> {
             self.site(),
             response.status(),
             response.body().len(),
-            response
-                .headers()
-                .get("x-request-id")
-                .map(|id| self.redactor.vouch(&String::from_utf8_lossy(id.as_bytes())))
+            response.headers().get("x-request-id").map(|id| self
+                .redactor
+                .scrub_owned(&String::from_utf8_lossy(id.as_bytes())))
         );
     }
 
@@ -438,11 +437,11 @@ impl<'a> Call<'a> {
                 debug,
                 "following redirect {} -> {}",
                 response.status(),
-                crate::site::Site::new(&self.method, &next, self.redactor).url()
+                crate::call_site::CallSite::new(&self.method, &next, self.redactor).url()
             );
             self.uri = next;
             // A hop is not a new attempt.
-            Ok(self.send(now)?)
+            Ok(self.next_request(now)?)
         });
         Some(match next {
             Ok(request) => Step::Send(request),
@@ -515,7 +514,7 @@ impl<'a> Call<'a> {
                 })
             }
             Err(err) => Err(err
-                .vouched(self.redactor)
+                .scrubbed(self.redactor)
                 .with_attempts(self.attempts)
                 .at(self.site())
                 .into()),

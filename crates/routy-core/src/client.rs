@@ -12,6 +12,7 @@ use crate::accounts::{Account, Accounts};
 use crate::api_error::ApiError;
 use crate::builder::ClientBuilder;
 use crate::call::{build_request, Call, Event, Finished, Step};
+use crate::call_site::CallSite;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::endpoint::{Endpoint, Json, Raw, Reply};
@@ -20,7 +21,6 @@ use crate::key::{ApiKey, SharedKey};
 use crate::options::CallOptions;
 use crate::request::Body;
 use crate::retry::{Jitter, RetryBudget};
-use crate::site::Site;
 use crate::transport::Transport;
 
 /// A Routy API client over the transport `T`.
@@ -404,7 +404,7 @@ impl<T: Transport> Client<T> {
             let reply = Reply::new(finished.response, finished.attempts, finished.uri, redactor);
             endpoint
                 .parse(reply)
-                .map_err(|err| err.located(Site::new(&method, &uri, redactor)))
+                .map_err(|err| err.located(CallSite::new(&method, &uri, redactor)))
         })
     }
 
@@ -413,7 +413,7 @@ impl<T: Transport> Client<T> {
     /// successes.
     fn answer(
         &self,
-        ctx: &Ctx,
+        ctx: &CallContext,
         options: Option<&CallOptions>,
         method: &Method,
         path_and_query: &str,
@@ -433,13 +433,13 @@ impl<T: Transport> Client<T> {
             .flatten();
         let err = ApiError::from_parts(status, &parts.headers, &body, redactor)
             .with_attempts(finished.attempts)
-            .at(Site::new(method, &finished.uri, redactor), hint);
+            .at(CallSite::new(method, &finished.uri, redactor), hint);
         Err(err.into())
     }
 
     fn execute(
         &self,
-        ctx: &Ctx,
+        ctx: &CallContext,
         options: Option<&CallOptions>,
         method: Method,
         uri: Uri,
@@ -485,14 +485,14 @@ impl<T: Transport> Client<T> {
         &self,
         method: &Method,
         path_and_query: &str,
-        call: impl FnOnce(&Ctx) -> Result<R, Error>,
+        call: impl FnOnce(&CallContext) -> Result<R, Error>,
     ) -> Result<R, Error> {
         let key = self.inner.key.get();
         #[cfg(feature = "tracing")]
         {
             let base = &self.inner.config.base_url;
             let span = crate::logging::span::open(method, base, path_and_query, key.redactor());
-            let ctx = Ctx { key, span };
+            let ctx = CallContext { key, span };
             let result = ctx.span.in_scope(|| call(&ctx));
             if let Err(err) = &result {
                 crate::logging::span::failed(&ctx.span, err);
@@ -500,13 +500,13 @@ impl<T: Transport> Client<T> {
             result
         }
         #[cfg(not(feature = "tracing"))]
-        call(&Ctx { key })
+        call(&CallContext { key })
     }
 }
 
 /// What one call carries through the client: the key it started with
 /// and, with the `tracing` feature, its span.
-struct Ctx {
+struct CallContext {
     key: ApiKey,
     #[cfg(feature = "tracing")]
     span: tracing::Span,

@@ -8,8 +8,8 @@ use http::{HeaderValue, Response};
 use serde::de::DeserializeOwned;
 
 use crate::api_error::BodyStart;
+use crate::call_site::CallSite;
 use crate::redact::Redactor;
-use crate::site::Site;
 use crate::text::{byte_offset, header_str, is_json, is_text_plain, one_line, snippet, truncate};
 
 /// A success response whose body is not what was expected.
@@ -39,7 +39,7 @@ pub struct DecodeError {
     expected: &'static str,
     /// `std::any::type_name` of the type asked for.
     rust_type: &'static str,
-    site: Option<Box<Site>>,
+    site: Option<Box<CallSite>>,
     content_type: Option<String>,
     path: Option<String>,
     snippet: String,
@@ -74,12 +74,12 @@ impl DecodeError {
         short_type_name(self.rust_type)
     }
 
-    pub(crate) fn at(mut self, site: Site) -> Self {
+    pub(crate) fn at(mut self, site: CallSite) -> Self {
         self.site = Some(Box::new(site));
         self
     }
 
-    pub(crate) fn site(&self) -> Option<&Site> {
+    pub(crate) fn site(&self) -> Option<&CallSite> {
         self.site.as_deref()
     }
 
@@ -226,7 +226,7 @@ pub(crate) fn decode_json_redacted<T: DeserializeOwned>(
     expected: &'static str,
     redactor: Redactor<'_>,
 ) -> Result<T, DecodeError> {
-    let shape = Shape {
+    let shape = DecodeAs {
         rust_type: std::any::type_name::<T>(),
         expected,
     };
@@ -241,7 +241,7 @@ pub(crate) fn decode_json_redacted<T: DeserializeOwned>(
 /// What a body is decoded as, for the error: the Rust type as the caller
 /// knows it, and the JSON shape in words.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Shape {
+pub(crate) struct DecodeAs {
     pub(crate) rust_type: &'static str,
     pub(crate) expected: &'static str,
 }
@@ -250,10 +250,10 @@ pub(crate) struct Shape {
 pub(crate) fn decode_slice<T: DeserializeOwned>(
     content_type: Option<&HeaderValue>,
     body: &[u8],
-    Shape {
+    DecodeAs {
         rust_type,
         expected,
-    }: Shape,
+    }: DecodeAs,
     redactor: Redactor<'_>,
 ) -> Result<T, DecodeError> {
     let content_type = header_str(content_type);
@@ -263,7 +263,7 @@ pub(crate) fn decode_slice<T: DeserializeOwned>(
                 expected,
                 rust_type,
                 site: None,
-                content_type: Some(redactor.vouch(&truncate(ct, 200))),
+                content_type: Some(redactor.scrub_owned(&truncate(ct, 200))),
                 path: None,
                 snippet: snippet(body, 0, redactor).0,
                 source: None,
@@ -285,7 +285,7 @@ pub(crate) fn decode_slice<T: DeserializeOwned>(
             // serde_json quotes the offending value in its message, and the
             // path names map keys: both may hold what the server echoed.
             let source = Box::new(JsonError {
-                message: redactor.vouch(&source.to_string()),
+                message: redactor.scrub_owned(&source.to_string()),
                 line: source.line(),
                 column: source.column(),
             });
@@ -293,8 +293,8 @@ pub(crate) fn decode_slice<T: DeserializeOwned>(
                 expected,
                 rust_type,
                 site: None,
-                content_type: content_type.map(|ct| redactor.vouch(&truncate(ct, 200))),
-                path: Some(redactor.vouch(&truncate(&path, 200))),
+                content_type: content_type.map(|ct| redactor.scrub_owned(&truncate(ct, 200))),
+                path: Some(redactor.scrub_owned(&truncate(&path, 200))),
                 snippet: snippet(body, offset, redactor).0,
                 source: Some(source),
             })

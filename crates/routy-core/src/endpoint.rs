@@ -71,7 +71,7 @@ use http::header::{CONTENT_TYPE, LINK};
 use http::{HeaderMap, Method, Response, StatusCode, Uri};
 use serde::de::DeserializeOwned;
 
-use crate::decode::{decode_slice, Shape};
+use crate::decode::{decode_slice, DecodeAs};
 use crate::error::Error;
 use crate::meta::ResponseInfo;
 use crate::paging::{link_has_next, AnyList, Envelope, IncompleteList, ListBody, LINK_SIGNAL};
@@ -224,7 +224,7 @@ impl<'a> Reply<'a> {
     /// and a redacted snippet.
     pub fn json<R: DeserializeOwned>(&self) -> Result<R, Error> {
         let name = std::any::type_name::<R>();
-        self.decode(Shape {
+        self.decode(DecodeAs {
             rust_type: name,
             expected: name,
         })
@@ -247,7 +247,7 @@ impl<'a> Reply<'a> {
 
     /// [`list`](Self::list) with the envelope `E` names.
     pub(crate) fn list_in<T: DeserializeOwned, E: Envelope>(&self) -> Result<Vec<T>, Error> {
-        let ListBody(items, paging, _) = self.decode::<ListBody<T, E>>(Shape {
+        let ListBody(items, paging, _) = self.decode::<ListBody<T, E>>(DecodeAs {
             rust_type: std::any::type_name::<Vec<T>>(),
             expected: E::SHAPE,
         })?;
@@ -267,7 +267,7 @@ impl<'a> Reply<'a> {
         }
     }
 
-    fn decode<R: DeserializeOwned>(&self, shape: Shape) -> Result<R, Error> {
+    fn decode<R: DeserializeOwned>(&self, shape: DecodeAs) -> Result<R, Error> {
         let content_type = self.headers().get(CONTENT_TYPE);
         Ok(decode_slice(
             content_type,

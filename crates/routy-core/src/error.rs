@@ -8,13 +8,13 @@ use std::fmt;
 use http::Method;
 
 use crate::api_error::ApiError;
+use crate::call_site::CallSite;
 use crate::config::ConfigError;
 use crate::decode::DecodeError;
 use crate::key::KeyError;
 use crate::paging::IncompleteList;
 use crate::redirect::{RedirectError, RedirectErrorKind};
 use crate::request::RequestError;
-use crate::site::Site;
 use crate::transport::TransportError;
 
 /// Everything that can go wrong in a routy call.
@@ -173,7 +173,7 @@ impl Error {
     /// # Ok::<(), routy::Error>(())
     /// ```
     pub fn method(&self) -> Option<&Method> {
-        self.site().map(Site::method)
+        self.site().map(CallSite::method)
     }
 
     /// The URL of the call that failed (where redirects led, if they
@@ -181,12 +181,12 @@ impl Error {
     /// secret hidden and any spelling of the key redacted; `None` when
     /// nothing was sent.
     pub fn url(&self) -> Option<&str> {
-        self.site().map(Site::url)
+        self.site().map(CallSite::url)
     }
 
     /// This error, with where the call was when the part of the call
     /// that raised it (an endpoint's `parse`) could not know.
-    pub(crate) fn located(self, site: Site) -> Self {
+    pub(crate) fn located(self, site: CallSite) -> Self {
         match self {
             Error::Decode(err) if err.site().is_none() => Error::Decode(Box::new(err.at(site))),
             Error::IncompleteList(err) if err.site().is_none() => {
@@ -196,7 +196,7 @@ impl Error {
         }
     }
 
-    fn site(&self) -> Option<&Site> {
+    fn site(&self) -> Option<&CallSite> {
         match self {
             Error::Api(err) => err.site(),
             Error::Transport(err) => err.site(),

@@ -35,7 +35,7 @@ pub struct IncompleteList {
     received: usize,
     /// What one item is ("account").
     noun: &'static str,
-    site: Option<crate::site::Site>,
+    site: Option<crate::call_site::CallSite>,
 }
 
 impl IncompleteList {
@@ -48,7 +48,7 @@ impl IncompleteList {
         }
     }
 
-    pub(crate) fn at(mut self, site: crate::site::Site) -> Self {
+    pub(crate) fn at(mut self, site: crate::call_site::CallSite) -> Self {
         self.site = Some(site);
         self
     }
@@ -64,7 +64,7 @@ impl IncompleteList {
         self.received
     }
 
-    pub(crate) fn site(&self) -> Option<&crate::site::Site> {
+    pub(crate) fn site(&self) -> Option<&crate::call_site::CallSite> {
         self.site.as_ref()
     }
 }

@@ -86,6 +86,7 @@ mod api_error;
 mod base_url;
 mod builder;
 pub mod call;
+mod call_site;
 mod client;
 pub mod clock;
 pub mod config;
@@ -106,7 +107,6 @@ mod redact;
 mod redirect;
 mod request;
 pub mod retry;
-mod site;
 #[cfg(test)]
 mod test_support;
 pub mod text;

@@ -40,10 +40,10 @@ pub(crate) mod span {
 
     use crate::base_url::BaseUrl;
     use crate::call::Finished;
+    use crate::call_site::CallSite;
     use crate::error::Error;
     use crate::meta;
     use crate::redact::Redactor;
-    use crate::site::Site;
     use crate::transport::TransportErrorKind;
 
     /// Opens the `routy.call` span for `method` `path_and_query` under
@@ -58,12 +58,12 @@ pub(crate) mod span {
     ) -> tracing::Span {
         let full = format!("{}{path_and_query}", base.path());
         let path = full.split_once('?').map_or(full.as_str(), |(path, _)| path);
-        let path = redactor.vouch(path);
+        let path = redactor.scrub_owned(path);
         // A path the call will refuse has no URL to show.
         let url = base
             .join(path_and_query)
             .ok()
-            .map(|uri| Site::new(method, &uri, redactor).url().to_owned());
+            .map(|uri| CallSite::new(method, &uri, redactor).url().to_owned());
         let (otel_method, original) = otel_method(method);
         tracing::info_span!(
             target: "routy",
@@ -76,7 +76,7 @@ pub(crate) mod span {
             error = Empty,
             http.request.method = otel_method,
             http.request.method_original = original,
-            server.address = %redactor.vouch(base.host()),
+            server.address = %redactor.scrub_owned(base.host()),
             server.port = base.port(),
             url.scheme = if base.is_https() { "https" } else { "http" },
             url.path = %path,

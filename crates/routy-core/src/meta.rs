@@ -18,7 +18,7 @@ pub(crate) fn request_id(headers: &HeaderMap, redactor: Redactor<'_>) -> Option<
     REQUEST_ID_HEADERS
         .iter()
         .find_map(|name| header_str(headers.get(*name)))
-        .map(|id| redactor.vouch(&truncate(id, 200)))
+        .map(|id| redactor.scrub_owned(&truncate(id, 200)))
 }
 
 /// `headers` with every value that holds the key redacted (withheld when
@@ -27,7 +27,7 @@ pub(crate) fn redacted_headers(headers: &HeaderMap, redactor: Redactor<'_>) -> H
     let mut kept = HeaderMap::with_capacity(headers.len());
     for (name, value) in headers {
         let value = if redactor.found_in(value.as_bytes()) {
-            let shown = redactor.vouch(&String::from_utf8_lossy(value.as_bytes()));
+            let shown = redactor.scrub_owned(&String::from_utf8_lossy(value.as_bytes()));
             HeaderValue::try_from(shown).unwrap_or(HeaderValue::from_static(WITHHELD))
         } else {
             value.clone()

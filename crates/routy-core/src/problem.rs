@@ -58,9 +58,9 @@ pub struct Problem {
 }
 
 impl Problem {
-    /// This problem with every string in it vouched for by `redactor`.
+    /// This problem with every string in it scrubbed by `redactor`.
     pub(crate) fn redacted(mut self, redactor: Redactor<'_>) -> Self {
-        let fix = |text: &mut String| *text = redactor.vouch(text);
+        let fix = |text: &mut String| *text = redactor.scrub_owned(text);
         let texts = [
             &mut self.type_uri,
             &mut self.title,
@@ -80,7 +80,7 @@ impl Problem {
         self.errors = errors;
         let mut extensions = serde_json::Map::new();
         for (name, value) in std::mem::take(&mut self.extensions) {
-            extensions.insert(redactor.vouch(&name), redact_value(value, redactor));
+            extensions.insert(redactor.scrub_owned(&name), redact_value(value, redactor));
         }
         self.extensions = extensions;
         self
@@ -90,7 +90,7 @@ impl Problem {
 fn redact_value(value: serde_json::Value, redactor: Redactor<'_>) -> serde_json::Value {
     use serde_json::Value;
     match value {
-        Value::String(text) => Value::String(redactor.vouch(&text)),
+        Value::String(text) => Value::String(redactor.scrub_owned(&text)),
         Value::Array(items) => Value::Array(
             items
                 .into_iter()
@@ -100,7 +100,7 @@ fn redact_value(value: serde_json::Value, redactor: Redactor<'_>) -> serde_json:
         Value::Object(map) => {
             let mut out = serde_json::Map::new();
             for (k, v) in map {
-                out.insert(redactor.vouch(&k), redact_value(v, redactor));
+                out.insert(redactor.scrub_owned(&k), redact_value(v, redactor));
             }
             Value::Object(out)
         }

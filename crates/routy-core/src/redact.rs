@@ -9,7 +9,7 @@
 //!   escapes, HTML character references, percent-encoding, up to
 //!   [`DECODE_ROUNDS`] layers of them, or base64 of 11 or more of its
 //!   bytes) is not kept at all ([`Redactor::found_in`],
-//!   [`Redactor::vouch`]).
+//!   [`Redactor::scrub_owned`]).
 //!
 //! A key shorter than [`REDACT_WINDOW`] (a test key like `t` or `abc123`;
 //! real Routy keys are 44 characters) cannot be told apart from ordinary
@@ -124,11 +124,11 @@ impl<'a> Redactor<'a> {
     /// `text` redacted, or [`WITHHELD`] in its place when what is left
     /// still spells the secret in an encoded form: what every stored piece
     /// of server text goes through.
-    pub(crate) fn vouch(&self, text: &str) -> String {
+    pub(crate) fn scrub_owned(&self, text: &str) -> String {
         self.scrub(text).into_owned()
     }
 
-    /// [`vouch`](Self::vouch), borrowing when nothing changes.
+    /// [`scrub_owned`](Self::scrub_owned), borrowing when nothing changes.
     pub(crate) fn scrub<'t>(&self, text: &'t str) -> Cow<'t, str> {
         let redacted = self.text(text);
         if self.found_in(redacted.as_bytes()) {
@@ -438,7 +438,7 @@ mod tests {
         ];
         for form in &forms {
             assert!(r.found_in(form.as_bytes()), "not found in {form:?}");
-            let kept = r.vouch(form);
+            let kept = r.scrub_owned(form);
             assert!(!r.found_in(kept.as_bytes()), "{form:?} kept as {kept:?}");
             if form.starts_with('%') || form.starts_with('&') {
                 assert_eq!(kept, WITHHELD, "{form:?}");

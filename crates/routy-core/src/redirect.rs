@@ -8,7 +8,7 @@ use std::fmt;
 use http::uri::Scheme;
 use http::{Method, StatusCode, Uri};
 
-use crate::site::Site;
+use crate::call_site::CallSite;
 
 /// Why a redirect was not followed: see [`RedirectError::kind`].
 ///
@@ -67,7 +67,7 @@ pub enum RedirectErrorKind {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RedirectError {
     kind: RedirectErrorKind,
-    site: Option<Box<Site>>,
+    site: Option<Box<CallSite>>,
 }
 
 impl RedirectError {
@@ -88,12 +88,12 @@ impl RedirectError {
         self.kind
     }
 
-    pub(crate) fn at(mut self, site: Site) -> Self {
+    pub(crate) fn at(mut self, site: CallSite) -> Self {
         self.site = Some(Box::new(site));
         self
     }
 
-    pub(crate) fn site(&self) -> Option<&Site> {
+    pub(crate) fn site(&self) -> Option<&CallSite> {
         self.site.as_deref()
     }
 }

@@ -85,7 +85,7 @@ pub fn one_line(text: &str, max: usize) -> Cow<'_, str> {
 }
 
 /// Up to [`SNIPPET_MAX_BYTES`] of `body` as text, starting a little before
-/// `around` so a decode error's position is in view, vouched for by
+/// `around` so a decode error's position is in view, scrubbed by
 /// `redactor` (withheld whole when it spells the key in an encoded form).
 /// Returns whether bytes were left out.
 pub(crate) fn snippet(body: &[u8], around: usize, redactor: Redactor<'_>) -> (String, bool) {

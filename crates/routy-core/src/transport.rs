@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use http::{Request, Response};
 
+use crate::call_site::CallSite;
 use crate::redact::Redactor;
-use crate::site::Site;
 
 /// Sends one HTTP request and returns the response, whatever its status.
 ///
@@ -354,7 +354,7 @@ pub struct TransportError {
 struct Detail {
     source: Option<Box<dyn StdError + Send + Sync>>,
     /// Where the call went, once the client has attached it.
-    site: Option<Site>,
+    site: Option<CallSite>,
 }
 
 impl TransportError {
@@ -469,7 +469,7 @@ impl TransportError {
         self
     }
 
-    pub(crate) fn at(mut self, site: Site) -> Self {
+    pub(crate) fn at(mut self, site: CallSite) -> Self {
         match &mut self.detail {
             Some(detail) => detail.site = Some(site),
             None => {
@@ -486,7 +486,7 @@ impl TransportError {
         self.detail.as_ref()?.source.as_deref()
     }
 
-    pub(crate) fn site(&self) -> Option<&Site> {
+    pub(crate) fn site(&self) -> Option<&CallSite> {
         self.detail.as_ref()?.site.as_ref()
     }
 
@@ -572,7 +572,7 @@ impl TransportError {
     /// This error, with its cause replaced by its redacted text when any
     /// message in the chain holds the key: a transport's error may quote
     /// what the server sent (a malformed header, say).
-    pub(crate) fn vouched(mut self, redactor: Redactor<'_>) -> Self {
+    pub(crate) fn scrubbed(mut self, redactor: Redactor<'_>) -> Self {
         let mut chain = Vec::new();
         let mut cause = StdError::source(&self);
         while let Some(err) = cause {
@@ -581,7 +581,7 @@ impl TransportError {
         }
         let text = chain.join(": ");
         if redactor.found_in(text.as_bytes()) {
-            let source = Some(redactor.vouch(&text).into());
+            let source = Some(redactor.scrub_owned(&text).into());
             match &mut self.detail {
                 Some(detail) => detail.source = source,
                 None => self.detail = Some(Box::new(Detail { source, site: None })),

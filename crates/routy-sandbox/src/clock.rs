@@ -12,19 +12,19 @@ use crate::sync::Locked;
 /// # Examples
 ///
 /// ```
-/// use routy_sandbox::{Clock, SystemClock};
-/// assert!(SystemClock.now() > std::time::SystemTime::UNIX_EPOCH);
+/// use routy_sandbox::{WallClock, SystemWallClock};
+/// assert!(SystemWallClock.now() > std::time::SystemTime::UNIX_EPOCH);
 /// ```
-pub trait Clock: Send + Sync + fmt::Debug {
+pub trait WallClock: Send + Sync + fmt::Debug {
     /// The current time.
     fn now(&self) -> SystemTime;
 }
 
 /// The system's wall clock (the default).
 #[derive(Debug, Clone, Copy, Default)]
-pub struct SystemClock;
+pub struct SystemWallClock;
 
-impl Clock for SystemClock {
+impl WallClock for SystemWallClock {
     fn now(&self) -> SystemTime {
         SystemTime::now()
     }
@@ -36,23 +36,23 @@ impl Clock for SystemClock {
 ///
 /// ```
 /// use std::time::{Duration, SystemTime};
-/// use routy_sandbox::{Clock, ManualClock};
+/// use routy_sandbox::{WallClock, ManualWallClock};
 ///
-/// let clock = ManualClock::new(SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000));
+/// let clock = ManualWallClock::new(SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000));
 /// let before = clock.now();
 /// clock.advance(Duration::from_secs(60));
 /// assert_eq!(clock.now().duration_since(before)?, Duration::from_secs(60));
 /// # Ok::<(), std::time::SystemTimeError>(())
 /// ```
 #[derive(Debug, Clone)]
-pub struct ManualClock {
+pub struct ManualWallClock {
     now: Arc<Mutex<SystemTime>>,
 }
 
-impl ManualClock {
+impl ManualWallClock {
     /// A clock reading `start`.
     pub fn new(start: SystemTime) -> Self {
-        ManualClock {
+        ManualWallClock {
             now: Arc::new(Mutex::new(start)),
         }
     }
@@ -69,8 +69,8 @@ impl ManualClock {
     ///
     /// ```
     /// use std::time::SystemTime;
-    /// use routy_sandbox::{Clock, ManualClock};
-    /// let clock = ManualClock::new(SystemTime::UNIX_EPOCH);
+    /// use routy_sandbox::{WallClock, ManualWallClock};
+    /// let clock = ManualWallClock::new(SystemTime::UNIX_EPOCH);
     /// clock.set(SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(5));
     /// assert_eq!(clock.now(), SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(5));
     /// ```
@@ -79,7 +79,7 @@ impl ManualClock {
     }
 }
 
-impl Clock for ManualClock {
+impl WallClock for ManualWallClock {
     fn now(&self) -> SystemTime {
         *self.now.locked()
     }

@@ -101,22 +101,22 @@ impl Fault {
 /// # Examples
 ///
 /// ```
-/// let limit = routy_sandbox::RateLimit::new(10, std::time::Duration::from_secs(60));
+/// let limit = routy_sandbox::RateWindow::new(10, std::time::Duration::from_secs(60));
 /// # let _ = limit;
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
-pub struct RateLimit {
+pub struct RateWindow {
     /// Calls allowed per window.
     pub requests: u32,
     /// The window's length.
     pub window: Duration,
 }
 
-impl RateLimit {
+impl RateWindow {
     /// `requests` per `window`.
     pub fn new(requests: u32, window: Duration) -> Self {
-        RateLimit { requests, window }
+        RateWindow { requests, window }
     }
 }
 
@@ -144,7 +144,7 @@ pub(crate) struct Faults {
 
 #[derive(Debug)]
 struct RateState {
-    limit: RateLimit,
+    limit: RateWindow,
     window_start: SystemTime,
     used: u32,
 }
@@ -163,7 +163,7 @@ impl Faults {
         self.queue.len()
     }
 
-    pub(crate) fn set_rate_limit(&mut self, limit: Option<RateLimit>, now: SystemTime) {
+    pub(crate) fn set_rate_limit(&mut self, limit: Option<RateWindow>, now: SystemTime) {
         self.rate = limit.map(|limit| RateState {
             limit,
             window_start: now,

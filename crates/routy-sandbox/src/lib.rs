@@ -10,7 +10,7 @@
 //!   delete; last-used updated on every authenticated call.
 //! - Fault injection: scripted responses, delays, dropped connections, a
 //!   rate limit.
-//! - Determinism: an injectable [`Clock`] and a seeded token generator.
+//! - Determinism: an injectable [`WallClock`] and a seeded token generator.
 //!
 //! Everything is reachable from Rust and from an admin HTTP surface under
 //! `/_sandbox/`, guarded by its own secret in the `X-Routy-Sandbox-Admin`
@@ -70,8 +70,8 @@ use crate::sync::Locked;
 use rand::{RngCore, SeedableRng};
 
 pub use accounts::{seed_accounts_json, SEED_ACCOUNTS};
-pub use clock::{Clock, ManualClock, SystemClock};
-pub use faults::{Fault, RateLimit};
+pub use clock::{ManualWallClock, SystemWallClock, WallClock};
+pub use faults::{Fault, RateWindow};
 pub use tokens::{IssuedToken, NewToken, TokenFilter, TokenInfo, DEFAULT_CREATOR, NAME_CHARS};
 
 /// The header that carries the admin secret.
@@ -135,9 +135,9 @@ fn summary(errors: &BTreeMap<String, Vec<String>>) -> String {
 ///
 /// ```
 /// use std::time::{Duration, SystemTime};
-/// use routy_sandbox::{ManualClock, Sandbox};
+/// use routy_sandbox::{ManualWallClock, Sandbox};
 ///
-/// let clock = ManualClock::new(SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000));
+/// let clock = ManualWallClock::new(SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000));
 /// let sandbox = Sandbox::builder()
 ///     .clock(clock.clone())
 ///     .seed(7)
@@ -151,7 +151,7 @@ fn summary(errors: &BTreeMap<String, Vec<String>>) -> String {
 pub struct SandboxBuilder {
     addr: SocketAddr,
     accounts: AccountsSource,
-    clock: Arc<dyn Clock>,
+    clock: Arc<dyn WallClock>,
     seed: Option<u64>,
     admin_secret: Option<String>,
     state_file: Option<PathBuf>,
@@ -204,8 +204,8 @@ impl SandboxBuilder {
         self
     }
 
-    /// Read time from `clock`. Defaults to [`SystemClock`].
-    pub fn clock(mut self, clock: impl Clock + 'static) -> Self {
+    /// Read time from `clock`. Defaults to [`SystemWallClock`].
+    pub fn clock(mut self, clock: impl WallClock + 'static) -> Self {
         self.clock = Arc::new(clock);
         self
     }
@@ -355,7 +355,7 @@ impl Sandbox {
         SandboxBuilder {
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             accounts: AccountsSource::Seed,
-            clock: Arc::new(SystemClock),
+            clock: Arc::new(SystemWallClock),
             seed: None,
             admin_secret: None,
             state_file: None,
@@ -493,10 +493,10 @@ impl Sandbox {
     ///
     /// ```
     /// let sandbox = routy_sandbox::Sandbox::start()?;
-    /// sandbox.set_rate_limit(Some(routy_sandbox::RateLimit::new(5, std::time::Duration::from_secs(1))));
+    /// sandbox.set_rate_limit(Some(routy_sandbox::RateWindow::new(5, std::time::Duration::from_secs(1))));
     /// # Ok::<(), routy_sandbox::SandboxError>(())
     /// ```
-    pub fn set_rate_limit(&self, limit: Option<RateLimit>) {
+    pub fn set_rate_limit(&self, limit: Option<RateWindow>) {
         let now = self.shared.clock.now();
         self.shared.faults().set_rate_limit(limit, now);
     }

@@ -12,8 +12,8 @@ use serde_json::{json, Value};
 use subtle::ConstantTimeEq;
 use tiny_http::{Header, Method, Request, Response, StatusCode};
 
-use crate::clock::Clock;
-use crate::faults::{Decision, Fault, Faults, RateLimit};
+use crate::clock::WallClock;
+use crate::faults::{Decision, Fault, Faults, RateWindow};
 use crate::front::Front;
 use crate::tokens::{format_time, parse_time, AuthFailure, NewToken, Store, TokenFilter};
 use crate::{SandboxError, ADMIN_HEADER};
@@ -27,7 +27,7 @@ pub(crate) struct Shared {
     pub(crate) faults: Mutex<Faults>,
     pub(crate) accounts: Vec<u8>,
     pub(crate) admin_secret: String,
-    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) clock: Arc<dyn WallClock>,
     pub(crate) front: Front,
     pub(crate) trace: AtomicU64,
 }
@@ -440,7 +440,7 @@ fn rate_limit(shared: &Shared, body: &Value) -> Result<Reply, BadRequest> {
     };
     let now = shared.clock.now();
     shared.faults().set_rate_limit(
-        Some(RateLimit::new(requests, Duration::from_secs(window))),
+        Some(RateWindow::new(requests, Duration::from_secs(window))),
         now,
     );
     Ok(Response::from_data(Vec::new()).with_status_code(StatusCode(204)))

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use crate::clock::Clock;
+use crate::clock::WallClock;
 use crate::SandboxError;
 
 /// Token names are 2 to 50 characters, as in the Routy web UI.
@@ -234,14 +234,14 @@ pub(crate) struct Store {
     records: Vec<Record>,
     next_id: u64,
     rng: StdRng,
-    clock: Arc<dyn Clock>,
+    clock: Arc<dyn WallClock>,
     state_path: Option<PathBuf>,
 }
 
 impl Store {
     /// A store, loading `state_path` when it exists.
     pub(crate) fn open(
-        clock: Arc<dyn Clock>,
+        clock: Arc<dyn WallClock>,
         seed: Option<u64>,
         state_path: Option<PathBuf>,
     ) -> Result<Self, SandboxError> {

@@ -35,16 +35,18 @@ pub(crate) const HIDDEN: &str = "[hidden]";
 /// hold a secret are hidden, any spelling of the API key is redacted and
 /// the text is bounded.
 #[derive(Clone, PartialEq, Eq)]
-pub(crate) struct Site {
+pub(crate) struct CallSite {
     method: Method,
     url: Box<str>,
 }
 
-impl Site {
+impl CallSite {
     pub(crate) fn new(method: &Method, uri: &Uri, redactor: Redactor<'_>) -> Self {
-        Site {
+        CallSite {
             method: method.clone(),
-            url: redactor.vouch(&truncate(&shown_url(uri), URL_MAX)).into(),
+            url: redactor
+                .scrub_owned(&truncate(&shown_url(uri), URL_MAX))
+                .into(),
         }
     }
 
@@ -57,13 +59,13 @@ impl Site {
     }
 }
 
-impl fmt::Display for Site {
+impl fmt::Display for CallSite {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} {}", self.method, self.url)
     }
 }
 
-impl fmt::Debug for Site {
+impl fmt::Debug for CallSite {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Display::fmt(self, f)
     }
@@ -131,10 +133,15 @@ mod tests {
         let uri: Uri = "https://h/v1/keys/OaBw1+4DqFfDLXOLpWthbfp502Wc0D4tICsxNcT?q=1"
             .parse()
             .unwrap();
-        let site = Site::new(&Method::GET, &uri, Redactor::new(key));
+        let site = CallSite::new(&Method::GET, &uri, Redactor::new(key));
         assert!(!site.to_string().contains("OaBw1+4D"), "{site}");
         assert!(site.to_string().starts_with("GET https://h/v1/keys/"));
         let long: Uri = format!("https://h/{}", "a".repeat(5000)).parse().unwrap();
-        assert!(Site::new(&Method::GET, &long, Redactor::NONE).url().len() <= URL_MAX + 3);
+        assert!(
+            CallSite::new(&Method::GET, &long, Redactor::NONE)
+                .url()
+                .len()
+                <= URL_MAX + 3
+        );
     }
 }
