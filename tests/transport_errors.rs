@@ -124,3 +124,87 @@ fn every_transport_reports_each_failure_as_the_same_kind() {
     }
     assert!(wrong.is_empty(), "{wrong:#?}");
 }
+
+/// Custom roots are read and checked by one piece of code for every
+/// transport: the same bad input gives the same error text on each.
+#[test]
+fn bad_ca_input_gives_the_same_error_on_every_transport() {
+    let dir = std::env::temp_dir().join(format!("routy-ca-same-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let key_only = dir.join("key-only.pem");
+    std::fs::write(
+        &key_only,
+        "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n",
+    )
+    .unwrap();
+    let broken = dir.join("broken.pem");
+    std::fs::write(&broken, "-----BEGIN CERTIFICATE-----\n!!!!\n").unwrap();
+    let files = [
+        dir.join("missing.pem"),
+        key_only,
+        broken,
+        "/dev/zero".into(),
+    ];
+    let mut cases: Vec<(String, Vec<String>)> = Vec::new();
+    for file in &files {
+        #[allow(unused_mut, reason = "pushed to only with the optional transports")]
+        let mut errors = vec![routy::UreqTransport::builder()
+            .ca_file(file)
+            .build()
+            .unwrap_err()
+            .to_string()];
+        #[cfg(feature = "curl")]
+        errors.push(
+            routy::CurlTransport::builder()
+                .ca_file(file)
+                .build()
+                .unwrap_err()
+                .to_string(),
+        );
+        #[cfg(feature = "reqwest")]
+        errors.push(
+            routy::ReqwestTransport::builder()
+                .ca_file(file)
+                .build()
+                .unwrap_err()
+                .to_string(),
+        );
+        cases.push((file.display().to_string(), errors));
+    }
+    #[allow(unused_mut, reason = "pushed to only with the optional transports")]
+    let mut junk = vec![routy::UreqTransport::builder()
+        .ca_pem(b"junk".to_vec())
+        .build()
+        .unwrap_err()
+        .to_string()];
+    #[cfg(feature = "curl")]
+    junk.push(
+        routy::CurlTransport::builder()
+            .ca_pem(b"junk".to_vec())
+            .build()
+            .unwrap_err()
+            .to_string(),
+    );
+    #[cfg(feature = "reqwest")]
+    junk.push(
+        routy::ReqwestTransport::builder()
+            .ca_pem(b"junk".to_vec())
+            .build()
+            .unwrap_err()
+            .to_string(),
+    );
+    cases.push(("PEM bytes".to_owned(), junk));
+    for (from, errors) in &cases {
+        assert!(
+            errors[0].starts_with(&format!(
+                "invalid client configuration: cannot use the ca certificates from {from}: "
+            )),
+            "{errors:?}"
+        );
+        assert!(
+            errors.iter().all(|e| e == &errors[0]),
+            "{from}: {errors:#?}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

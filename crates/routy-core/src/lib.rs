@@ -85,6 +85,8 @@ pub mod accounts;
 mod api_error;
 mod base_url;
 mod builder;
+#[cfg(feature = "ca")]
+pub mod ca;
 pub mod call;
 mod call_site;
 mod client;

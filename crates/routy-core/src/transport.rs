@@ -263,7 +263,64 @@ impl RequestLimits {
             .copied()
             .unwrap_or_default()
     }
+
+    /// Reads a response body under the cap, the one way every transport
+    /// does: a `Content-Length` (`announced`) over the cap is refused
+    /// before anything is read; `body` (the *decompressed* bytes) is read
+    /// one byte past the cap, so an exact fit passes and anything more is
+    /// [`TransportErrorKind::BodyTooLarge`]; the buffer grows as the body
+    /// arrives (at most 1 MiB is reserved up front, whatever the
+    /// announced length). `read_error` maps the library's I/O errors.
+    ///
+    /// # Errors
+    ///
+    /// `BodyTooLarge` as above, or what `read_error` makes of a failed
+    /// read.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use routy::{RequestLimits, TransportError, TransportErrorKind};
+    ///
+    /// let limits = RequestLimits::new(4, None);
+    /// let read = |body: &[u8], announced| limits.read_body(body, announced, TransportError::from_io);
+    /// assert_eq!(read(b"four", None)?, b"four");
+    /// assert_eq!(read(b"fives", None).unwrap_err().kind(), TransportErrorKind::BodyTooLarge);
+    /// assert_eq!(read(b"", Some(5)).unwrap_err().kind(), TransportErrorKind::BodyTooLarge);
+    /// # Ok::<(), TransportError>(())
+    /// ```
+    pub fn read_body(
+        &self,
+        body: impl std::io::Read,
+        announced: Option<u64>,
+        read_error: impl FnOnce(std::io::Error) -> TransportError,
+    ) -> Result<Vec<u8>, TransportError> {
+        use std::io::Read as _;
+        let max = self.max_body_bytes;
+        let too_large = |what: &str| {
+            TransportError::with_source(
+                TransportErrorKind::BodyTooLarge,
+                format!("{what} exceeds the {max} byte limit"),
+            )
+        };
+        if announced.is_some_and(|len| len > max) {
+            return Err(too_large("content-length"));
+        }
+        let capacity = announced.unwrap_or(0).min(MAX_PREALLOCATION).min(max);
+        let mut bytes = Vec::with_capacity(usize::try_from(capacity).unwrap_or(0));
+        body.take(max.saturating_add(1))
+            .read_to_end(&mut bytes)
+            .map_err(read_error)?;
+        if bytes.len() as u64 > max {
+            return Err(too_large("the body"));
+        }
+        Ok(bytes)
+    }
 }
+
+/// The most [`RequestLimits::read_body`] reserves before bytes arrive: a
+/// hostile `Content-Length` under the cap cannot make it allocate more.
+const MAX_PREALLOCATION: u64 = 1 << 20;
 
 impl Default for RequestLimits {
     /// The client's defaults: [`DEFAULT_MAX_BODY_BYTES`](crate::config::DEFAULT_MAX_BODY_BYTES)

@@ -51,17 +51,17 @@
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
 use std::fmt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use curl::easy::{Easy2, Handler, InfoType, List, WriteError};
+use routy_core::ca::{CaRoots, CaSource};
 use routy_core::config::MAX_DURATION;
 use routy_core::http::header::{ACCEPT, CONTENT_TYPE};
 use routy_core::http::{HeaderName, HeaderValue, Method, Request, Response, StatusCode};
 use routy_core::{
-    is_loopback_host, ConfigError, Error, RequestLimits, Transport, TransportError,
-    TransportErrorKind,
+    is_loopback_host, Error, RequestLimits, Transport, TransportError, TransportErrorKind,
 };
 
 /// Handles kept for reuse (each holds its live connections).
@@ -72,17 +72,6 @@ const HEAD_MAX: usize = 256 * 1024;
 
 /// Most response headers parsed.
 const HEADERS_MAX: usize = 256;
-
-/// The CAs a transport trusts instead of libcurl's default bundle.
-#[derive(Clone)]
-enum Roots {
-    /// libcurl's own default.
-    Default,
-    /// A PEM file, by path (`CURLOPT_CAINFO`).
-    File(PathBuf),
-    /// PEM bytes (`CURLOPT_CAINFO_BLOB`).
-    Pem(Vec<u8>),
-}
 
 /// A [`Transport`] over libcurl: see [the crate](crate).
 ///
@@ -99,7 +88,7 @@ enum Roots {
 /// # Ok::<(), routy::Error>(())
 /// ```
 pub struct CurlTransport {
-    roots: Roots,
+    roots: Option<CaSource>,
     pool: Mutex<Vec<Easy2<Collector>>>,
 }
 
@@ -112,7 +101,7 @@ impl CurlTransport {
     /// See [`CurlTransport`].
     pub fn new() -> Self {
         CurlTransport {
-            roots: Roots::Default,
+            roots: None,
             pool: Mutex::new(Vec::new()),
         }
     }
@@ -123,9 +112,7 @@ impl CurlTransport {
     ///
     /// See [`CurlTransportBuilder::ca_pem`].
     pub fn builder() -> CurlTransportBuilder {
-        CurlTransportBuilder {
-            roots: Roots::Default,
-        }
+        CurlTransportBuilder { roots: None }
     }
 
     fn take_handle(&self) -> Easy2<Collector> {
@@ -174,9 +161,9 @@ impl CurlTransport {
             easy.proxy("")?;
         }
         match &self.roots {
-            Roots::Default => {}
-            Roots::File(path) => easy.cainfo(path)?,
-            Roots::Pem(pem) => easy.ssl_cainfo_blob(pem)?,
+            None => {}
+            Some(CaSource::File(path)) => easy.cainfo(path)?,
+            Some(CaSource::Pem(pem)) => easy.ssl_cainfo_blob(pem)?,
         }
         set_method_and_body(easy, request)?;
         easy.http_headers(header_list(request)?)?;
@@ -193,9 +180,9 @@ impl Default for CurlTransport {
 impl fmt::Debug for CurlTransport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let roots = match &self.roots {
-            Roots::Default => "libcurl's default",
-            Roots::File(_) => "a CA file",
-            Roots::Pem(_) => "PEM bytes",
+            None => "libcurl's default",
+            Some(CaSource::File(_)) => "a CA file",
+            Some(CaSource::Pem(_)) => "PEM bytes",
         };
         f.debug_struct("CurlTransport")
             .field("roots", &roots)
@@ -475,7 +462,7 @@ impl Handler for Collector {
 /// See [`ca_pem`](Self::ca_pem).
 #[derive(Clone)]
 pub struct CurlTransportBuilder {
-    roots: Roots,
+    roots: Option<CaSource>,
 }
 
 impl fmt::Debug for CurlTransportBuilder {
@@ -496,8 +483,8 @@ impl CurlTransportBuilder {
     /// let err = routy_curl::CurlTransport::builder().ca_file("/no/such.pem").build().unwrap_err();
     /// assert!(err.to_string().contains("/no/such.pem"), "{err}");
     /// ```
-    pub fn ca_file(mut self, path: impl AsRef<Path>) -> Self {
-        self.roots = Roots::File(path.as_ref().to_owned());
+    pub fn ca_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.roots = Some(CaSource::File(path.into()));
         self
     }
 
@@ -519,8 +506,8 @@ impl CurlTransportBuilder {
     /// ```
     /// assert!(routy_curl::CurlTransport::builder().ca_pem(b"junk".to_vec()).build().is_err());
     /// ```
-    pub fn ca_pem(mut self, pem: Vec<u8>) -> Self {
-        self.roots = Roots::Pem(pem);
+    pub fn ca_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.roots = Some(CaSource::Pem(pem.into()));
         self
     }
 
@@ -528,41 +515,21 @@ impl CurlTransportBuilder {
     ///
     /// # Errors
     ///
-    /// [`ConfigError::CaCertificates`] (as [`Error::Config`]) when the CA
+    /// [`ConfigError::CaCertificates`](routy_core::ConfigError::CaCertificates) (as [`Error::Config`]) when the CA
     /// file cannot be read or holds no PEM certificate.
     ///
     /// # Examples
     ///
     /// See [`ca_pem`](Self::ca_pem).
     pub fn build(self) -> Result<CurlTransport, Error> {
-        match &self.roots {
-            Roots::Default => {}
-            Roots::File(path) => check_pem(
-                &routy_core::config::read_ca_file(path)?,
-                &path.display().to_string(),
-            )?,
-            Roots::Pem(pem) => check_pem(pem, "PEM bytes")?,
-        }
+        // Parsed here, as every transport does, so a bad file is refused
+        // now rather than at the first request as a TLS failure; libcurl
+        // then reads the file itself (CAINFO) or takes the PEM (CAINFO_BLOB).
+        let roots = self.roots.map(CaRoots::load).transpose()?;
         Ok(CurlTransport {
-            roots: self.roots,
+            roots: roots.map(|roots| roots.source().clone()),
             pool: Mutex::new(Vec::new()),
         })
-    }
-}
-
-fn ca_error(what: String) -> Error {
-    ConfigError::CaCertificates { what: what.into() }.into()
-}
-
-/// Refuses CA bytes that hold no PEM certificate block (libcurl would only
-/// say so at the first request, as a TLS failure).
-fn check_pem(pem: &[u8], from: &str) -> Result<(), Error> {
-    let text = String::from_utf8_lossy(pem);
-    let begin = "-----BEGIN CERTIFICATE-----";
-    let end = "-----END CERTIFICATE-----";
-    match text.find(begin) {
-        Some(at) if text[at..].contains(end) => Ok(()),
-        _ => Err(ca_error(format!("{from}: no PEM certificate in it"))),
     }
 }
 

@@ -53,13 +53,13 @@
 pub use reqwest;
 
 use std::error::Error as StdError;
-use std::io::Read;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use reqwest::blocking::Client as HttpClient;
 use reqwest::redirect::Policy;
 use reqwest::{Certificate, Url};
+use routy_core::ca::{CaRoots, CaSource};
 use routy_core::config::MAX_DURATION;
 use routy_core::http::{Request, Response};
 use routy_core::{
@@ -170,37 +170,17 @@ impl Transport for ReqwestTransport {
                  redirect(reqwest::redirect::Policy::none()), routy follows them itself",
             ));
         }
-        if response
-            .content_length()
-            .is_some_and(|len| len > limits.max_body_bytes)
-        {
-            return Err(too_large(limits.max_body_bytes));
-        }
+        let announced = response.content_length();
         let mut out = Response::builder()
             .status(response.status())
             .version(response.version());
         if let Some(headers) = out.headers_mut() {
             *headers = std::mem::take(response.headers_mut());
         }
-        let mut body = Vec::new();
-        response
-            .by_ref()
-            .take(limits.max_body_bytes.saturating_add(1))
-            .read_to_end(&mut body)
-            .map_err(map_read_error)?;
-        if body.len() as u64 > limits.max_body_bytes {
-            return Err(too_large(limits.max_body_bytes));
-        }
+        let body = limits.read_body(response, announced, map_read_error)?;
         out.body(body)
             .map_err(|e| TransportError::with_source(TransportErrorKind::Protocol, e))
     }
-}
-
-fn too_large(cap: u64) -> TransportError {
-    TransportError::with_source(
-        TransportErrorKind::BodyTooLarge,
-        format!("the body is over the {cap} byte limit"),
-    )
 }
 
 /// What kind of failure a reqwest error is. reqwest's own predicates come
@@ -315,13 +295,6 @@ fn config_error(err: reqwest::Error) -> Error {
     .into()
 }
 
-/// The CAs to trust, by source.
-#[derive(Debug, Clone)]
-enum Roots {
-    File(PathBuf),
-    Pem(Vec<u8>),
-}
-
 /// A [`ReqwestTransport`] with the CAs to trust: from
 /// [`ReqwestTransport::builder`].
 ///
@@ -330,7 +303,7 @@ enum Roots {
 /// See [`ca_pem`](Self::ca_pem).
 #[derive(Debug, Clone)]
 pub struct ReqwestTransportBuilder {
-    roots: Option<Roots>,
+    roots: Option<CaSource>,
 }
 
 impl ReqwestTransportBuilder {
@@ -343,8 +316,8 @@ impl ReqwestTransportBuilder {
     /// let err = routy_reqwest::ReqwestTransport::builder().ca_file("/no/such.pem").build().unwrap_err();
     /// assert!(err.to_string().contains("/no/such.pem"), "{err}");
     /// ```
-    pub fn ca_file(mut self, path: impl AsRef<Path>) -> Self {
-        self.roots = Some(Roots::File(path.as_ref().to_owned()));
+    pub fn ca_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.roots = Some(CaSource::File(path.into()));
         self
     }
 
@@ -356,8 +329,8 @@ impl ReqwestTransportBuilder {
     /// let err = routy_reqwest::ReqwestTransport::builder().ca_pem(b"junk".to_vec()).build().unwrap_err();
     /// assert!(err.to_string().contains("PEM bytes"), "{err}");
     /// ```
-    pub fn ca_pem(mut self, pem: Vec<u8>) -> Self {
-        self.roots = Some(Roots::Pem(pem));
+    pub fn ca_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.roots = Some(CaSource::Pem(pem.into()));
         self
     }
 
@@ -365,7 +338,7 @@ impl ReqwestTransportBuilder {
     ///
     /// # Errors
     ///
-    /// [`ConfigError::CaCertificates`] (as [`Error::Config`]) when the CA
+    /// [`ConfigError::CaCertificates`](routy_core::ConfigError::CaCertificates) (as [`Error::Config`]) when the CA
     /// file cannot be read or holds no certificate, or reqwest cannot
     /// build its client.
     ///
@@ -373,32 +346,19 @@ impl ReqwestTransportBuilder {
     ///
     /// See [`ca_pem`](Self::ca_pem).
     pub fn build(self) -> Result<ReqwestTransport, Error> {
-        let roots = match &self.roots {
+        let roots = match self.roots {
             None => Vec::new(),
-            Some(Roots::File(path)) => {
-                let shown = path.display().to_string();
-                certificates(&routy_core::config::read_ca_file(path)?, &shown)?
-            }
-            Some(Roots::Pem(pem)) => certificates(pem, "PEM bytes")?,
+            Some(source) => CaRoots::load(source)?
+                .der()
+                .map(Certificate::from_der)
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(config_error)?,
         };
         Ok(ReqwestTransport {
             client: base(&roots, false).build().map_err(config_error)?,
             direct: base(&roots, true).build().map_err(config_error)?,
         })
     }
-}
-
-fn ca_error(what: String) -> Error {
-    ConfigError::CaCertificates { what: what.into() }.into()
-}
-
-/// The certificates in `pem`, parsed by reqwest; none is an error.
-fn certificates(pem: &[u8], from: &str) -> Result<Vec<Certificate>, Error> {
-    let roots = Certificate::from_pem_bundle(pem).map_err(|e| ca_error(format!("{from}: {e}")))?;
-    if roots.is_empty() {
-        return Err(ca_error(format!("{from}: no PEM certificate in it")));
-    }
-    Ok(roots)
 }
 
 #[cfg(test)]

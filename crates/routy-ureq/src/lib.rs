@@ -55,7 +55,7 @@
 // Libraries report through return values, never the terminal.
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
-use std::io::{self, Read};
+use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -64,13 +64,10 @@ use routy_core::http::Uri;
 use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
 use ureq::unversioned::transport::NextTimeout;
 
+use routy_core::ca::{CaRoots, CaSource};
 use routy_core::http::{Request, Response};
-use routy_core::{ConfigError, RequestLimits, Transport, TransportError, TransportErrorKind};
-use ureq::tls::{PemItem, RootCerts, TlsConfig};
-
-/// The most bytes allocated up front for a body whose length is announced;
-/// beyond this the buffer grows as bytes actually arrive.
-const MAX_PREALLOCATION: u64 = 1 << 20;
+use routy_core::{RequestLimits, Transport, TransportError, TransportErrorKind};
+use ureq::tls::{Certificate, RootCerts, TlsConfig};
 
 /// A [`Transport`] over a ureq [`Agent`](ureq::Agent). Cheap to clone;
 /// clones share the connection pool.
@@ -211,8 +208,7 @@ pub struct UreqTransportBuilder {
 enum Roots {
     #[default]
     Bundled,
-    File(PathBuf),
-    Pem(Vec<u8>),
+    Specific(CaSource),
     #[cfg(feature = "platform-verifier")]
     Platform,
 }
@@ -223,7 +219,7 @@ impl UreqTransportBuilder {
     /// `--cacert` does. For a proxy's CA on top of the public roots, give a
     /// file holding both (a system bundle with the CA appended).
     pub fn ca_file(mut self, path: impl Into<PathBuf>) -> Self {
-        self.roots = Roots::File(path.into());
+        self.roots = Roots::Specific(CaSource::File(path.into()));
         self
     }
 
@@ -236,7 +232,7 @@ impl UreqTransportBuilder {
     /// assert!(err.to_string().contains("invalid client configuration"));
     /// ```
     pub fn ca_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
-        self.roots = Roots::Pem(pem.into());
+        self.roots = Roots::Specific(CaSource::Pem(pem.into()));
         self
     }
 
@@ -261,46 +257,24 @@ impl UreqTransportBuilder {
     ///
     /// # Errors
     ///
-    /// [`ConfigError::CaCertificates`] (as a `routy::Error`) when the CA
+    /// [`ConfigError::CaCertificates`](routy_core::ConfigError::CaCertificates) (as a `routy::Error`) when the CA
     /// file cannot be read or holds no valid certificate.
     pub fn build(self) -> Result<UreqTransport, routy_core::Error> {
         let roots = match self.roots {
             Roots::Bundled => RootCerts::WebPki,
-            Roots::File(path) => {
-                let from = path.display().to_string();
-                let pem = routy_core::config::read_ca_file(&path)?;
-                specific_roots(&pem).map_err(|reason| ca_error(&from, reason))?
-            }
-            Roots::Pem(pem) => {
-                specific_roots(&pem).map_err(|reason| ca_error("PEM bytes", reason))?
+            Roots::Specific(source) => {
+                let roots = CaRoots::load(source)?;
+                let certs = roots
+                    .der()
+                    .map(|der| Certificate::from_der(der).to_owned())
+                    .collect();
+                RootCerts::Specific(Arc::new(certs))
             }
             #[cfg(feature = "platform-verifier")]
             Roots::Platform => RootCerts::PlatformVerifier,
         };
         Ok(UreqTransport::over_roots(roots))
     }
-}
-
-/// The certificates in `pem` as the only roots; other PEM items (a key
-/// that came along) are skipped.
-fn specific_roots(pem: &[u8]) -> Result<RootCerts, String> {
-    let mut certs = Vec::new();
-    for item in ureq::tls::parse_pem(pem) {
-        if let PemItem::Certificate(cert) = item.map_err(|e| format!("malformed PEM: {e}"))? {
-            certs.push(cert);
-        }
-    }
-    if certs.is_empty() {
-        return Err("no PEM certificate (BEGIN CERTIFICATE) in it".into());
-    }
-    Ok(RootCerts::Specific(Arc::new(certs)))
-}
-
-fn ca_error(from: &str, reason: String) -> routy_core::Error {
-    ConfigError::CaCertificates {
-        what: format!("{from}: {reason}").into(),
-    }
-    .into()
 }
 
 impl Default for UreqTransport {
@@ -341,28 +315,9 @@ impl Transport for UreqTransport {
         .map_err(map_error)?;
         let (parts, body) = response.into_parts();
 
-        let max = limits.max_body_bytes;
+        // `into_reader` yields decompressed bytes: the cap counts those.
         let announced = body.content_length();
-        if announced.is_some_and(|len| len > max) {
-            return Err(TransportError::with_source(
-                TransportErrorKind::BodyTooLarge,
-                format!("content-length exceeds the {max} byte limit"),
-            ));
-        }
-        let capacity = announced.unwrap_or(0).min(MAX_PREALLOCATION).min(max);
-        let mut bytes = Vec::with_capacity(usize::try_from(capacity).unwrap_or(0));
-        // `into_reader` yields decompressed bytes; reading one past the cap
-        // tells an exact fit from an overflow.
-        body.into_reader()
-            .take(max.saturating_add(1))
-            .read_to_end(&mut bytes)
-            .map_err(map_io_error)?;
-        if bytes.len() as u64 > max {
-            return Err(TransportError::with_source(
-                TransportErrorKind::BodyTooLarge,
-                format!("body exceeds the {max} byte limit"),
-            ));
-        }
+        let bytes = limits.read_body(body.into_reader(), announced, map_io_error)?;
         Ok(Response::from_parts(parts, bytes))
     }
 }
