@@ -1,5 +1,7 @@
-//! The conformance suite passes the ureq transport and the example
-//! logging/metrics wrapper, and fails transports that break the rules.
+//! The conformance suite itself: it passes the example logging/metrics
+//! wrapper and a transport that never reuses a connection (advice only),
+//! and fails transports that break the rules, each in its own check.
+//! (Each transport's own run lives beside it: `crates/routy-*/tests/conformance.rs`.)
 
 #![allow(
     clippy::unwrap_used,
@@ -16,22 +18,6 @@ use routy_ureq::UreqTransport;
 #[allow(dead_code, reason = "the example's main is not called here")]
 #[path = "../../../examples/metrics_transport.rs"]
 mod example;
-
-#[test]
-fn ureq_transport_conforms() {
-    conformance::assert_conforms(&UreqTransport::new());
-}
-
-#[test]
-fn ureq_transport_trusts_a_custom_root_and_only_that_root() {
-    let report = conformance::check_tls(|ca_pem| {
-        UreqTransport::builder()
-            .ca_pem(ca_pem.to_vec())
-            .build()
-            .unwrap()
-    });
-    assert!(report.passed(), "{report}");
-}
 
 #[test]
 fn the_tls_checks_catch_a_transport_that_ignores_the_root_or_trusts_anything() {
@@ -100,15 +86,16 @@ fn the_suite_catches_a_transport_that_breaks_the_rules() {
     let always_refused = routy_core::transport_fn(|_req| Err(TransportErrorKind::Connect.into()));
     let report = conformance::check(&always_refused);
     assert!(!report.passed());
-    // The suite has 12 checks (7 before the seam issue strengthened it).
+    // The suite has 13 checks: 12 required, 1 advice (connection reuse).
     assert_eq!(
         report.failures().count(),
         11,
         "only 'refused is Connect' passes:\n{report}"
     );
+    assert_eq!(report.advice_unmet().count(), 1, "{report}");
     assert!(report
         .to_string()
-        .contains("FAIL  a stalled server times out as Timeout: expected Timeout, got Connect"));
+        .contains("FAIL    a stalled server times out as Timeout: expected Timeout, got Connect"));
 }
 
 /// A transport that works out its deadline as `Instant::now() + timeout`,
@@ -165,7 +152,7 @@ fn path(request: &Request<Vec<u8>>) -> String {
 fn each_check_catches_the_transport_that_breaks_its_rule_and_only_that() {
     type Breakage =
         fn(&UreqTransport, Request<Vec<u8>>) -> Result<Response<Vec<u8>>, TransportError>;
-    let cases: [(&str, Breakage); 10] = [
+    let cases: [(&str, Breakage); 11] = [
         (
             "status, headers and body round trip for 2xx, 4xx and 5xx",
             |t, req| {
@@ -238,6 +225,19 @@ fn each_check_catches_the_transport_that_breaks_its_rule_and_only_that() {
             }
             t.send(req)
         }),
+        (
+            "a server dripping a byte at a time is stopped by the deadline",
+            |t, mut req| {
+                // Restarts its timeout at every read: here, no deadline
+                // for the dripping route, as if each byte reset it.
+                if path(&req) == "/drip" {
+                    let limits = RequestLimits::of(&req);
+                    req.extensions_mut()
+                        .insert(RequestLimits::new(limits.max_body_bytes, None));
+                }
+                t.send(req)
+            },
+        ),
         ("a refused connection is Connect", |t, req| {
             // Reports a refused connection as a generic I/O failure.
             t.send(req).map_err(|e| {
@@ -291,7 +291,42 @@ fn each_check_catches_the_transport_that_breaks_its_rule_and_only_that() {
             inner: UreqTransport::new(),
             breaks,
         });
-        let failed: Vec<_> = report.failures().map(|r| r.name).collect();
+        // Required or advice: each breakage is seen by its own check.
+        let failed: Vec<_> = report
+            .results
+            .iter()
+            .filter(|r| r.outcome.is_err())
+            .map(|r| r.name)
+            .collect();
         assert_eq!(failed, [check], "{report}");
     }
+}
+
+/// A transport written as a new user might: a fresh connection for every
+/// request. Connection reuse is advice, not something routy relies on, so
+/// it conforms, and the report says what it could do better.
+#[test]
+fn a_transport_that_never_reuses_a_connection_conforms_with_advice() {
+    let config = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .max_idle_connections(0)
+        .max_idle_connections_per_host(0)
+        .build();
+    let fresh_each_time = UreqTransport::with_agent(ureq::Agent::new_with_config(config));
+    let report = conformance::check(&fresh_each_time);
+    assert!(report.passed(), "{report}");
+    let advice: Vec<&str> = report.advice_unmet().map(|r| r.name).collect();
+    assert_eq!(
+        advice,
+        ["a connection is reused after an error response"],
+        "{report}"
+    );
+    assert!(
+        report
+            .to_string()
+            .contains("advice  a connection is reused after an error response: "),
+        "{report}"
+    );
+    conformance::assert_conforms(&fresh_each_time);
 }

@@ -6,7 +6,7 @@ use routy_core::{Transport, TransportErrorKind};
 
 use crate::https::HttpsServer;
 
-use super::{catch, get, limits, send, wrong_kind, CheckResult, Report};
+use super::{catch, get, limits, send, wrong_kind, CheckResult, Level, Report};
 
 /// Runs the TLS checks against the transport `make` builds from a CA
 /// certificate (PEM) it must trust, in place of its usual roots:
@@ -43,6 +43,7 @@ where
             return Report {
                 results: vec![CheckResult {
                     name: "start the suite's loopback https servers",
+                    level: Level::Required,
                     outcome: Err(e),
                 }],
             }
@@ -52,10 +53,12 @@ where
     let results = vec![
         CheckResult {
             name: "a certificate from the given root is trusted",
+            level: Level::Required,
             outcome: catch(|| trusts(&transport, &trusted)),
         },
         CheckResult {
             name: "a certificate from another root is refused as Tls",
+            level: Level::Required,
             outcome: catch(|| refuses(&transport, &stranger)),
         },
     ];
