@@ -6,7 +6,6 @@ use std::fmt;
 use http::header::CONTENT_TYPE;
 use http::{HeaderMap, Response, StatusCode};
 
-use crate::call_site::CallSite;
 use crate::meta::{redacted_headers, request_id, RateLimit};
 use crate::problem::Problem;
 use crate::redact::Redactor;
@@ -106,8 +105,6 @@ pub struct ApiError {
     /// Up to [`BODY_MAX_BYTES`] of the body, redacted.
     body: String,
     truncated: bool,
-    attempts: u32,
-    site: Option<CallSite>,
     hint: Option<&'static str>,
 }
 
@@ -177,39 +174,13 @@ impl ApiError {
             headers: redacted_headers(headers, redactor),
             body,
             truncated,
-            attempts: 1,
-            site: None,
             hint: None,
         }
     }
 
-    pub(crate) fn at(mut self, site: CallSite, hint: Option<&'static str>) -> Self {
-        self.site = Some(site);
+    pub(crate) fn with_hint(mut self, hint: Option<&'static str>) -> Self {
         self.hint = hint;
         self
-    }
-
-    pub(crate) fn site(&self) -> Option<&CallSite> {
-        self.site.as_ref()
-    }
-
-    pub(crate) fn with_attempts(mut self, attempts: u32) -> Self {
-        self.attempts = attempts;
-        self
-    }
-
-    /// How many attempts the call made; this error is the last one's.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// # use routy::{http, ApiError};
-    /// let response = http::Response::builder().status(503).body(Vec::new())?;
-    /// assert_eq!(ApiError::from_response(&response).attempts(), 1);
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn attempts(&self) -> u32 {
-        self.attempts
     }
 
     /// The HTTP status.
@@ -395,14 +366,16 @@ impl ApiError {
     }
 }
 
-impl fmt::Display for ApiError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl ApiError {
+    /// The message, with the call's `attempts` said when there were
+    /// several (what `routy::Error` shows).
+    pub(crate) fn describe(&self, f: &mut fmt::Formatter<'_>, attempts: u32) -> fmt::Result {
         write!(f, "api returned {}", self.status.as_u16())?;
         if let Some(reason) = self.status.canonical_reason() {
             write!(f, " {}", reason.to_ascii_lowercase())?;
         }
-        if self.attempts > 1 {
-            write!(f, " after {} attempts", self.attempts)?;
+        if attempts > 1 {
+            write!(f, " after {attempts} attempts")?;
         }
         if let Some(message) = self.server_message() {
             write!(f, ": {}", one_line(message, DISPLAY_DETAIL_MAX))?;
@@ -414,6 +387,15 @@ impl fmt::Display for ApiError {
             write!(f, " (retry after {after})")?;
         }
         Ok(())
+    }
+}
+
+/// What the API said: the status, the server's words and any hint. Where
+/// the call was and how many attempts it made are the
+/// [`Located`](crate::Located) error's.
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.describe(f, 1)
     }
 }
 
@@ -429,8 +411,6 @@ impl fmt::Debug for ApiError {
             .field("content_type", &self.content_type)
             .field("body", &BodyStart(&self.body))
             .field("truncated", &self.truncated)
-            .field("attempts", &self.attempts)
-            .field("site", &self.site)
             .field("hint", &self.hint)
             .finish()
     }

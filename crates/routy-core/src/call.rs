@@ -59,6 +59,7 @@ use crate::call_site::CallSite;
 use crate::config::Config;
 use crate::error::Error;
 use crate::key::ApiKey;
+use crate::located::Located;
 use crate::logging::log_event;
 use crate::options::{CallOptions, Settings};
 use crate::redact::Redactor;
@@ -169,6 +170,8 @@ pub struct Call<'a> {
     attempts: u32,
     hops: u32,
     slept: Duration,
+    /// Which of the client's deadlines the last attempt ran into.
+    timed_out: Option<Deadline>,
     state: State,
 }
 
@@ -201,6 +204,7 @@ impl<'a> Call<'a> {
             attempts: 0,
             hops: 0,
             slept: Duration::ZERO,
+            timed_out: None,
             state: State::New,
         }
     }
@@ -296,25 +300,22 @@ impl<'a> Call<'a> {
                 log_event!(debug, "{} (attempt {})", self.site(), self.attempts);
                 Step::Send(request)
             }
-            Err(err) => Step::Done(Err(err.into())),
+            Err(err) => Step::Done(Err(err)),
         }
     }
 
     /// The request to send now, with the time left before the deadline as
     /// its timeout; a timeout error when none is left.
-    fn next_request(&mut self, now: Instant) -> Result<Request<Vec<u8>>, TransportError> {
+    fn next_request(&mut self, now: Instant) -> Result<Request<Vec<u8>>, Error> {
         let mut limits = self.config.limits;
         limits.timeout = self.settings.timeout;
         let mut bound = limits.timeout.map(Deadline::Attempt);
         if let (Some(deadline), Some(total)) = (self.deadline, self.settings.call_timeout) {
             let left = deadline.saturating_duration_since(now);
             if left.is_zero() {
-                return Err(TransportError::with_source(
-                    TransportErrorKind::Timeout,
-                    Deadline::Call(total),
-                )
-                .with_attempts(self.attempts)
-                .at(self.site()));
+                let timeout = Located::new(TransportError::new(TransportErrorKind::Timeout))
+                    .with_deadline(Some(Deadline::Call(total)));
+                return Err(self.locate(Error::Transport(timeout)));
             }
             // At a tie the whole-call deadline is the one that binds: it is
             // the one named when it passes.
@@ -342,6 +343,12 @@ impl<'a> Call<'a> {
         CallSite::new(&self.method, &self.uri, self.redactor)
     }
 
+    /// `err` with where the call is and the attempts made: the machine's
+    /// one place for context.
+    fn locate(&self, err: Error) -> Error {
+        err.located(self.site(), self.attempts)
+    }
+
     /// What follows a response or a transport failure.
     fn sent(
         &mut self,
@@ -361,9 +368,11 @@ impl<'a> Call<'a> {
         });
         // A transport's timeout is one of ours: say which, and its value,
         // rather than the transport's own words for it.
+        self.timed_out = None;
         let result = result.map_err(|err| match bound {
-            Some(bound) if err.is_timeout() && err.deadline().is_none() => {
-                TransportError::with_source(TransportErrorKind::Timeout, bound)
+            Some(bound) if err.is_timeout() => {
+                self.timed_out = Some(bound);
+                TransportError::new(TransportErrorKind::Timeout)
             }
             _ => err,
         });
@@ -428,7 +437,7 @@ impl<'a> Call<'a> {
         let location = response.headers().get(LOCATION)?;
         let next = self
             .hop(location)
-            .map_err(|kind| Error::from(RedirectError::new(kind).at(self.site())));
+            .map_err(|kind| self.locate(RedirectError::new(kind).into()));
         let next = next.and_then(|next| {
             if !redirect::same_origin(&self.uri, &next) && self.key.take().is_some() {
                 log_event!(debug, "redirect to another origin: authorization dropped");
@@ -441,7 +450,7 @@ impl<'a> Call<'a> {
             );
             self.uri = next;
             // A hop is not a new attempt.
-            Ok(self.next_request(now)?)
+            self.next_request(now)
         });
         Some(match next {
             Ok(request) => Step::Send(request),
@@ -513,11 +522,10 @@ impl<'a> Call<'a> {
                     uri: self.uri.clone(),
                 })
             }
-            Err(err) => Err(err
-                .scrubbed(self.redactor)
-                .with_attempts(self.attempts)
-                .at(self.site())
-                .into()),
+            Err(err) => {
+                let err = Located::new(err.scrubbed(self.redactor)).with_deadline(self.timed_out);
+                Err(self.locate(Error::Transport(err)))
+            }
         })
     }
 }
@@ -668,7 +676,7 @@ mod tests {
         }
     }
 
-    fn transport_error(step: Step) -> TransportError {
+    fn transport_error(step: Step) -> Located<TransportError> {
         match step {
             Step::Done(Err(Error::Transport(err))) => err,
             other => panic!("expected a transport error, got {other:?}"),

@@ -402,9 +402,10 @@ impl<T: Transport> Client<T> {
             let redactor = ctx.key.redactor();
             let uri = finished.uri.clone();
             let reply = Reply::new(finished.response, finished.attempts, finished.uri, redactor);
+            let attempts = reply.attempts();
             endpoint
                 .parse(reply)
-                .map_err(|err| err.located(CallSite::new(&method, &uri, redactor)))
+                .map_err(|err| err.located(CallSite::new(&method, &uri, redactor), attempts))
         })
     }
 
@@ -431,10 +432,9 @@ impl<T: Transport> Client<T> {
         let hint = (status == StatusCode::NOT_FOUND)
             .then(|| base.not_found_hint(path_and_query))
             .flatten();
-        let err = ApiError::from_parts(status, &parts.headers, &body, redactor)
-            .with_attempts(finished.attempts)
-            .at(CallSite::new(method, &finished.uri, redactor), hint);
-        Err(err.into())
+        let err = ApiError::from_parts(status, &parts.headers, &body, redactor).with_hint(hint);
+        let site = CallSite::new(method, &finished.uri, redactor);
+        Err(Error::from(err).located(site, finished.attempts))
     }
 
     fn execute(

@@ -8,7 +8,6 @@ use http::{HeaderValue, Response};
 use serde::de::DeserializeOwned;
 
 use crate::api_error::BodyStart;
-use crate::call_site::CallSite;
 use crate::redact::Redactor;
 use crate::text::{byte_offset, header_str, is_json, is_text_plain, one_line, snippet, truncate};
 
@@ -39,7 +38,6 @@ pub struct DecodeError {
     expected: &'static str,
     /// `std::any::type_name` of the type asked for.
     rust_type: &'static str,
-    site: Option<Box<CallSite>>,
     content_type: Option<String>,
     path: Option<String>,
     snippet: String,
@@ -72,15 +70,6 @@ impl DecodeError {
     /// (`Vec<Account>`).
     pub fn rust_type(&self) -> String {
         short_type_name(self.rust_type)
-    }
-
-    pub(crate) fn at(mut self, site: CallSite) -> Self {
-        self.site = Some(Box::new(site));
-        self
-    }
-
-    pub(crate) fn site(&self) -> Option<&CallSite> {
-        self.site.as_deref()
     }
 
     /// Where in the JSON decoding failed (`.` for the root, `[3].id` …);
@@ -155,7 +144,6 @@ impl fmt::Debug for DecodeError {
         f.debug_struct("DecodeError")
             .field("rust_type", &self.rust_type)
             .field("expected", &self.expected)
-            .field("site", &self.site)
             .field("content_type", &self.content_type)
             .field("path", &self.path)
             .field("snippet", &BodyStart(&self.snippet))
@@ -262,7 +250,6 @@ pub(crate) fn decode_slice<T: DeserializeOwned>(
             return Err(DecodeError {
                 expected,
                 rust_type,
-                site: None,
                 content_type: Some(redactor.scrub_owned(&truncate(ct, 200))),
                 path: None,
                 snippet: snippet(body, 0, redactor).0,
@@ -292,7 +279,6 @@ pub(crate) fn decode_slice<T: DeserializeOwned>(
             Err(DecodeError {
                 expected,
                 rust_type,
-                site: None,
                 content_type: content_type.map(|ct| redactor.scrub_owned(&truncate(ct, 200))),
                 path: Some(redactor.scrub_owned(&truncate(&path, 200))),
                 snippet: snippet(body, offset, redactor).0,

@@ -12,6 +12,7 @@ use crate::call_site::CallSite;
 use crate::config::ConfigError;
 use crate::decode::DecodeError;
 use crate::key::KeyError;
+use crate::located::Located;
 use crate::paging::IncompleteList;
 use crate::redirect::{RedirectError, RedirectErrorKind};
 use crate::request::RequestError;
@@ -53,16 +54,16 @@ pub enum Error {
     Request(RequestError),
     /// No response was received: connection, TLS, timeout, protocol or size
     /// failure.
-    Transport(TransportError),
+    Transport(Located<TransportError>),
     /// The API answered with a non-success status.
-    Api(Box<ApiError>),
+    Api(Located<ApiError>),
     /// A success response did not have the expected shape.
-    Decode(Box<DecodeError>),
+    Decode(Located<DecodeError>),
     /// A redirect was refused (too many, https to http, a bad `Location`).
-    Redirect(RedirectError),
+    Redirect(Located<RedirectError>),
     /// A list response said there is more than it holds (a next link, a
     /// total above its count): routy returns no partial list.
-    IncompleteList(Box<IncompleteList>),
+    IncompleteList(Located<IncompleteList>),
     /// A profile could not be used (feature `profiles`): a bad config
     /// file, a missing profile, a key command that failed. Nothing was
     /// sent.
@@ -83,11 +84,11 @@ impl fmt::Display for Error {
             Error::Key(err) => write!(f, "{err}"),
             Error::Config(err) => write!(f, "invalid client configuration: {err}"),
             Error::Request(err) => write!(f, "invalid request: {err}"),
-            Error::Transport(err) => write!(f, "{err}"),
-            Error::Api(err) => write!(f, "{err}"),
-            Error::Decode(err) => write!(f, "{err}"),
-            Error::Redirect(err) => write!(f, "{err}"),
-            Error::IncompleteList(err) => write!(f, "{err}"),
+            Error::Transport(err) => err.describe(f, err.attempts(), err.deadline()),
+            Error::Api(err) => err.describe(f, err.attempts()),
+            Error::Decode(err) => write!(f, "{}", err.error()),
+            Error::Redirect(err) => write!(f, "{}", err.error()),
+            Error::IncompleteList(err) => write!(f, "{}", err.error()),
             #[cfg(feature = "profiles")]
             Error::Profile(err) => write!(f, "{err}"),
         }
@@ -102,11 +103,14 @@ impl std::error::Error for Error {
             Error::Key(err) => err.source(),
             Error::Config(err) => err.source(),
             Error::Request(err) => err.source(),
-            Error::Transport(err) => err.source(),
-            Error::Api(err) => err.source(),
-            Error::Decode(err) => err.source(),
-            Error::Redirect(err) => err.source(),
-            Error::IncompleteList(err) => err.source(),
+            // A deadline of the client's is the whole story of a timeout:
+            // said in the message, and no cause after it.
+            Error::Transport(err) if err.deadline().is_some() => None,
+            Error::Transport(err) => err.error().source(),
+            Error::Api(err) => err.error().source(),
+            Error::Decode(err) => err.error().source(),
+            Error::Redirect(err) => err.error().source(),
+            Error::IncompleteList(err) => err.error().source(),
             #[cfg(feature = "profiles")]
             Error::Profile(err) => err.source(),
         }
@@ -122,7 +126,7 @@ impl From<crate::profile::ProfileError> for Error {
 
 impl Error {
     /// The API error, when the API answered with a non-success status.
-    pub fn as_api(&self) -> Option<&ApiError> {
+    pub fn as_api(&self) -> Option<&Located<ApiError>> {
         match self {
             Error::Api(err) => Some(err),
             _ => None,
@@ -142,7 +146,9 @@ impl Error {
         match self {
             Error::Api(err) => err.attempts(),
             Error::Transport(err) => err.attempts(),
-            Error::Decode(_) | Error::Redirect(_) | Error::IncompleteList(_) => 1,
+            Error::Decode(err) => err.attempts(),
+            Error::Redirect(err) => err.attempts(),
+            Error::IncompleteList(err) => err.attempts(),
             Error::Key(_) | Error::Config(_) | Error::Request(_) => 0,
             #[cfg(feature = "profiles")]
             Error::Profile(_) => 0,
@@ -184,14 +190,18 @@ impl Error {
         self.site().map(CallSite::url)
     }
 
-    /// This error, with where the call was when the part of the call
-    /// that raised it (an endpoint's `parse`) could not know.
-    pub(crate) fn located(self, site: CallSite) -> Self {
+    /// This error, with where its call was (`site`, after `attempts`)
+    /// when that is not said yet: the one way context is attached, by the
+    /// call machine to what it ends with and by the client to what an
+    /// endpoint's `parse` returns. Errors raised before anything was sent
+    /// carry none.
+    pub(crate) fn located(self, site: CallSite, attempts: u32) -> Self {
         match self {
-            Error::Decode(err) if err.site().is_none() => Error::Decode(Box::new(err.at(site))),
-            Error::IncompleteList(err) if err.site().is_none() => {
-                Error::IncompleteList(Box::new(err.at(site)))
-            }
+            Error::Transport(err) => Error::Transport(err.at(site, attempts)),
+            Error::Api(err) => Error::Api(err.at(site, attempts)),
+            Error::Decode(err) => Error::Decode(err.at(site, attempts)),
+            Error::Redirect(err) => Error::Redirect(err.at(site, attempts)),
+            Error::IncompleteList(err) => Error::IncompleteList(err.at(site, attempts)),
             other => other,
         }
     }
@@ -203,9 +213,7 @@ impl Error {
             Error::Decode(err) => err.site(),
             Error::Redirect(err) => err.site(),
             Error::IncompleteList(err) => err.site(),
-            Error::Key(_) | Error::Config(_) | Error::Request(_) => None,
-            #[cfg(feature = "profiles")]
-            Error::Profile(_) => None,
+            _ => None,
         }
     }
 
@@ -219,7 +227,7 @@ impl Error {
     /// ));
     /// assert!(err.as_transport().is_some_and(|t| t.is_timeout()));
     /// ```
-    pub fn as_transport(&self) -> Option<&TransportError> {
+    pub fn as_transport(&self) -> Option<&Located<TransportError>> {
         match self {
             Error::Transport(err) => Some(err),
             _ => None,
@@ -247,37 +255,37 @@ impl From<RequestError> for Error {
 
 impl From<TransportError> for Error {
     fn from(err: TransportError) -> Self {
-        Error::Transport(err)
+        Error::Transport(err.into())
     }
 }
 
 impl From<RedirectError> for Error {
     fn from(err: RedirectError) -> Self {
-        Error::Redirect(err)
+        Error::Redirect(err.into())
     }
 }
 
 impl From<RedirectErrorKind> for Error {
     fn from(kind: RedirectErrorKind) -> Self {
-        Error::Redirect(kind.into())
+        Error::Redirect(RedirectError::from(kind).into())
     }
 }
 
 impl From<IncompleteList> for Error {
     fn from(err: IncompleteList) -> Self {
-        Error::IncompleteList(Box::new(err))
+        Error::IncompleteList(err.into())
     }
 }
 
 impl From<ApiError> for Error {
     fn from(err: ApiError) -> Self {
-        Error::Api(Box::new(err))
+        Error::Api(err.into())
     }
 }
 
 impl From<DecodeError> for Error {
     fn from(err: DecodeError) -> Self {
-        Error::Decode(Box::new(err))
+        Error::Decode(err.into())
     }
 }
 

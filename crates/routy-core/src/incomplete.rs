@@ -35,7 +35,6 @@ pub struct IncompleteList {
     received: usize,
     /// What one item is ("account").
     noun: &'static str,
-    site: Option<crate::call_site::CallSite>,
 }
 
 impl IncompleteList {
@@ -44,13 +43,7 @@ impl IncompleteList {
             signal,
             received,
             noun,
-            site: None,
         }
-    }
-
-    pub(crate) fn at(mut self, site: crate::call_site::CallSite) -> Self {
-        self.site = Some(site);
-        self
     }
 
     /// What said there is more: the envelope member's name (`nextLink`,
@@ -62,10 +55,6 @@ impl IncompleteList {
     /// How many items (accounts) the response held.
     pub fn received(&self) -> usize {
         self.received
-    }
-
-    pub(crate) fn site(&self) -> Option<&crate::call_site::CallSite> {
-        self.site.as_ref()
     }
 }
 

@@ -8,8 +8,6 @@ use std::fmt;
 use http::uri::Scheme;
 use http::{Method, StatusCode, Uri};
 
-use crate::call_site::CallSite;
-
 /// Why a redirect was not followed: see [`RedirectError::kind`].
 ///
 /// # Examples
@@ -67,7 +65,6 @@ pub enum RedirectErrorKind {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RedirectError {
     kind: RedirectErrorKind,
-    site: Option<Box<CallSite>>,
 }
 
 impl RedirectError {
@@ -80,21 +77,12 @@ impl RedirectError {
     /// assert_eq!(err.kind(), routy::RedirectErrorKind::InvalidLocation);
     /// ```
     pub fn new(kind: RedirectErrorKind) -> Self {
-        RedirectError { kind, site: None }
+        RedirectError { kind }
     }
 
     /// Why the redirect was refused.
     pub fn kind(&self) -> RedirectErrorKind {
         self.kind
-    }
-
-    pub(crate) fn at(mut self, site: CallSite) -> Self {
-        self.site = Some(Box::new(site));
-        self
-    }
-
-    pub(crate) fn site(&self) -> Option<&CallSite> {
-        self.site.as_deref()
     }
 }
 

@@ -9,7 +9,6 @@ use std::time::Duration;
 
 use http::{Request, Response};
 
-use crate::call_site::CallSite;
 use crate::redact::Redactor;
 
 /// Sends one HTTP request and returns the response, whatever its status.
@@ -401,17 +400,7 @@ impl fmt::Display for TransportErrorKind {
 /// ```
 pub struct TransportError {
     kind: TransportErrorKind,
-    attempts: u32,
-    /// Boxed together, so a transport error (and [`crate::Error`]) stays
-    /// small on the success path's stack.
-    detail: Option<Box<Detail>>,
-}
-
-/// What a [`TransportError`] carries besides its kind and attempts.
-struct Detail {
     source: Option<Box<dyn StdError + Send + Sync>>,
-    /// Where the call went, once the client has attached it.
-    site: Option<CallSite>,
 }
 
 impl TransportError {
@@ -424,11 +413,7 @@ impl TransportError {
     /// # let _ = err;
     /// ```
     pub fn new(kind: TransportErrorKind) -> Self {
-        TransportError {
-            kind,
-            attempts: 1,
-            detail: None,
-        }
+        TransportError { kind, source: None }
     }
 
     /// An error classified from an `io::Error`, which becomes its source:
@@ -489,11 +474,7 @@ impl TransportError {
     ) -> Self {
         TransportError {
             kind,
-            attempts: 1,
-            detail: Some(Box::new(Detail {
-                source: Some(source.into()),
-                site: None,
-            })),
+            source: Some(source.into()),
         }
     }
 
@@ -509,68 +490,8 @@ impl TransportError {
         self.kind
     }
 
-    /// How many attempts the call made before giving up with this error.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use routy::{TransportError, TransportErrorKind};
-    /// assert_eq!(TransportError::new(TransportErrorKind::Io).attempts(), 1);
-    /// ```
-    pub fn attempts(&self) -> u32 {
-        self.attempts
-    }
-
-    pub(crate) fn with_attempts(mut self, attempts: u32) -> Self {
-        self.attempts = attempts;
-        self
-    }
-
-    pub(crate) fn at(mut self, site: CallSite) -> Self {
-        match &mut self.detail {
-            Some(detail) => detail.site = Some(site),
-            None => {
-                self.detail = Some(Box::new(Detail {
-                    source: None,
-                    site: Some(site),
-                }));
-            }
-        }
-        self
-    }
-
     fn source_error(&self) -> Option<&(dyn StdError + Send + Sync + 'static)> {
-        self.detail.as_ref()?.source.as_deref()
-    }
-
-    pub(crate) fn site(&self) -> Option<&CallSite> {
-        self.detail.as_ref()?.site.as_ref()
-    }
-
-    /// Which deadline passed, for a timeout the client's deadlines caused.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::time::Duration;
-    /// use routy::{ApiKey, Deadline, TransportErrorKind};
-    ///
-    /// let client = routy::ClientBuilder::new()
-    ///     .api_key(ApiKey::new("test-token")?)
-    ///     .timeout(Duration::from_secs(5))
-    ///     .build_with(routy::transport_fn(|_req| Err(TransportErrorKind::Timeout.into())))?;
-    /// let err = client.raw(routy::http::Method::POST, "/v1/things", None).unwrap_err();
-    /// let timeout = err.as_transport().and_then(|t| t.deadline());
-    /// assert_eq!(timeout, Some(Deadline::Attempt(Duration::from_secs(5))));
-    /// assert_eq!(
-    ///     err.to_string(),
-    ///     "POST https://platform.routy.app/api/v1/things: request timed out \
-    ///      (the per-attempt timeout of 5s passed)"
-    /// );
-    /// # Ok::<(), routy::Error>(())
-    /// ```
-    pub fn deadline(&self) -> Option<Deadline> {
-        self.source_error()?.downcast_ref::<Deadline>().copied()
+        self.source.as_deref()
     }
 
     /// Whether the deadline passed.
@@ -614,10 +535,6 @@ impl fmt::Debug for TransportError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut d = f.debug_struct("TransportError");
         d.field("kind", &self.kind);
-        d.field("attempts", &self.attempts);
-        if let Some(site) = self.site() {
-            d.field("site", site);
-        }
         if let Some(source) = self.source_error() {
             d.field("source", &source);
         }
@@ -638,42 +555,48 @@ impl TransportError {
         }
         let text = chain.join(": ");
         if redactor.found_in(text.as_bytes()) {
-            let source = Some(redactor.scrub_owned(&text).into());
-            match &mut self.detail {
-                Some(detail) => detail.source = source,
-                None => self.detail = Some(Box::new(Detail { source, site: None })),
-            }
+            self.source = Some(redactor.scrub_owned(&text).into());
         }
         self
     }
 }
 
-impl fmt::Display for TransportError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl TransportError {
+    /// The message, with the call's `attempts` (when several) and the
+    /// deadline that passed (what `routy::Error` shows).
+    pub(crate) fn describe(
+        &self,
+        f: &mut fmt::Formatter<'_>,
+        attempts: u32,
+        deadline: Option<Deadline>,
+    ) -> fmt::Result {
         f.write_str(self.kind.as_str())?;
-        if self.attempts > 1 {
-            write!(f, " after {} attempts", self.attempts)?;
+        if attempts > 1 {
+            write!(f, " after {attempts} attempts")?;
         }
-        // The deadline is the whole story of a timeout: said here, and not
-        // again as a cause.
-        if let Some(deadline) = self.deadline() {
+        if let Some(deadline) = deadline {
             write!(f, " ({deadline})")?;
         }
         Ok(())
     }
 }
 
+/// What went wrong, in routy's words for its kind; the transport's own
+/// words are the `source()`.
+impl fmt::Display for TransportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.describe(f, 1, None)
+    }
+}
+
 impl StdError for TransportError {
     fn source(&self) -> Option<&(dyn StdError + 'static)> {
-        if self.deadline().is_some() {
-            return None;
-        }
         self.source_error().map(|e| e as &(dyn StdError + 'static))
     }
 }
 
 /// Which of the client's deadlines a timed-out call ran into, with its
-/// configured value: see [`TransportError::deadline`].
+/// configured value: see [`Located::deadline`](crate::Located::deadline).
 ///
 /// # Examples
 ///
@@ -701,8 +624,6 @@ impl fmt::Display for Deadline {
         }
     }
 }
-
-impl StdError for Deadline {}
 
 impl From<std::io::Error> for TransportError {
     /// As [`TransportError::from_io`].

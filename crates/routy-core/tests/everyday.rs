@@ -156,7 +156,7 @@ fn a_per_call_deadline_is_named_with_its_value() {
     let err = client
         .call_with(Raw::new(http::Method::POST, "/v1/things"), &options)
         .unwrap_err();
-    let deadline = err.as_transport().and_then(TransportError::deadline);
+    let deadline = err.as_transport().and_then(|t| t.deadline());
     assert_eq!(deadline, Some(Deadline::Call(Duration::from_secs(4))));
     assert!(
         err.to_string()

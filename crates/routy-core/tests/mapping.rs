@@ -41,7 +41,7 @@ fn answering(status: u16, headers: &[(&str, &str)], body: &[u8]) -> Client<Closu
         .unwrap()
 }
 
-fn api_error(client: &Client<Closure>) -> Box<routy_core::ApiError> {
+fn api_error(client: &Client<Closure>) -> routy_core::Located<routy_core::ApiError> {
     match client.accounts() {
         Err(Error::Api(err)) => err,
         other => panic!("expected an api error, got {other:?}"),

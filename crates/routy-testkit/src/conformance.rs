@@ -45,7 +45,6 @@
 //! transport should report one as `Connect`, see
 //! [`TransportError::from_io`](routy_core::TransportError::from_io)).
 
-use std::fmt;
 use std::hash::Hasher;
 use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
