@@ -19,7 +19,7 @@
 //! | deadline, [`RequestLimits::timeout`](crate::RequestLimits) | cuts it to what is left of the whole call | gives up when it has passed since the exchange started (connect to last body byte) with [`Timeout`](crate::TransportErrorKind::Timeout); never computes `Instant::now() + timeout` unchecked (the field is public and may be `Duration::MAX`) |
 //! | errors | retries by kind | reports a kind deliberately: [`Connect`](crate::TransportErrorKind::Connect) only when nothing was sent (refused, unreachable, DNS), so any method may be retried; [`TransportError::from_io`](crate::TransportError::from_io) classifies an `io::Error` |
 //! | framing | nothing | handles chunked bodies, `HEAD` responses that announce a length, `1xx` interim responses; a body cut short is `Protocol` or `Io`, never `Ok` |
-//! | connections | shares one transport across threads (`Send + Sync`, `&self`) | keeps connections alive and reuses them, after error responses too |
+//! | connections | shares one transport across threads (`Send + Sync`, `&self`) | *advice*: keeps connections alive and reuses them, after error responses too (a transport that does not is correct, only slower) |
 //! | proxies and loopback | refuses plain http except to loopback | never sends a loopback request (`127.0.0.0/8`, `[::1]`, `localhost`) through a proxy, and resolves `localhost` without DNS |
 //! | logging | logs allow-listed facts only | logs no header values and no bodies (the key is in a header; a server's echo of it may be anywhere) |
 //!
@@ -33,8 +33,6 @@
 //! with a resolver for `localhost` and a deliberate error table):
 //!
 //! ```
-//! use std::io::Read;
-//!
 //! use routy::http::{Request, Response};
 //! use routy::{RequestLimits, Transport, TransportError, TransportErrorKind};
 //!
@@ -67,19 +65,12 @@
 //!             .build();
 //!         let response = self.agent.run(request).map_err(to_transport_error)?;
 //!         let (parts, body) = response.into_parts();
-//!         let cap = limits.max_body_bytes;
-//!         if body.content_length().is_some_and(|len| len > cap) {
-//!             return Err(TransportErrorKind::BodyTooLarge.into()); // before reading
-//!         }
-//!         let mut bytes = Vec::new();
-//!         // Decoded bytes; one past the cap tells a fit from an overflow.
-//!         body.into_reader()
-//!             .take(cap.saturating_add(1))
-//!             .read_to_end(&mut bytes)
-//!             .map_err(|e| to_transport_error(e.into()))?;
-//!         if bytes.len() as u64 > cap {
-//!             return Err(TransportErrorKind::BodyTooLarge.into());
-//!         }
+//!         // The cap on decoded bytes, a Content-Length over it refused
+//!         // before reading: the one limiter every transport uses.
+//!         let announced = body.content_length();
+//!         // ureq reports its own failures mid-body (a passed deadline)
+//!         // inside an io::Error; `ureq::Error::from` unwraps them.
+//!         let bytes = limits.read_body(body.into_reader(), announced, |e| to_transport_error(e.into()))?;
 //!         Ok(Response::from_parts(parts, bytes))
 //!     }
 //! }
@@ -115,7 +106,11 @@
 //! Add `routy-testkit` as a dev-dependency and call
 //! `routy_testkit::conformance::assert_conforms(&transport)` from a test
 //! (or `check` for a [`Report`](https://docs.rs/routy-testkit) to look
-//! at). Each failing check names the rule and shows your transport's own
-//! error and its `source()` chain; a check in which the transport panics
-//! fails alone. To test a client over your transport, the routy sandbox
+//! at). Each check is *required* (routy relies on it) or *advice*
+//! (performance: connection reuse); `assert_conforms` fails only on a
+//! required one, and the report shows both. Each failing check names the
+//! rule and shows your transport's own error and its `source()` chain; a
+//! check in which the transport panics fails alone. For custom CA roots,
+//! `routy_core::ca::CaRoots` (feature `ca`) reads and parses a PEM file
+//! or bytes the way routy's own transports do. To test a client over your transport, the routy sandbox
 //! (`routy-sandbox`) is a whole local API.
