@@ -112,8 +112,21 @@ pub fn check<T: Transport + ?Sized>(transport: &T) -> Report {
             }
         }
     };
+    let results = checks::<T>()
+        .iter()
+        .map(|(name, level, check)| CheckResult {
+            name,
+            level: *level,
+            outcome: catch(|| check(transport, &server)),
+        })
+        .collect();
+    Report { results }
+}
+
+/// Every check: its name, whether routy relies on it, and the check.
+fn checks<T: Transport + ?Sized>() -> [(&'static str, Level, Check<T>); 13] {
     use Level::{Advice, Required};
-    let checks: [(&'static str, Level, Check<T>); 13] = [
+    [
         (
             "status, headers and body round trip for 2xx, 4xx and 5xx",
             Required,
@@ -157,16 +170,7 @@ pub fn check<T: Transport + ?Sized>(transport: &T) -> Report {
             Required,
             extreme_deadlines,
         ),
-    ];
-    let results = checks
-        .iter()
-        .map(|(name, level, check)| CheckResult {
-            name,
-            level: *level,
-            outcome: catch(|| check(transport, &server)),
-        })
-        .collect();
-    Report { results }
+    ]
 }
 
 /// `check`'s result, or a failure with its panic's message.
@@ -807,18 +811,7 @@ fn raw_answer(mut stream: TcpStream, over_cap: &AtomicU8) {
                 let _ = stream.shutdown(Shutdown::Both);
                 return;
             }
-            "/drip" => {
-                // One byte every 50 ms: each read succeeds, so only the
-                // whole deadline ends it. Bounded: 100 bytes, 5 s at most.
-                let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n");
-                for _ in 0..100 {
-                    if stream.write_all(b"x").is_err() {
-                        break;
-                    }
-                    std::thread::sleep(Duration::from_millis(50));
-                }
-                return;
-            }
+            "/drip" => return drip_bytes(&mut stream),
             "/chunked" => b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n8\r\nchunked \r\n4\r\nbody\r\n0\r\nX-Trailer: yes\r\n\r\n",
             // No body follows: a transport that waits for one gets none.
             "/head" => b"HTTP/1.1 200 OK\r\nContent-Length: 1234\r\nX-Head: yes\r\n\r\n",
@@ -828,6 +821,18 @@ fn raw_answer(mut stream: TcpStream, over_cap: &AtomicU8) {
         if stream.write_all(reply).is_err() {
             return;
         }
+    }
+}
+
+/// One byte every 50 ms: each read succeeds, so only the whole deadline
+/// ends it. Bounded: 100 bytes, 5 s at most.
+fn drip_bytes(stream: &mut TcpStream) {
+    let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n");
+    for _ in 0..100 {
+        if stream.write_all(b"x").is_err() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
     }
 }
 
