@@ -338,7 +338,7 @@ impl ReqwestTransportBuilder {
     ///
     /// # Errors
     ///
-    /// [`ConfigError::CaCertificates`](routy_core::ConfigError::CaCertificates) (as [`Error::Config`]) when the CA
+    /// [`ConfigError::CaCertificates`] (as [`Error::Config`]) when the CA
     /// file cannot be read or holds no certificate, or reqwest cannot
     /// build its client.
     ///
