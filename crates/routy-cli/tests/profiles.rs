@@ -324,3 +324,27 @@ fn bad_config_files_are_exit_2_and_never_print_the_key() {
     assert_eq!(code, 2);
     assert!(stderr.contains("no profile \"ghost\""), "{stderr}");
 }
+
+/// A careless profile: the key written into the command line itself
+/// (`echo KEY`). It works, and `auth status`, which shows the command,
+/// still never prints the key (`run` checks every 8-byte window).
+#[test]
+fn a_key_written_into_the_command_line_is_not_printed_by_status() {
+    let (sandbox, token) = sandbox_serving(None);
+    let dir = Dir::new("careless");
+    let config = dir.config(&format!(
+        "[profiles.careless]\nbase_url = \"{}\"\napi_key_command = [\"echo\", \"{}\"]\n",
+        sandbox.base_url(),
+        token.secret()
+    ));
+    let (code, stdout, stderr) = run(
+        with_config(&config).args(["--profile", "careless", "auth", "status"]),
+        token.secret(),
+        None,
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains("from command `echo [redacted]` of profile careless"),
+        "{stdout}"
+    );
+}
