@@ -115,6 +115,10 @@ pub struct Account {
 
 /// Where an account's name is: most names have no JSON escapes and are read
 /// straight out of the raw text, so they cost no allocation of their own.
+/// Measured 2026-12-01 (callgrind, the perf baseline's 40 accounts): with
+/// every name owned instead, a request costs 276.1 k instructions, 13.1 k
+/// (5.0%) more than with the offsets, and 1.034 of the hand-written ureq
+/// baseline rather than 0.985.
 /// (16 bytes: a list of accounts is mostly these structs and their text.)
 #[derive(Debug, Clone)]
 enum Name {
