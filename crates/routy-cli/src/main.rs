@@ -530,7 +530,7 @@ fn auth_status(client: &Client, setup: &Setup) -> Result<(), Failure> {
         .as_deref()
         .unwrap_or("routy's default");
     let text = format!(
-        "profile:  {profile}\nkey:      {} from {}\nbase url: {} ({base_source})\n",
+        "profile:  {profile}\nkey:      {} from {}\nbase url: {} from {base_source}\n",
         setup.key.fingerprint(),
         setup.key_source,
         client.config().base_url(),

@@ -119,12 +119,7 @@ fn key(args: &ClientArgs, chosen: &Chosen) -> Result<(ApiKey, String), Failure> 
         return Ok((key, routy::API_KEY_ENV.to_owned()));
     }
     if let Some(profile) = &chosen.fallback {
-        let by = if std::env::var_os(PROFILE_ENV).is_some_and(|n| !n.is_empty()) {
-            PROFILE_ENV
-        } else {
-            "the default profile"
-        };
-        return from_profile(profile, by);
+        return from_profile(profile, fallback_by());
     }
     Err(failure(Error::from(KeyError::MissingEnv {
         var: routy::API_KEY_ENV.to_owned(),
@@ -165,8 +160,17 @@ fn base_url(args: &ClientArgs, chosen: &Chosen) -> (Option<String>, Option<Strin
                 .filter(nonempty)
                 .map(|url| (url, routy::BASE_URL_ENV.to_owned()))
         })
-        .or_else(|| from_profile(chosen.fallback.as_ref(), "the selected profile"))
+        .or_else(|| from_profile(chosen.fallback.as_ref(), fallback_by()))
         .map_or((None, None), |(url, source)| (Some(url), Some(source)))
+}
+
+/// What chose the profile used below the environment.
+fn fallback_by() -> &'static str {
+    if std::env::var_os(PROFILE_ENV).is_some_and(|n| !n.is_empty()) {
+        PROFILE_ENV
+    } else {
+        "the default profile"
+    }
 }
 
 fn profile_ca(profile: Option<&Profile>) -> Option<OsString> {

@@ -99,7 +99,7 @@ fn a_profile_key_from_a_password_manager_lists_accounts_and_status_says_where_it
         format!(
             "profile:  reporting (in {config})\n\
              key:      {fingerprint} from command `{pass} show routy/reporting` of profile reporting (ROUTY_PROFILE)\n\
-             base url: {base} (profile reporting (the selected profile))\n\
+             base url: {base} from profile reporting (ROUTY_PROFILE)\n\
              api:      accepts the key: 40 account(s) visible at {base}\n",
             config = config.display(),
             fingerprint = key.fingerprint(),
@@ -168,24 +168,27 @@ fn flags_beat_the_environment_which_beats_the_default_profile() {
         out.contains(&format!("file {}", key_file.display())),
         "{out}"
     );
-    // --api-key-file beats --profile; --base-url beats the profile's.
+    // --api-key-file beats --profile; --base-url beats the profile's. The
+    // flag's URL is a closed loopback port: the refusal (exit 5) shows it
+    // was the one used, and nothing leaves the machine.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let flag_url = format!("http://{closed}/api");
     let (code, out) = status(
         with_config(&config)
             .args(["--profile", "default", "--api-key-file"])
             .arg(&key_file)
-            .args([
-                "--base-url",
-                "https://platform.routy.app/api",
-                "--timeout",
-                "0.001",
-            ]),
+            .args(["--base-url", &flag_url, "--max-retries", "0"]),
     );
     assert_eq!(code, 5, "the flag's base URL was used: {out}");
     assert!(out.contains("(--api-key-file)"), "{out}");
     assert!(
-        out.contains("base url: https://platform.routy.app/api (--base-url)"),
+        out.contains(&format!("base url: {flag_url} from --base-url")),
         "{out}"
     );
+    assert!(out.contains("connection failed"), "{out}");
 }
 
 #[test]
