@@ -62,24 +62,45 @@ pub fn seed_accounts_json() -> Vec<u8> {
     serde_json::to_vec(&accounts).unwrap_or_default()
 }
 
+/// The accounts served: the list body byte for byte, and each account's
+/// own JSON by id for `GET /v1/accounts/{id}`.
+#[derive(Debug)]
+pub(crate) struct Accounts {
+    pub(crate) list: Vec<u8>,
+    by_id: std::collections::BTreeMap<String, Vec<u8>>,
+}
+
+impl Accounts {
+    /// The JSON of the account with this id (a number's decimal form, or
+    /// the string).
+    pub(crate) fn get(&self, id: &str) -> Option<&[u8]> {
+        self.by_id.get(id).map(Vec::as_slice)
+    }
+}
+
 /// Checks a user-supplied accounts body: a JSON array of objects, each with
-/// an `id` that is a number or a string. Returned untouched when valid.
-pub(crate) fn validate(bytes: Vec<u8>) -> Result<Vec<u8>, SandboxError> {
+/// an `id` that is a number or a string. Kept untouched when valid.
+pub(crate) fn validate(bytes: Vec<u8>) -> Result<Accounts, SandboxError> {
     let invalid = |reason: String| SandboxError::Accounts(reason);
     let value: Value =
         serde_json::from_slice(&bytes).map_err(|e| invalid(format!("not json: {e}")))?;
     let items = value
         .as_array()
         .ok_or_else(|| invalid("the top level must be an array of accounts".into()))?;
+    let mut by_id = std::collections::BTreeMap::new();
     for (i, item) in items.iter().enumerate() {
-        match item.get("id") {
-            Some(Value::Number(_) | Value::String(_)) => {}
+        let id = match item.get("id") {
+            Some(Value::Number(n)) => n.to_string(),
+            Some(Value::String(s)) => s.clone(),
             _ => {
                 return Err(invalid(format!(
                     "account [{i}] needs an \"id\" that is a number or a string"
                 )))
             }
-        }
+        };
+        by_id
+            .entry(id)
+            .or_insert_with(|| serde_json::to_vec(item).unwrap_or_default());
     }
-    Ok(bytes)
+    Ok(Accounts { list: bytes, by_id })
 }

@@ -1,16 +1,38 @@
-//! Fault injection: scripted responses, delays and dropped connections for
-//! the next API calls, and a fixed-window rate limit.
+//! Fault injection: scripted responses, delays and broken connections for
+//! upcoming API calls (the next N, or each with a seeded probability), and
+//! a fixed-window rate limit.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::time::{Duration, SystemTime};
 
+use rand::rngs::StdRng;
+use rand::{Rng as _, SeedableRng as _};
 use serde::{Deserialize, Serialize};
 
-/// What to do to one upcoming API call (admin calls are never faulted).
+/// What to do to an upcoming API call (admin calls are never faulted).
 ///
-/// As JSON for the admin surface: `{"kind": "respond", "status": 503,
-/// "headers": {"Retry-After": "1"}, "body": "..."}`, `{"kind": "delay",
-/// "ms": 200}`, `{"kind": "drop"}`.
+/// Faults are the server or the network misbehaving; they are not
+/// [`Stub`](crate::Stub)s, which answer routes the sandbox does not model.
+/// A fault is queued with [`FaultRule`]: for the next call, the next N, or
+/// each call with a seeded probability.
+///
+/// Two kinds:
+///
+/// - HTTP: [`Respond`](Fault::Respond) answers in place of the API (before
+///   authentication, as a proxy or an overloaded server would), and
+///   [`Delay`](Fault::Delay) waits before the real answer.
+/// - Connection: the real answer is computed (the request *was* applied,
+///   the ambiguous case) and its bytes are broken on the way out:
+///   [`Reset`](Fault::Reset) before the first byte, [`Drop`](Fault::Drop)
+///   in the middle of the body, [`Stall`](Fault::Stall) in the middle of
+///   the body, [`Drip`](Fault::Drip) slowly, [`BadChunked`](Fault::BadChunked)
+///   with broken framing, [`Empty`](Fault::Empty) with no reply at all.
+///
+/// As JSON for the admin surface and `routy sandbox --faults FILE`:
+/// `{"kind": "respond", "status": 503, "headers": {"Retry-After": "1"},
+/// "body": "..."}`, `{"kind": "delay", "ms": 200}`, `{"kind": "drop"}`,
+/// `{"kind": "reset"}`, `{"kind": "stall", "ms": 5000}`, `{"kind": "drip",
+/// "bytesPerSecond": 100}`, `{"kind": "badChunked"}`, `{"kind": "empty"}`.
 ///
 /// # Examples
 ///
@@ -19,10 +41,16 @@ use serde::{Deserialize, Serialize};
 ///
 /// let fault: Fault = serde_json::from_str(r#"{"kind": "respond", "status": 429, "headers": {"Retry-After": "2"}}"#)?;
 /// assert_eq!(fault, Fault::status(429).header("Retry-After", "2"));
+/// assert!(!fault.is_connection());
+/// assert!(Fault::Reset.is_connection());
 /// # Ok::<(), serde_json::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "camelCase")]
+#[serde(
+    tag = "kind",
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase"
+)]
 #[non_exhaustive]
 pub enum Fault {
     /// Answer with this response instead of the real one (before
@@ -42,9 +70,28 @@ pub enum Fault {
         /// The delay in milliseconds.
         ms: u64,
     },
-    /// Send the status line, the headers and part of the body, then close
-    /// the connection.
+    /// Send the status line, the headers and half of the body, then close
+    /// the connection (a reset mid-body).
     Drop,
+    /// Close the connection before any byte of the response.
+    Reset,
+    /// Send the status line, the headers and half of the body, then stall
+    /// for `ms` milliseconds and close.
+    Stall {
+        /// How long the stall lasts, in milliseconds.
+        ms: u64,
+    },
+    /// Send the whole response, `bytes_per_second` at a time, one burst a
+    /// second.
+    Drip {
+        /// Bytes sent per second (at least 1).
+        bytes_per_second: u32,
+    },
+    /// Send the response with `Transfer-Encoding: chunked` and a chunk
+    /// size that is not hexadecimal, then close.
+    BadChunked,
+    /// Close the connection without a byte, once the request is read.
+    Empty,
 }
 
 impl Fault {
@@ -93,6 +140,110 @@ impl Fault {
             ms: u64::try_from(by.as_millis()).unwrap_or(u64::MAX),
         }
     }
+
+    /// Whether this fault breaks the connection carrying a real answer
+    /// (the request was applied) rather than answering in its place.
+    pub fn is_connection(&self) -> bool {
+        !matches!(self, Fault::Respond { .. } | Fault::Delay { .. })
+    }
+}
+
+/// When a [`Fault`] applies: to the next `times` API calls, or to each
+/// call with a probability drawn from a seed, so a test repeats exactly.
+///
+/// Rules are tried in the order they were added; the first that fires
+/// takes the call, and a rule whose count is used up is gone.
+///
+/// As JSON, the fault's own members plus `times` and, for a random rule,
+/// `probability` and `seed`: `{"kind": "reset", "times": 3}`,
+/// `{"kind": "drop", "probability": 0.2, "seed": 7}`. A bare fault is
+/// `times: 1`.
+///
+/// # Examples
+///
+/// ```
+/// use routy_sandbox::{Fault, FaultRule};
+///
+/// let first_three = FaultRule::first(3, Fault::Reset);
+/// let one_in_five = FaultRule::probability(0.2, 7, Fault::Drop);
+/// let rule: FaultRule = serde_json::from_str(r#"{"kind": "reset", "times": 3}"#)?;
+/// assert_eq!(rule, first_three);
+/// # let _ = one_in_five;
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct FaultRule {
+    /// The fault.
+    #[serde(flatten)]
+    pub fault: Fault,
+    /// How many calls it applies to; `None` (only with a probability) for
+    /// every call.
+    #[serde(default = "one", skip_serializing_if = "Option::is_none")]
+    pub times: Option<u32>,
+    /// The chance, 0 to 1, that it applies to a given call; `None` for
+    /// every call until `times` is used up.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub probability: Option<f64>,
+    /// The seed of the draws for `probability`.
+    #[serde(default)]
+    pub seed: u64,
+}
+
+#[allow(clippy::unnecessary_wraps, reason = "serde's default needs this shape")]
+fn one() -> Option<u32> {
+    Some(1)
+}
+
+impl FaultRule {
+    /// `fault` for the next `times` API calls.
+    pub fn first(times: u32, fault: Fault) -> Self {
+        FaultRule {
+            fault,
+            times: Some(times),
+            probability: None,
+            seed: 0,
+        }
+    }
+
+    /// `fault` for each API call with chance `probability` (0 to 1), the
+    /// draws made from `seed`: the same seed faults the same calls.
+    pub fn probability(probability: f64, seed: u64, fault: Fault) -> Self {
+        FaultRule {
+            fault,
+            times: None,
+            probability: Some(probability),
+            seed,
+        }
+    }
+
+    /// The rule's problems, if any, in words.
+    pub(crate) fn check(&self) -> Result<(), String> {
+        match self.probability {
+            Some(p) if !(0.0..=1.0).contains(&p) => {
+                Err(format!("probability {p} is not between 0 and 1"))
+            }
+            None if self.times.is_none() => {
+                Err("a rule without a probability needs a number of times".into())
+            }
+            _ => match self.fault {
+                Fault::Drip {
+                    bytes_per_second: 0,
+                } => Err("bytesPerSecond must be at least 1".into()),
+                Fault::Respond { status, .. } if !(100..=999).contains(&status) => {
+                    Err(format!("status {status} is not a three-digit code"))
+                }
+                _ => Ok(()),
+            },
+        }
+    }
+}
+
+impl From<Fault> for FaultRule {
+    fn from(fault: Fault) -> Self {
+        FaultRule::first(1, fault)
+    }
 }
 
 /// At most `requests` API calls per `window`; beyond that, 429 with a
@@ -138,8 +289,34 @@ pub(crate) enum Decision {
 
 #[derive(Debug, Default)]
 pub(crate) struct Faults {
-    queue: VecDeque<Fault>,
+    rules: VecDeque<Active>,
     rate: Option<RateState>,
+}
+
+/// A rule being applied: what is left of it, and its draws.
+#[derive(Debug)]
+struct Active {
+    rule: FaultRule,
+    rng: Option<StdRng>,
+}
+
+impl Active {
+    /// Whether the rule takes this call; counts it when it does.
+    fn fires(&mut self) -> bool {
+        if self.rule.times == Some(0) {
+            return false;
+        }
+        let fires = match (self.rule.probability, &mut self.rng) {
+            (Some(p), Some(rng)) => rng.random_bool(p.clamp(0.0, 1.0)),
+            _ => true,
+        };
+        if fires {
+            if let Some(times) = &mut self.rule.times {
+                *times -= 1;
+            }
+        }
+        fires
+    }
 }
 
 #[derive(Debug)]
@@ -150,17 +327,23 @@ struct RateState {
 }
 
 impl Faults {
-    pub(crate) fn push(&mut self, fault: Fault) {
-        self.queue.push_back(fault);
+    pub(crate) fn push(&mut self, rule: FaultRule) {
+        let rng = rule.probability.map(|_| StdRng::seed_from_u64(rule.seed));
+        self.rules.push_back(Active { rule, rng });
     }
 
     pub(crate) fn clear(&mut self) {
-        self.queue.clear();
+        self.rules.clear();
         self.rate = None;
     }
 
+    /// Calls still to be faulted by counted rules, plus one for each rule
+    /// with no count.
     pub(crate) fn pending(&self) -> usize {
-        self.queue.len()
+        self.rules
+            .iter()
+            .map(|a| a.rule.times.map_or(1, |t| t as usize))
+            .sum()
     }
 
     pub(crate) fn set_rate_limit(&mut self, limit: Option<RateWindow>, now: SystemTime) {
@@ -204,9 +387,12 @@ impl Faults {
             }
             rate.used += 1;
         }
-        match self.queue.pop_front() {
-            Some(fault) => Decision::Fault(fault),
+        let fired = self.rules.iter_mut().position(Active::fires);
+        let decision = match fired {
+            Some(i) => Decision::Fault(self.rules[i].rule.fault.clone()),
             None => Decision::Proceed,
-        }
+        };
+        self.rules.retain(|a| a.rule.times != Some(0));
+        decision
     }
 }

@@ -47,6 +47,15 @@ const MAX_HEADERS: usize = 100;
 /// of our connection to it).
 type Registry = Arc<Mutex<HashMap<SocketAddr, TcpStream>>>;
 
+/// One step of a broken response.
+#[derive(Debug)]
+pub(crate) enum Step {
+    /// Send these bytes.
+    Write(Vec<u8>),
+    /// Wait this long.
+    Pause(Duration),
+}
+
 pub(crate) struct Front {
     addr: SocketAddr,
     registry: Registry,
@@ -78,13 +87,30 @@ impl Front {
         self.addr
     }
 
-    /// Writes `partial` to the client behind `peer`, then closes its
-    /// connection.
-    pub(crate) fn drop_connection(&self, peer: SocketAddr, partial: &[u8]) {
+    /// Plays `steps` to the client behind `peer`, then ends its
+    /// connection: with a reset (RST) when `reset`, else a close.
+    pub(crate) fn break_connection(&self, peer: SocketAddr, steps: &[Step], reset: bool) {
         let stream = self.registry.locked().remove(&peer);
-        if let Some(mut stream) = stream {
-            let _ = stream.write_all(partial);
-            let _ = stream.flush();
+        let Some(mut stream) = stream else { return };
+        for step in steps {
+            match step {
+                Step::Write(bytes) => {
+                    if stream
+                        .write_all(bytes)
+                        .and_then(|()| stream.flush())
+                        .is_err()
+                    {
+                        break;
+                    }
+                }
+                Step::Pause(pause) => std::thread::sleep(*pause),
+            }
+        }
+        if reset {
+            // A zero linger makes the close a reset.
+            let _ = socket2::SockRef::from(&stream).set_linger(Some(Duration::ZERO));
+            drop(stream);
+        } else {
             let _ = stream.shutdown(Shutdown::Both);
         }
     }

@@ -53,7 +53,10 @@ mod accounts;
 mod clock;
 mod faults;
 mod front;
+mod journal;
+pub mod model;
 mod server;
+mod stubs;
 mod sync;
 mod tokens;
 
@@ -66,12 +69,13 @@ use std::thread::JoinHandle;
 
 use base64::Engine as _;
 
-use crate::sync::Locked;
 use rand::{RngCore, SeedableRng};
 
 pub use accounts::{seed_accounts_json, SEED_ACCOUNTS};
 pub use clock::{ManualWallClock, SystemWallClock, WallClock};
-pub use faults::{Fault, RateWindow};
+pub use faults::{Fault, FaultRule, RateWindow};
+pub use journal::{Received, JOURNAL_BODY_BYTES, JOURNAL_CAPACITY};
+pub use stubs::{Stub, StubResponse, UnmetExpectations};
 pub use tokens::{IssuedToken, NewToken, TokenFilter, TokenInfo, DEFAULT_CREATOR, NAME_CHARS};
 
 /// The header that carries the admin secret.
@@ -270,7 +274,7 @@ impl SandboxBuilder {
     /// [`SandboxError::State`] for a corrupt state file.
     pub fn start(self) -> Result<Sandbox, SandboxError> {
         let accounts = self.accounts.load()?;
-        let store = tokens::Store::open(Arc::clone(&self.clock), self.seed, self.state_file)?;
+        let store = tokens::Store::open(self.seed, self.state_file)?;
         let seed = self.seed;
         let admin_secret = self
             .admin_secret
@@ -291,13 +295,10 @@ impl SandboxBuilder {
         let addr = front.addr();
 
         let shared = Arc::new(server::Shared {
-            store: Mutex::new(store),
-            faults: Mutex::default(),
-            accounts,
+            api: Mutex::new(model::Api::with_store(accounts, store)),
             admin_secret,
             clock: self.clock,
             front,
-            trace: Default::default(),
         });
         let http = Arc::new(http);
         let workers = (0..self.workers)
@@ -415,7 +416,8 @@ impl Sandbox {
     ///
     /// See the [crate docs](crate).
     pub fn issue_token(&self, new: NewToken) -> Result<IssuedToken, SandboxError> {
-        self.shared.store().issue(new)
+        let now = self.shared.clock.now();
+        self.shared.api().issue_token(new, now)
     }
 
     /// Lists live tokens matching `filter`, oldest first.
@@ -431,7 +433,8 @@ impl Sandbox {
     /// # Ok::<(), routy_sandbox::SandboxError>(())
     /// ```
     pub fn tokens(&self, filter: &TokenFilter) -> Vec<TokenInfo> {
-        self.shared.store().list(filter)
+        let now = self.shared.clock.now();
+        self.shared.api().tokens(filter, now)
     }
 
     /// Deletes a token for good: the next call with it gets 401.
@@ -450,7 +453,29 @@ impl Sandbox {
     /// # Ok::<(), routy_sandbox::SandboxError>(())
     /// ```
     pub fn delete_token(&self, id: &str) -> Result<(), SandboxError> {
-        self.shared.store().delete(id)
+        let now = self.shared.clock.now();
+        self.shared.api().delete_token(id, now)
+    }
+
+    /// Makes a live token expire now: the next call with it gets the
+    /// "expired" 401.
+    ///
+    /// # Errors
+    ///
+    /// [`SandboxError::NoSuchToken`] when no live token has `id`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let sandbox = routy_sandbox::Sandbox::start()?;
+    /// let token = sandbox.issue_token(routy_sandbox::NewToken::named("short-lived"))?;
+    /// sandbox.expire_token(&token.info.id)?;
+    /// assert!(sandbox.tokens(&Default::default())[0].expires_at.is_some());
+    /// # Ok::<(), routy_sandbox::SandboxError>(())
+    /// ```
+    pub fn expire_token(&self, id: &str) -> Result<(), SandboxError> {
+        let now = self.shared.clock.now();
+        self.shared.api().expire_token(id, now)
     }
 
     /// Queues a fault for the next API call.
@@ -464,12 +489,102 @@ impl Sandbox {
     /// # Ok::<(), routy_sandbox::SandboxError>(())
     /// ```
     pub fn push_fault(&self, fault: Fault) {
-        self.shared.faults().push(fault);
+        // A single-use rule with no probability always passes the check.
+        let _ = self.shared.api().add_fault(fault);
     }
 
-    /// How many queued faults have not been used yet.
+    /// Adds a fault rule: a fault for the next N API calls, or for each
+    /// with a seeded probability.
+    ///
+    /// # Errors
+    ///
+    /// [`SandboxError::Validation`] for a probability outside 0 to 1 or a
+    /// rule with neither a count nor a probability.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use routy_sandbox::{Fault, FaultRule, Sandbox};
+    /// let sandbox = Sandbox::start()?;
+    /// sandbox.add_fault(FaultRule::first(2, Fault::Reset))?;
+    /// assert_eq!(sandbox.pending_faults(), 2);
+    /// assert!(sandbox.add_fault(FaultRule::probability(1.5, 7, Fault::Drop)).is_err());
+    /// # Ok::<(), routy_sandbox::SandboxError>(())
+    /// ```
+    pub fn add_fault(&self, rule: impl Into<FaultRule>) -> Result<(), SandboxError> {
+        self.shared.api().add_fault(rule)
+    }
+
+    /// How many API calls queued faults are still due for (counted rules),
+    /// plus one for each rule with a probability and no count.
     pub fn pending_faults(&self) -> usize {
-        self.shared.faults().pending()
+        self.shared.api().pending_faults()
+    }
+
+    /// Adds a stub: an answer for a route the sandbox does not model,
+    /// behind the same authentication as the real ones.
+    ///
+    /// # Errors
+    ///
+    /// [`SandboxError::Validation`] for a bad method, path, status or
+    /// header.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use routy_sandbox::{Sandbox, Stub};
+    /// let sandbox = Sandbox::start()?;
+    /// sandbox.add_stub(Stub::get("/v1/reports").respond_json(200, serde_json::json!([])))?;
+    /// assert!(sandbox.add_stub(Stub::get("no-slash")).is_err());
+    /// # Ok::<(), routy_sandbox::SandboxError>(())
+    /// ```
+    pub fn add_stub(&self, stub: Stub) -> Result<(), SandboxError> {
+        self.shared.api().add_stub(stub)
+    }
+
+    /// Removes every stub (and with them their expectations).
+    pub fn clear_stubs(&self) {
+        self.shared.api().clear_stubs();
+    }
+
+    /// Whether every stub with an [`expect`](Stub::expect)ed count got
+    /// exactly that many calls. The same check runs when the sandbox is
+    /// dropped, and panics there (unless the thread is already panicking).
+    ///
+    /// # Errors
+    ///
+    /// [`UnmetExpectations`]: a line per stub that did not.
+    ///
+    /// # Examples
+    ///
+    /// See [`UnmetExpectations`].
+    pub fn verify_stubs(&self) -> Result<(), UnmetExpectations> {
+        self.shared.api().verify_stubs()
+    }
+
+    /// Every API request received so far, in order: method, path, query,
+    /// headers (the key as its fingerprint), body, the token that
+    /// authenticated it, the status and fault it got.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use routy_sandbox::{NewToken, Sandbox};
+    /// let sandbox = Sandbox::start()?;
+    /// let token = sandbox.issue_token(NewToken::named("journal"))?;
+    /// // ... the code under test calls the sandbox here ...
+    /// for request in sandbox.journal() {
+    ///     assert_eq!(request.header("authorization"), Some(token.journal_label().as_str()));
+    /// }
+    /// # Ok::<(), routy_sandbox::SandboxError>(())
+    /// ```
+    pub fn journal(&self) -> Vec<Received> {
+        self.shared.api().journal()
+    }
+
+    /// Empties the journal.
+    pub fn clear_journal(&self) {
+        self.shared.api().clear_journal();
     }
 
     /// Clears queued faults and the rate limit.
@@ -484,7 +599,7 @@ impl Sandbox {
     /// # Ok::<(), routy_sandbox::SandboxError>(())
     /// ```
     pub fn clear_faults(&self) {
-        self.shared.faults().clear();
+        self.shared.api().clear_faults();
     }
 
     /// Sets (or with `None` clears) the rate limit on API calls.
@@ -498,7 +613,7 @@ impl Sandbox {
     /// ```
     pub fn set_rate_limit(&self, limit: Option<RateWindow>) {
         let now = self.shared.clock.now();
-        self.shared.faults().set_rate_limit(limit, now);
+        self.shared.api().set_rate_limit(limit, now);
     }
 
     /// Stops the server and waits for its threads.
@@ -533,6 +648,11 @@ impl Sandbox {
 impl Drop for Sandbox {
     fn drop(&mut self) {
         self.shutdown();
+        if !std::thread::panicking() {
+            if let Err(unmet) = self.shared.api().verify_stubs() {
+                panic!("routy-sandbox: {unmet}");
+            }
+        }
     }
 }
 
@@ -547,15 +667,15 @@ impl fmt::Debug for Sandbox {
 
 impl AccountsSource {
     /// The accounts body to serve, checked.
-    fn load(self) -> Result<Vec<u8>, SandboxError> {
+    fn load(self) -> Result<Arc<accounts::Accounts>, SandboxError> {
         match self {
-            AccountsSource::Seed => Ok(seed_accounts_json()),
-            AccountsSource::Json(bytes) => accounts::validate(bytes),
+            AccountsSource::Seed => Ok(model::shared_seed_accounts()),
+            AccountsSource::Json(bytes) => accounts::validate(bytes).map(Arc::new),
             AccountsSource::File(path) => {
                 let bytes = std::fs::read(&path).map_err(|e| {
                     SandboxError::Accounts(format!("cannot read {}: {e}", path.display()))
                 })?;
-                accounts::validate(bytes)
+                accounts::validate(bytes).map(Arc::new)
             }
         }
     }
@@ -571,14 +691,4 @@ fn random_admin_secret(seed: Option<u64>) -> String {
     };
     rng.fill_bytes(&mut bytes);
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-}
-
-impl server::Shared {
-    fn store(&self) -> std::sync::MutexGuard<'_, tokens::Store> {
-        self.store.locked()
-    }
-
-    fn faults(&self) -> std::sync::MutexGuard<'_, faults::Faults> {
-        self.faults.locked()
-    }
 }

@@ -1,10 +1,10 @@
-//! Request handling: the Routy API (`/api/...`) behind `ApiKey` auth and
-//! the fault layer, and the admin surface (`/_sandbox/...`) behind its own
-//! secret. Errors are RFC 9457 problem bodies shaped like ASP.NET's.
+//! The socket side of the sandbox: tiny_http requests in, the
+//! [`model`](crate::model) asked, its answers written back (with the
+//! connection faults a real socket can show), and the admin surface
+//! (`/_sandbox/...`) behind its own secret.
 
 use std::collections::BTreeMap;
 use std::io::Read;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -13,23 +13,25 @@ use subtle::ConstantTimeEq;
 use tiny_http::{Header, Method, Request, Response, StatusCode};
 
 use crate::clock::WallClock;
-use crate::faults::{Decision, Fault, Faults, RateWindow};
-use crate::front::Front;
-use crate::tokens::{format_time, parse_time, AuthFailure, NewToken, Store, TokenFilter};
-use crate::{SandboxError, ADMIN_HEADER};
+use crate::faults::{Fault, FaultRule, RateWindow};
+use crate::front::{Front, Step};
+use crate::model::{self, Api};
+use crate::sync::Locked;
+use crate::tokens::{parse_time, NewToken, TokenFilter};
+use crate::{SandboxError, Stub, ADMIN_HEADER};
 
 /// Admin request bodies larger than this are refused.
 const MAX_ADMIN_BODY: u64 = 64 * 1024;
 
+/// API request bodies larger than this are refused (413).
+const MAX_API_BODY: u64 = 1024 * 1024;
+
 /// State every worker shares.
 pub(crate) struct Shared {
-    pub(crate) store: Mutex<Store>,
-    pub(crate) faults: Mutex<Faults>,
-    pub(crate) accounts: Vec<u8>,
+    pub(crate) api: Mutex<Api>,
     pub(crate) admin_secret: String,
     pub(crate) clock: Arc<dyn WallClock>,
     pub(crate) front: Front,
-    pub(crate) trace: AtomicU64,
 }
 
 impl Shared {
@@ -37,9 +39,8 @@ impl Shared {
         self.front.stop();
     }
 
-    fn trace_id(&self) -> String {
-        let n = self.trace.fetch_add(1, Ordering::Relaxed) + 1;
-        format!("00-{n:032x}-{n:016x}-00")
+    pub(crate) fn api(&self) -> std::sync::MutexGuard<'_, Api> {
+        self.api.locked()
     }
 }
 
@@ -48,128 +49,148 @@ type Reply = Response<std::io::Cursor<Vec<u8>>>;
 pub(crate) fn handle(shared: &Shared, mut request: Request) {
     let url = request.url().to_owned();
     let (path, query) = url.split_once('?').unwrap_or((&url, ""));
-    let reply = if path == "/_sandbox" || path.starts_with("/_sandbox/") {
-        admin(shared, &mut request, path, query)
-    } else if path == "/api" || path.starts_with("/api/") {
-        match api(shared, &request, path) {
-            Some(reply) => reply,
-            // The connection was dropped on purpose; nothing to send.
-            None => return,
+    if path == "/_sandbox" || path.starts_with("/_sandbox/") {
+        let reply = admin(shared, &mut request, path, query);
+        let _ = request.respond(reply);
+        return;
+    }
+    let converted = match to_http(&mut request) {
+        Ok(converted) => converted,
+        Err(reply) => {
+            let _ = request.respond(to_tiny(*reply));
+            return;
         }
-    } else {
-        problem(
-            shared,
-            404,
-            "Not Found",
-            Some(format!("No route for {path}. The API is under /api.")),
-            None,
-        )
     };
-    let _ = request.respond(reply);
-}
-
-fn api(shared: &Shared, request: &Request, path: &str) -> Option<Reply> {
-    if let Some(faulted) = injected_fault(shared, request) {
-        return faulted.map(|reply| with_quota(shared, reply));
-    }
-    if let Err(reply) = authenticate(shared, request) {
-        return Some(reply);
-    }
-    let reply = match (request.method(), path.trim_end_matches('/')) {
-        (Method::Get, "/api/v1/accounts") => Response::from_data(shared.accounts.clone())
-            .with_header(header("Content-Type", "application/json; charset=utf-8")),
-        (_, "/api/v1/accounts") => problem(shared, 405, "Method Not Allowed", None, None)
-            .with_header(header("Allow", "GET")),
-        _ => problem(shared, 404, "Not Found", None, None),
-    };
-    Some(with_quota(shared, reply))
-}
-
-/// `reply` with the `RateLimit-*` headers (IETF draft) while a rate limit
-/// is set: a client can see the window's quota spent before it meets a 429.
-fn with_quota(shared: &Shared, reply: Reply) -> Reply {
-    let Some(quota) = shared.faults().quota(shared.clock.now()) else {
-        return reply;
-    };
-    reply
-        .with_header(header("RateLimit-Limit", &quota.limit.to_string()))
-        .with_header(header("RateLimit-Remaining", &quota.remaining.to_string()))
-        .with_header(header("RateLimit-Reset", &quota.reset_secs.to_string()))
-}
-
-/// What an injected fault makes of this request, if one is due:
-/// `Some(None)` when the connection was dropped mid-response.
-fn injected_fault(shared: &Shared, request: &Request) -> Option<Option<Reply>> {
     let now = shared.clock.now();
-    let decision = shared.faults().next(now);
-    match decision {
-        Decision::RateLimited { retry_after_secs } => {
-            let reply = problem(
-                shared,
-                429,
-                "Too Many Requests",
-                Some("The rate limit was exceeded. Retry after the time in Retry-After.".into()),
-                None,
-            );
-            Some(Some(reply.with_header(header(
-                "Retry-After",
-                &retry_after_secs.to_string(),
-            ))))
+    let answer = shared.api().handle(&converted, now);
+    if !answer.delay.is_zero() {
+        std::thread::sleep(answer.delay);
+    }
+    match answer.connection {
+        None => {
+            let _ = request.respond(to_tiny(answer.response));
         }
-        Decision::Fault(Fault::Respond {
-            status,
-            headers,
-            body,
-        }) => {
-            let mut reply =
-                Response::from_data(body.into_bytes()).with_status_code(StatusCode(status));
-            for (name, value) in headers {
-                reply = reply.with_header(header(&name, &value));
+        Some(fault) => {
+            if let Some(peer) = request.remote_addr().copied() {
+                let (steps, reset) = broken(&fault, &answer.response);
+                shared.front.break_connection(peer, &steps, reset);
             }
-            Some(Some(reply))
         }
-        Decision::Fault(Fault::Delay { ms }) => {
-            std::thread::sleep(Duration::from_millis(ms));
-            None
-        }
-        Decision::Fault(Fault::Drop) => {
-            let body = &shared.accounts;
-            let mut partial = format!(
-                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
-                body.len() + 1
-            )
-            .into_bytes();
-            partial.extend_from_slice(&body[..body.len() / 2]);
-            if let Some(peer) = request.remote_addr() {
-                shared.front.drop_connection(*peer, &partial);
-            }
-            Some(None)
-        }
-        Decision::Proceed => None,
     }
 }
 
-/// The 401 reply for a request whose token is missing, malformed,
-/// unknown, deleted or expired.
-fn authenticate(shared: &Shared, request: &Request) -> Result<(), Reply> {
-    let auth = request
-        .headers()
-        .iter()
-        .find(|h| h.field.equiv("Authorization"))
-        .map(|h| h.value.as_str());
-    let authenticated = shared.store().authenticate(auth);
-    if let Err(failure) = authenticated {
-        let detail = match failure {
-            AuthFailure::Missing => "The Authorization header is missing. Send 'Authorization: ApiKey <token>'.".to_owned(),
-            AuthFailure::WrongScheme => "The Authorization header must use the ApiKey scheme: 'Authorization: ApiKey <token>'.".to_owned(),
-            AuthFailure::Unknown => "The API token is not valid.".to_owned(),
-            AuthFailure::Deleted => "The API token has been deleted.".to_owned(),
-            AuthFailure::Expired(at) => format!("The API token expired at {}.", format_time(at)),
-        };
-        let reply = problem(shared, 401, "Unauthorized", Some(detail), None);
-        return Err(reply.with_header(header("WWW-Authenticate", "ApiKey")));
+/// The request as the model takes it; a 400 or 413 when it cannot be.
+fn to_http(request: &mut Request) -> Result<http::Request<Vec<u8>>, Box<http::Response<Vec<u8>>>> {
+    let bad = |status: u16, title: &str, detail: &str| {
+        Box::new(model::problem_response(
+            status,
+            &json!({"type": model::type_uri(status), "title": title, "status": status, "detail": detail}),
+        ))
+    };
+    let mut body = Vec::new();
+    let read = request
+        .as_reader()
+        .take(MAX_API_BODY + 1)
+        .read_to_end(&mut body);
+    if read.is_err() {
+        return Err(bad(400, "Bad Request", "The body could not be read."));
     }
-    Ok(())
+    if body.len() as u64 > MAX_API_BODY {
+        return Err(bad(413, "Content Too Large", "The body is over 1 MiB."));
+    }
+    let mut converted = http::Request::builder()
+        .method(request.method().as_str())
+        .uri(request.url())
+        .body(body)
+        .map_err(|_| bad(400, "Bad Request", "The request line is not valid."))?;
+    let headers = converted.headers_mut();
+    for header in request.headers() {
+        // A header the http crate refuses is one no route reads.
+        if let (Ok(name), Ok(value)) = (
+            http::HeaderName::from_bytes(header.field.as_str().as_str().as_bytes()),
+            http::HeaderValue::from_bytes(header.value.as_str().as_bytes()),
+        ) {
+            headers.append(name, value);
+        }
+    }
+    Ok(converted)
+}
+
+fn to_tiny(response: http::Response<Vec<u8>>) -> Reply {
+    let (parts, body) = response.into_parts();
+    let mut reply = Response::from_data(body).with_status_code(StatusCode(parts.status.as_u16()));
+    for (name, value) in &parts.headers {
+        reply = reply.with_header(header(
+            name.as_str(),
+            &String::from_utf8_lossy(value.as_bytes()),
+        ));
+    }
+    reply
+}
+
+/// The bytes a connection fault sends of `response`, and whether it ends
+/// in a reset (RST) rather than a close.
+fn broken(fault: &Fault, response: &http::Response<Vec<u8>>) -> (Vec<Step>, bool) {
+    let body = response.body();
+    // A body cut short must be announced longer than what is sent, even
+    // when it is empty.
+    let cut = || {
+        let announced = format!("Content-Length: {}\r\n", body.len().max(2));
+        [head(response, &announced), body[..body.len() / 2].to_vec()].concat()
+    };
+    match *fault {
+        Fault::Reset => (Vec::new(), true),
+        Fault::Empty => (Vec::new(), false),
+        Fault::Stall { ms } => (
+            vec![Step::Write(cut()), Step::Pause(Duration::from_millis(ms))],
+            false,
+        ),
+        Fault::Drip { bytes_per_second } => {
+            let length = format!("Content-Length: {}\r\nConnection: close\r\n", body.len());
+            let whole = [head(response, &length), body.clone()].concat();
+            (drip(&whole, bytes_per_second), false)
+        }
+        Fault::BadChunked => {
+            let mut bytes = head(response, "Transfer-Encoding: chunked\r\n");
+            bytes.extend_from_slice(b"zz\r\n");
+            bytes.extend_from_slice(&body[..body.len() / 2]);
+            bytes.extend_from_slice(b"\r\n0\r\n\r\n");
+            (vec![Step::Write(bytes)], false)
+        }
+        // Drop, and any connection fault added later: cut mid-body.
+        _ => (vec![Step::Write(cut())], false),
+    }
+}
+
+/// The status line and headers of `response`, with `extra` header lines.
+fn head(response: &http::Response<Vec<u8>>, extra: &str) -> Vec<u8> {
+    let status = response.status();
+    let mut head = format!(
+        "HTTP/1.1 {} {}\r\n",
+        status.as_u16(),
+        status.canonical_reason().unwrap_or("Unknown")
+    );
+    for (name, value) in response.headers() {
+        head.push_str(name.as_str());
+        head.push_str(": ");
+        head.push_str(&String::from_utf8_lossy(value.as_bytes()));
+        head.push_str("\r\n");
+    }
+    head.push_str(extra);
+    head.push_str("\r\n");
+    head.into_bytes()
+}
+
+/// `bytes` in bursts of `per_second`, a second apart.
+fn drip(bytes: &[u8], per_second: u32) -> Vec<Step> {
+    let mut steps = Vec::new();
+    for chunk in bytes.chunks(per_second.max(1) as usize) {
+        if !steps.is_empty() {
+            steps.push(Step::Pause(Duration::from_secs(1)));
+        }
+        steps.push(Step::Write(chunk.to_vec()));
+    }
+    steps
 }
 
 fn admin(shared: &Shared, request: &mut Request, path: &str, query: &str) -> Reply {
@@ -195,32 +216,23 @@ fn admin(shared: &Shared, request: &mut Request, path: &str, query: &str) -> Rep
         (Method::Post, "/tokens") => read_json(request).and_then(|body| issue(shared, &body)),
         (Method::Get, "/tokens") => list(shared, query),
         (Method::Delete, id) if id.starts_with("/tokens/") => {
-            let id = &id["/tokens/".len()..];
-            let deleted = shared.store().delete(id);
-            match deleted {
-                Ok(()) => Ok(Response::from_data(Vec::new()).with_status_code(StatusCode(204))),
-                Err(SandboxError::NoSuchToken(_)) => Err(BadRequest(problem(
-                    shared,
-                    404,
-                    "Not Found",
-                    Some(format!("No token with id {id}.")),
-                    None,
-                ))),
-                Err(err) => Err(BadRequest(internal(shared, &err))),
-            }
+            delete_token(shared, &id["/tokens/".len()..])
         }
         (Method::Post, "/faults") => read_json(request).and_then(|body| push_faults(shared, body)),
         (Method::Delete, "/faults") => {
-            shared.faults().clear();
-            Ok(Response::from_data(Vec::new()).with_status_code(StatusCode(204)))
+            shared.api().clear_faults();
+            Ok(no_content())
+        }
+        (method, "/stubs" | "/stubs/verify" | "/journal") => {
+            stubs_and_journal(shared, request, &method, route)
         }
         (Method::Put, "/rate-limit") => {
             read_json(request).and_then(|body| rate_limit(shared, &body))
         }
         (Method::Delete, "/rate-limit") => {
             let now = shared.clock.now();
-            shared.faults().set_rate_limit(None, now);
-            Ok(Response::from_data(Vec::new()).with_status_code(StatusCode(204)))
+            shared.api().set_rate_limit(None, now);
+            Ok(no_content())
         }
         _ => Err(BadRequest(problem(
             shared,
@@ -232,6 +244,68 @@ fn admin(shared: &Shared, request: &mut Request, path: &str, query: &str) -> Rep
     };
     match result {
         Ok(reply) | Err(BadRequest(reply)) => reply,
+    }
+}
+
+fn delete_token(shared: &Shared, id: &str) -> Result<Reply, BadRequest> {
+    let now = shared.clock.now();
+    let deleted = shared.api().delete_token(id, now);
+    match deleted {
+        Ok(()) => Ok(no_content()),
+        Err(SandboxError::NoSuchToken(_)) => Err(BadRequest(problem(
+            shared,
+            404,
+            "Not Found",
+            Some(format!("No token with id {id}.")),
+            None,
+        ))),
+        Err(err) => Err(BadRequest(internal(shared, &err))),
+    }
+}
+
+/// The admin routes for stubs and the journal.
+fn stubs_and_journal(
+    shared: &Shared,
+    request: &mut Request,
+    method: &Method,
+    route: &str,
+) -> Result<Reply, BadRequest> {
+    match (method, route) {
+        (&Method::Post, "/stubs") => read_json(request).and_then(|body| push_stubs(shared, body)),
+        (&Method::Delete, "/stubs") => {
+            shared.api().clear_stubs();
+            Ok(no_content())
+        }
+        (&Method::Get, "/stubs/verify") => {
+            let verified = shared.api().verify_stubs();
+            match verified {
+                Ok(()) => Ok(no_content()),
+                Err(unmet) => Err(BadRequest(problem(
+                    shared,
+                    409,
+                    "Conflict",
+                    Some(unmet.to_string()),
+                    None,
+                ))),
+            }
+        }
+        (&Method::Get, "/journal") => {
+            let journal = shared.api().journal();
+            Ok(json_reply(200, &json!(journal)))
+        }
+        (&Method::Delete, "/journal") => {
+            shared.api().clear_journal();
+            Ok(no_content())
+        }
+        _ => Err(BadRequest(problem(
+            shared,
+            405,
+            "Method Not Allowed",
+            Some(format!(
+                "The sandbox route /_sandbox{route} does not take {method}."
+            )),
+            None,
+        ))),
     }
 }
 
@@ -295,7 +369,8 @@ fn issue(shared: &Shared, body: &Value) -> Result<Reply, BadRequest> {
         creator,
         expires_at,
     };
-    let issued = shared.store().issue(new);
+    let now = shared.clock.now();
+    let issued = shared.api().issue_token(new, now);
     match issued {
         Ok(issued) => {
             let mut value = serde_json::to_value(&issued.info).unwrap_or_default();
@@ -397,25 +472,62 @@ fn list(shared: &Shared, query: &str) -> Result<Reply, BadRequest> {
     if !errors.is_empty() {
         return Err(validation(shared, errors).into());
     }
-    let tokens = shared.store().list(&filter);
+    let now = shared.clock.now();
+    let tokens = shared.api().tokens(&filter, now);
     Ok(json_reply(200, &json!(tokens)))
 }
 
 fn push_faults(shared: &Shared, body: Value) -> Result<Reply, BadRequest> {
-    let faults: Vec<Fault> = match body {
+    let rules: Vec<FaultRule> = one_or_many(body).map_err(|e| field_problem(shared, "Fault", e))?;
+    let mut api = shared.api();
+    for rule in rules {
+        api.add_fault(rule).map_err(|e| match e {
+            SandboxError::Validation(errors) => BadRequest(validation_locked(&mut api, errors)),
+            other => BadRequest(to_tiny(api.problem(
+                500,
+                "Internal Server Error",
+                Some(other.to_string()),
+                None,
+            ))),
+        })?;
+    }
+    Ok(json_reply(200, &json!({"pending": api.pending_faults()})))
+}
+
+fn push_stubs(shared: &Shared, body: Value) -> Result<Reply, BadRequest> {
+    let stubs: Vec<Stub> = one_or_many(body).map_err(|e| field_problem(shared, "Stub", e))?;
+    let mut api = shared.api();
+    for stub in stubs {
+        api.add_stub(stub).map_err(|e| match e {
+            SandboxError::Validation(errors) => BadRequest(validation_locked(&mut api, errors)),
+            other => BadRequest(to_tiny(api.problem(
+                500,
+                "Internal Server Error",
+                Some(other.to_string()),
+                None,
+            ))),
+        })?;
+    }
+    Ok(no_content())
+}
+
+/// One item or an array of them.
+fn one_or_many<T: serde::de::DeserializeOwned>(body: Value) -> Result<Vec<T>, String> {
+    match body {
         Value::Array(_) => serde_json::from_value(body),
-        other => serde_json::from_value(other).map(|f| vec![f]),
+        other => serde_json::from_value(other).map(|item| vec![item]),
     }
-    .map_err(|e| {
-        let mut errors = BTreeMap::new();
-        errors.insert("Fault".to_owned(), vec![e.to_string()]);
-        BadRequest(validation(shared, errors))
-    })?;
-    let mut queue = shared.faults();
-    for fault in faults {
-        queue.push(fault);
-    }
-    Ok(json_reply(200, &json!({"pending": queue.pending()})))
+    .map_err(|e| e.to_string())
+}
+
+fn field_problem(shared: &Shared, field: &str, message: String) -> BadRequest {
+    let mut errors = BTreeMap::new();
+    errors.insert(field.to_owned(), vec![message]);
+    BadRequest(validation(shared, errors))
+}
+
+fn no_content() -> Reply {
+    Response::from_data(Vec::new()).with_status_code(StatusCode(204))
 }
 
 fn rate_limit(shared: &Shared, body: &Value) -> Result<Reply, BadRequest> {
@@ -439,11 +551,11 @@ fn rate_limit(shared: &Shared, body: &Value) -> Result<Reply, BadRequest> {
         return Err(validation(shared, errors).into());
     };
     let now = shared.clock.now();
-    shared.faults().set_rate_limit(
+    shared.api().set_rate_limit(
         Some(RateWindow::new(requests, Duration::from_secs(window))),
         now,
     );
-    Ok(Response::from_data(Vec::new()).with_status_code(StatusCode(204)))
+    Ok(no_content())
 }
 
 fn validation(shared: &Shared, errors: BTreeMap<String, Vec<String>>) -> Reply {
@@ -466,17 +578,13 @@ fn internal(shared: &Shared, err: &SandboxError) -> Reply {
     )
 }
 
-/// The RFC 9110 section each status's problem `type` points at, as ASP.NET
-/// does.
-fn type_uri(status: u16) -> &'static str {
-    match status {
-        400 => "https://tools.ietf.org/html/rfc9110#section-15.5.1",
-        401 => "https://tools.ietf.org/html/rfc9110#section-15.5.2",
-        404 => "https://tools.ietf.org/html/rfc9110#section-15.5.5",
-        405 => "https://tools.ietf.org/html/rfc9110#section-15.5.6",
-        429 => "https://tools.ietf.org/html/rfc6585#section-4",
-        _ => "https://tools.ietf.org/html/rfc9110#section-15.6.1",
-    }
+fn validation_locked(api: &mut Api, errors: BTreeMap<String, Vec<String>>) -> Reply {
+    to_tiny(api.problem(
+        400,
+        "One or more validation errors occurred.",
+        None,
+        Some(errors),
+    ))
 }
 
 fn problem(
@@ -486,37 +594,17 @@ fn problem(
     detail: Option<String>,
     errors: Option<BTreeMap<String, Vec<String>>>,
 ) -> Reply {
-    let mut body = json!({
-        "type": type_uri(status),
-        "title": title,
-        "status": status,
-    });
-    if let Some(detail) = detail {
-        body["detail"] = Value::String(detail);
-    }
-    if let Some(errors) = errors {
-        body["errors"] = json!(errors);
-    }
-    body["traceId"] = Value::String(shared.trace_id());
-    problem_reply(status, &body)
+    let reply = shared.api().problem(status, title, detail, errors);
+    to_tiny(reply)
 }
 
 /// A problem without a trace id, for errors met before the shared state is
 /// at hand.
 fn plain_problem(status: u16, title: &str, detail: &str) -> Reply {
-    problem_reply(
+    to_tiny(model::problem_response(
         status,
-        &json!({"type": type_uri(status), "title": title, "status": status, "detail": detail}),
-    )
-}
-
-fn problem_reply(status: u16, body: &Value) -> Reply {
-    Response::from_data(serde_json::to_vec(body).unwrap_or_default())
-        .with_status_code(StatusCode(status))
-        .with_header(header(
-            "Content-Type",
-            "application/problem+json; charset=utf-8",
-        ))
+        &json!({"type": model::type_uri(status), "title": title, "status": status, "detail": detail}),
+    ))
 }
 
 fn json_reply(status: u16, body: &Value) -> Reply {

@@ -5,7 +5,6 @@
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use base64::Engine as _;
@@ -15,7 +14,6 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use crate::clock::WallClock;
 use crate::SandboxError;
 
 /// Token names are 2 to 50 characters, as in the Routy web UI.
@@ -81,6 +79,23 @@ impl IssuedToken {
     /// ```
     pub fn secret(&self) -> &str {
         &self.secret
+    }
+
+    /// How the sandbox's journal shows this token in an `Authorization`
+    /// header: `ApiKey ` and routy's fingerprint of it (`…` and its last
+    /// four characters), never the secret.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let sandbox = routy_sandbox::Sandbox::start()?;
+    /// let issued = sandbox.issue_token(routy_sandbox::NewToken::named("CI"))?;
+    /// assert!(issued.journal_label().starts_with("ApiKey …"));
+    /// assert!(!issued.journal_label().contains(issued.secret()));
+    /// # Ok::<(), routy_sandbox::SandboxError>(())
+    /// ```
+    pub fn journal_label(&self) -> String {
+        crate::journal::authorization_label(format!("ApiKey {}", self.secret).as_bytes())
     }
 }
 
@@ -234,28 +249,31 @@ pub(crate) struct Store {
     records: Vec<Record>,
     next_id: u64,
     rng: StdRng,
-    clock: Arc<dyn WallClock>,
     state_path: Option<PathBuf>,
 }
 
 impl Store {
-    /// A store, loading `state_path` when it exists.
-    pub(crate) fn open(
-        clock: Arc<dyn WallClock>,
-        seed: Option<u64>,
-        state_path: Option<PathBuf>,
-    ) -> Result<Self, SandboxError> {
+    /// An empty store kept in memory only.
+    pub(crate) fn in_memory(seed: Option<u64>) -> Self {
         let rng = match seed {
             Some(seed) => StdRng::seed_from_u64(seed),
             None => StdRng::from_os_rng(),
         };
-        let mut store = Store {
+        Store {
             records: Vec::new(),
             next_id: 1,
             rng,
-            clock,
-            state_path,
-        };
+            state_path: None,
+        }
+    }
+
+    /// A store, loading `state_path` when it exists.
+    pub(crate) fn open(
+        seed: Option<u64>,
+        state_path: Option<PathBuf>,
+    ) -> Result<Self, SandboxError> {
+        let mut store = Store::in_memory(seed);
+        store.state_path = state_path;
         if let Some(path) = &store.state_path {
             if path.exists() {
                 let state = load_state(path)?;
@@ -266,8 +284,11 @@ impl Store {
         Ok(store)
     }
 
-    pub(crate) fn issue(&mut self, new: NewToken) -> Result<IssuedToken, SandboxError> {
-        let now = self.clock.now();
+    pub(crate) fn issue(
+        &mut self,
+        new: NewToken,
+        now: SystemTime,
+    ) -> Result<IssuedToken, SandboxError> {
         let mut errors = BTreeMap::new();
         let name = new.name.trim().to_owned();
         if !NAME_CHARS.contains(&name.chars().count()) {
@@ -317,8 +338,7 @@ impl Store {
         Ok(IssuedToken { info, secret })
     }
 
-    pub(crate) fn list(&self, filter: &TokenFilter) -> Vec<TokenInfo> {
-        let now = self.clock.now();
+    pub(crate) fn list(&self, filter: &TokenFilter, now: SystemTime) -> Vec<TokenInfo> {
         self.records
             .iter()
             .filter(|r| r.deleted_at.is_none() && filter.matches(&r.info, now))
@@ -326,8 +346,7 @@ impl Store {
             .collect()
     }
 
-    pub(crate) fn delete(&mut self, id: &str) -> Result<(), SandboxError> {
-        let now = self.clock.now();
+    pub(crate) fn delete(&mut self, id: &str, now: SystemTime) -> Result<(), SandboxError> {
         let record = self
             .records
             .iter_mut()
@@ -339,8 +358,27 @@ impl Store {
         self.save()
     }
 
+    /// Makes a live token expire at `now`: the next call with it gets the
+    /// "expired" 401.
+    pub(crate) fn expire(&mut self, id: &str, now: SystemTime) -> Result<(), SandboxError> {
+        let record = self
+            .records
+            .iter_mut()
+            .find(|r| r.info.id == id && r.deleted_at.is_none())
+            .ok_or_else(|| SandboxError::NoSuchToken(id.to_owned()))?;
+        record.info.expires_at = Some(now);
+        self.save()
+    }
+
     /// Checks an `Authorization` header value and records the use.
-    pub(crate) fn authenticate(&mut self, header: Option<&str>) -> Result<TokenInfo, AuthFailure> {
+    pub(crate) fn authenticate(
+        &mut self,
+        header: Option<&[u8]>,
+        now: SystemTime,
+    ) -> Result<TokenInfo, AuthFailure> {
+        let header = header
+            .map(|h| std::str::from_utf8(h).map_err(|_| AuthFailure::Unknown))
+            .transpose()?;
         let header = header
             .map(str::trim)
             .filter(|h| !h.is_empty())
@@ -359,7 +397,6 @@ impl Store {
             }
         }
         let i = found.ok_or(AuthFailure::Unknown)?;
-        let now = self.clock.now();
         let record = &mut self.records[i];
         if record.deleted_at.is_some() {
             return Err(AuthFailure::Deleted);
@@ -455,15 +492,15 @@ pub(crate) fn format_time(t: SystemTime) -> String {
     humantime::format_rfc3339_seconds(t).to_string()
 }
 
-mod rfc3339 {
+pub(crate) mod rfc3339 {
     use serde::{Deserialize, Deserializer, Serializer};
     use std::time::SystemTime;
 
-    pub(super) fn serialize<S: Serializer>(t: &SystemTime, s: S) -> Result<S::Ok, S::Error> {
+    pub(crate) fn serialize<S: Serializer>(t: &SystemTime, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&super::format_time(*t))
     }
 
-    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<SystemTime, D::Error> {
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<SystemTime, D::Error> {
         let text = String::deserialize(d)?;
         super::parse_time(&text).map_err(serde::de::Error::custom)
     }
