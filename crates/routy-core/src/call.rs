@@ -168,6 +168,8 @@ pub struct Call<'a> {
     started: Option<(Instant, SystemTime)>,
     deadline: Option<Instant>,
     attempts: u32,
+    /// Redirects followed since the latest attempt started.
+    hops_this_attempt: u32,
     hops: u32,
     slept: Duration,
     /// Which of the client's deadlines the last attempt ran into.
@@ -202,6 +204,7 @@ impl<'a> Call<'a> {
             started: None,
             deadline: None,
             attempts: 0,
+            hops_this_attempt: 0,
             hops: 0,
             slept: Duration::ZERO,
             timed_out: None,
@@ -294,6 +297,7 @@ impl<'a> Call<'a> {
 
     /// Starts the next attempt.
     fn attempt(&mut self, now: Instant) -> Step {
+        self.hops_this_attempt = 0;
         match self.next_request(now) {
             Ok(request) => {
                 self.attempts += 1;
@@ -309,6 +313,10 @@ impl<'a> Call<'a> {
     fn next_request(&mut self, now: Instant) -> Result<Request<Vec<u8>>, Error> {
         let mut limits = self.config.limits;
         limits.timeout = self.settings.timeout;
+        // `attempts` counts the attempts started; a hop belongs to the
+        // latest.
+        limits.attempt = self.attempts + u32::from(self.hops_this_attempt == 0);
+        limits.hop = self.hops_this_attempt;
         let mut bound = limits.timeout.map(Deadline::Attempt);
         if let (Some(deadline), Some(total)) = (self.deadline, self.settings.call_timeout) {
             let left = deadline.saturating_duration_since(now);
@@ -450,6 +458,7 @@ impl<'a> Call<'a> {
             );
             self.uri = next;
             // A hop is not a new attempt.
+            self.hops_this_attempt += 1;
             self.next_request(now)
         });
         Some(match next {

@@ -224,6 +224,13 @@ pub struct RequestLimits {
     /// The deadline for the whole exchange, from connecting to the last
     /// body byte; `None` for no deadline.
     pub timeout: Option<Duration>,
+    /// Which attempt of its call this request is, from 1; a redirect hop
+    /// keeps its attempt's number. 0 when no client set it. For
+    /// transports that count or trace retries; nothing to enforce.
+    pub attempt: u32,
+    /// Which redirect hop of its attempt this request is: 0 for the
+    /// request itself, 1 for the first redirect followed, and so on.
+    pub hop: u32,
 }
 
 impl RequestLimits {
@@ -241,6 +248,8 @@ impl RequestLimits {
         RequestLimits {
             max_body_bytes,
             timeout: timeout.map(|t| t.min(crate::config::MAX_DURATION)),
+            attempt: 0,
+            hop: 0,
         }
     }
 
@@ -328,6 +337,8 @@ impl Default for RequestLimits {
         RequestLimits {
             max_body_bytes: crate::config::DEFAULT_MAX_BODY_BYTES,
             timeout: Some(crate::config::DEFAULT_TIMEOUT),
+            attempt: 0,
+            hop: 0,
         }
     }
 }

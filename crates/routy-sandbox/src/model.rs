@@ -448,6 +448,27 @@ impl Api {
         reply
     }
 
+    /// An RFC 9457 problem response as the API writes them (ASP.NET's
+    /// shape, a fresh trace id), for a front end or simulator that answers
+    /// in the API's place: a gateway's 503, a 500.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut api = routy_sandbox::model::Api::new(Some(1));
+    /// let reply = api.problem_response(503, "Service Unavailable", "Down for a moment.");
+    /// assert_eq!(reply.status(), 503);
+    /// assert!(String::from_utf8_lossy(reply.body()).contains("Down for a moment."));
+    /// ```
+    pub fn problem_response(
+        &mut self,
+        status: u16,
+        title: &str,
+        detail: &str,
+    ) -> Response<Vec<u8>> {
+        self.problem(status, title, Some(detail.to_owned()), None)
+    }
+
     /// An RFC 9457 problem shaped like ASP.NET's, with a fresh trace id.
     pub(crate) fn problem(
         &mut self,

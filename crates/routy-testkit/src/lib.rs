@@ -6,6 +6,9 @@
 //! - [`conformance`]: a suite a transport plugin author runs against their
 //!   [`Transport`](routy_core::Transport) to check it behaves as the client
 //!   relies on.
+//! - [`sim`]: a job across thousands of seeded bad days (faults, rate
+//!   limits, expiring keys) in virtual time, against the sandbox's API
+//!   model, with routy's invariants checked on every one.
 //! - [`https::HttpsServer`]: a loopback https server with a CA of its own,
 //!   for testing custom roots and refused certificates offline.
 //!
@@ -21,6 +24,7 @@
 mod cassette;
 pub mod conformance;
 pub mod https;
+pub mod sim;
 
 pub use cassette::{
     Cassette, CassetteError, Interaction, RecordedBody, RecordedRequest, RecordedResponse,

@@ -185,6 +185,32 @@ impl RetryPolicy {
         self.max_attempts
     }
 
+    /// The most one call sleeps between attempts in all (set with
+    /// [`max_total_delay`](Self::max_total_delay)).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let policy = routy::RetryPolicy::default().max_total_delay(Duration::from_secs(3));
+    /// assert_eq!(policy.total_delay_limit(), Duration::from_secs(3));
+    /// ```
+    pub fn total_delay_limit(&self) -> Duration {
+        self.max_total_delay
+    }
+
+    /// The longest `Retry-After` a call waits out (set with
+    /// [`max_retry_after`](Self::max_retry_after)).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(routy::RetryPolicy::default().retry_after_limit(), std::time::Duration::from_secs(10));
+    /// ```
+    pub fn retry_after_limit(&self) -> Duration {
+        self.max_retry_after
+    }
+
     /// Decides what follows `attempt`.
     ///
     /// Retried: a failed connection (nothing was sent) for any method; for

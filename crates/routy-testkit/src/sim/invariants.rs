@@ -1,0 +1,211 @@
+//! The rules routy itself must keep, checked as a schedule runs, call by
+//! call (a call's first request is attempt 1, hop 0; the client marks
+//! each request with [`RequestLimits`](routy_core::RequestLimits)):
+//!
+//! - a non-idempotent request that reached the server is never sent again;
+//! - attempts stay within `max_attempts`, waiting within `max_total_delay`;
+//! - no attempt goes out before the `Retry-After` the last answer gave;
+//! - every call ends by its whole-call deadline, every attempt by its own;
+//! - `Authorization` never goes to another origin.
+//!
+//! The runner adds the last two: no error or trace holds the key, and
+//! nothing panics.
+
+use std::time::Duration;
+
+use http::Method;
+use routy_core::retry::is_idempotent;
+
+/// What the client was configured to keep to.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Policy {
+    pub(crate) max_attempts: u32,
+    pub(crate) total_delay_limit: Duration,
+    pub(crate) call_timeout: Option<Duration>,
+}
+
+/// One call as seen so far.
+#[derive(Debug)]
+struct CallState {
+    method: Method,
+    started: Duration,
+    attempt: u32,
+    /// A non-idempotent request of this call reached the server.
+    applied_unsafe: bool,
+    /// No attempt may start before this (a `Retry-After`).
+    earliest_next: Duration,
+    waited: Duration,
+}
+
+/// The calls of one schedule, and the rules they broke.
+#[derive(Debug)]
+pub(crate) struct Calls {
+    policy: Policy,
+    current: Option<CallState>,
+    count: u64,
+    pub(crate) broken: Vec<String>,
+}
+
+impl Calls {
+    pub(crate) fn new(policy: Policy) -> Self {
+        Calls {
+            policy,
+            current: None,
+            count: 0,
+            broken: Vec::new(),
+        }
+    }
+
+    /// A request goes out at `now`: returns its call's number.
+    pub(crate) fn request(
+        &mut self,
+        now: Duration,
+        method: &Method,
+        attempt: u32,
+        hop: u32,
+    ) -> u64 {
+        if attempt <= 1 && hop == 0 || self.current.is_none() {
+            self.count += 1;
+            self.current = Some(CallState {
+                method: method.clone(),
+                started: now,
+                attempt: attempt.max(1),
+                applied_unsafe: false,
+                earliest_next: Duration::ZERO,
+                waited: Duration::ZERO,
+            });
+        }
+        let count = self.count;
+        let mut broken = Vec::new();
+        if let Some(call) = &mut self.current {
+            if hop == 0 && attempt > call.attempt {
+                if call.applied_unsafe {
+                    broken.push(format!(
+                        "call {count}: the {} reached the server and was sent again (attempt {attempt})",
+                        call.method
+                    ));
+                }
+                if now < call.earliest_next {
+                    broken.push(format!(
+                        "call {count}: attempt {attempt} went out at {:.3} s, before the retry-after at {:.3} s",
+                        now.as_secs_f64(),
+                        call.earliest_next.as_secs_f64()
+                    ));
+                }
+            }
+            call.attempt = attempt.max(call.attempt);
+            if attempt > self.policy.max_attempts {
+                broken.push(format!(
+                    "call {count}: attempt {attempt} is past max_attempts {}",
+                    self.policy.max_attempts
+                ));
+            }
+        }
+        self.broken.extend(broken);
+        self.check_deadline(now, "sent a request");
+        count
+    }
+
+    /// The request's answer (or failure) arrived at `now`.
+    pub(crate) fn answered(&mut self, now: Duration, applied: bool, retry_after: Option<Duration>) {
+        if let Some(call) = &mut self.current {
+            if applied && !is_idempotent(&call.method) {
+                call.applied_unsafe = true;
+            }
+            if let Some(at) = retry_after {
+                call.earliest_next = call.earliest_next.max(at);
+            }
+        }
+        self.check_deadline(now, "was still waiting for an answer");
+    }
+
+    /// The client slept `by`, ending at `now`.
+    pub(crate) fn client_waited(&mut self, now: Duration, by: Duration) {
+        let limit = self.policy.total_delay_limit;
+        let count = self.count;
+        if let Some(call) = &mut self.current {
+            call.waited += by;
+            if call.waited > limit {
+                let waited = call.waited;
+                self.broken.push(format!(
+                    "call {count}: waited {:.3} s between attempts, past max_total_delay {:.3} s",
+                    waited.as_secs_f64(),
+                    limit.as_secs_f64()
+                ));
+            }
+        }
+        self.check_deadline(now, "was still waiting to retry");
+    }
+
+    fn check_deadline(&mut self, now: Duration, doing: &str) {
+        let (Some(call), Some(limit)) = (&self.current, self.policy.call_timeout) else {
+            return;
+        };
+        if now > call.started + limit {
+            let message = format!(
+                "call {}: {doing} at {:.3} s, past its whole-call deadline at {:.3} s",
+                self.count,
+                now.as_secs_f64(),
+                (call.started + limit).as_secs_f64()
+            );
+            if !self.broken.contains(&message) {
+                self.broken.push(message);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const S: fn(u64) -> Duration = Duration::from_secs;
+
+    fn calls() -> Calls {
+        Calls::new(Policy {
+            max_attempts: 3,
+            total_delay_limit: S(20),
+            call_timeout: Some(S(30)),
+        })
+    }
+
+    #[test]
+    fn a_post_that_reached_the_server_must_not_go_again() {
+        let mut c = calls();
+        c.request(S(0), &Method::POST, 1, 0);
+        c.answered(S(1), true, None);
+        c.request(S(2), &Method::POST, 2, 0);
+        assert_eq!(c.broken.len(), 1, "{:?}", c.broken);
+        assert!(c.broken[0].contains("POST reached the server and was sent again"));
+        // Not applied (refused): a second attempt is fine; a GET always is.
+        let mut c = calls();
+        c.request(S(0), &Method::POST, 1, 0);
+        c.answered(S(1), false, None);
+        c.request(S(2), &Method::POST, 2, 0);
+        c.request(S(3), &Method::GET, 1, 0);
+        c.answered(S(4), true, None);
+        c.request(S(5), &Method::GET, 2, 0);
+        assert!(c.broken.is_empty(), "{:?}", c.broken);
+    }
+
+    #[test]
+    fn no_attempt_before_the_retry_after_nor_past_the_limits() {
+        let mut c = calls();
+        c.request(S(0), &Method::GET, 1, 0);
+        c.answered(S(1), true, Some(S(6)));
+        c.request(S(5), &Method::GET, 2, 0);
+        assert!(c.broken[0].contains("before the retry-after at 6.000 s"));
+        c.request(S(7), &Method::GET, 4, 0);
+        assert!(c.broken[1].contains("past max_attempts 3"));
+        c.client_waited(S(8), S(21));
+        assert!(c.broken[2].contains("past max_total_delay"));
+        c.answered(S(31), true, None);
+        assert!(c.broken[3].contains("past its whole-call deadline at 30.000 s"));
+        // A redirect hop is not an attempt.
+        let mut c = calls();
+        c.request(S(0), &Method::GET, 1, 0);
+        c.answered(S(1), true, Some(S(6)));
+        c.request(S(1), &Method::GET, 1, 1);
+        assert!(c.broken.is_empty(), "{:?}", c.broken);
+    }
+}

@@ -1,0 +1,517 @@
+//! The runner: a job (a closure over a client and the simulation) across
+//! many seeds, the failures reported with their seed and trace.
+
+use std::fmt;
+use std::ops::Range;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
+
+use routy_core::{ApiKey, Client, ClientBuilder};
+use routy_sandbox::model::Api;
+use routy_sandbox::{NewToken, Received};
+
+use super::invariants::{Calls, Policy};
+use super::schedule::{FaultMix, Schedule};
+use super::trace::{Trace, What};
+use super::world::{lock, Shared, SimClock, SimTransport, Waiter, World};
+use super::{SimClient, SIM_BASE_URL};
+
+/// How the client is configured for a schedule.
+type Configure = dyn Fn(ClientBuilder<()>) -> ClientBuilder<()> + Send + Sync;
+/// How the API is prepared for a schedule (stubs, tokens, rate limits).
+type Setup = dyn Fn(&mut Api, SystemTime) + Send + Sync;
+
+/// The wall-clock time every schedule starts at: 2026-01-01T00:00:00Z.
+const WALL_START: u64 = 1_767_225_600;
+
+/// A job's simulated bad days: the fault mix, the seeds, how the client
+/// and the API are set up.
+///
+/// # Examples
+///
+/// ```
+/// use routy_testkit::sim::Simulation;
+///
+/// let report = Simulation::new()
+///     .schedules(200)
+///     .run(|client, _sim| client.accounts().map(|accounts| assert_eq!(accounts.len(), 40)));
+/// // routy retries what it may; what is left is errors the job did not handle.
+/// assert_eq!(report.schedules, 200);
+/// assert!(!report.broke_invariants(), "{}", report.broken[0]);
+/// ```
+#[derive(Clone)]
+pub struct Simulation {
+    mix: FaultMix,
+    seeds: Range<u64>,
+    threads: usize,
+    keep: usize,
+    configure: Arc<Configure>,
+    setup: Arc<Setup>,
+}
+
+impl fmt::Debug for Simulation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Simulation")
+            .field("mix", &self.mix)
+            .field("seeds", &self.seeds)
+            .field("threads", &self.threads)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for Simulation {
+    fn default() -> Self {
+        Simulation::new()
+    }
+}
+
+impl Simulation {
+    /// A bad day ([`FaultMix::bad_day`]) over seeds `0..1000`, the client
+    /// routy's defaults, the API the sandbox's seed accounts, one thread
+    /// per core.
+    pub fn new() -> Self {
+        Simulation {
+            mix: FaultMix::bad_day(),
+            seeds: 0..1000,
+            threads: std::thread::available_parallelism().map_or(1, usize::from),
+            keep: 20,
+            configure: Arc::new(|builder| builder),
+            setup: Arc::new(|_, _| {}),
+        }
+    }
+
+    /// The fault mix.
+    pub fn mix(mut self, mix: FaultMix) -> Self {
+        self.mix = mix;
+        self
+    }
+
+    /// Seeds `0..n`.
+    pub fn schedules(mut self, n: u64) -> Self {
+        self.seeds = 0..n;
+        self
+    }
+
+    /// These seeds.
+    pub fn seeds(mut self, seeds: Range<u64>) -> Self {
+        self.seeds = seeds;
+        self
+    }
+
+    /// Threads to spread schedules over (each schedule runs on one thread,
+    /// so results do not depend on this).
+    pub fn threads(mut self, threads: usize) -> Self {
+        self.threads = threads.max(1);
+        self
+    }
+
+    /// How many failed schedules keep their trace in the report (the
+    /// rest are counted). Defaults to 20.
+    pub fn keep_failures(mut self, keep: usize) -> Self {
+        self.keep = keep;
+        self
+    }
+
+    /// Configures each schedule's client, the key, base URL, clock and
+    /// transport aside (the simulation sets those).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let sim = routy_testkit::sim::Simulation::new().client(|b| b.max_retries(5));
+    /// # let _ = sim;
+    /// ```
+    pub fn client(
+        mut self,
+        configure: impl Fn(ClientBuilder<()>) -> ClientBuilder<()> + Send + Sync + 'static,
+    ) -> Self {
+        self.configure = Arc::new(configure);
+        self
+    }
+
+    /// Prepares each schedule's API before the job runs: stubs for the
+    /// routes the job calls that the sandbox does not model, a rate limit.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use routy_sandbox::Stub;
+    /// let sim = routy_testkit::sim::Simulation::new().setup(|api, _now| {
+    ///     api.add_stub(Stub::post("/v1/reports").respond_json(201, serde_json::json!({"id": "r1"})))
+    ///         .expect("a valid stub");
+    /// });
+    /// # let _ = sim;
+    /// ```
+    pub fn setup(mut self, setup: impl Fn(&mut Api, SystemTime) + Send + Sync + 'static) -> Self {
+        self.setup = Arc::new(setup);
+        self
+    }
+
+    /// Runs `job` once per seed and reports what failed: the job returned
+    /// an error, panicked, or routy broke one of its
+    /// [invariants](super#invariants).
+    pub fn run<E, F>(&self, job: F) -> Report
+    where
+        E: fmt::Display + fmt::Debug,
+        F: Fn(&Client<SimTransport>, &Sim) -> Result<(), E> + Sync,
+    {
+        #[allow(clippy::disallowed_methods, reason = "the report's speed is wall time")]
+        let started = Instant::now();
+        let failures = Mutex::new(Vec::new());
+        let threads = self
+            .threads
+            .min(
+                usize::try_from(self.seeds.end.saturating_sub(self.seeds.start))
+                    .unwrap_or(usize::MAX),
+            )
+            .max(1);
+        std::thread::scope(|scope| {
+            for lane in 0..threads as u64 {
+                let (job, failures) = (&job, &failures);
+                scope.spawn(move || {
+                    let mut seed = self.seeds.start + lane;
+                    while seed < self.seeds.end {
+                        let mut run = self.run_one(seed, job);
+                        if run.failed() {
+                            let mut failures = failures
+                                .lock()
+                                .unwrap_or_else(std::sync::PoisonError::into_inner);
+                            // Past the first few, a job's own failures are
+                            // counted, not kept whole; broken invariants
+                            // always keep their trace.
+                            if failures.len() >= self.keep && run.broken.is_empty() {
+                                run.trace.events = Vec::new();
+                            }
+                            failures.push(run);
+                        }
+                        seed += threads as u64;
+                    }
+                });
+            }
+        });
+        let mut runs = failures
+            .into_inner()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        runs.sort_by_key(|r| r.seed);
+        let failed = runs.len() as u64;
+        let broken: Vec<Run> = runs
+            .iter()
+            .filter(|r| !r.broken.is_empty())
+            .cloned()
+            .collect();
+        runs.truncate(self.keep);
+        Report {
+            schedules: self.seeds.end.saturating_sub(self.seeds.start),
+            elapsed: started.elapsed(),
+            failed,
+            failures: runs,
+            broken,
+        }
+    }
+
+    /// Runs `job` on one seed and keeps its whole trace: what
+    /// `--seed N` prints. The same seed gives the same trace, byte for
+    /// byte.
+    ///
+    /// # Examples
+    ///
+    /// See [`Trace`].
+    pub fn run_one<E, F>(&self, seed: u64, job: F) -> Run
+    where
+        E: fmt::Display + fmt::Debug,
+        F: Fn(&Client<SimTransport>, &Sim) -> Result<(), E>,
+    {
+        let wall_start = SystemTime::UNIX_EPOCH + Duration::from_secs(WALL_START);
+        let mut api = Api::new(Some(seed));
+        (self.setup)(&mut api, wall_start);
+        let issued = api.issue_token(NewToken::named("simulated job"), wall_start);
+        let unset = Policy {
+            max_attempts: u32::MAX,
+            total_delay_limit: Duration::MAX,
+            call_timeout: None,
+        };
+        let world: Shared = Arc::new(Mutex::new(World::new(
+            api,
+            Schedule::new(self.mix, seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0x5eed),
+            wall_start,
+            unset,
+        )));
+        #[allow(
+            clippy::disallowed_methods,
+            reason = "only offsets from this instant are used"
+        )]
+        let base = Instant::now();
+        let clock = |waiter| SimClock {
+            world: Arc::clone(&world),
+            base,
+            waiter,
+        };
+        let sim = Sim {
+            world: Arc::clone(&world),
+            clock: clock(Waiter::Job),
+        };
+        let client = issued
+            .map_err(|e| e.to_string())
+            .and_then(|issued| self.client_for(seed, &world, &issued, clock(Waiter::Client)));
+        let result = match client {
+            Err(why) => Err(why),
+            Ok(client) => {
+                let config = client.config();
+                lock(&world).calls = Calls::new(Policy {
+                    max_attempts: config.retry().attempts(),
+                    total_delay_limit: config.retry().total_delay_limit(),
+                    call_timeout: config.call_timeout(),
+                });
+                match catch_unwind(AssertUnwindSafe(|| job(&client, &sim))) {
+                    Ok(Ok(())) => Ok(()),
+                    Ok(Err(err)) => Err(sim.shown(&format!("{err}"), &format!("{err:?}"))),
+                    Err(panic) => Err(format!("the job panicked: {}", panic_text(&*panic))),
+                }
+            }
+        };
+        let mut world = lock(&world);
+        Run {
+            seed,
+            result,
+            broken: world.calls.broken.clone(),
+            trace: Trace {
+                seed,
+                events: std::mem::take(&mut world.events),
+            },
+        }
+    }
+}
+
+impl Simulation {
+    /// The schedule's client: the issued key, the simulated base URL,
+    /// clock and transport, and the user's configuration in between.
+    fn client_for(
+        &self,
+        seed: u64,
+        world: &Shared,
+        issued: &routy_sandbox::IssuedToken,
+        clock: SimClock,
+    ) -> Result<SimClient, String> {
+        let key = ApiKey::new(issued.secret()).map_err(|e| e.to_string())?;
+        {
+            let mut w = lock(world);
+            w.token_id = Some(issued.info.id.clone());
+            w.secrets.push(key.clone());
+        }
+        let builder = ClientBuilder::new()
+            .api_key(key)
+            .base_url(SIM_BASE_URL)
+            .jitter_seed(seed)
+            .clock(clock.clone());
+        (self.configure)(builder)
+            .base_url(SIM_BASE_URL)
+            .clock(clock)
+            .build_with(SimTransport {
+                world: Arc::clone(world),
+            })
+            .map_err(|e| format!("the client could not be built: {e}"))
+    }
+}
+
+fn panic_text(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "(not a string)".to_owned())
+}
+
+/// The simulation as the job sees it: its clock, the API model, and the
+/// operator who can issue a fresh key.
+#[derive(Debug)]
+pub struct Sim {
+    world: Shared,
+    clock: SimClock,
+}
+
+impl Sim {
+    /// The schedule's clock, for the job's own waits: hand it to code that
+    /// takes a [`routy_core::clock::Clock`] and it never sleeps for real.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use routy_core::clock::Clock as _;
+    /// let run = routy_testkit::sim::Simulation::new().run_one(0, |_client, sim| {
+    ///     sim.clock().sleep(std::time::Duration::from_secs(60));
+    ///     assert_eq!(sim.elapsed(), std::time::Duration::from_secs(60));
+    ///     Ok::<(), routy_core::Error>(())
+    /// });
+    /// assert!(!run.failed());
+    /// ```
+    pub fn clock(&self) -> &SimClock {
+        &self.clock
+    }
+
+    /// Waits `by` in virtual time.
+    pub fn sleep(&self, by: Duration) {
+        use routy_core::clock::Clock as _;
+        self.clock.sleep(by);
+    }
+
+    /// Virtual time since the schedule started.
+    pub fn elapsed(&self) -> Duration {
+        lock(&self.world).elapsed
+    }
+
+    /// The operator issues a fresh key (the old one expired or was
+    /// deleted) and the job picks it up, as it would from its secret
+    /// store: `client` sends it from the next request on.
+    ///
+    /// # Errors
+    ///
+    /// When the model refuses to issue one (it does not with the default
+    /// setup).
+    pub fn rotate_key<T: routy_core::Transport>(
+        &self,
+        client: &Client<T>,
+    ) -> Result<(), routy_sandbox::SandboxError> {
+        let mut world = lock(&self.world);
+        let now = world.wall();
+        let n = world.secrets.len() + 1;
+        let issued = world
+            .api
+            .issue_token(NewToken::named(format!("simulated job, key {n}")), now)?;
+        let Ok(key) = ApiKey::new(issued.secret()) else {
+            unreachable!("the sandbox issues base64 keys routy accepts")
+        };
+        world.token_id = Some(issued.info.id.clone());
+        world.secrets.push(key.clone());
+        world.event(What::KeyRotated {
+            token_id: issued.info.id.clone(),
+            fingerprint: key.fingerprint(),
+        });
+        drop(world);
+        client.set_api_key(key);
+        Ok(())
+    }
+
+    /// Writes a line into the trace. A line that holds a key (any of this
+    /// schedule's, in any form routy recognises) is withheld and counted
+    /// as a broken rule.
+    pub fn note(&self, text: &str) {
+        let text = self.shown(text, "");
+        lock(&self.world).event(What::Note(text));
+    }
+
+    /// The API's request journal so far: every request that reached it.
+    pub fn journal(&self) -> Vec<Received> {
+        lock(&self.world).api.journal()
+    }
+
+    /// Runs `f` on the API model at the current virtual time.
+    pub fn with_api<R>(&self, f: impl FnOnce(&mut Api, SystemTime) -> R) -> R {
+        let mut world = lock(&self.world);
+        let now = world.wall();
+        f(&mut world.api, now)
+    }
+
+    /// `text` as it may be shown; when it or `also` holds a key, a
+    /// placeholder, and the leak goes into the trace as a broken rule.
+    fn shown(&self, text: &str, also: &str) -> String {
+        let mut world = lock(&self.world);
+        let leaked = world
+            .secrets
+            .iter()
+            .any(|key| key.found_in(text) || key.found_in(also));
+        if !leaked {
+            return text.to_owned();
+        }
+        let why = "an error or note the job shows holds the api key".to_owned();
+        world.calls.broken.push(why.clone());
+        world.event(What::Broken(why));
+        "[withheld: it held the api key]".to_owned()
+    }
+}
+
+/// One schedule's outcome.
+///
+/// # Examples
+///
+/// See [`Trace`].
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Run {
+    /// The seed.
+    pub seed: u64,
+    /// What the job returned (its error as text), or why it could not run.
+    pub result: Result<(), String>,
+    /// The invariants routy broke, in words.
+    pub broken: Vec<String>,
+    /// What happened.
+    pub trace: Trace,
+}
+
+impl Run {
+    /// Whether the job failed or an invariant broke.
+    pub fn failed(&self) -> bool {
+        self.result.is_err() || !self.broken.is_empty()
+    }
+}
+
+impl fmt::Display for Run {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.trace)?;
+        match &self.result {
+            Ok(()) => writeln!(f, "the job succeeded")?,
+            Err(why) => writeln!(f, "the job failed: {why}")?,
+        }
+        for why in &self.broken {
+            writeln!(f, "invariant broken: {why}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Many schedules' outcome.
+///
+/// # Examples
+///
+/// See [`Simulation`].
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Report {
+    /// Schedules run.
+    pub schedules: u64,
+    /// Wall time they took.
+    pub elapsed: Duration,
+    /// How many failed.
+    pub failed: u64,
+    /// The first failures by seed (at most
+    /// [`keep_failures`](Simulation::keep_failures)), each with its trace.
+    pub failures: Vec<Run>,
+    /// Every schedule where routy broke an invariant, with its trace.
+    pub broken: Vec<Run>,
+}
+
+impl Report {
+    /// Schedules per second of wall time.
+    pub fn per_second(&self) -> f64 {
+        self.schedules as f64 / self.elapsed.as_secs_f64().max(1e-9)
+    }
+
+    /// Whether any schedule broke one of routy's invariants.
+    pub fn broke_invariants(&self) -> bool {
+        !self.broken.is_empty()
+    }
+}
+
+impl fmt::Display for Report {
+    /// `simulated N schedules in S s (R per second), F failed`
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "simulated {} schedules in {:.2} s ({:.0} per second), {} failed",
+            self.schedules,
+            self.elapsed.as_secs_f64(),
+            self.per_second(),
+            self.failed
+        )
+    }
+}

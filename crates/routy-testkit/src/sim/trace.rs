@@ -1,0 +1,148 @@
+//! What happened in one schedule, in virtual time: every request (the key
+//! as its fingerprint), fault, answer and wait. Rendered the same, byte
+//! for byte, each time the seed runs.
+
+use std::fmt;
+use std::time::Duration;
+
+use http::{HeaderName, HeaderValue, Method, Uri};
+use routy_core::TransportErrorKind;
+
+use super::SimFault;
+
+/// One moment of a schedule.
+///
+/// # Examples
+///
+/// ```
+/// use routy_testkit::sim::{Event, What};
+/// let event = Event { at: std::time::Duration::from_millis(1500), what: What::JobWait(std::time::Duration::from_secs(30)) };
+/// assert_eq!(event.to_string(), "[    1.500 s] job waits 30.000 s");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Event {
+    /// Virtual time since the schedule started.
+    pub at: Duration,
+    /// What happened.
+    pub what: What,
+}
+
+/// What happened at one moment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum What {
+    /// A request went out.
+    Request {
+        /// The call it belongs to, from 1.
+        call: u64,
+        /// Its attempt in that call, from 1.
+        attempt: u32,
+        /// Its redirect hop in that attempt, 0 for none.
+        hop: u32,
+        /// The method.
+        method: Method,
+        /// The URL.
+        uri: Uri,
+        /// The headers, in order; the key as `ApiKey …abcd`.
+        headers: Vec<(HeaderName, HeaderValue)>,
+    },
+    /// A fault met the request.
+    Fault(SimFault),
+    /// A response came back.
+    Response {
+        /// Its status.
+        status: u16,
+        /// Its body's length.
+        bytes: usize,
+    },
+    /// The transport failed.
+    Failed(TransportErrorKind),
+    /// The client slept before retrying.
+    ClientWait(Duration),
+    /// The job slept (through the simulation's clock).
+    JobWait(Duration),
+    /// The job rotated to a fresh key, shown by its fingerprint.
+    KeyRotated {
+        /// The new token's id.
+        token_id: String,
+        /// Its fingerprint.
+        fingerprint: String,
+    },
+    /// A note from the job or the runner (checked for the key first).
+    Note(String),
+    /// An invariant broke here.
+    Broken(String),
+}
+
+impl fmt::Display for Event {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "[{:>9.3} s] ", self.at.as_secs_f64())?;
+        match &self.what {
+            What::Request {
+                call,
+                attempt,
+                hop,
+                method,
+                uri,
+                headers,
+            } => {
+                write!(f, "-> {method} {uri} (call {call}, attempt {attempt}")?;
+                if *hop > 0 {
+                    write!(f, ", hop {hop}")?;
+                }
+                f.write_str(")")?;
+                for (name, value) in headers {
+                    write!(
+                        f,
+                        "\n{:15}{name}: {}",
+                        "",
+                        String::from_utf8_lossy(value.as_bytes())
+                    )?;
+                }
+                Ok(())
+            }
+            What::Fault(fault) => write!(f, "   fault: {fault}"),
+            What::Response { status, bytes } => write!(f, "<- {status} ({bytes} bytes)"),
+            What::Failed(kind) => write!(f, "<- {kind}"),
+            What::ClientWait(d) => write!(f, "client waits {:.3} s", d.as_secs_f64()),
+            What::JobWait(d) => write!(f, "job waits {:.3} s", d.as_secs_f64()),
+            What::KeyRotated {
+                token_id,
+                fingerprint,
+            } => write!(f, "job rotates to a fresh key {token_id} ({fingerprint})"),
+            What::Note(text) => write!(f, "note: {text}"),
+            What::Broken(why) => write!(f, "INVARIANT BROKEN: {why}"),
+        }
+    }
+}
+
+/// Every event of one schedule, with its seed.
+///
+/// # Examples
+///
+/// ```
+/// use routy_testkit::sim::{FaultMix, Simulation};
+///
+/// let sim = Simulation::new().mix(FaultMix::calm());
+/// let run = sim.run_one(3, |client, _sim| client.accounts().map(|_| ()));
+/// assert!(run.trace.to_string().starts_with("seed 3\n"));
+/// assert_eq!(run.trace.to_string(), sim.run_one(3, |client, _sim| client.accounts().map(|_| ())).trace.to_string());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Trace {
+    /// The schedule's seed.
+    pub seed: u64,
+    /// What happened, in order.
+    pub events: Vec<Event>,
+}
+
+impl fmt::Display for Trace {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "seed {}", self.seed)?;
+        for event in &self.events {
+            writeln!(f, "{event}")?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,370 @@
+//! The simulated transport and clock: each request goes through the fault
+//! schedule to the sandbox's API model, and time is virtual: latency and
+//! every wait move it at once, nothing sleeps.
+
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant, SystemTime};
+
+use http::header::{AUTHORIZATION, LOCATION, RETRY_AFTER};
+use http::{HeaderValue, Method, Request, Response, StatusCode, Uri};
+use routy_core::clock::Clock;
+use routy_core::{ApiKey, RequestLimits, Transport, TransportError, TransportErrorKind};
+use routy_sandbox::model::Api;
+
+use super::invariants::{Calls, Policy};
+use super::schedule::{RetryAfterForm, Schedule};
+use super::trace::{Event, What};
+use super::{SimFault, MIRROR_ORIGIN};
+
+/// How long a stalled request with no deadline is let hang before the
+/// simulation calls it lost.
+const FOREVER: Duration = Duration::from_secs(24 * 3600);
+
+/// One schedule's world: the API, the draws, virtual time, the trace.
+#[derive(Debug)]
+pub(crate) struct World {
+    pub(crate) api: Api,
+    schedule: Schedule,
+    pub(crate) elapsed: Duration,
+    pub(crate) wall_start: SystemTime,
+    pub(crate) events: Vec<Event>,
+    pub(crate) calls: Calls,
+    /// The live token's id, if there is one.
+    pub(crate) token_id: Option<String>,
+    /// Every secret issued, to look for in what the job and trace show.
+    pub(crate) secrets: Vec<ApiKey>,
+    /// The last `Authorization` value seen and its label, so each
+    /// request does not pay for a fingerprint.
+    label: Option<(HeaderValue, HeaderValue)>,
+}
+
+impl World {
+    pub(crate) fn new(
+        api: Api,
+        schedule: Schedule,
+        wall_start: SystemTime,
+        policy: Policy,
+    ) -> Self {
+        World {
+            api,
+            schedule,
+            elapsed: Duration::ZERO,
+            wall_start,
+            events: Vec::with_capacity(256),
+            calls: Calls::new(policy),
+            token_id: None,
+            secrets: Vec::new(),
+            label: None,
+        }
+    }
+
+    pub(crate) fn wall(&self) -> SystemTime {
+        self.wall_start + self.elapsed
+    }
+
+    pub(crate) fn event(&mut self, what: What) {
+        self.events.push(Event {
+            at: self.elapsed,
+            what,
+        });
+    }
+
+    /// Breaks are written into the trace where they happen.
+    fn flush_broken(&mut self, before: usize) {
+        let at = self.elapsed;
+        self.events
+            .extend(self.calls.broken[before..].iter().map(|why| Event {
+                at,
+                what: What::Broken(why.clone()),
+            }));
+    }
+
+    fn headers_for_trace(
+        &mut self,
+        request: &Request<Vec<u8>>,
+    ) -> Vec<(http::HeaderName, HeaderValue)> {
+        request
+            .headers()
+            .iter()
+            .map(|(name, value)| {
+                if name != AUTHORIZATION {
+                    return (name.clone(), value.clone());
+                }
+                if let Some((seen, label)) = &self.label {
+                    if seen == value {
+                        return (name.clone(), label.clone());
+                    }
+                }
+                let label = HeaderValue::from_str(&authorization_label(value))
+                    .unwrap_or(HeaderValue::from_static("[unprintable]"));
+                self.label = Some((value.clone(), label.clone()));
+                (name.clone(), label)
+            })
+            .collect()
+    }
+
+    /// Sends one request through the schedule.
+    fn send(&mut self, request: &Request<Vec<u8>>) -> Result<Response<Vec<u8>>, TransportError> {
+        let limits = RequestLimits::of(request);
+        let before = self.calls.broken.len();
+        let call = self
+            .calls
+            .request(self.elapsed, request.method(), limits.attempt, limits.hop);
+        let headers = self.headers_for_trace(request);
+        self.event(What::Request {
+            call,
+            attempt: limits.attempt,
+            hop: limits.hop,
+            method: request.method().clone(),
+            uri: request.uri().clone(),
+            headers,
+        });
+        let elsewhere = !request.uri().to_string().starts_with(SIM_ORIGIN);
+        if elsewhere && request.headers().contains_key(AUTHORIZATION) {
+            let host = request.uri().host().unwrap_or("(no host)");
+            let why =
+                format!("call {call}: the Authorization header went to another origin, {host}");
+            self.calls.broken.push(why);
+        }
+        let (latency, fault) = self.schedule.next(request.method() == Method::GET);
+        if let Some(fault) = fault {
+            self.event(What::Fault(fault));
+        }
+        let result = self.outcome(request, limits, latency, fault, elsewhere);
+        let applied = fault.is_none_or(SimFault::reaches_server) && !elsewhere;
+        let retry_after = result.as_ref().ok().and_then(|r| self.retry_after_of(r));
+        match &result {
+            Ok(response) => self.event(What::Response {
+                status: response.status().as_u16(),
+                bytes: response.body().len(),
+            }),
+            Err(err) => self.event(What::Failed(err.kind())),
+        }
+        self.calls.answered(self.elapsed, applied, retry_after);
+        self.flush_broken(before);
+        result
+    }
+
+    /// What the request comes to, time moving as it goes.
+    fn outcome(
+        &mut self,
+        request: &Request<Vec<u8>>,
+        limits: RequestLimits,
+        latency: Duration,
+        fault: Option<SimFault>,
+        elsewhere: bool,
+    ) -> Result<Response<Vec<u8>>, TransportError> {
+        let timeout = limits.timeout;
+        if fault == Some(SimFault::Refused) {
+            self.elapsed += latency / 10;
+            return Err(TransportError::new(TransportErrorKind::Connect));
+        }
+        if timeout.is_some_and(|t| latency > t) {
+            self.elapsed += timeout.unwrap_or_default();
+            return Err(TransportError::new(TransportErrorKind::Timeout));
+        }
+        if elsewhere {
+            self.elapsed += latency;
+            let now = self.wall();
+            return Ok(self.api.handle_public(request, now));
+        }
+        if let Some(reply) = self.in_place_of_the_api(request.uri(), latency, fault) {
+            return Ok(reply);
+        }
+        let now = self.wall() + latency / 2;
+        let answer = self.api.handle(request, now);
+        match fault {
+            Some(SimFault::Stall) => {
+                self.elapsed += timeout.unwrap_or(FOREVER);
+                if timeout.is_none() {
+                    self.calls.broken.push(
+                        "a request with no deadline stalled: the call would hang for ever".into(),
+                    );
+                }
+                Err(TransportError::new(TransportErrorKind::Timeout))
+            }
+            Some(SimFault::ResetAfterApply) => {
+                self.elapsed += latency;
+                Err(TransportError::new(TransportErrorKind::Io))
+            }
+            Some(SimFault::CutBody) => {
+                self.elapsed += latency;
+                Err(TransportError::new(TransportErrorKind::Protocol))
+            }
+            _ => {
+                self.elapsed += latency;
+                Ok(answer.response)
+            }
+        }
+    }
+
+    /// The answer a gateway gives in the API's place, when the fault is
+    /// one; a token fault is applied here and the request goes on.
+    fn in_place_of_the_api(
+        &mut self,
+        uri: &Uri,
+        latency: Duration,
+        fault: Option<SimFault>,
+    ) -> Option<Response<Vec<u8>>> {
+        let reply = match fault? {
+            SimFault::TokenExpired | SimFault::TokenDeleted => {
+                self.kill_token(fault);
+                return None;
+            }
+            SimFault::RateLimited { secs, form } => self.gateway(429, secs, form),
+            SimFault::Unavailable { secs, form } => self.gateway(503, secs, form),
+            SimFault::ServerError => self.api.problem_response(
+                500,
+                "Internal Server Error",
+                "The server met an unexpected condition.",
+            ),
+            SimFault::Redirect => redirect(uri, false),
+            SimFault::RedirectElsewhere => redirect(uri, true),
+            _ => return None,
+        };
+        self.elapsed += latency;
+        Some(reply)
+    }
+
+    fn kill_token(&mut self, fault: Option<SimFault>) {
+        let Some(id) = self.token_id.take() else {
+            return;
+        };
+        let now = self.wall();
+        let _ = if fault == Some(SimFault::TokenDeleted) {
+            self.api.delete_token(&id, now)
+        } else {
+            self.api.expire_token(&id, now)
+        };
+    }
+
+    /// A gateway's 429 or 503, `Retry-After` in the form drawn.
+    fn gateway(&mut self, status: u16, secs: u64, form: RetryAfterForm) -> Response<Vec<u8>> {
+        let (title, detail) = if status == 429 {
+            ("Too Many Requests", "Slow down.")
+        } else {
+            ("Service Unavailable", "The service is briefly unavailable.")
+        };
+        let mut reply = self.api.problem_response(status, title, detail);
+        let value = match form {
+            RetryAfterForm::Seconds => secs.to_string(),
+            // An HTTP date has whole seconds: round up so the wait is
+            // never shorter than drawn.
+            RetryAfterForm::Date => {
+                let at = self.wall() + Duration::from_secs(secs + 1);
+                httpdate::fmt_http_date(at)
+            }
+        };
+        if let Ok(value) = HeaderValue::from_str(&value) {
+            reply.headers_mut().insert(RETRY_AFTER, value);
+        }
+        reply
+    }
+
+    /// When the next attempt may go, by a 429 or 503's `Retry-After`.
+    fn retry_after_of(&self, response: &Response<Vec<u8>>) -> Option<Duration> {
+        if !matches!(response.status().as_u16(), 429 | 503) {
+            return None;
+        }
+        let text = response.headers().get(RETRY_AFTER)?.to_str().ok()?.trim();
+        if let Ok(secs) = text.parse::<u64>() {
+            return Some(self.elapsed + Duration::from_secs(secs));
+        }
+        let at = httpdate::parse_http_date(text).ok()?;
+        Some(at.duration_since(self.wall_start).unwrap_or_default())
+    }
+}
+
+/// `ApiKey …abcd`, the way routy and the sandbox's journal show a key.
+fn authorization_label(value: &HeaderValue) -> String {
+    let text = value.to_str().unwrap_or_default();
+    let token = text.strip_prefix("ApiKey ").unwrap_or(text);
+    match ApiKey::new(token) {
+        Ok(key) => format!("ApiKey {}", key.fingerprint()),
+        Err(_) => "[not a key]".to_owned(),
+    }
+}
+
+/// The origin of [`SIM_BASE_URL`](super::SIM_BASE_URL), with the slash
+/// that ends it.
+const SIM_ORIGIN: &str = "https://sim.routy.invalid/";
+
+fn redirect(uri: &Uri, elsewhere: bool) -> Response<Vec<u8>> {
+    let path = uri.path_and_query().map_or("/", |p| p.as_str());
+    let location = if elsewhere {
+        format!("{MIRROR_ORIGIN}{path}")
+    } else {
+        path.to_owned()
+    };
+    let mut reply = Response::new(Vec::new());
+    *reply.status_mut() = StatusCode::TEMPORARY_REDIRECT;
+    if let Ok(value) = HeaderValue::from_str(&location) {
+        reply.headers_mut().insert(LOCATION, value);
+    }
+    reply
+}
+
+/// The world, shared by the transport, the clocks and the job's handle.
+pub(crate) type Shared = Arc<Mutex<World>>;
+
+pub(crate) fn lock(world: &Shared) -> MutexGuard<'_, World> {
+    world.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// The simulated transport: every request goes through the schedule to
+/// the API model. Only for clients the [`Simulation`](super::Simulation)
+/// builds.
+#[derive(Debug, Clone)]
+pub struct SimTransport {
+    pub(crate) world: Shared,
+}
+
+impl Transport for SimTransport {
+    fn send(&self, request: Request<Vec<u8>>) -> Result<Response<Vec<u8>>, TransportError> {
+        lock(&self.world).send(&request)
+    }
+}
+
+/// Who is waiting on a [`SimClock`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Waiter {
+    Client,
+    Job,
+}
+
+/// Virtual time: `now` and `wall` read the schedule's clock, `sleep`
+/// moves it at once and writes the wait into the trace.
+#[derive(Debug, Clone)]
+pub struct SimClock {
+    pub(crate) world: Shared,
+    pub(crate) base: Instant,
+    pub(crate) waiter: Waiter,
+}
+
+impl Clock for SimClock {
+    fn now(&self) -> Instant {
+        self.base + lock(&self.world).elapsed
+    }
+
+    fn wall(&self) -> SystemTime {
+        lock(&self.world).wall()
+    }
+
+    fn sleep(&self, duration: Duration) {
+        let mut world = lock(&self.world);
+        match self.waiter {
+            Waiter::Client => {
+                let before = world.calls.broken.len();
+                world.event(What::ClientWait(duration));
+                world.elapsed += duration;
+                let now = world.elapsed;
+                world.calls.client_waited(now, duration);
+                world.flush_broken(before);
+            }
+            Waiter::Job => {
+                world.event(What::JobWait(duration));
+                world.elapsed += duration;
+            }
+        }
+    }
+}
