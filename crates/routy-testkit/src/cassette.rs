@@ -34,6 +34,7 @@ use std::collections::BTreeSet;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, PoisonError};
+use std::time::{Duration, SystemTime};
 
 use base64::Engine as _;
 use routy_core::http::{HeaderName, HeaderValue, Method, Request, Response, StatusCode};
@@ -67,6 +68,10 @@ pub const DEFAULT_SCRUBBED: [&str; 4] = [
 pub struct Cassette {
     /// The format version, [`CASSETTE_VERSION`].
     pub version: u32,
+    /// When it was recorded (RFC 3339, UTC), if known: what
+    /// [`Tape`](crate::Tape)'s maximum age is measured from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recorded_at: Option<String>,
     /// The exchanges, in the order they happened.
     pub interactions: Vec<Interaction>,
 }
@@ -208,7 +213,16 @@ pub enum CassetteError {
 pub struct Recorder<T> {
     inner: T,
     scrubbed: BTreeSet<String>,
+    recorded_at: Option<SystemTime>,
     state: Mutex<RecorderState>,
+}
+
+#[allow(
+    clippy::disallowed_methods,
+    reason = "a cassette is dated by the wall clock"
+)]
+fn now() -> SystemTime {
+    SystemTime::now()
 }
 
 #[derive(Default)]
@@ -224,8 +238,25 @@ impl<T: Transport> Recorder<T> {
         Recorder {
             inner,
             scrubbed: DEFAULT_SCRUBBED.iter().map(|h| (*h).to_owned()).collect(),
+            recorded_at: None,
             state: Mutex::default(),
         }
+    }
+
+    /// Dates the cassette `at` instead of the time it is written (for
+    /// tests of cassette age).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let inner = routy::transport_fn(|_req| { Err(routy::TransportErrorKind::Connect.into()) });
+    /// let recorder = routy_testkit::Recorder::new(inner).recorded_at(std::time::SystemTime::UNIX_EPOCH);
+    /// assert_eq!(recorder.cassette()?.recorded_at.as_deref(), Some("1970-01-01T00:00:00Z"));
+    /// # Ok::<(), routy_testkit::CassetteError>(())
+    /// ```
+    pub fn recorded_at(mut self, at: SystemTime) -> Self {
+        self.recorded_at = Some(at);
+        self
     }
 
     /// Also scrubs the header `name` (in requests and responses).
@@ -250,10 +281,10 @@ impl<T: Transport> Recorder<T> {
     /// one, survived scrubbing.
     pub fn cassette(&self) -> Result<Cassette, CassetteError> {
         let state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-        let cassette = Cassette {
-            version: CASSETTE_VERSION,
-            interactions: state.interactions.clone(),
-        };
+        let mut cassette = Cassette::new(state.interactions.clone());
+        cassette.recorded_at = Some(
+            humantime::format_rfc3339_seconds(self.recorded_at.unwrap_or_else(now)).to_string(),
+        );
         check_for_secrets(&cassette, &state.secrets)?;
         Ok(cassette)
     }
@@ -417,6 +448,118 @@ fn body_bytes(body: &RecordedBody) -> Vec<u8> {
 }
 
 impl Cassette {
+    /// A cassette of these interactions, version [`CASSETTE_VERSION`], not
+    /// dated.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let cassette = routy_testkit::Cassette::new(Vec::new());
+    /// assert_eq!(cassette.version, routy_testkit::CASSETTE_VERSION);
+    /// ```
+    pub fn new(interactions: Vec<Interaction>) -> Self {
+        Cassette {
+            version: CASSETTE_VERSION,
+            recorded_at: None,
+            interactions,
+        }
+    }
+
+    /// How long before `now` it was recorded; `None` when it is not dated
+    /// (or the date does not parse).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::{Duration, SystemTime};
+    /// let mut cassette = routy_testkit::Cassette::new(Vec::new());
+    /// cassette.recorded_at = Some("1970-01-01T00:00:00Z".into());
+    /// let now = SystemTime::UNIX_EPOCH + Duration::from_secs(86_400);
+    /// assert_eq!(cassette.age(now), Some(Duration::from_secs(86_400)));
+    /// ```
+    pub fn age(&self, now: SystemTime) -> Option<Duration> {
+        let at = humantime::parse_rfc3339_weak(self.recorded_at.as_deref()?).ok()?;
+        Some(now.duration_since(at).unwrap_or_default())
+    }
+
+    /// Replaces the values of headers `names` (and of
+    /// [`DEFAULT_SCRUBBED`]) with [`REDACTED`], in requests and responses;
+    /// returns how many values changed.
+    ///
+    /// # Examples
+    ///
+    /// See [`Cassette::rescrub_file`].
+    pub fn scrub_headers(&mut self, names: &[&str]) -> usize {
+        let names: BTreeSet<String> = names
+            .iter()
+            .map(|n| n.to_ascii_lowercase())
+            .chain(DEFAULT_SCRUBBED.iter().map(|n| (*n).to_owned()))
+            .collect();
+        let mut changed = 0;
+        for interaction in &mut self.interactions {
+            for headers in [
+                &mut interaction.request.headers,
+                &mut interaction.response.headers,
+            ] {
+                for (name, value) in headers.iter_mut() {
+                    if names.contains(&name.to_ascii_lowercase()) && value != REDACTED {
+                        REDACTED.clone_into(value);
+                        changed += 1;
+                    }
+                }
+            }
+        }
+        changed
+    }
+
+    /// Whether any of `keys`, or 8 bytes of one, is anywhere in the
+    /// cassette, by the same fail-closed check [`Recorder::save`] makes.
+    ///
+    /// # Errors
+    ///
+    /// [`CassetteError::SecretFound`] with where.
+    pub fn check_keys(&self, keys: &[ApiKey]) -> Result<(), CassetteError> {
+        let secrets = keys.iter().map(|k| k.expose_secret().to_owned()).collect();
+        check_for_secrets(self, &secrets)
+    }
+
+    /// Re-scrubs a cassette file: the headers `names` (a header to scrub
+    /// added after it was recorded) and the defaults, then the same
+    /// fail-closed check as saving, for `keys`; the file is rewritten only
+    /// when the check passes. Returns how many values were scrubbed.
+    ///
+    /// # Errors
+    ///
+    /// [`CassetteError::SecretFound`] (the file is left as it was), or as
+    /// [`Cassette::load`] and [`Cassette::save`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use routy_testkit::Cassette;
+    /// let path = std::env::temp_dir().join(format!("routy-doc-rescrub-{}.json", std::process::id()));
+    /// std::fs::write(&path, r#"{"version": 1, "interactions": [{
+    ///     "request": {"method": "GET", "uri": "https://h.example/api/v1/accounts", "headers": [["x-internal-token", "s3cret"]], "body": ""},
+    ///     "response": {"status": 200, "headers": [], "body": "[]"}}]}"#)?;
+    /// let key = routy::ApiKey::new("OaBw1+4DqFfDLXOLpWthbfp502Wc0D4tICsxNcT+aeQ=")?;
+    /// assert_eq!(Cassette::rescrub_file(&path, &["X-Internal-Token"], &[key])?, 1);
+    /// assert!(!std::fs::read_to_string(&path)?.contains("s3cret"));
+    /// # std::fs::remove_file(&path)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn rescrub_file(
+        path: impl AsRef<Path>,
+        names: &[&str],
+        keys: &[ApiKey],
+    ) -> Result<usize, CassetteError> {
+        let path = path.as_ref();
+        let mut cassette = Cassette::load(path)?;
+        let changed = cassette.scrub_headers(names);
+        cassette.check_keys(keys)?;
+        cassette.save(path)?;
+        Ok(changed)
+    }
+
     /// Reads a cassette file.
     ///
     /// # Errors
@@ -450,7 +593,7 @@ impl Cassette {
     ///
     /// ```
     /// let path = std::env::temp_dir().join(format!("routy-doc-cassette-{}.json", std::process::id()));
-    /// let cassette = routy_testkit::Cassette { version: 1, interactions: vec![] };
+    /// let cassette = routy_testkit::Cassette::new(vec![]);
     /// cassette.save(&path)?;
     /// assert_eq!(routy_testkit::Cassette::load(&path)?, cassette);
     /// # std::fs::remove_file(&path).unwrap();
@@ -507,6 +650,7 @@ pub struct Replayer {
     order: ReplayOrder,
     strict: bool,
     match_body: bool,
+    repeats: bool,
     used: Mutex<Vec<bool>>,
 }
 
@@ -533,6 +677,7 @@ impl Replayer {
             order: ReplayOrder::InOrder,
             strict: true,
             match_body: false,
+            repeats: false,
             used,
         }
     }
@@ -567,7 +712,7 @@ impl Replayer {
     /// # Examples
     ///
     /// ```
-    /// let replayer = routy_testkit::Replayer::new(routy_testkit::Cassette { version: 1, interactions: vec![] }).strict(false);
+    /// let replayer = routy_testkit::Replayer::new(routy_testkit::Cassette::new(vec![])).strict(false);
     /// # let _ = replayer;
     /// ```
     pub fn strict(mut self, strict: bool) -> Self {
@@ -580,11 +725,38 @@ impl Replayer {
     /// # Examples
     ///
     /// ```
-    /// let replayer = routy_testkit::Replayer::new(routy_testkit::Cassette { version: 1, interactions: vec![] }).match_body(true);
+    /// let replayer = routy_testkit::Replayer::new(routy_testkit::Cassette::new(vec![])).match_body(true);
     /// # let _ = replayer;
     /// ```
     pub fn match_body(mut self, on: bool) -> Self {
         self.match_body = on;
+        self
+    }
+
+    /// Lets a request that matches only interactions already used be
+    /// answered again by the last of them (vcrpy's
+    /// `allow_playback_repeats`). Identical requests are still answered in
+    /// recorded order first. Defaults to off.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use routy::{ApiKey, ClientBuilder};
+    /// use routy_testkit::{Cassette, Replayer};
+    ///
+    /// let cassette: Cassette = serde_json::from_str(r#"{"version": 1, "interactions": [{
+    ///     "request": {"method": "GET", "uri": "https://h.example/api/v1/accounts", "headers": [], "body": ""},
+    ///     "response": {"status": 200, "headers": [], "body": "[]"}}]}"#)?;
+    /// let replayer = std::sync::Arc::new(Replayer::new(cassette).allow_repeats(true));
+    /// let client = ClientBuilder::new().api_key(ApiKey::new("any")?).build_with(replayer.clone())?;
+    /// for _ in 0..3 {
+    ///     assert!(client.accounts()?.is_empty());
+    /// }
+    /// replayer.finish()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn allow_repeats(mut self, on: bool) -> Self {
+        self.repeats = on;
         self
     }
 
@@ -678,27 +850,7 @@ impl Transport for Replayer {
             .to_owned();
         let body = request.body();
         let mut used = self.used.lock().unwrap_or_else(PoisonError::into_inner);
-        let next = used.iter().position(|u| !u);
-        let pick = match (self.order, next) {
-            (_, None) => None,
-            (ReplayOrder::InOrder, Some(i)) => {
-                let recorded = &self.cassette.interactions[i].request;
-                if self.matches(recorded, &method, &target, body) {
-                    Some(i)
-                } else if self.strict {
-                    let diff = self.diff(recorded, &method, &target, body);
-                    return Err(TransportError::with_source(
-                        TransportErrorKind::Other,
-                        ReplayError {
-                            report: format!("interaction #{i}: {diff}"),
-                        },
-                    ));
-                } else {
-                    self.find_unused(&used, &method, &target, body)
-                }
-            }
-            (ReplayOrder::ByMatch, Some(_)) => self.find_unused(&used, &method, &target, body),
-        };
+        let pick = self.pick(&used, &method, &target, body)?;
         let Some(i) = pick else {
             let report = format!(
                 "no unused interaction matches {method} {target} ({} of {} used)",
@@ -718,6 +870,66 @@ impl Transport for Replayer {
 }
 
 impl Replayer {
+    /// The interaction that answers the request, if any; a diff in strict
+    /// in-order mode.
+    fn pick(
+        &self,
+        used: &[bool],
+        method: &Method,
+        target: &str,
+        body: &[u8],
+    ) -> Result<Option<usize>, TransportError> {
+        let next = used.iter().position(|u| !u);
+        let pick = match (self.order, next) {
+            (_, None) => None,
+            // Repeats of an earlier request are answered again before the
+            // order is held against them.
+            (ReplayOrder::InOrder, Some(i))
+                if self.repeats
+                    && !self.matches(
+                        &self.cassette.interactions[i].request,
+                        method,
+                        target,
+                        body,
+                    )
+                    && self.cassette.interactions[..i]
+                        .iter()
+                        .any(|x| self.matches(&x.request, method, target, body)) =>
+            {
+                None
+            }
+            (ReplayOrder::InOrder, Some(i)) => {
+                let recorded = &self.cassette.interactions[i].request;
+                if self.matches(recorded, method, target, body) {
+                    Some(i)
+                } else if self.strict {
+                    let diff = self.diff(recorded, method, target, body);
+                    return Err(TransportError::with_source(
+                        TransportErrorKind::Other,
+                        ReplayError {
+                            report: format!("interaction #{i}: {diff}"),
+                        },
+                    ));
+                } else {
+                    self.find_unused(used, method, target, body)
+                }
+            }
+            (ReplayOrder::ByMatch, Some(_)) => self.find_unused(used, method, target, body),
+        };
+        let pick = pick.or_else(|| {
+            // Every match used: with repeats allowed, the last one again.
+            self.repeats
+                .then(|| {
+                    self.cassette.interactions.iter().rposition(|interaction| {
+                        self.matches(&interaction.request, method, target, body)
+                    })
+                })
+                .flatten()
+                .filter(|i| used[*i])
+        });
+        Ok(pick)
+    }
+
     fn find_unused(
         &self,
         used: &[bool],

@@ -1,5 +1,7 @@
 //! Offline testing for code that uses [routy](https://docs.rs/routy).
 //!
+//! - [`Tape`]: record or replay by one switch ([`RecordMode`], or
+//!   `ROUTY_RECORD`; replay-only when `CI` is set), with a maximum age.
 //! - [`Recorder`] and [`Replayer`]: record real exchanges into a JSON
 //!   [`Cassette`] (keys scrubbed; writing refuses if one survived) and
 //!   replay them with no network, strictly, with a diff on mismatch.
@@ -25,8 +27,10 @@ mod cassette;
 pub mod conformance;
 pub mod https;
 pub mod sim;
+mod tape;
 
 pub use cassette::{
     Cassette, CassetteError, Interaction, RecordedBody, RecordedRequest, RecordedResponse,
     Recorder, ReplayError, ReplayOrder, Replayer, CASSETTE_VERSION, DEFAULT_SCRUBBED, REDACTED,
 };
+pub use tape::{RecordMode, Tape, TapeBuilder, TapeError, RECORD_ENV, REPLAY_KEY};

@@ -338,3 +338,174 @@ fn a_mismatch_with_a_one_letter_key_is_readable() {
     );
     assert!(shown.contains("+ path: /api/v1/reports"), "{shown}");
 }
+
+mod tape {
+    use super::*;
+    use routy_testkit::{RecordMode, Tape, TapeError};
+    use std::time::{Duration, SystemTime};
+
+    fn never() -> UreqTransport {
+        panic!("a replaying tape must not make a live transport")
+    }
+
+    #[test]
+    fn one_switch_records_what_is_missing_then_replays_with_no_key() {
+        let sandbox = Sandbox::start().unwrap();
+        let token = sandbox.issue_token(NewToken::named("tape")).unwrap();
+        std::env::set_var("ROUTY_TESTKIT_TAPE_KEY", token.secret());
+        let path = temp("tape").join("accounts.json");
+        let _ = std::fs::remove_dir_all(path.parent().unwrap());
+
+        // Replay only, nothing recorded yet: says how to record.
+        let err = Tape::builder(&path)
+            .mode(RecordMode::Replay)
+            .open(never)
+            .unwrap_err();
+        assert!(matches!(err, TapeError::Missing(_)), "{err}");
+
+        // Record what is missing: the real key, the live transport.
+        let tape = Arc::new(
+            Tape::builder(&path)
+                .mode(RecordMode::Missing)
+                .key_env("ROUTY_TESTKIT_TAPE_KEY")
+                .open(UreqTransport::new)
+                .unwrap(),
+        );
+        assert!(tape.is_recording());
+        let live = routy_core::ClientBuilder::<()>::new()
+            .api_key(tape.api_key().unwrap())
+            .base_url(&sandbox.base_url())
+            .build_with(tape.clone())
+            .unwrap();
+        let recorded = live.accounts().unwrap();
+        tape.finish().unwrap();
+        let written = std::fs::read_to_string(&path).unwrap();
+        assert!(written.contains("\"recorded_at\""));
+        assert!(!written.contains(token.secret()));
+
+        // The same switch now replays: no live transport, no real key.
+        for mode in [RecordMode::Missing, RecordMode::Replay] {
+            let tape = Arc::new(
+                Tape::builder(&path)
+                    .mode(mode)
+                    .key_env("ROUTY_TESTKIT_UNSET_KEY")
+                    .open(never)
+                    .unwrap(),
+            );
+            assert!(!tape.is_recording());
+            let offline = client_over(
+                tape.clone(),
+                "https://platform.routy.app/api",
+                tape.api_key().unwrap().expose_secret(),
+            );
+            assert_eq!(offline.accounts().unwrap(), recorded);
+            tape.finish().unwrap();
+        }
+
+        // Recording without a real key is refused, by name.
+        let tape = Tape::builder(&path)
+            .mode(RecordMode::All)
+            .key_env("ROUTY_TESTKIT_UNSET_KEY")
+            .open(UreqTransport::new)
+            .unwrap();
+        let err = tape.api_key().unwrap_err();
+        assert!(err.to_string().starts_with("recording "), "{err}");
+        assert!(routy_core::error_chain(&err).contains("ROUTY_TESTKIT_UNSET_KEY"));
+    }
+
+    #[test]
+    fn a_cassette_past_its_age_is_refused_or_recorded_again() {
+        let path = temp("aged.json");
+        let transport = routy_core::transport_fn(|_req| Ok(Response::new(b"[]".to_vec())));
+        let recorder = Arc::new(Recorder::new(transport).recorded_at(SystemTime::UNIX_EPOCH));
+        client_over(recorder.clone(), "https://platform.routy.app/api", KEY)
+            .accounts()
+            .unwrap();
+        recorder.save(&path).unwrap();
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(40 * 86_400);
+        let month = Duration::from_secs(30 * 86_400);
+
+        let err = Tape::builder(&path)
+            .mode(RecordMode::Replay)
+            .max_age(month)
+            .now(now)
+            .open(never)
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "the cassette {} was recorded 40 day(s) ago, past its maximum age of 30 day(s): \
+                 record it again with ROUTY_RECORD=all (and a real key in ROUTY_API_KEY)",
+                path.display()
+            )
+        );
+        // Young enough: replays.
+        let young = Tape::builder(&path)
+            .mode(RecordMode::Replay)
+            .max_age(month * 2)
+            .now(now)
+            .open(never)
+            .unwrap();
+        assert!(!young.is_recording());
+        // Record-missing records a stale one again.
+        let again = Tape::builder(&path)
+            .mode(RecordMode::Missing)
+            .max_age(month)
+            .now(now)
+            .open(|| routy_core::transport_fn(|_req| Ok(Response::new(b"[]".to_vec()))))
+            .unwrap();
+        assert!(again.is_recording());
+        std::fs::remove_file(&path).unwrap();
+    }
+
+    #[test]
+    fn rescrubbing_fails_closed_and_leaves_the_file_alone() {
+        let path = temp("rescrub.json");
+        let leaky = format!(
+            r#"{{"version": 1, "interactions": [{{
+                "request": {{"method": "GET", "uri": "https://h.example/api/v1/accounts", "headers": [["x-internal-token", "s3cret"]], "body": ""}},
+                "response": {{"status": 200, "headers": [], "body": "echo {KEY}"}}}}]}}"#
+        );
+        std::fs::write(&path, &leaky).unwrap();
+        let key = ApiKey::new(KEY).unwrap();
+        let err = Cassette::rescrub_file(&path, &["x-internal-token"], &[key]).unwrap_err();
+        assert!(
+            matches!(err, CassetteError::SecretFound { ref location } if location == "interactions[0].response.body"),
+            "{err}"
+        );
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), leaky);
+        std::fs::remove_file(&path).unwrap();
+    }
+
+    #[test]
+    fn identical_requests_are_answered_in_recorded_order_and_repeats_are_opt_in() {
+        let interaction = |body: &str| {
+            serde_json::json!({
+                "request": {"method": "GET", "uri": "https://h.example/api/v1/accounts", "headers": [], "body": ""},
+                "response": {"status": 200, "headers": [], "body": body}
+            })
+        };
+        let cassette: Cassette = serde_json::from_value(serde_json::json!({
+            "version": 1,
+            "interactions": [interaction(r#"[{"id": 1}]"#), interaction(r#"[{"id": 1}, {"id": 2}]"#)]
+        }))
+        .unwrap();
+        for order in [ReplayOrder::InOrder, ReplayOrder::ByMatch] {
+            let replayer = Arc::new(Replayer::new(cassette.clone()).order(order));
+            let client = client_over(replayer.clone(), "https://h.example/api", KEY);
+            assert_eq!(client.accounts().unwrap().len(), 1);
+            assert_eq!(client.accounts().unwrap().len(), 2);
+            assert!(client.accounts().is_err(), "a third is not recorded");
+            replayer.finish().unwrap();
+
+            let replayer = Arc::new(
+                Replayer::new(cassette.clone())
+                    .order(order)
+                    .allow_repeats(true),
+            );
+            let client = client_over(replayer.clone(), "https://h.example/api", KEY);
+            let lengths: Vec<usize> = (0..4).map(|_| client.accounts().unwrap().len()).collect();
+            assert_eq!(lengths, [1, 2, 2, 2]);
+        }
+    }
+}
