@@ -45,7 +45,11 @@ const MAX_HEADERS: usize = 100;
 
 /// Client sockets by the address tiny_http sees them from (the local end
 /// of our connection to it).
-type Registry = Arc<Mutex<HashMap<SocketAddr, TcpStream>>>;
+type Registry = Arc<Mutex<HashMap<SocketAddr, (TcpStream, Broken)>>>;
+
+/// Set once a fault has taken a connection over: its pipes then drop
+/// whatever tiny_http still sends and leave the socket to the fault.
+type Broken = Arc<AtomicBool>;
 
 /// One step of a broken response.
 #[derive(Debug)]
@@ -90,8 +94,11 @@ impl Front {
     /// Plays `steps` to the client behind `peer`, then ends its
     /// connection: with a reset (RST) when `reset`, else a close.
     pub(crate) fn break_connection(&self, peer: SocketAddr, steps: &[Step], reset: bool) {
-        let stream = self.registry.locked().remove(&peer);
-        let Some(mut stream) = stream else { return };
+        let entry = self.registry.locked().remove(&peer);
+        let Some((mut stream, broken)) = entry else {
+            return;
+        };
+        broken.store(true, Ordering::SeqCst);
         for step in steps {
             match step {
                 Step::Write(bytes) => {
@@ -107,8 +114,12 @@ impl Front {
             }
         }
         if reset {
-            // A zero linger makes the close a reset.
+            // A zero linger makes the last close a reset (RST, no FIN).
+            // Shutting the read side wakes the pipe reading the client,
+            // which then drops its handle; the other pipe drops its own
+            // as tiny_http's late answer comes, unsent.
             let _ = socket2::SockRef::from(&stream).set_linger(Some(Duration::ZERO));
+            let _ = stream.shutdown(Shutdown::Read);
             drop(stream);
         } else {
             let _ = stream.shutdown(Shutdown::Both);
@@ -125,7 +136,12 @@ impl Front {
         if let Some(accept) = accept {
             let _ = accept.join();
         }
-        let open: Vec<TcpStream> = self.registry.locked().drain().map(|(_, s)| s).collect();
+        let open: Vec<TcpStream> = self
+            .registry
+            .locked()
+            .drain()
+            .map(|(_, (s, _))| s)
+            .collect();
         for stream in open {
             let _ = stream.shutdown(Shutdown::Both);
         }
@@ -183,18 +199,22 @@ fn connect(
     let _ = client.set_nodelay(true);
     let _ = server.set_nodelay(true);
     let key = server.local_addr()?;
-    registry.locked().insert(key, client.try_clone()?);
+    let broken: Broken = Arc::default();
+    registry
+        .locked()
+        .insert(key, (client.try_clone()?, Arc::clone(&broken)));
     let (client_read, server_write) = (client.try_clone()?, server.try_clone()?);
     let registry = Arc::clone(registry);
+    let up_broken = Arc::clone(&broken);
     std::thread::Builder::new()
         .name("routy-sandbox-up".into())
         .stack_size(PIPE_STACK)
-        .spawn(move || pipe_requests(client_read, server_write))?;
+        .spawn(move || pipe_requests(client_read, server_write, &up_broken))?;
     std::thread::Builder::new()
         .name("routy-sandbox-down".into())
         .stack_size(PIPE_STACK)
         .spawn(move || {
-            pipe_acking(server, client);
+            pipe_acking(server, client, &broken);
             registry.locked().remove(&key);
             drop(slot);
         })?;
@@ -212,7 +232,7 @@ enum Framing {
 /// Copies requests from the client to tiny_http, head by head within the
 /// limits. On the client's end of input, only tiny_http's read side is
 /// closed: the response still comes back through [`pipe_acking`].
-fn pipe_requests(mut client: TcpStream, mut server: TcpStream) {
+fn pipe_requests(mut client: TcpStream, mut server: TcpStream, broken: &AtomicBool) {
     let _ = client.set_read_timeout(Some(IDLE_TIMEOUT.min(HEAD_DEADLINE)));
     let mut pending: Vec<u8> = Vec::new();
     let mut chunk = vec![0u8; 16 * 1024];
@@ -249,10 +269,12 @@ fn pipe_requests(mut client: TcpStream, mut server: TcpStream) {
             break stop;
         }
     };
-    if let Stop::Refuse((status, reason, detail)) = stop {
-        let _ = client.write_all(&refusal(status, reason, detail));
+    if !broken.load(Ordering::SeqCst) {
+        if let Stop::Refuse((status, reason, detail)) = stop {
+            let _ = client.write_all(&refusal(status, reason, detail));
+        }
+        let _ = client.shutdown(Shutdown::Both);
     }
-    let _ = client.shutdown(Shutdown::Both);
     let _ = server.shutdown(Shutdown::Both);
 }
 
@@ -382,12 +404,13 @@ fn refusal(status: u16, reason: &str, detail: &str) -> Vec<u8> {
 /// Nagle's algorithm on; if the receiver delays its ACK of the head (as
 /// Linux does after a connection's first few segments), the body waits
 /// ~40 ms for it. Quick ACKs remove that stall.
-fn pipe_acking(mut from: TcpStream, mut to: TcpStream) {
+fn pipe_acking(mut from: TcpStream, mut to: TcpStream, broken: &AtomicBool) {
     let mut buf = vec![0u8; 16 * 1024];
     loop {
         quick_ack(&from);
         match from.read(&mut buf) {
             Ok(0) | Err(_) => break,
+            Ok(_) if broken.load(Ordering::SeqCst) => break,
             Ok(n) => {
                 if to.write_all(&buf[..n]).is_err() {
                     break;
@@ -395,8 +418,10 @@ fn pipe_acking(mut from: TcpStream, mut to: TcpStream) {
             }
         }
     }
-    let _ = to.shutdown(Shutdown::Both);
     let _ = from.shutdown(Shutdown::Both);
+    if !broken.load(Ordering::SeqCst) {
+        let _ = to.shutdown(Shutdown::Both);
+    }
 }
 
 #[cfg(any(target_os = "linux", target_os = "android"))]
