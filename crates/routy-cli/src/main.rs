@@ -29,6 +29,8 @@ use crate::verbose::Verbose;
 
 /// Exit codes, as documented in the README.
 mod exit {
+    /// `routy sandbox` ended with stub expectations not met.
+    pub(crate) const FAILURE: u8 = 1;
     pub(crate) const USAGE: u8 = 2;
     pub(crate) const AUTH: u8 = 3;
     pub(crate) const API: u8 = 4;
@@ -175,6 +177,22 @@ enum Command {
         /// Keep tokens in this file across restarts.
         #[arg(long, value_name = "FILE")]
         state: Option<PathBuf>,
+        /// Answer routes the sandbox does not model from this JSON file: a
+        /// stub or an array of them, e.g. [{"method": "GET", "path":
+        /// "/v1/reports", "response": {"status": 200, "json": []}}]. Behind
+        /// the same ApiKey authentication as the real routes.
+        #[arg(long, value_name = "FILE")]
+        stubs: Option<PathBuf>,
+        /// Misbehave from the start, by the fault rules in this JSON file
+        /// (a rule or an array), e.g. [{"kind": "reset", "times": 2},
+        /// {"kind": "drop", "probability": 0.1, "seed": 7}].
+        #[arg(long, value_name = "FILE")]
+        faults: Option<PathBuf>,
+        /// One fault rule as JSON, e.g. '{"kind": "stall", "ms": 5000,
+        /// "times": 1}'; repeatable, added after --faults. Kinds: respond,
+        /// delay, drop, reset, stall, drip, badChunked, empty.
+        #[arg(long, value_name = "JSON")]
+        fault: Vec<String>,
     },
     /// Print a shell completion script.
     Completions {
@@ -261,9 +279,13 @@ fn run(cli: Cli) -> Result<(), Failure> {
             port,
             accounts,
             state,
+            stubs,
+            faults,
+            fault,
         } => {
             no_client_options(&outer, "sandbox")?;
-            sandbox(port, accounts, state)
+            let misbehaviour = Misbehaviour::read(stubs, faults, &fault)?;
+            sandbox(port, accounts, state, misbehaviour)
         }
         Command::Accounts(AccountsCommand::List { output, client }) => {
             let (client, _) = connect(&client.or(outer))?;
@@ -574,7 +596,80 @@ fn check_key(client: &Client, key: &ApiKey) -> Result<String, Failure> {
     }
 }
 
-fn sandbox(port: u16, accounts: Option<PathBuf>, state: Option<PathBuf>) -> Result<(), Failure> {
+/// The stubs and fault rules `routy sandbox` starts with, read and
+/// checked before anything listens.
+struct Misbehaviour {
+    stubs: Vec<routy_sandbox::Stub>,
+    faults: Vec<routy_sandbox::FaultRule>,
+}
+
+impl Misbehaviour {
+    fn read(
+        stubs: Option<PathBuf>,
+        faults: Option<PathBuf>,
+        inline: &[String],
+    ) -> Result<Self, Failure> {
+        let mut rules: Vec<routy_sandbox::FaultRule> = match faults {
+            Some(path) => one_or_many(&path.display().to_string(), &read_file(&path)?)?,
+            None => Vec::new(),
+        };
+        for json in inline {
+            rules.extend(one_or_many::<routy_sandbox::FaultRule>(
+                "--fault",
+                json.as_bytes(),
+            )?);
+        }
+        let stubs = match stubs {
+            Some(path) => one_or_many(&path.display().to_string(), &read_file(&path)?)?,
+            None => Vec::new(),
+        };
+        Ok(Misbehaviour {
+            stubs,
+            faults: rules,
+        })
+    }
+
+    fn apply(self, sandbox: &Sandbox) -> Result<(), Failure> {
+        for stub in self.stubs {
+            let what = format!("stub {} {}", stub.method, stub.path);
+            sandbox
+                .add_stub(stub)
+                .map_err(|e| Failure::usage(format!("{what}: {e}")))?;
+        }
+        for rule in self.faults {
+            sandbox
+                .add_fault(rule)
+                .map_err(|e| Failure::usage(format!("fault rule: {e}")))?;
+        }
+        Ok(())
+    }
+}
+
+fn read_file(path: &std::path::Path) -> Result<Vec<u8>, Failure> {
+    std::fs::read(path).map_err(|e| Failure::usage(format!("cannot read {}: {e}", path.display())))
+}
+
+/// One item or an array of them, from JSON; errors name `source`, the
+/// line and the parser's words.
+fn one_or_many<T: serde::de::DeserializeOwned>(
+    source: &str,
+    bytes: &[u8],
+) -> Result<Vec<T>, Failure> {
+    let value: serde_json::Value = serde_json::from_slice(bytes)
+        .map_err(|e| Failure::usage(format!("{source}: not JSON: {e}")))?;
+    let parsed = match value {
+        serde_json::Value::Array(_) => serde_json::from_value(value),
+        other => serde_json::from_value(other).map(|item| vec![item]),
+    };
+    parsed.map_err(|e| Failure::usage(format!("{source}: {e}")))
+}
+
+fn sandbox(
+    port: u16,
+    accounts: Option<PathBuf>,
+    state: Option<PathBuf>,
+    misbehaviour: Misbehaviour,
+) -> Result<(), Failure> {
     let mut builder = Sandbox::builder().addr(([127, 0, 0, 1], port).into());
     if let Some(path) = accounts {
         builder = builder.accounts_file(path);
@@ -593,6 +688,7 @@ fn sandbox(port: u16, accounts: Option<PathBuf>, state: Option<PathBuf>) -> Resu
             hint: None,
         }
     })?;
+    misbehaviour.apply(&sandbox)?;
     let token = sandbox
         .issue_token(NewToken::named("routy sandbox").creator("routy-cli"))
         .map_err(|e| Failure::usage(routy::error_chain(&e)))?;
@@ -616,9 +712,16 @@ fn sandbox(port: u16, accounts: Option<PathBuf>, state: Option<PathBuf>) -> Resu
         .as_bytes(),
     )?;
     let _ = rx.recv();
+    let unmet = sandbox.verify_stubs();
+    // Reported here, not by the sandbox's drop (which panics, for tests).
+    sandbox.clear_stubs();
     sandbox.stop();
     let _ = writeln!(io::stderr(), "sandbox stopped");
-    Ok(())
+    unmet.map_err(|unmet| Failure {
+        code: exit::FAILURE,
+        message: format!("stub expectations not met: {unmet}"),
+        hint: None,
+    })
 }
 
 /// Writes to stdout; a closed pipe (`| head`) ends quietly.

@@ -677,3 +677,84 @@ fn a_ca_file_makes_a_proxy_signed_server_trusted_and_its_absence_is_explained() 
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("/nonexistent/ca.pem"), "{stderr}");
 }
+
+#[test]
+fn the_sandbox_command_takes_stubs_and_faults_from_files_and_flags() {
+    let dir = std::env::temp_dir().join(format!("routy-cli-stubs-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let stubs = dir.join("stubs.json");
+    std::fs::write(
+        &stubs,
+        r#"[{"method": "GET", "path": "/v1/reports", "response": {"status": 200, "json": [{"id": "r1"}]}, "expect": 3}]"#,
+    )
+    .unwrap();
+    let faults = dir.join("faults.json");
+    std::fs::write(&faults, r#"{"kind": "reset", "times": 1}"#).unwrap();
+
+    // A bad file is refused before anything listens, by name.
+    let bad = dir.join("bad.json");
+    std::fs::write(&bad, r#"[{"kind": "explode"}]"#).unwrap();
+    let out = routy()
+        .args(["sandbox", "--faults", bad.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("bad.json: unknown variant `explode`"),
+        "{stderr}"
+    );
+
+    let mut child = routy()
+        .args([
+            "sandbox",
+            "--stubs",
+            stubs.to_str().unwrap(),
+            "--faults",
+            faults.to_str().unwrap(),
+        ])
+        .args([
+            "--fault",
+            r#"{"kind": "respond", "status": 503, "headers": {"Retry-After": "0"}}"#,
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let export = loop {
+        let line = lines.next().unwrap().unwrap();
+        if line.starts_with("export ") {
+            break line;
+        }
+    };
+    let mut vars = export
+        .trim_start_matches("export ")
+        .split(' ')
+        .map(|kv| kv.split_once('=').unwrap());
+    let (_, base) = vars.next().unwrap();
+    let (_, key) = vars.next().unwrap();
+    // The reset, then the 503, both retried by routy; then the stub.
+    let (code, stdout, stderr) = call(base, key, &["api", "GET", "/v1/reports"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("\"r1\""), "{stdout}");
+    // Behind the real authentication.
+    let (code, _, stderr) = call(base, "not-the-key", &["api", "GET", "/v1/reports"]);
+    assert_eq!(code, 3, "{stderr}");
+
+    // The reset broke a real answer (the stub counted it), the 503 came in
+    // its place: two calls of the three expected, said at the end, exit 1.
+    Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr
+            .contains("stub expectations not met: stub GET /v1/reports expected 3 call(s), got 2"),
+        "{stderr}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -8,8 +8,17 @@
 //! - The token lifecycle of Routy's guide: issue (the secret shown once, 32
 //!   random bytes in base64, only its SHA-256 kept), list, search, filter,
 //!   delete; last-used updated on every authenticated call.
-//! - Fault injection: scripted responses, delays, dropped connections, a
+//! - [`Stub`]s for routes it does not model, behind the same
+//!   authentication, with expectations checked at drop.
+//! - A request journal ([`Sandbox::journal`]): every request, the key as
+//!   its fingerprint.
+//! - [`Fault`]s: scripted responses, delays, and connection faults (reset,
+//!   cut or stalled mid-body, slow drip, broken chunking, empty reply),
+//!   for the next N calls or by a seeded probability ([`FaultRule`]); a
 //!   rate limit.
+//! - The behaviour itself is [`model::Api`], a function of (state,
+//!   request, now) with no sockets: this server is a thin front over it,
+//!   and `routy-testkit`'s simulator runs the same model.
 //! - Determinism: an injectable [`WallClock`] and a seeded token generator.
 //!
 //! Everything is reachable from Rust and from an admin HTTP surface under
@@ -37,8 +46,12 @@
 //! | `POST /_sandbox/tokens` `{"name", "creator"?, "expiresAt"? (RFC 3339), "expiresInDays"?}` | issues a token: `201` with `token` (the secret, this once) and its details |
 //! | `GET /_sandbox/tokens?search=&creator=&createdFrom=&createdTo=&lastUsedFrom=&lastUsedTo=&expiringWithinDays=&recentlyUsedWithinDays=` | lists tokens (never secrets) |
 //! | `DELETE /_sandbox/tokens/{id}` | deletes a token for good: `204`, or `404` |
-//! | `POST /_sandbox/faults` a [`Fault`] or an array of them | queues faults for the next API calls |
+//! | `POST /_sandbox/faults` a [`FaultRule`] or an array of them (`{"kind": "reset", "times": 2}`) | queues fault rules: `200` with `pending` |
 //! | `DELETE /_sandbox/faults` | clears faults and the rate limit |
+//! | `POST /_sandbox/stubs` a [`Stub`] or an array of them | adds stubs: `204` |
+//! | `DELETE /_sandbox/stubs` | removes every stub |
+//! | `GET /_sandbox/stubs/verify` | `204` when every expectation is met, else `409` with the unmet ones in `detail` |
+//! | `GET /_sandbox/journal` / `DELETE` | the request journal ([`Received`] as JSON) / empties it |
 //! | `PUT /_sandbox/rate-limit` `{"requests", "windowSeconds"}` / `DELETE` | sets or clears the rate limit |
 //!
 //! Invalid input gets `400` with an ASP.NET-style validation problem
