@@ -718,6 +718,9 @@ mod tests {
         let second = sent(call.next(Event::Waited { now }));
         assert_eq!(first.uri(), second.uri());
         assert_eq!(first.headers(), second.headers());
+        // Each request says which attempt it is.
+        let attempt = |r: &Request<Vec<u8>>| RequestLimits::of(r).attempt;
+        assert_eq!((attempt(&first), attempt(&second)), (1, 2));
         assert_eq!(finished(answer(&mut call, status(200), now)).attempts, 2);
     }
 
@@ -748,6 +751,15 @@ mod tests {
         assert!(
             !back.headers().contains_key("authorization"),
             "dropped for good"
+        );
+        // Each hop is marked as such, on the first attempt.
+        let marks = |r: &Request<Vec<u8>>| {
+            let limits = RequestLimits::of(r);
+            (limits.attempt, limits.hop)
+        };
+        assert_eq!(
+            [marks(&same), marks(&other), marks(&back)],
+            [(1, 1), (1, 2), (1, 3)]
         );
         assert_eq!(finished(answer(&mut call, status(200), now)).attempts, 1);
     }

@@ -92,10 +92,13 @@ fn base_url_app_name_and_limits_travel_with_the_request() {
         ),
         |req| {
             assert!(req.headers()["authorization"].is_sensitive());
+            let limits = RequestLimits::of(req);
             assert_eq!(
-                RequestLimits::of(req),
-                RequestLimits::new(4096, Some(Duration::from_secs(3)))
+                (limits.max_body_bytes, limits.timeout),
+                (4096, Some(Duration::from_secs(3)))
             );
+            // The first attempt of its call, no redirect yet.
+            assert_eq!((limits.attempt, limits.hop), (1, 0));
         },
         || ok_json("[]"),
     );
