@@ -206,10 +206,10 @@ impl<'de> Deserialize<'de> for Account {
             ));
         }
         let text = raw.get();
-        let known: Known<'_> = match serde_json::from_str(text) {
-            Ok(known) => known,
+        let known: Known<'_> = match known_members(text) {
+            Some((id, name)) => Known { id, name },
             // Cold path: parse again, tracking where, to name the member.
-            Err(_) => {
+            None => {
                 let mut de = serde_json::Deserializer::from_str(raw.get());
                 let err = match serde_path_to_error::deserialize::<_, Known<'_>>(&mut de) {
                     Err(err) => err,
@@ -248,6 +248,89 @@ impl<'de> Deserialize<'de> for Account {
         let id = known.id;
         Ok(Account { id, name, raw })
     }
+}
+
+/// The two members routy reads, `id` and `name`, read from the front of
+/// an account's text, which the first pass has already checked to be a
+/// JSON object: reading stops as soon as both are in hand, so the members
+/// after them are not parsed a second time (measured 2026-12-01: 35 k of
+/// 322 k instructions per request of the perf baseline's 40 accounts over
+/// libcurl). `None` for anything unusual (no `id`, a duplicate `id` or
+/// `name` before both are read, an `id` of the wrong type): the caller
+/// then parses the whole object the strict way, for its error.
+fn known_members(text: &str) -> Option<(AccountId, Option<Cow<'_, str>>)> {
+    use std::cell::Cell;
+
+    /// Which member a key names.
+    enum Member {
+        Id,
+        Name,
+        Other,
+    }
+
+    impl<'de> Deserialize<'de> for Member {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct MemberVisitor;
+            impl Visitor<'_> for MemberVisitor {
+                type Value = Member;
+                fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                    f.write_str("a member name")
+                }
+                fn visit_str<E: de::Error>(self, v: &str) -> Result<Member, E> {
+                    Ok(match v {
+                        "id" => Member::Id,
+                        "name" => Member::Name,
+                        _ => Member::Other,
+                    })
+                }
+            }
+            d.deserialize_identifier(MemberVisitor)
+        }
+    }
+
+    #[derive(Deserialize)]
+    struct NameValue<'a>(
+        #[serde(borrow, deserialize_with = "string_or_none")] Option<Cow<'a, str>>,
+    );
+
+    type Found<'a> = Option<(AccountId, Option<Cow<'a, str>>)>;
+
+    struct Front<'s, 'a>(&'s Cell<Found<'a>>);
+
+    impl<'de> Visitor<'de> for Front<'_, 'de> {
+        type Value = ();
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("an account object")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+            let (mut id, mut name) = (None, None);
+            while let Some(member) = map.next_key::<Member>()? {
+                match member {
+                    Member::Id if id.is_none() => id = Some(map.next_value::<AccountId>()?),
+                    Member::Name if name.is_none() => {
+                        name = Some(map.next_value::<NameValue<'de>>()?.0)
+                    }
+                    Member::Id | Member::Name => return Err(de::Error::custom("duplicate member")),
+                    Member::Other => {
+                        map.next_value::<IgnoredAny>()?;
+                    }
+                }
+                if id.is_some() && name.is_some() {
+                    // Stop here: the rest was checked by the first pass.
+                    // serde_json then reports the unread rest as an error,
+                    // which the caller ignores, the answer being in hand.
+                    break;
+                }
+            }
+            self.0.set(id.map(|id| (id, name.flatten())));
+            Ok(())
+        }
+    }
+
+    let found = Cell::new(None);
+    let mut de = serde_json::Deserializer::from_str(text);
+    let _stopped_early = de::Deserializer::deserialize_map(&mut de, Front(&found));
+    found.into_inner()
 }
 
 /// A `name` that is not a string reads as no name, rather than failing.
@@ -386,6 +469,32 @@ impl<'de> Deserialize<'de> for AccountId {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn id_and_name_are_read_wherever_they_stand_and_the_rest_is_kept() {
+        let cases = [
+            (r#"{"id": 1, "name": "A", "x": [1, {"y": "z"}]}"#, Some("A")),
+            (r#"{"x": {"name": "not this"}, "name": "B\u0021", "id": "acc_2"}"#, Some("B!")),
+            (r#"{"id": 3, "tags": ["name"], "name": 7}"#, None),
+            (r#"{"id": 4}"#, None),
+            // A duplicate after both are read is not looked at.
+            (r#"{"id": 5, "name": "E", "id": "again"}"#, Some("E")),
+        ];
+        for (text, name) in cases {
+            let account: Account = serde_json::from_str(text).unwrap();
+            assert_eq!(account.name(), name, "{text}");
+            assert_eq!(account.raw_json(), text);
+        }
+        // The strict parse still names what is wrong.
+        for (text, wrong) in [
+            (r#"{"name": "no id"}"#, "missing field `id`"),
+            (r#"{"id": true, "name": "x"}"#, "member `id`"),
+            (r#"{"id": 1, "id": 2, "name": "x"}"#, "duplicate field `id`"),
+        ] {
+            let err = serde_json::from_str::<Account>(text).unwrap_err().to_string();
+            assert!(err.contains(wrong), "{text}: {err}");
+        }
+    }
 
     #[test]
     fn round_trips_unknown_members() {
