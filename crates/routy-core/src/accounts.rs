@@ -474,7 +474,10 @@ mod tests {
     fn id_and_name_are_read_wherever_they_stand_and_the_rest_is_kept() {
         let cases = [
             (r#"{"id": 1, "name": "A", "x": [1, {"y": "z"}]}"#, Some("A")),
-            (r#"{"x": {"name": "not this"}, "name": "B\u0021", "id": "acc_2"}"#, Some("B!")),
+            (
+                r#"{"x": {"name": "not this"}, "name": "B\u0021", "id": "acc_2"}"#,
+                Some("B!"),
+            ),
             (r#"{"id": 3, "tags": ["name"], "name": 7}"#, None),
             (r#"{"id": 4}"#, None),
             // A duplicate after both are read is not looked at.
@@ -491,7 +494,9 @@ mod tests {
             (r#"{"id": true, "name": "x"}"#, "member `id`"),
             (r#"{"id": 1, "id": 2, "name": "x"}"#, "duplicate field `id`"),
         ] {
-            let err = serde_json::from_str::<Account>(text).unwrap_err().to_string();
+            let err = serde_json::from_str::<Account>(text)
+                .unwrap_err()
+                .to_string();
             assert!(err.contains(wrong), "{text}: {err}");
         }
     }
