@@ -338,3 +338,28 @@ fn admin(sandbox: &Sandbox, method: &str, path: &str, body: Option<Value>) -> (u
     };
     (status, value)
 }
+
+#[test]
+fn stopping_the_sandbox_does_not_wait_out_a_long_stall() {
+    let sandbox = Sandbox::start().unwrap();
+    let token = sandbox.issue_token(NewToken::named("stall")).unwrap();
+    sandbox.add_fault(Fault::Stall { ms: 600_000 }).unwrap();
+    let client = ClientBuilder::new()
+        .api_key(ApiKey::new(token.secret()).unwrap())
+        .base_url(&sandbox.base_url())
+        .retry(RetryPolicy::none())
+        .timeout(Duration::from_millis(300))
+        .build_with(routy::UreqTransport::new())
+        .unwrap();
+    let err = client.accounts().unwrap_err();
+    assert_eq!(
+        err.as_transport().map(|t| t.kind()),
+        Some(TransportErrorKind::Timeout)
+    );
+    let stopping = std::time::Instant::now();
+    sandbox.stop();
+    assert!(
+        stopping.elapsed() < Duration::from_secs(5),
+        "stop waited for the stall"
+    );
+}

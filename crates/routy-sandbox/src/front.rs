@@ -110,7 +110,21 @@ impl Front {
                         break;
                     }
                 }
-                Step::Pause(pause) => std::thread::sleep(*pause),
+                Step::Pause(pause) => {
+                    // In slices, so stopping the sandbox does not wait out
+                    // a long stall or drip.
+                    let until = Instant::now() + *pause;
+                    while !self.stop.load(Ordering::SeqCst) {
+                        let left = until.saturating_duration_since(Instant::now());
+                        if left.is_zero() {
+                            break;
+                        }
+                        std::thread::sleep(left.min(Duration::from_millis(50)));
+                    }
+                    if self.stop.load(Ordering::SeqCst) {
+                        break;
+                    }
+                }
             }
         }
         if reset {
