@@ -363,3 +363,21 @@ fn stopping_the_sandbox_does_not_wait_out_a_long_stall() {
         "stop waited for the stall"
     );
 }
+
+#[test]
+fn a_body_over_a_mebibyte_is_refused_and_the_journal_stays_bounded() {
+    let sandbox = Sandbox::start().unwrap();
+    let token = sandbox.issue_token(NewToken::named("big")).unwrap();
+    let client = client(&sandbox, token.secret(), routy::UreqTransport::new());
+    let big = routy::Body::json(&"x".repeat(1 << 21)).unwrap();
+    let err = client
+        .send(Method::POST, "/v1/reports", Some(big))
+        .unwrap_err();
+    assert_eq!(err.as_api().unwrap().status(), 413);
+    // Refused before the model: nothing journaled.
+    assert!(sandbox.journal().is_empty());
+    let body = routy::Body::json(&"y".repeat(100_000)).unwrap();
+    let _ = client.send(Method::POST, "/v1/reports", Some(body));
+    let kept = &sandbox.journal()[0];
+    assert_eq!(kept.body.len(), routy_sandbox::JOURNAL_BODY_BYTES);
+}
