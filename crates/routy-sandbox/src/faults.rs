@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 /// - Connection: the real answer is computed (the request *was* applied,
 ///   the ambiguous case) and its bytes are broken on the way out:
 ///   [`Reset`](Fault::Reset) before the first byte, [`Drop`](Fault::Drop)
-///   in the middle of the body, [`Stall`](Fault::Stall) in the middle of
+///   (a reset) in the middle of the body, [`Stall`](Fault::Stall) in the middle of
 ///   the body, [`Drip`](Fault::Drip) slowly, [`BadChunked`](Fault::BadChunked)
 ///   with broken framing, [`Empty`](Fault::Empty) with no reply at all.
 ///
@@ -70,8 +70,8 @@ pub enum Fault {
         /// The delay in milliseconds.
         ms: u64,
     },
-    /// Send the status line, the headers and half of the body, then close
-    /// the connection (a reset mid-body).
+    /// Send the status line, the headers and half of the body, then reset
+    /// the connection (RST) mid-body.
     Drop,
     /// Close the connection before any byte of the response.
     Reset,

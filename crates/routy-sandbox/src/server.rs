@@ -157,8 +157,12 @@ fn broken(fault: &Fault, response: &http::Response<Vec<u8>>) -> (Vec<Step>, bool
             bytes.extend_from_slice(b"\r\n0\r\n\r\n");
             (vec![Step::Write(bytes)], false)
         }
-        // Drop, and any connection fault added later: cut mid-body.
-        _ => (vec![Step::Write(cut())], false),
+        // Drop, and any connection fault added later: half the body,
+        // a moment for it to reach the client, then a reset.
+        _ => (
+            vec![Step::Write(cut()), Step::Pause(Duration::from_millis(20))],
+            true,
+        ),
     }
 }
 
