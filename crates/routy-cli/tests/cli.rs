@@ -585,14 +585,8 @@ fn completions_are_generated() {
     );
 }
 
-#[test]
-fn the_sandbox_command_serves_prints_exports_and_stops_on_ctrl_c() {
-    let mut child = routy()
-        .args(["sandbox", "--port", "0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+/// The base URL and key of a running `routy sandbox`, from its export line.
+fn exported(child: &mut std::process::Child) -> (String, String) {
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let export = loop {
         let line = lines.next().unwrap().unwrap();
@@ -606,6 +600,19 @@ fn the_sandbox_command_serves_prints_exports_and_stops_on_ctrl_c() {
         .map(|kv| kv.split_once('=').unwrap());
     let (_, base) = vars.next().unwrap();
     let (_, key) = vars.next().unwrap();
+    (base.to_owned(), key.to_owned())
+}
+
+#[test]
+fn the_sandbox_command_serves_prints_exports_and_stops_on_ctrl_c() {
+    let mut child = routy()
+        .args(["sandbox", "--port", "0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (base, key) = exported(&mut child);
+    let (base, key) = (base.as_str(), key.as_str());
     assert!(
         base.starts_with("http://127.0.0.1:") && base.ends_with("/api"),
         "{base}"
@@ -721,19 +728,8 @@ fn the_sandbox_command_takes_stubs_and_faults_from_files_and_flags() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let export = loop {
-        let line = lines.next().unwrap().unwrap();
-        if line.starts_with("export ") {
-            break line;
-        }
-    };
-    let mut vars = export
-        .trim_start_matches("export ")
-        .split(' ')
-        .map(|kv| kv.split_once('=').unwrap());
-    let (_, base) = vars.next().unwrap();
-    let (_, key) = vars.next().unwrap();
+    let (base, key) = exported(&mut child);
+    let (base, key) = (base.as_str(), key.as_str());
     // The reset, then the 503, both retried by routy; then the stub.
     let (code, stdout, stderr) = call(base, key, &["api", "GET", "/v1/reports"]);
     assert_eq!(code, 0, "{stderr}");

@@ -482,27 +482,32 @@ fn list(shared: &Shared, query: &str) -> Result<Reply, BadRequest> {
 }
 
 fn push_faults(shared: &Shared, body: Value) -> Result<Reply, BadRequest> {
-    let rules: Vec<FaultRule> = one_or_many(body).map_err(|e| field_problem(shared, "Fault", e))?;
-    let mut api = shared.api();
-    for rule in rules {
-        api.add_fault(rule).map_err(|e| match e {
-            SandboxError::Validation(errors) => BadRequest(validation_locked(&mut api, errors)),
-            other => BadRequest(to_tiny(api.problem(
-                500,
-                "Internal Server Error",
-                Some(other.to_string()),
-                None,
-            ))),
-        })?;
-    }
+    let api = add_each(shared, body, "Fault", |api, rule: FaultRule| {
+        api.add_fault(rule)
+    })?;
     Ok(json_reply(200, &json!({"pending": api.pending_faults()})))
 }
 
 fn push_stubs(shared: &Shared, body: Value) -> Result<Reply, BadRequest> {
-    let stubs: Vec<Stub> = one_or_many(body).map_err(|e| field_problem(shared, "Stub", e))?;
+    drop(add_each(shared, body, "Stub", |api, stub: Stub| {
+        api.add_stub(stub)
+    })?);
+    Ok(no_content())
+}
+
+/// Parses `body` as one item or an array and adds each with `add`; a
+/// refused one is a validation problem under `field`. The API stays
+/// locked for the caller to answer from.
+fn add_each<'s, T: serde::de::DeserializeOwned>(
+    shared: &'s Shared,
+    body: Value,
+    field: &str,
+    add: impl Fn(&mut Api, T) -> Result<(), SandboxError>,
+) -> Result<std::sync::MutexGuard<'s, Api>, BadRequest> {
+    let items: Vec<T> = one_or_many(body).map_err(|e| field_problem(shared, field, e))?;
     let mut api = shared.api();
-    for stub in stubs {
-        api.add_stub(stub).map_err(|e| match e {
+    for item in items {
+        add(&mut api, item).map_err(|e| match e {
             SandboxError::Validation(errors) => BadRequest(validation_locked(&mut api, errors)),
             other => BadRequest(to_tiny(api.problem(
                 500,
@@ -512,7 +517,7 @@ fn push_stubs(shared: &Shared, body: Value) -> Result<Reply, BadRequest> {
             ))),
         })?;
     }
-    Ok(no_content())
+    Ok(api)
 }
 
 /// One item or an array of them.
