@@ -585,6 +585,20 @@ fn completions_are_generated() {
     );
 }
 
+/// `routy sandbox ARGS`, running, and the base URL and key from its
+/// export line.
+fn sandbox_command(args: &[&str]) -> (std::process::Child, String, String) {
+    let mut child = routy()
+        .arg("sandbox")
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (base, key) = exported(&mut child);
+    (child, base, key)
+}
+
 /// The base URL and key of a running `routy sandbox`, from its export line.
 fn exported(child: &mut std::process::Child) -> (String, String) {
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
@@ -605,13 +619,7 @@ fn exported(child: &mut std::process::Child) -> (String, String) {
 
 #[test]
 fn the_sandbox_command_serves_prints_exports_and_stops_on_ctrl_c() {
-    let mut child = routy()
-        .args(["sandbox", "--port", "0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let (base, key) = exported(&mut child);
+    let (mut child, base, key) = sandbox_command(&["--port", "0"]);
     let (base, key) = (base.as_str(), key.as_str());
     assert!(
         base.starts_with("http://127.0.0.1:") && base.ends_with("/api"),
@@ -712,23 +720,14 @@ fn the_sandbox_command_takes_stubs_and_faults_from_files_and_flags() {
         "{stderr}"
     );
 
-    let mut child = routy()
-        .args([
-            "sandbox",
-            "--stubs",
-            stubs.to_str().unwrap(),
-            "--faults",
-            faults.to_str().unwrap(),
-        ])
-        .args([
-            "--fault",
-            r#"{"kind": "respond", "status": 503, "headers": {"Retry-After": "0"}}"#,
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let (base, key) = exported(&mut child);
+    let (child, base, key) = sandbox_command(&[
+        "--stubs",
+        stubs.to_str().unwrap(),
+        "--faults",
+        faults.to_str().unwrap(),
+        "--fault",
+        r#"{"kind": "respond", "status": 503, "headers": {"Retry-After": "0"}}"#,
+    ]);
     let (base, key) = (base.as_str(), key.as_str());
     // The reset, then the 503, both retried by routy; then the stub.
     let (code, stdout, stderr) = call(base, key, &["api", "GET", "/v1/reports"]);

@@ -346,12 +346,16 @@ impl Store {
             .collect()
     }
 
-    pub(crate) fn delete(&mut self, id: &str, now: SystemTime) -> Result<(), SandboxError> {
-        let record = self
-            .records
+    /// The live (not deleted) record with this id.
+    fn live(&mut self, id: &str) -> Result<&mut Record, SandboxError> {
+        self.records
             .iter_mut()
             .find(|r| r.info.id == id && r.deleted_at.is_none())
-            .ok_or_else(|| SandboxError::NoSuchToken(id.to_owned()))?;
+            .ok_or_else(|| SandboxError::NoSuchToken(id.to_owned()))
+    }
+
+    pub(crate) fn delete(&mut self, id: &str, now: SystemTime) -> Result<(), SandboxError> {
+        let record = self.live(id)?;
         // Keep a tombstone so a later call can be told "deleted", not
         // merely "unknown".
         record.deleted_at = Some(now);
@@ -361,12 +365,7 @@ impl Store {
     /// Makes a live token expire at `now`: the next call with it gets the
     /// "expired" 401.
     pub(crate) fn expire(&mut self, id: &str, now: SystemTime) -> Result<(), SandboxError> {
-        let record = self
-            .records
-            .iter_mut()
-            .find(|r| r.info.id == id && r.deleted_at.is_none())
-            .ok_or_else(|| SandboxError::NoSuchToken(id.to_owned()))?;
-        record.info.expires_at = Some(now);
+        self.live(id)?.info.expires_at = Some(now);
         self.save()
     }
 
