@@ -119,12 +119,14 @@ pub fn check_response(data: &[u8]) {
                 ];
                 shown.extend(texts.into_iter().flatten().cloned());
                 for (field, messages) in &problem.errors {
-                    shown.push(field.clone());
+                    shown.push(field.to_owned());
                     shown.extend(messages.iter().cloned());
                 }
-                for (name, value) in &problem.extensions {
-                    shown.push(name.clone());
-                    push_strings(value, &mut shown);
+                for (name, value) in problem.extensions.iter() {
+                    shown.push(name.to_owned());
+                    shown.push(value.get().to_owned());
+                    let value = serde_json::from_str(value.get()).expect("kept as valid JSON");
+                    push_strings(&value, &mut shown);
                 }
             }
         }

@@ -129,7 +129,7 @@ pub use located::Located;
 pub use meta::{RateLimit, ResponseInfo};
 pub use options::CallOptions;
 pub use paging::IncompleteList;
-pub use problem::Problem;
+pub use problem::{FieldErrors, Problem, ProblemExtensions};
 pub use redirect::{RedirectError, RedirectErrorKind};
 pub use request::{Body, RequestError};
 pub use retry::RetryPolicy;

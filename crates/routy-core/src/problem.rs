@@ -1,16 +1,29 @@
 //! RFC 9457 problem details, parsed leniently and redacted before they are
 //! kept.
+//!
+//! Read member by member, with no tree of JSON values: the validation
+//! `errors` and the extensions are kept in the order sent, the extensions
+//! as their JSON text (what [`Account`](crate::Account) does with its
+//! members too). The map and value code a tree needs was a tenth of
+//! routy's share of a program's size.
 
-use std::collections::BTreeMap;
+use std::fmt;
+use std::ops::Index;
 
-use serde::{Deserialize, Deserializer, Serialize};
-use serde_json::Value;
+use serde::de::{self, DeserializeOwned, MapAccess, SeqAccess, Visitor};
+use serde::ser::SerializeMap;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::value::RawValue;
 
-use crate::redact::Redactor;
+use crate::redact::{Redactor, WITHHELD};
 
 /// An RFC 9457 problem details body (`application/problem+json`), with the
 /// extensions ASP.NET adds (`traceId`, a validation `errors` map) and any
 /// other members kept.
+///
+/// A member of the wrong type is ignored alone, as RFC 9457 section 3.1
+/// asks: the rest of the problem is kept. It is read from JSON (a
+/// `serde_json` deserializer or a [`serde_json::Value`]).
 ///
 /// # Examples
 ///
@@ -25,10 +38,10 @@ use crate::redact::Redactor;
 /// }"#)?;
 /// assert_eq!(problem.errors["Name"][0], "The name must be 2 to 50 characters.");
 /// assert_eq!(problem.trace_id.as_deref(), Some("00-abc-def-00"));
-/// assert_eq!(problem.extensions["tenant"], "acme");
+/// assert_eq!(problem.extensions.get::<String>("tenant").as_deref(), Some("acme"));
 /// # Ok::<(), serde_json::Error>(())
 /// ```
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
 pub struct Problem {
     /// A URI identifying the problem type.
@@ -50,17 +63,215 @@ pub struct Problem {
     #[serde(rename = "traceId", skip_serializing_if = "Option::is_none")]
     pub trace_id: Option<String>,
     /// Validation errors by field (ASP.NET's `errors` map).
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    pub errors: BTreeMap<String, Vec<String>>,
+    #[serde(skip_serializing_if = "FieldErrors::is_empty")]
+    pub errors: FieldErrors,
     /// Every other member, as sent.
     #[serde(flatten)]
-    pub extensions: serde_json::Map<String, serde_json::Value>,
+    pub extensions: ProblemExtensions,
+}
+
+/// A problem's validation errors by field (ASP.NET's `errors` map), in the
+/// order the server sent them.
+///
+/// A message sent as a number or a boolean is kept as its text; a field
+/// sent with one message rather than a list has a list of one.
+///
+/// # Examples
+///
+/// ```
+/// let problem: routy::Problem = serde_json::from_str(
+///     r#"{"errors": {"Name": ["too short", "not unique"], "ExpiresAt": "in the past"}}"#,
+/// )?;
+/// assert_eq!(problem.errors["Name"], ["too short", "not unique"]);
+/// assert_eq!(problem.errors.get("ExpiresAt"), Some(&["in the past".to_owned()][..]));
+/// assert!(!problem.errors.contains_key("Email"));
+/// let fields: Vec<&str> = problem.errors.iter().map(|(field, _)| field).collect();
+/// assert_eq!(fields, ["Name", "ExpiresAt"]);
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FieldErrors(Vec<(String, Vec<String>)>);
+
+impl FieldErrors {
+    /// The messages for `field` (the last entry, if the server sent it
+    /// twice).
+    pub fn get(&self, field: &str) -> Option<&[String]> {
+        let found = self.0.iter().rev().find(|(name, _)| name == field);
+        found.map(|(_, messages)| messages.as_slice())
+    }
+
+    /// Whether there are messages for `field`.
+    pub fn contains_key(&self, field: &str) -> bool {
+        self.get(field).is_some()
+    }
+
+    /// Each field and its messages, in the order sent.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &[String])> {
+        self.into_iter()
+    }
+
+    /// How many fields have messages.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether no field has a message.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+type FieldEntry = (String, Vec<String>);
+
+impl<'a> IntoIterator for &'a FieldErrors {
+    type Item = (&'a str, &'a [String]);
+    type IntoIter =
+        std::iter::Map<std::slice::Iter<'a, FieldEntry>, fn(&'a FieldEntry) -> Self::Item>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0
+            .iter()
+            .map(|(name, messages)| (name.as_str(), messages.as_slice()))
+    }
+}
+
+impl Index<&str> for FieldErrors {
+    type Output = [String];
+
+    /// The messages for `field`.
+    ///
+    /// # Panics
+    ///
+    /// When there are none, as a map's index does; [`get`](FieldErrors::get)
+    /// does not.
+    fn index(&self, field: &str) -> &[String] {
+        match self.get(field) {
+            Some(messages) => messages,
+            None => panic!("no validation errors for field {field:?}"),
+        }
+    }
+}
+
+impl Serialize for FieldErrors {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (field, messages) in &self.0 {
+            map.serialize_entry(field, messages)?;
+        }
+        map.end()
+    }
+}
+
+/// The members of a problem other than the ones RFC 9457 and ASP.NET
+/// define, each kept as its JSON text, in the order sent.
+///
+/// # Examples
+///
+/// ```
+/// let problem: routy::Problem = serde_json::from_str(
+///     r#"{"title": "Quota", "tenant": "acme", "limits": {"daily": 500}}"#,
+/// )?;
+/// let ext = &problem.extensions;
+/// assert_eq!(ext.get::<String>("tenant").as_deref(), Some("acme"));
+/// assert_eq!(ext.get::<serde_json::Value>("limits").unwrap()["daily"], 500);
+/// assert_eq!(ext.get::<u32>("tenant"), None); // not a number
+/// assert_eq!(ext.get_raw("limits").map(|raw| raw.get()), Some(r#"{"daily": 500}"#));
+/// assert_eq!(ext.len(), 2);
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+#[derive(Clone, Default)]
+pub struct ProblemExtensions(Vec<(String, Box<RawValue>)>);
+
+impl ProblemExtensions {
+    /// The member `name` read as a `T`: `None` when there is no such member
+    /// or it is not a `T`. (The last one, if the server sent it twice.)
+    pub fn get<T: DeserializeOwned>(&self, name: &str) -> Option<T> {
+        serde_json::from_str(self.get_raw(name)?.get()).ok()
+    }
+
+    /// The member `name`'s JSON text, as sent (after redaction).
+    pub fn get_raw(&self, name: &str) -> Option<&RawValue> {
+        let found = self.0.iter().rev().find(|(member, _)| member == name);
+        found.map(|(_, value)| &**value)
+    }
+
+    /// Whether there is a member `name`.
+    pub fn contains_key(&self, name: &str) -> bool {
+        self.get_raw(name).is_some()
+    }
+
+    /// Each member's name and JSON text, in the order sent.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &RawValue)> {
+        self.into_iter()
+    }
+
+    /// How many members there are.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+type ExtensionEntry = (String, Box<RawValue>);
+
+impl<'a> IntoIterator for &'a ProblemExtensions {
+    type Item = (&'a str, &'a RawValue);
+    type IntoIter =
+        std::iter::Map<std::slice::Iter<'a, ExtensionEntry>, fn(&'a ExtensionEntry) -> Self::Item>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter().map(|(name, value)| (name.as_str(), &**value))
+    }
+}
+
+impl PartialEq for ProblemExtensions {
+    fn eq(&self, other: &Self) -> bool {
+        let same =
+            |(a, x): (&str, &RawValue), (b, y): (&str, &RawValue)| a == b && x.get() == y.get();
+        self.len() == other.len() && self.iter().zip(other.iter()).all(|(l, r)| same(l, r))
+    }
+}
+
+impl Eq for ProblemExtensions {}
+
+impl fmt::Debug for ProblemExtensions {
+    /// As a map of names to JSON text.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        struct Json<'a>(&'a str);
+        impl fmt::Debug for Json<'_> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.0)
+            }
+        }
+        let entries = self.0.iter().map(|(name, value)| (name, Json(value.get())));
+        f.debug_map().entries(entries).finish()
+    }
+}
+
+impl Serialize for ProblemExtensions {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (name, value) in &self.0 {
+            map.serialize_entry(name, value)?;
+        }
+        map.end()
+    }
 }
 
 impl Problem {
-    /// This problem with every string in it scrubbed by `redactor`.
+    /// This problem with every string in it scrubbed by `redactor`. An
+    /// extension whose JSON text spells the secret in any form is withheld
+    /// whole (its text is not taken apart to save the rest).
     pub(crate) fn redacted(mut self, redactor: Redactor<'_>) -> Self {
-        let fix = |text: &mut String| *text = redactor.scrub_owned(text);
+        let fix = |text: &mut String| {
+            if let std::borrow::Cow::Owned(clean) = redactor.scrub(text) {
+                *text = clean;
+            }
+        };
         let texts = [
             &mut self.type_uri,
             &mut self.title,
@@ -69,102 +280,186 @@ impl Problem {
             &mut self.trace_id,
         ];
         texts.into_iter().flatten().for_each(fix);
-        // Rebuilt by insertion (not collect), which reuses the map code the
-        // decoder already needs instead of instantiating bulk building.
-        let mut errors = BTreeMap::new();
-        for (mut field, mut messages) in std::mem::take(&mut self.errors) {
-            fix(&mut field);
+        for (field, messages) in &mut self.errors.0 {
+            fix(field);
             messages.iter_mut().for_each(fix);
-            errors.insert(field, messages);
         }
-        self.errors = errors;
-        let mut extensions = serde_json::Map::new();
-        for (name, value) in std::mem::take(&mut self.extensions) {
-            extensions.insert(redactor.scrub_owned(&name), redact_value(value, redactor));
+        for (name, value) in &mut self.extensions.0 {
+            fix(name);
+            if redactor.found_in(value.get().as_bytes()) {
+                *value = withheld();
+            }
         }
-        self.extensions = extensions;
         self
     }
 }
 
-fn redact_value(value: serde_json::Value, redactor: Redactor<'_>) -> serde_json::Value {
-    use serde_json::Value;
-    match value {
-        Value::String(text) => Value::String(redactor.scrub_owned(&text)),
-        Value::Array(items) => Value::Array(
-            items
-                .into_iter()
-                .map(|v| redact_value(v, redactor))
-                .collect(),
-        ),
-        Value::Object(map) => {
-            let mut out = serde_json::Map::new();
-            for (k, v) in map {
-                out.insert(redactor.scrub_owned(&k), redact_value(v, redactor));
-            }
-            Value::Object(out)
-        }
-        other => other,
-    }
+/// [`WITHHELD`] as a JSON string.
+fn withheld() -> Box<RawValue> {
+    let text = format!("\"{WITHHELD}\"");
+    RawValue::from_string(text).unwrap_or_else(|_| unreachable!("a JSON string of plain text"))
 }
 
 impl<'de> Deserialize<'de> for Problem {
     /// Leniently, as RFC 9457 section 3.1 asks: a member of the wrong type
-    /// is ignored alone, the rest of the problem kept. Read as a JSON
-    /// object first, then the known members taken out of it; what is left
-    /// is [`extensions`](Problem::extensions).
+    /// is ignored alone, the rest of the problem kept. The members other
+    /// than the known ones are [`extensions`](Problem::extensions).
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let mut members = serde_json::Map::<String, Value>::deserialize(deserializer)?;
-        let mut text = |name: &str| match members.remove(name) {
-            Some(Value::String(text)) => Some(text),
-            _ => None,
-        };
-        let (type_uri, title, detail, instance, trace_id) = (
-            text("type"),
-            text("title"),
-            text("detail"),
-            text("instance"),
-            text("traceId"),
-        );
-        let status = match members.remove("status") {
-            Some(Value::Number(n)) => n.as_u64().and_then(|n| u16::try_from(n).ok()),
-            Some(Value::String(s)) => s.trim().parse().ok(),
-            _ => None,
-        };
-        let errors = match members.remove("errors") {
-            Some(Value::Object(map)) => validation_errors(map),
-            _ => BTreeMap::new(),
-        };
-        Ok(Problem {
-            type_uri,
-            title,
-            status,
-            detail,
-            instance,
-            trace_id,
-            errors,
-            extensions: members,
-        })
+        deserializer.deserialize_map(ProblemVisitor)
     }
 }
 
-/// Accepts `{"field": ["msg", …]}` and `{"field": "msg"}`; a number or a
-/// boolean message is kept as its JSON text, anything else dropped rather
-/// than failing the whole problem.
-fn validation_errors(map: serde_json::Map<String, Value>) -> BTreeMap<String, Vec<String>> {
-    let text = |message: Value| match message {
-        Value::String(s) => Some(s),
-        Value::Number(n) => Some(n.to_string()),
-        Value::Bool(b) => Some(b.to_string()),
-        _ => None,
-    };
-    let mut out = BTreeMap::new();
-    for (field, messages) in map {
-        let messages = match messages {
-            Value::Array(items) => items.into_iter().filter_map(text).collect(),
-            other => text(other).into_iter().collect(),
-        };
-        out.insert(field, messages);
+struct ProblemVisitor;
+
+impl<'de> Visitor<'de> for ProblemVisitor {
+    type Value = Problem;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a problem details object")
     }
-    out
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Problem, A::Error> {
+        let mut problem = Problem::default();
+        while let Some(name) = map.next_key::<String>()? {
+            let text = match name.as_str() {
+                "type" => &mut problem.type_uri,
+                "title" => &mut problem.title,
+                "detail" => &mut problem.detail,
+                "instance" => &mut problem.instance,
+                "traceId" => &mut problem.trace_id,
+                "status" => {
+                    problem.status = map.next_value::<Member>()?.status();
+                    continue;
+                }
+                "errors" => {
+                    problem.errors = map.next_value::<Member>()?.field_errors();
+                    continue;
+                }
+                _ => {
+                    let value = map.next_value::<Box<RawValue>>()?;
+                    problem.extensions.0.push((name, value));
+                    continue;
+                }
+            };
+            *text = match map.next_value::<Member>()? {
+                Member::Text(value) => Some(value),
+                _ => None,
+            };
+        }
+        Ok(problem)
+    }
+}
+
+/// A known member's value, of whatever type it was sent as.
+enum Member {
+    Text(String),
+    /// A number's text, and its value when it is a whole number ≥ 0.
+    Number(String, Option<u64>),
+    Bool(bool),
+    List(Vec<Member>),
+    Object(Vec<(String, Member)>),
+    Null,
+}
+
+impl Member {
+    /// As a status code: a number or a string of one.
+    fn status(self) -> Option<u16> {
+        match self {
+            Member::Number(_, n) => n.and_then(|n| u16::try_from(n).ok()),
+            Member::Text(s) => s.trim().parse().ok(),
+            _ => None,
+        }
+    }
+
+    /// As one validation message: a string, or a number's or a boolean's
+    /// text.
+    fn message(self) -> Option<String> {
+        match self {
+            Member::Text(s) | Member::Number(s, _) => Some(s),
+            Member::Bool(b) => Some(b.to_string()),
+            _ => None,
+        }
+    }
+
+    /// As the `errors` map: `{"field": ["msg", …]}` or `{"field": "msg"}`;
+    /// a message of another type is dropped rather than failing the whole
+    /// problem.
+    fn field_errors(self) -> FieldErrors {
+        let Member::Object(fields) = self else {
+            return FieldErrors::default();
+        };
+        let messages = |value| match value {
+            Member::List(items) => items.into_iter().filter_map(Member::message).collect(),
+            other => other.message().into_iter().collect(),
+        };
+        FieldErrors(fields.into_iter().map(|(f, v)| (f, messages(v))).collect())
+    }
+}
+
+impl<'de> Deserialize<'de> for Member {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(MemberVisitor)
+    }
+}
+
+struct MemberVisitor;
+
+impl<'de> Visitor<'de> for MemberVisitor {
+    type Value = Member;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Member, E> {
+        Ok(Member::Bool(v))
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Member, E> {
+        Ok(Member::Number(v.to_string(), Some(v)))
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Member, E> {
+        Ok(Member::Number(v.to_string(), u64::try_from(v).ok()))
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Member, E> {
+        Ok(Member::Number(v.to_string(), None))
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Member, E> {
+        Ok(Member::Text(v.to_owned()))
+    }
+
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Member, E> {
+        Ok(Member::Text(v))
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Member, E> {
+        Ok(Member::Null)
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<Member, E> {
+        Ok(Member::Null)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Member, D::Error> {
+        Member::deserialize(deserializer)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Member, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(Member::List(items))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Member, A::Error> {
+        let mut members = Vec::new();
+        while let Some(name) = map.next_key::<String>()? {
+            members.push((name, map.next_value()?));
+        }
+        Ok(Member::Object(members))
+    }
 }

@@ -113,7 +113,10 @@ fn unauthorized_and_forbidden_keep_the_detail() {
         problem.type_uri.as_deref(),
         Some("https://routy.app/problems/token-expired")
     );
-    assert_eq!(problem.extensions["tokenName"], "Reporting Script");
+    assert_eq!(
+        problem.extensions.get::<String>("tokenName").as_deref(),
+        Some("Reporting Script")
+    );
     assert_eq!(
         err.to_string(),
         "api returned 401 unauthorized: The API token has expired."
@@ -463,4 +466,44 @@ fn error_type_stays_small() {
         "{}",
         std::mem::size_of::<Error>()
     );
+}
+
+#[test]
+fn a_problem_keeps_its_extensions_as_sent_and_reads_from_a_value_too() {
+    let text = r#"{"zeta": 1, "title": "Bad", "alpha": {"deep": [1, "x", null]}, "errors": {"B": "b", "A": ["a", 2.5, null, false]}, "zeta": 2}"#;
+    let problem: routy_core::Problem = serde_json::from_str(text).unwrap();
+    let names: Vec<&str> = problem.extensions.iter().map(|(name, _)| name).collect();
+    assert_eq!(
+        names,
+        ["zeta", "alpha", "zeta"],
+        "in order, duplicates kept"
+    );
+    assert_eq!(
+        problem.extensions.get::<u32>("zeta"),
+        Some(2),
+        "the last one wins"
+    );
+    assert_eq!(
+        problem.extensions.get_raw("alpha").unwrap().get(),
+        r#"{"deep": [1, "x", null]}"#
+    );
+    assert_eq!(problem.errors["A"], ["a", "2.5", "false"]);
+    let fields: Vec<&str> = problem.errors.iter().map(|(field, _)| field).collect();
+    assert_eq!(fields, ["B", "A"]);
+    assert!(!problem.errors.contains_key("C") && problem.errors.get("C").is_none());
+    // Re-encoded and read back (also from a `serde_json::Value`), it is the same.
+    let again = serde_json::to_string(&problem).unwrap();
+    assert_eq!(
+        serde_json::from_str::<routy_core::Problem>(&again).unwrap(),
+        problem
+    );
+    let value: serde_json::Value = serde_json::from_str(text).unwrap();
+    let from_value: routy_core::Problem = serde_json::from_value(value).unwrap();
+    assert_eq!(from_value.title.as_deref(), Some("Bad"));
+    // (A `Value`'s members come sorted, so only the order differs.)
+    assert_eq!(from_value.errors["A"], problem.errors["A"]);
+    assert_eq!(from_value.errors["B"], ["b"]);
+    assert_eq!(from_value.extensions.get::<u32>("zeta"), Some(2));
+    // Not an object at all: a decode error, not a panic.
+    assert!(serde_json::from_str::<routy_core::Problem>("[1]").is_err());
 }

@@ -158,6 +158,14 @@ fn every_error_variant_is_clean() {
         api.problem().unwrap().detail.as_deref(),
         Some("you sent ApiKey [redacted]")
     );
+    // The extension that spells the key in `\u` escapes is withheld whole
+    // (its JSON text is kept as sent, so it is not taken apart).
+    let extensions = &api.problem().unwrap().extensions;
+    assert_eq!(
+        extensions.get::<String>("extra").as_deref(),
+        Some("[withheld: it may spell the api key]")
+    );
+    assert_eq!(extensions.len(), 1);
 }
 
 #[test]
