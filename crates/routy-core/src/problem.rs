@@ -10,7 +10,7 @@
 use std::fmt;
 use std::ops::Index;
 
-use serde::de::{self, DeserializeOwned, MapAccess, SeqAccess, Visitor};
+use serde::de::{DeserializeOwned, MapAccess, Visitor};
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::value::RawValue;
@@ -305,22 +305,17 @@ impl<'de> Deserialize<'de> for Problem {
     /// is ignored alone, the rest of the problem kept. The members other
     /// than the known ones are [`extensions`](Problem::extensions).
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_map(ProblemVisitor)
+        Ok(Problem::from_members(Members::deserialize(deserializer)?.0))
     }
 }
 
-struct ProblemVisitor;
-
-impl<'de> Visitor<'de> for ProblemVisitor {
-    type Value = Problem;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a problem details object")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Problem, A::Error> {
+impl Problem {
+    /// The problem a JSON object's members make: each known member read
+    /// from its text as the type it should have (or ignored), the others
+    /// kept as extensions.
+    fn from_members(members: Vec<ExtensionEntry>) -> Problem {
         let mut problem = Problem::default();
-        while let Some(name) = map.next_key::<String>()? {
+        for (name, value) in members {
             let text = match name.as_str() {
                 "type" => &mut problem.type_uri,
                 "title" => &mut problem.title,
@@ -328,138 +323,78 @@ impl<'de> Visitor<'de> for ProblemVisitor {
                 "instance" => &mut problem.instance,
                 "traceId" => &mut problem.trace_id,
                 "status" => {
-                    problem.status = map.next_value::<Member>()?.status();
+                    problem.status = read::<u16>(&value)
+                        .or_else(|| read::<String>(&value)?.trim().parse().ok());
                     continue;
                 }
                 "errors" => {
-                    problem.errors = map.next_value::<Member>()?.field_errors();
+                    problem.errors = field_errors(&value);
                     continue;
                 }
                 _ => {
-                    let value = map.next_value::<Box<RawValue>>()?;
                     problem.extensions.0.push((name, value));
                     continue;
                 }
             };
-            *text = match map.next_value::<Member>()? {
-                Member::Text(value) => Some(value),
-                _ => None,
-            };
+            *text = read::<String>(&value);
         }
-        Ok(problem)
+        problem
     }
 }
 
-/// A known member's value, of whatever type it was sent as.
-enum Member {
-    Text(String),
-    /// A number's text, and its value when it is a whole number ≥ 0.
-    Number(String, Option<u64>),
-    Bool(bool),
-    List(Vec<Member>),
-    Object(Vec<(String, Member)>),
-    Null,
+/// `raw` read as a `T`, or `None` when it is not one.
+fn read<T: DeserializeOwned>(raw: &RawValue) -> Option<T> {
+    serde_json::from_slice(raw.get().as_bytes()).ok()
 }
 
-impl Member {
-    /// As a status code: a number or a string of one.
-    fn status(self) -> Option<u16> {
-        match self {
-            Member::Number(_, n) => n.and_then(|n| u16::try_from(n).ok()),
-            Member::Text(s) => s.trim().parse().ok(),
-            _ => None,
-        }
-    }
+/// The `errors` map: `{"field": ["msg", …]}` or `{"field": "msg"}`; a
+/// message of another type is dropped rather than failing the whole
+/// problem.
+fn field_errors(raw: &RawValue) -> FieldErrors {
+    let Some(Members(fields)) = read::<Members>(raw) else {
+        return FieldErrors::default();
+    };
+    let messages = |value: &RawValue| match read::<Vec<Box<RawValue>>>(value) {
+        Some(items) => items.iter().filter_map(|item| message(item)).collect(),
+        None => message(value).into_iter().collect(),
+    };
+    FieldErrors(fields.into_iter().map(|(f, v)| (f, messages(&v))).collect())
+}
 
-    /// As one validation message: a string, or a number's or a boolean's
-    /// text.
-    fn message(self) -> Option<String> {
-        match self {
-            Member::Text(s) | Member::Number(s, _) => Some(s),
-            Member::Bool(b) => Some(b.to_string()),
-            _ => None,
-        }
-    }
-
-    /// As the `errors` map: `{"field": ["msg", …]}` or `{"field": "msg"}`;
-    /// a message of another type is dropped rather than failing the whole
-    /// problem.
-    fn field_errors(self) -> FieldErrors {
-        let Member::Object(fields) = self else {
-            return FieldErrors::default();
-        };
-        let messages = |value| match value {
-            Member::List(items) => items.into_iter().filter_map(Member::message).collect(),
-            other => other.message().into_iter().collect(),
-        };
-        FieldErrors(fields.into_iter().map(|(f, v)| (f, messages(v))).collect())
+/// One validation message: a string, or a number's or a boolean's JSON
+/// text as sent.
+fn message(raw: &RawValue) -> Option<String> {
+    // `raw` is well-formed JSON, so its first byte says what it is.
+    match raw.get().as_bytes().first()? {
+        b'"' => read::<String>(raw),
+        b'[' | b'{' | b'n' => None,
+        _ => Some(raw.get().to_owned()),
     }
 }
 
-impl<'de> Deserialize<'de> for Member {
+/// A JSON object's members, each as its JSON text, in order.
+struct Members(Vec<ExtensionEntry>);
+
+impl<'de> Deserialize<'de> for Members {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_any(MemberVisitor)
+        deserializer.deserialize_map(MembersVisitor)
     }
 }
 
-struct MemberVisitor;
+struct MembersVisitor;
 
-impl<'de> Visitor<'de> for MemberVisitor {
-    type Value = Member;
+impl<'de> Visitor<'de> for MembersVisitor {
+    type Value = Members;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("any JSON value")
+        f.write_str("a JSON object")
     }
 
-    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Member, E> {
-        Ok(Member::Bool(v))
-    }
-
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Member, E> {
-        Ok(Member::Number(v.to_string(), Some(v)))
-    }
-
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Member, E> {
-        Ok(Member::Number(v.to_string(), u64::try_from(v).ok()))
-    }
-
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Member, E> {
-        Ok(Member::Number(v.to_string(), None))
-    }
-
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Member, E> {
-        Ok(Member::Text(v.to_owned()))
-    }
-
-    fn visit_string<E: de::Error>(self, v: String) -> Result<Member, E> {
-        Ok(Member::Text(v))
-    }
-
-    fn visit_unit<E: de::Error>(self) -> Result<Member, E> {
-        Ok(Member::Null)
-    }
-
-    fn visit_none<E: de::Error>(self) -> Result<Member, E> {
-        Ok(Member::Null)
-    }
-
-    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Member, D::Error> {
-        Member::deserialize(deserializer)
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Member, A::Error> {
-        let mut items = Vec::new();
-        while let Some(item) = seq.next_element()? {
-            items.push(item);
-        }
-        Ok(Member::List(items))
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Member, A::Error> {
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Members, A::Error> {
         let mut members = Vec::new();
-        while let Some(name) = map.next_key::<String>()? {
-            members.push((name, map.next_value()?));
+        while let Some(entry) = map.next_entry()? {
+            members.push(entry);
         }
-        Ok(Member::Object(members))
+        Ok(Members(members))
     }
 }
