@@ -28,9 +28,10 @@ use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize, Serializer};
 use serde_json::value::RawValue;
 
+use crate::decode::Decoded;
 use crate::endpoint::{Endpoint, Reply};
 use crate::error::Error;
-use crate::paging::Envelope;
+use crate::paging::{indexed, Envelope, ListBody};
 
 /// What [`Accounts`] expects, as its decode error says it.
 pub(crate) const ACCOUNTS_SHAPE: &str =
@@ -69,6 +70,12 @@ impl Envelope for AccountEnvelope {
     const KEYS: &'static [&'static str] = &["items", "data", "value", "accounts"];
     const SHAPE: &'static str = ACCOUNTS_SHAPE;
     const NOUN: &'static str = "account";
+
+    /// An account's error names its member (`member `id`: …`), so the
+    /// list's own count is the rest of the path.
+    fn decode<T: serde::de::DeserializeOwned>(body: &[u8]) -> Decoded<ListBody<T, Self>> {
+        indexed(body)
+    }
 }
 
 impl Endpoint for Accounts {
@@ -210,13 +217,13 @@ impl<'de> Deserialize<'de> for Account {
             Some((id, name)) => Known { id, name },
             // Cold path: parse again, tracking where, to name the member.
             None => {
-                let mut de = serde_json::Deserializer::from_str(raw.get());
-                let err = match serde_path_to_error::deserialize::<_, Known<'_>>(&mut de) {
+                let err = match serde_json::from_slice::<Known<'_>>(text.as_bytes()) {
                     Err(err) => err,
                     Ok(_) => return Err(de::Error::custom("account could not be read")),
                 };
-                let member = err.path().to_string();
-                let message = err.into_inner().to_string();
+                let at = crate::text::byte_offset(text.as_bytes(), err.line(), err.column());
+                let member = crate::json_path::json_path(text.as_bytes(), at);
+                let message = err.to_string();
                 // serde_json's position is within this account, not the
                 // body; the body position is reported by the caller.
                 let message = message

@@ -234,8 +234,23 @@ pub(crate) struct DecodeAs {
     pub(crate) expected: &'static str,
 }
 
+/// A body decoded, or serde_json's error and the path to where it failed
+/// (`data[3].name`, `.` for the top).
+pub(crate) type Decoded<T> = Result<T, (serde_json::Error, String)>;
+
 /// [`decode_json`] of a body and its `Content-Type`.
 pub(crate) fn decode_slice<T: DeserializeOwned>(
+    content_type: Option<&HeaderValue>,
+    body: &[u8],
+    shape: DecodeAs,
+    redactor: Redactor<'_>,
+) -> Result<T, DecodeError> {
+    decode_with(content_type, body, shape, redactor, tracked::<T>)
+}
+
+/// [`decode_slice`] with `decode` doing the decoding (and finding the
+/// path of a failure).
+pub(crate) fn decode_with<T>(
     content_type: Option<&HeaderValue>,
     body: &[u8],
     DecodeAs {
@@ -243,48 +258,89 @@ pub(crate) fn decode_slice<T: DeserializeOwned>(
         expected,
     }: DecodeAs,
     redactor: Redactor<'_>,
+    decode: impl FnOnce(&[u8]) -> Decoded<T>,
 ) -> Result<T, DecodeError> {
+    let content_type = json_content_type(content_type, body, rust_type, expected, redactor)?;
+    decode(body).map_err(|(source, path)| {
+        failed(
+            source,
+            &path,
+            body,
+            content_type,
+            rust_type,
+            expected,
+            redactor,
+        )
+    })
+}
+
+/// Decodes `body` as a `T`; only a failure pays for tracking the path
+/// (serde_path_to_error, exact for any type: a second copy of `T`'s
+/// decoder, which routy's own lists do without).
+pub(crate) fn tracked<T: DeserializeOwned>(body: &[u8]) -> Decoded<T> {
+    serde_json::from_slice(body).map_err(|plain| {
+        let mut de = serde_json::Deserializer::from_slice(body);
+        match serde_path_to_error::deserialize::<_, T>(&mut de) {
+            Err(err) => {
+                let path = err.path().to_string();
+                (err.into_inner(), path)
+            }
+            // Cannot happen (same input, same type), but if it does the
+            // first error is still the right one to report.
+            Ok(_) => (plain, ".".to_owned()),
+        }
+    })
+}
+
+/// The `Content-Type` as text, or the error when it says the body is not
+/// JSON (nor plain text, which some servers send JSON as).
+fn json_content_type<'h>(
+    content_type: Option<&'h HeaderValue>,
+    body: &[u8],
+    rust_type: &'static str,
+    expected: &'static str,
+    redactor: Redactor<'_>,
+) -> Result<Option<&'h str>, DecodeError> {
     let content_type = header_str(content_type);
-    if let Some(ct) = content_type {
-        if !is_json(ct) && !is_text_plain(ct) {
-            return Err(DecodeError {
-                expected,
-                rust_type,
-                content_type: Some(redactor.scrub_owned(&truncate(ct, 200))),
-                path: None,
-                snippet: snippet(body, 0, redactor).0,
-                source: None,
-            });
-        }
+    match content_type {
+        Some(ct) if !is_json(ct) && !is_text_plain(ct) => Err(DecodeError {
+            expected,
+            rust_type,
+            content_type: Some(redactor.scrub_owned(&truncate(ct, 200))),
+            path: None,
+            snippet: snippet(body, 0, redactor).0,
+            source: None,
+        }),
+        _ => Ok(content_type),
     }
-    // The fast path decodes directly; only a failure pays for path tracking.
-    match serde_json::from_slice(body) {
-        Ok(value) => Ok(value),
-        Err(plain) => {
-            let mut de = serde_json::Deserializer::from_slice(body);
-            let (path, source) = match serde_path_to_error::deserialize::<_, T>(&mut de) {
-                Err(err) => (err.path().to_string(), err.into_inner()),
-                // Cannot happen (same input, same type), but if it does the
-                // first error is still the right one to report.
-                Ok(_) => (".".to_owned(), plain),
-            };
-            let offset = byte_offset(body, source.line(), source.column());
-            // serde_json quotes the offending value in its message, and the
-            // path names map keys: both may hold what the server echoed.
-            let source = Box::new(JsonError {
-                message: redactor.scrub_owned(&source.to_string()),
-                line: source.line(),
-                column: source.column(),
-            });
-            Err(DecodeError {
-                expected,
-                rust_type,
-                content_type: content_type.map(|ct| redactor.scrub_owned(&truncate(ct, 200))),
-                path: Some(redactor.scrub_owned(&truncate(&path, 200))),
-                snippet: snippet(body, offset, redactor).0,
-                source: Some(source),
-            })
-        }
+}
+
+/// The error for a body that did not decode: not generic, so one copy
+/// serves every type decoded.
+fn failed(
+    source: serde_json::Error,
+    path: &str,
+    body: &[u8],
+    content_type: Option<&str>,
+    rust_type: &'static str,
+    expected: &'static str,
+    redactor: Redactor<'_>,
+) -> DecodeError {
+    let offset = byte_offset(body, source.line(), source.column());
+    // serde_json quotes the offending value in its message, and the path
+    // names map keys: both may hold what the server echoed.
+    let source = Box::new(JsonError {
+        message: redactor.scrub_owned(&source.to_string()),
+        line: source.line(),
+        column: source.column(),
+    });
+    DecodeError {
+        expected,
+        rust_type,
+        content_type: content_type.map(|ct| redactor.scrub_owned(&truncate(ct, 200))),
+        path: Some(redactor.scrub_owned(&truncate(path, 200))),
+        snippet: snippet(body, offset, redactor).0,
+        source: Some(source),
     }
 }
 

@@ -71,7 +71,7 @@ use http::header::{CONTENT_TYPE, LINK};
 use http::{HeaderMap, Method, Response, StatusCode, Uri};
 use serde::de::DeserializeOwned;
 
-use crate::decode::{decode_slice, DecodeAs};
+use crate::decode::{decode_slice, decode_with, DecodeAs};
 use crate::error::Error;
 use crate::meta::ResponseInfo;
 use crate::paging::{link_has_next, AnyList, Envelope, IncompleteList, ListBody, LINK_SIGNAL};
@@ -247,10 +247,18 @@ impl<'a> Reply<'a> {
 
     /// [`list`](Self::list) with the envelope `E` names.
     pub(crate) fn list_in<T: DeserializeOwned, E: Envelope>(&self) -> Result<Vec<T>, Error> {
-        let ListBody(items, paging, _) = self.decode::<ListBody<T, E>>(DecodeAs {
+        let shape = DecodeAs {
             rust_type: std::any::type_name::<Vec<T>>(),
             expected: E::SHAPE,
-        })?;
+        };
+        let content_type = self.headers().get(CONTENT_TYPE);
+        let ListBody(items, paging, _) = decode_with(
+            content_type,
+            self.body(),
+            shape,
+            self.redactor,
+            E::decode::<T>,
+        )?;
         let linked = self
             .headers()
             .get_all(LINK)

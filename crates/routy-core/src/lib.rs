@@ -97,6 +97,7 @@ pub mod endpoint;
 mod error;
 pub mod guide;
 mod incomplete;
+mod json_path;
 mod key;
 mod located;
 mod logging;

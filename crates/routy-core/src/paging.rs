@@ -27,10 +27,14 @@ use std::borrow::Cow;
 use std::fmt;
 use std::marker::PhantomData;
 
-use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::{
+    self, DeserializeOwned, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess,
+    Visitor,
+};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
+use crate::decode::{tracked, Decoded};
 pub use crate::incomplete::IncompleteList;
 
 /// Members that say where the next page is (see [the module](self)).
@@ -63,13 +67,54 @@ const TOTAL_KEYS: [&str; 5] = [
 const NESTING_KEYS: [&str; 5] = ["links", "_links", "paging", "pagination", "meta"];
 
 /// The names of the envelope a list may come in, and the words for it.
-pub(crate) trait Envelope {
+pub(crate) trait Envelope: Sized {
     /// Members that may hold the list.
     const KEYS: &'static [&'static str];
     /// The shape, for a decode error.
     const SHAPE: &'static str;
     /// What one item is called, for [`IncompleteList`]'s message.
     const NOUN: &'static str;
+
+    /// Decodes a list body of `T`s. The path of a failure is tracked
+    /// into the item (exact for any `T`, with a second copy of its
+    /// decoder); an envelope of routy's own items, whose errors name their
+    /// member, says [`indexed`] instead.
+    fn decode<T: DeserializeOwned>(body: &[u8]) -> Decoded<ListBody<T, Self>> {
+        tracked(body)
+    }
+}
+
+/// Decodes a list body, naming the item a failure was in (`data[3]`) from
+/// the list's own count: no second decoder, but no path inside the item
+/// either.
+pub(crate) fn indexed<T: DeserializeOwned, E: Envelope>(body: &[u8]) -> Decoded<ListBody<T, E>> {
+    let mut place = Place::default();
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let list = ListSeed::<T, E>(&mut place, PhantomData)
+        .deserialize(&mut de)
+        .and_then(|list| de.end().map(|()| list));
+    list.map_err(|err| (err, place.to_string()))
+}
+
+/// Where in a list body reading was: the envelope member holding the
+/// items, and the item.
+#[derive(Default)]
+struct Place {
+    member: Option<String>,
+    index: Option<usize>,
+}
+
+impl fmt::Display for Place {
+    /// As serde_path_to_error writes a path: `data[3]`, `[3]`, or `.`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (&self.member, self.index) {
+            (None, None) => f.write_str("."),
+            (member, index) => {
+                f.write_str(member.as_deref().unwrap_or_default())?;
+                index.map_or(Ok(()), |i| write!(f, "[{i}]"))
+            }
+        }
+    }
 }
 
 /// Any list an endpoint reads with `Reply::list`.
@@ -228,42 +273,83 @@ pub(crate) fn link_has_next(value: &[u8]) -> bool {
 
 impl<'de, T: Deserialize<'de>, E: Envelope> Deserialize<'de> for ListBody<T, E> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct ListVisitor<T, E>(PhantomData<(T, E)>);
+        ListSeed(&mut Place::default(), PhantomData).deserialize(deserializer)
+    }
+}
 
-        impl<'de, T: Deserialize<'de>, E: Envelope> Visitor<'de> for ListVisitor<T, E> {
-            type Value = ListBody<T, E>;
+/// Reads a [`ListBody`], keeping its [`Place`] up to date.
+struct ListSeed<'p, T, E>(&'p mut Place, PhantomData<(T, E)>);
 
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(E::SHAPE)
-            }
+impl<'de, T: Deserialize<'de>, E: Envelope> DeserializeSeed<'de> for ListSeed<'_, T, E> {
+    type Value = ListBody<T, E>;
 
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-                let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
-                while let Some(item) = seq.next_element()? {
-                    items.push(item);
-                }
-                Ok(ListBody(items, Paging::default(), PhantomData))
-            }
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
 
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-                let mut found = None;
-                let mut signals = Vec::new();
-                while let Some(key) = map.next_key::<Cow<'de, str>>()? {
-                    if found.is_none() && E::KEYS.contains(&key.as_ref()) {
-                        found = Some(map.next_value::<Vec<T>>()?);
-                    } else if let Some(name) = signal_name(&key, false) {
-                        signals.push((name, map.next_value()?));
-                    } else {
-                        map.next_value::<IgnoredAny>()?;
-                    }
-                }
-                found
-                    .map(|items| ListBody(items, Paging::read(&signals, false), PhantomData))
-                    .ok_or_else(|| de::Error::custom(format!("expected {}", E::SHAPE)))
+impl<'de, T: Deserialize<'de>, E: Envelope> Visitor<'de> for ListSeed<'_, T, E> {
+    type Value = ListBody<T, E>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(E::SHAPE)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+        let items = Items::<T>(self.0, PhantomData).visit_seq(seq)?;
+        Ok(ListBody(items, Paging::default(), PhantomData))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let place = self.0;
+        let mut found = None;
+        let mut signals = Vec::new();
+        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+            if found.is_none() && E::KEYS.contains(&key.as_ref()) {
+                place.member = Some(key.into_owned());
+                found = Some(map.next_value_seed(Items::<T>(place, PhantomData))?);
+                *place = Place::default();
+            } else if let Some(name) = signal_name(&key, false) {
+                signals.push((name, map.next_value()?));
+            } else {
+                map.next_value::<IgnoredAny>()?;
             }
         }
+        found
+            .map(|items| ListBody(items, Paging::read(&signals, false), PhantomData))
+            .ok_or_else(|| de::Error::custom(format!("expected {}", E::SHAPE)))
+    }
+}
 
-        deserializer.deserialize_any(ListVisitor(PhantomData))
+/// Reads the items of a list, noting in the [`Place`] which one it is at.
+struct Items<'p, T>(&'p mut Place, PhantomData<T>);
+
+impl<'de, T: Deserialize<'de>> DeserializeSeed<'de> for Items<'_, T> {
+    type Value = Vec<T>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Vec<T>, D::Error> {
+        deserializer.deserialize_seq(self)
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Visitor<'de> for Items<'_, T> {
+    type Value = Vec<T>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a json array")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<T>, A::Error> {
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
+        loop {
+            self.0.index = Some(items.len());
+            match seq.next_element()? {
+                Some(item) => items.push(item),
+                None => break,
+            }
+        }
+        self.0.index = None;
+        Ok(items)
     }
 }
 

@@ -323,8 +323,8 @@ impl Problem {
                 "instance" => &mut problem.instance,
                 "traceId" => &mut problem.trace_id,
                 "status" => {
-                    problem.status = read::<u16>(&value)
-                        .or_else(|| read::<String>(&value)?.trim().parse().ok());
+                    problem.status =
+                        read::<u16>(&value).or_else(|| read::<String>(&value)?.trim().parse().ok());
                     continue;
                 }
                 "errors" => {

@@ -298,7 +298,30 @@ fn unknown_fields_are_kept_and_round_trip() {
 fn decode_errors_say_what_where_and_show_a_snippet() {
     let cases: &[(&[u8], Option<&str>, &str)] = &[
         (b"", None, "."),
-        (b"{not json", Some("application/json"), "?"),
+        // Not JSON from its first key: the top.
+        (b"{not json", Some("application/json"), "."),
+        // The account is named by its place in the list wherever the
+        // failure is (last, middle, envelope), the member by its message.
+        (
+            br#"[{"id": 1}, {"name": "no id"}, {"id": 3}]"#,
+            Some("application/json"),
+            "[1]",
+        ),
+        (
+            br#"{"data": [{"id": 1}, {"name": "b", "id": {"x": 1}}], "total": 2}"#,
+            Some("application/json"),
+            "data[1]",
+        ),
+        (
+            br#"{"accounts": [{"id": 1}, {"id": 2, "name": "cut sh"#,
+            Some("application/json"),
+            "accounts[1]",
+        ),
+        (
+            br#"{"items": {"id": 1}}"#,
+            Some("application/json"),
+            "items",
+        ),
         (
             br#"[{"id": 1}, {"id": 2}, {"name": "no id"}]"#,
             Some("application/json"),
@@ -329,10 +352,13 @@ fn decode_errors_say_what_where_and_show_a_snippet() {
         assert!(err.expected().contains("array of accounts"));
         assert!(err.to_string().contains(path), "{err}");
         let source = std::error::Error::source(&*err).unwrap().to_string();
-        if body.starts_with(br#"[{"id": 1}, {"id": [1]}]"#) || body.starts_with(br#"{"items""#) {
+        if body.starts_with(br#"[{"id": 1}, {"id": [1]}]"#) || body.starts_with(br#"{"items": ["#) {
             assert!(source.starts_with("member `id`: invalid type"), "{source}");
         }
         assert_eq!(err.snippet().as_bytes(), body);
+        if path == "data[1]" {
+            assert!(source.starts_with("member `id`: invalid type"), "{source}");
+        }
     }
 
     let err =
@@ -506,4 +532,41 @@ fn a_problem_keeps_its_extensions_as_sent_and_reads_from_a_value_too() {
     assert_eq!(from_value.extensions.get::<u32>("zeta"), Some(2));
     // Not an object at all: a decode error, not a panic.
     assert!(serde_json::from_str::<routy_core::Problem>("[1]").is_err());
+}
+
+#[test]
+fn a_list_of_the_callers_own_type_names_the_member_inside_the_item() {
+    use routy_core::endpoint::{Endpoint, Reply};
+
+    #[derive(Debug, serde::Deserialize)]
+    #[allow(dead_code)]
+    struct Report {
+        id: u64,
+        owner: Owner,
+    }
+    #[derive(Debug, serde::Deserialize)]
+    #[allow(dead_code)]
+    struct Owner {
+        email: String,
+    }
+    struct Reports;
+    impl Endpoint for Reports {
+        type Output = Vec<Report>;
+        fn method(&self) -> http::Method {
+            http::Method::GET
+        }
+        fn path(&self) -> &str {
+            "/v1/reports"
+        }
+        fn parse(&self, reply: Reply<'_>) -> Result<Vec<Report>, Error> {
+            reply.list()
+        }
+    }
+    let body =
+        br#"{"items": [{"id": 1, "owner": {"email": "a"}}, {"id": 2, "owner": {"email": 7}}]}"#;
+    let err = match answering(200, &[], body).call(Reports) {
+        Err(Error::Decode(err)) => err,
+        other => panic!("expected a decode error, got {other:?}"),
+    };
+    assert_eq!(err.path(), Some("items[1].owner.email"));
 }
