@@ -595,7 +595,12 @@ pub(crate) fn build_request(
     set(headers, ACCEPT, ACCEPT_JSON, false);
     set(headers, USER_AGENT, config.user_agent.clone(), false);
     if let Some(body) = body {
-        set(headers, CONTENT_TYPE, body.content_type_value().clone(), false);
+        set(
+            headers,
+            CONTENT_TYPE,
+            body.content_type_value().clone(),
+            false,
+        );
     }
     if let Some(extra) = extra {
         // A caller's header replaces routy's of the same name (Accept,

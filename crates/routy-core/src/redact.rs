@@ -266,7 +266,7 @@ impl<'p> Pieces<'p> {
             let b = usize::from(text[at]);
             let group = &self.grouped[self.starts[b]..self.starts[b + 1]];
             let here = &text[at..at + self.len];
-            group.iter().any(|piece| *piece == here)
+            group.contains(&here)
         })
     }
 
