@@ -267,11 +267,9 @@ impl Problem {
     /// extension whose JSON text spells the secret in any form is withheld
     /// whole (its text is not taken apart to save the rest).
     pub(crate) fn redacted(mut self, redactor: Redactor<'_>) -> Self {
-        let fix = |text: &mut String| {
-            if let std::borrow::Cow::Owned(clean) = redactor.scrub(text) {
-                *text = clean;
-            }
-        };
+        // (`scrub` borrows its answer both when nothing changed and when
+        // the whole text is withheld: only the owned copy tells.)
+        let fix = |text: &mut String| *text = redactor.scrub_owned(text);
         let texts = [
             &mut self.type_uri,
             &mut self.title,

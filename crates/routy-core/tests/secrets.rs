@@ -315,3 +315,40 @@ fn short_test_keys_leave_messages_readable() {
         );
     }
 }
+
+#[test]
+fn a_problem_that_spells_the_key_in_base64_is_withheld_member_by_member() {
+    use base64::Engine as _;
+    // Twelve bytes of the key hold one aligned nine-byte piece: its base64
+    // is what a server that encodes what it echoes would send.
+    let encoded = base64::engine::general_purpose::STANDARD.encode(&TOKEN.as_bytes()[2..14]);
+    let body = format!(
+        r#"{{"title": "{encoded}", "detail": "fine", "errors": {{"f{encoded}": ["m{encoded}"]}}, "x{encoded}": 1, "plain": "{encoded}"}}"#
+    );
+    let client = ClientBuilder::new()
+        .api_key(ApiKey::new(TOKEN).unwrap())
+        .build_with(routy_core::transport_fn(move |_req| {
+            Ok(Response::builder()
+                .status(400)
+                .header("content-type", "application/problem+json")
+                .body(body.clone().into_bytes())
+                .unwrap())
+        }))
+        .unwrap();
+    let err = client.accounts().unwrap_err();
+    let problem = err.as_api().and_then(|api| api.problem()).expect("parsed");
+    let withheld = "[withheld: it may spell the api key]";
+    assert_eq!(problem.title.as_deref(), Some(withheld));
+    assert_eq!(problem.detail.as_deref(), Some("fine"));
+    let (field, messages) = problem.errors.iter().next().unwrap();
+    assert_eq!((field, messages), (withheld, &[withheld.to_owned()][..]));
+    let names: Vec<&str> = problem.extensions.iter().map(|(name, _)| name).collect();
+    assert_eq!(names, [withheld, "plain"]);
+    assert_eq!(
+        problem.extensions.get::<String>("plain").as_deref(),
+        Some(withheld)
+    );
+    for text in renderings(&err) {
+        assert_clean("error", &text);
+    }
+}
