@@ -125,6 +125,9 @@ impl<'a> Redactor<'a> {
     }
 
     /// [`scrub_owned`](Self::scrub_owned), borrowing when nothing changes.
+    /// A borrowed answer does not mean an unchanged text: [`WITHHELD`] is
+    /// borrowed too, so a caller that keeps the text compares or takes
+    /// [`scrub_owned`](Self::scrub_owned).
     pub(crate) fn scrub<'t>(&self, text: &'t str) -> Cow<'t, str> {
         let redacted = self.text(text);
         if self.found_in(redacted.as_bytes()) {
