@@ -11,7 +11,6 @@ use std::fmt;
 use std::ops::Index;
 
 use serde::de::{DeserializeOwned, MapAccess, Visitor};
-use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::value::RawValue;
 
@@ -154,11 +153,7 @@ impl Index<&str> for FieldErrors {
 
 impl Serialize for FieldErrors {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut map = serializer.serialize_map(Some(self.0.len()))?;
-        for (field, messages) in &self.0 {
-            map.serialize_entry(field, messages)?;
-        }
-        map.end()
+        serializer.collect_map(self.0.iter().map(|(field, messages)| (field, messages)))
     }
 }
 
@@ -239,12 +234,22 @@ impl PartialEq for ProblemExtensions {
 impl Eq for ProblemExtensions {}
 
 impl fmt::Debug for ProblemExtensions {
-    /// As a map of names to JSON text.
+    /// As a map of names to JSON text, on one line: the server's line
+    /// breaks, control and invisible characters (a right-to-left
+    /// override) escaped as `Debug` escapes a string's.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         struct Json<'a>(&'a str);
         impl fmt::Debug for Json<'_> {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.0)
+                use fmt::Write as _;
+                for c in self.0.chars() {
+                    match c {
+                        // JSON's own quoting, kept readable.
+                        '"' | '\\' | '\'' => f.write_char(c)?,
+                        _ => write!(f, "{}", c.escape_debug())?,
+                    }
+                }
+                Ok(())
             }
         }
         let entries = self.0.iter().map(|(name, value)| (name, Json(value.get())));
@@ -254,11 +259,7 @@ impl fmt::Debug for ProblemExtensions {
 
 impl Serialize for ProblemExtensions {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut map = serializer.serialize_map(Some(self.0.len()))?;
-        for (name, value) in &self.0 {
-            map.serialize_entry(name, value)?;
-        }
-        map.end()
+        serializer.collect_map(self.0.iter().map(|(name, value)| (name, value)))
     }
 }
 

@@ -570,3 +570,14 @@ fn a_list_of_the_callers_own_type_names_the_member_inside_the_item() {
     };
     assert_eq!(err.path(), Some("items[1].owner.email"));
 }
+
+#[test]
+fn a_problems_extensions_debug_on_one_line_with_hostile_text_escaped() {
+    let text = "{\"title\": \"Bad\", \"note\":\n  \"a\u{202e}b\", \"n\": [1,\r\n2]}";
+    let problem: routy_core::Problem = serde_json::from_str(text).unwrap();
+    let shown = format!("{:?}", problem.extensions);
+    assert_eq!(shown, r#"{"note": "a\u{202e}b", "n": [1,\r\n2]}"#);
+    assert!(!format!("{problem:?}")
+        .chars()
+        .any(|c| c.is_control() || c == '\u{202e}'));
+}
