@@ -253,9 +253,11 @@ fn connection_faults<T: Transport>(name: &str, make: impl Fn() -> T) {
     };
     use TransportErrorKind::{Io, Protocol, Timeout};
     let cases: [(Fault, &[TransportErrorKind]); 6] = [
-        (Fault::Reset, &[Io, Protocol]),
-        (Fault::Empty, &[Io, Protocol]),
-        (Fault::Drop, &[Io, Protocol]),
+        (Fault::Reset, &[Io]),
+        (Fault::Empty, &[Io]),
+        (Fault::Drop, &[Io]),
+        // Malformed, not cut short: ureq says Protocol, while libcurl and
+        // hyper report a bad chunk size as a read error (Io).
         (Fault::BadChunked, &[Io, Protocol]),
         (Fault::Stall { ms: 3000 }, &[Timeout]),
         (

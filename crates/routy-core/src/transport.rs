@@ -362,12 +362,15 @@ pub enum TransportErrorKind {
     Connect,
     /// The deadline passed.
     Timeout,
-    /// An I/O error once connected, such as a reset.
+    /// The exchange broke once connected: a reset, or the connection
+    /// closed before the response ended (a body shorter than announced,
+    /// no answer at all). Retried for idempotent methods.
     Io,
     /// TLS failed (handshake, certificate).
     Tls,
     /// The peer broke the HTTP protocol (bad status line, bad chunking,
-    /// oversized headers, truncated body).
+    /// oversized headers). A body cut short by the connection's end is
+    /// [`Io`](TransportErrorKind::Io).
     Protocol,
     /// The response body is larger than the limit.
     BodyTooLarge,
@@ -434,8 +437,8 @@ impl TransportError {
     /// |---|---|---|
     /// | `ConnectionRefused`, `AddrNotAvailable`, `NetworkUnreachable`, `HostUnreachable`, `NetworkDown`, `NotFound` (a name that does not resolve) | [`Connect`](TransportErrorKind::Connect) | nothing was sent: safe to retry any method |
     /// | `TimedOut`, `WouldBlock` | [`Timeout`](TransportErrorKind::Timeout) | a read or write deadline passed |
-    /// | `UnexpectedEof`, `InvalidData` | [`Protocol`](TransportErrorKind::Protocol) | the peer sent a cut-short or malformed response |
-    /// | anything else (`ConnectionReset`, `BrokenPipe`, …) | [`Io`](TransportErrorKind::Io) | the exchange broke after it started |
+    /// | `InvalidData` | [`Protocol`](TransportErrorKind::Protocol) | the peer sent a malformed response |
+    /// | anything else (`UnexpectedEof`, `ConnectionReset`, `BrokenPipe`, …) | [`Io`](TransportErrorKind::Io) | the exchange broke after it started: a response cut short, by a FIN or an RST alike |
     ///
     /// A DNS failure that the platform reports without a kind (glibc's
     /// `failed to lookup address information`) cannot be told apart here:
@@ -446,12 +449,17 @@ impl TransportError {
     ///
     /// ```
     /// use std::io;
-    /// use routy::TransportError;
+    /// use routy::{TransportError, TransportErrorKind};
     ///
     /// let refused = TransportError::from_io(io::ErrorKind::ConnectionRefused.into());
     /// assert!(refused.is_connect());
     /// let slow = TransportError::from_io(io::Error::new(io::ErrorKind::TimedOut, "read timed out"));
     /// assert!(slow.is_timeout());
+    /// // A body cut short is an exchange that broke, as a reset is.
+    /// for cut in [io::ErrorKind::UnexpectedEof, io::ErrorKind::ConnectionReset] {
+    ///     assert_eq!(TransportError::from_io(cut.into()).kind(), TransportErrorKind::Io);
+    /// }
+    /// assert_eq!(TransportError::from_io(io::ErrorKind::InvalidData.into()).kind(), TransportErrorKind::Protocol);
     /// assert_eq!(std::error::Error::source(&slow).unwrap().to_string(), "read timed out");
     /// ```
     pub fn from_io(err: std::io::Error) -> Self {
@@ -464,7 +472,7 @@ impl TransportError {
             | Io::NetworkDown
             | Io::NotFound => TransportErrorKind::Connect,
             Io::TimedOut | Io::WouldBlock => TransportErrorKind::Timeout,
-            Io::UnexpectedEof | Io::InvalidData => TransportErrorKind::Protocol,
+            Io::InvalidData => TransportErrorKind::Protocol,
             _ => TransportErrorKind::Io,
         };
         TransportError::with_source(kind, err)

@@ -342,9 +342,14 @@ fn kind_of(code: curl_sys_code::Code, too_large: bool) -> TransportErrorKind {
         WRITE_ERROR if too_large => TransportErrorKind::BodyTooLarge,
         // An answer that is not HTTP reads to libcurl as HTTP/0.9, which it
         // refuses as an unsupported protocol (routy only sends http(s)).
-        UNSUPPORTED_PROTOCOL | WEIRD_SERVER_REPLY | PARTIAL_FILE | BAD_CONTENT_ENCODING | HTTP2
-        | HTTP2_STREAM | HTTP3 | RANGE_ERROR => TransportErrorKind::Protocol,
-        SEND_ERROR | RECV_ERROR | GOT_NOTHING | READ_ERROR | WRITE_ERROR => TransportErrorKind::Io,
+        UNSUPPORTED_PROTOCOL | WEIRD_SERVER_REPLY | BAD_CONTENT_ENCODING | HTTP2 | HTTP2_STREAM
+        | HTTP3 | RANGE_ERROR => TransportErrorKind::Protocol,
+        // A body cut short by the connection's end (`PARTIAL_FILE`) or no
+        // answer at all (`GOT_NOTHING`): the exchange broke, as a reset
+        // does.
+        SEND_ERROR | RECV_ERROR | GOT_NOTHING | PARTIAL_FILE | READ_ERROR | WRITE_ERROR => {
+            TransportErrorKind::Io
+        }
         _ => TransportErrorKind::Other,
     }
 }
@@ -559,7 +564,7 @@ mod tests {
             (RECV_ERROR, false, TransportErrorKind::Io),
             (SEND_ERROR, false, TransportErrorKind::Io),
             (GOT_NOTHING, false, TransportErrorKind::Io),
-            (PARTIAL_FILE, false, TransportErrorKind::Protocol),
+            (PARTIAL_FILE, false, TransportErrorKind::Io),
             (WEIRD_SERVER_REPLY, false, TransportErrorKind::Protocol),
             (BAD_CONTENT_ENCODING, false, TransportErrorKind::Protocol),
             (HTTP2, false, TransportErrorKind::Protocol),

@@ -198,6 +198,9 @@ fn kind_of(err: &reqwest::Error) -> TransportErrorKind {
     } else if err.is_body() || err.is_request() {
         match chain(err).find_map(|e| e.downcast_ref::<std::io::Error>()) {
             Some(io) => TransportError::from_io(std::io::Error::from(io.kind())).kind(),
+            // The connection ended before the answer did (hyper says so
+            // itself, with no io::Error below): the exchange broke.
+            None if chain(err).any(is_incomplete_message) => TransportErrorKind::Io,
             // hyper's own complaint about what the server sent.
             None => TransportErrorKind::Protocol,
         }
@@ -260,6 +263,13 @@ fn is_tls(err: &(dyn StdError + 'static)) -> bool {
             None => return false,
         }
     }
+}
+
+/// Whether `err` is hyper saying the connection closed before the
+/// message was complete (no answer, or part of one).
+fn is_incomplete_message(err: &(dyn StdError + 'static)) -> bool {
+    err.downcast_ref::<hyper::Error>()
+        .is_some_and(hyper::Error::is_incomplete_message)
 }
 
 /// A client builder with routy's fixed settings: no redirects, no

@@ -20,8 +20,11 @@
 //! 6. reports a stalled server, and one that drips a byte every 50 ms, as
 //!    [`TransportErrorKind::Timeout`] within [`RequestLimits::timeout`];
 //! 7. reports a refused connection as [`TransportErrorKind::Connect`];
-//! 8. reports a body cut short as [`TransportErrorKind::Protocol`] or
-//!    [`TransportErrorKind::Io`], never as a success;
+//! 8. reports an exchange cut short after the request was sent (a body
+//!    shorter than its `Content-Length`, a chunked body without its last
+//!    chunk, a connection closed with no answer) as
+//!    [`TransportErrorKind::Io`], never as a success, so the client
+//!    retries an idempotent request the same way over every transport;
 //! 9. frames chunked responses, a `HEAD` response with a `Content-Length`
 //!    and a `1xx` interim response right;
 //! 10. *advice*: reuses a connection after an error response (keep-alive:
@@ -155,7 +158,7 @@ fn all_checks<T: Transport + ?Sized>() -> [(&'static str, Level, Check<T>); 13] 
             drip,
         ),
         ("a refused connection is Connect", Required, refused),
-        ("a body cut short is Protocol or Io", Required, truncated),
+        ("an exchange cut short is Io", Required, truncated),
         (
             "chunked, HEAD and 1xx responses are framed right",
             Required,

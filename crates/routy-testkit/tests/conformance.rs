@@ -152,7 +152,7 @@ fn path(request: &Request<Vec<u8>>) -> String {
 fn each_check_catches_the_transport_that_breaks_its_rule_and_only_that() {
     type Breakage =
         fn(&UreqTransport, Request<Vec<u8>>) -> Result<Response<Vec<u8>>, TransportError>;
-    let cases: [(&str, Breakage); 11] = [
+    let cases: [(&str, Breakage); 12] = [
         (
             "status, headers and body round trip for 2xx, 4xx and 5xx",
             |t, req| {
@@ -248,7 +248,19 @@ fn each_check_catches_the_transport_that_breaks_its_rule_and_only_that() {
                 }
             })
         }),
-        ("a body cut short is Protocol or Io", |t, req| {
+        ("an exchange cut short is Io", |t, req| {
+            // Calls a connection closed before the answer ended a protocol
+            // error, as routy-curl and routy-reqwest once did: a GET would
+            // then be retried over one transport and not over another.
+            let hangup = path(&req) == "/hangup";
+            match t.send(req) {
+                Err(e) if hangup => {
+                    Err(TransportError::with_source(TransportErrorKind::Protocol, e))
+                }
+                other => other,
+            }
+        }),
+        ("an exchange cut short is Io", |t, req| {
             // Hands back whatever arrived as a success.
             let truncated = path(&req) == "/truncated";
             match t.send(req) {

@@ -384,8 +384,7 @@ fn map_io_error(err: io::Error) -> TransportError {
 /// | ureq | kind |
 /// |---|---|
 /// | `HostNotFound` (and a failed lookup, see [`LocalhostResolver`]), `ConnectionFailed`, `ConnectProxyFailed`, `InvalidProxyUrl` | `Connect` |
-/// | `Io(e)` of kind `UnexpectedEof` (ureq's "Peer disconnected") | `Io` |
-/// | any other `Io(e)` | as [`TransportError::from_io`] |
+/// | `Io(e)` | as [`TransportError::from_io`]: `UnexpectedEof` (ureq's "Peer disconnected", a response cut short) is `Io` |
 /// | `Timeout(_)` | `Timeout` |
 /// | `Tls`, `TlsRequired`, `Pem`, `Rustls`, and an `Io(e)` around a `rustls::Error` (a refused certificate) | `Tls` |
 /// | `Protocol`, `LargeResponseHeader`, `Decompress`, `BodyStalled` | `Protocol` |
@@ -403,13 +402,10 @@ fn map_error(err: ureq::Error) -> TransportError {
         {
             return TransportError::with_source(K::Tls, io);
         }
-        // ureq reports a connection the peer dropped mid-exchange as
-        // `UnexpectedEof` ("Peer disconnected"): the exchange broke, which
-        // is `Io` (retried for idempotent requests), not a malformed
-        // response (ureq-proto reports those as `Protocol`).
-        if io.kind() == io::ErrorKind::UnexpectedEof {
-            return TransportError::with_source(K::Io, io);
-        }
+        // A connection the peer dropped mid-exchange is `UnexpectedEof`
+        // ("Peer disconnected"), which `from_io` makes `Io`: retried for
+        // idempotent requests (ureq-proto reports a malformed response
+        // as `Protocol`).
         return TransportError::from_io(io);
     }
     let kind = match &err {

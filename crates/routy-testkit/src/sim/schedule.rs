@@ -44,7 +44,9 @@ pub enum SimFault {
     /// The server applied the request and never answered: the request's
     /// deadline passes (a request without one would hang for ever).
     Stall,
-    /// The server applied the request; the body was cut short.
+    /// The server applied the request; the body was cut short (an
+    /// [`Io`](routy_core::TransportErrorKind::Io) error, retried for an
+    /// idempotent request as a reset is).
     CutBody,
     /// A gateway answered 429 with a `Retry-After` of `secs`.
     RateLimited {

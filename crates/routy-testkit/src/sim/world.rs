@@ -189,7 +189,8 @@ impl World {
             }
             Some(SimFault::CutBody) => {
                 self.elapsed += latency;
-                Err(TransportError::new(TransportErrorKind::Protocol))
+                // What every conforming transport reports for it.
+                Err(TransportError::new(TransportErrorKind::Io))
             }
             _ => {
                 self.elapsed += latency;
