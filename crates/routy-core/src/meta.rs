@@ -24,15 +24,12 @@ pub(crate) fn request_id(headers: &HeaderMap, redactor: Redactor<'_>) -> Option<
 /// `headers` with every value that holds the key redacted (withheld when
 /// it still spells it once decoded).
 pub(crate) fn redacted_headers(headers: &HeaderMap, redactor: Redactor<'_>) -> HeaderMap {
-    let mut kept = HeaderMap::with_capacity(headers.len());
-    for (name, value) in headers {
-        let value = if redactor.found_in(value.as_bytes()) {
+    let mut kept = headers.clone();
+    for value in kept.values_mut() {
+        if redactor.found_in(value.as_bytes()) {
             let shown = redactor.scrub_owned(&String::from_utf8_lossy(value.as_bytes()));
-            HeaderValue::try_from(shown).unwrap_or(HeaderValue::from_static(WITHHELD))
-        } else {
-            value.clone()
-        };
-        kept.append(name, value);
+            *value = HeaderValue::try_from(shown).unwrap_or(HeaderValue::from_static(WITHHELD));
+        }
     }
     kept
 }
@@ -260,6 +257,29 @@ impl ResponseInfo {
 mod tests {
     use super::*;
     use http::HeaderValue;
+
+    #[test]
+    fn redacted_headers_keep_every_value_in_order_and_redact_only_the_key() {
+        let token = crate::test_support::TOKEN;
+        let mut headers = HeaderMap::new();
+        headers.append("x-echo", HeaderValue::from_static("first"));
+        headers.append("set-cookie", HeaderValue::from_static("a=1"));
+        headers.append(
+            "x-echo",
+            HeaderValue::from_str(&format!("ApiKey {token}")).unwrap(),
+        );
+        headers.append("x-echo", HeaderValue::from_static("third"));
+        let kept = redacted_headers(&headers, Redactor::new(token.as_bytes()));
+        let names: Vec<_> = kept.keys().map(|n| n.as_str()).collect();
+        assert_eq!(names, ["x-echo", "set-cookie"]);
+        let echoes: Vec<_> = kept
+            .get_all("x-echo")
+            .iter()
+            .map(|v| v.to_str().unwrap())
+            .collect();
+        assert_eq!(echoes, ["first", "ApiKey [redacted]", "third"]);
+        assert_eq!(kept["set-cookie"], "a=1");
+    }
 
     #[test]
     fn the_draft_headers_win_and_junk_is_none() {
