@@ -41,7 +41,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
              To list your real accounts: export ROUTY_API_KEY=<your token> (and optionally\n\
              ROUTY_BASE_URL, default {}).\n",
             local.base_url(),
-            routy::DEFAULT_BASE_URL
+            routy::defaults::DEFAULT_BASE_URL
         );
         sandbox = Some(local);
         client

@@ -8,7 +8,8 @@
 //! cargo run --example custom_endpoint
 //! ```
 
-use routy::endpoint::{Endpoint, Reply};
+use routy::endpoint::Reply;
+use routy::Endpoint;
 use routy::{http, ApiKey, CallOptions, Error};
 use routy_sandbox::{NewToken, Sandbox};
 

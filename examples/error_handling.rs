@@ -33,7 +33,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .build()?;
     sandbox.set_rate_limit(Some(RateWindow::new(2, Duration::from_secs(60))));
     for _ in 0..2 {
-        let (accounts, info) = client.call(routy::accounts::Accounts.with_info())?;
+        let (accounts, info) = client.call(routy::endpoint::Accounts.with_info())?;
         match info.rate_limit() {
             Some(quota) if quota.is_spent() => println!(
                 "ok: {} accounts; the quota is spent until {}",

@@ -93,7 +93,7 @@ fn post(client: &SimClient, sim: &Sim) -> Result<(), String> {
         routy::Body::json(&serde_json::json!({"day": "2026-01-01"})).map_err(|e| e.to_string())?;
     let mut created = None;
     for _ in 0..5 {
-        match client.send(routy::http::Method::POST, "/v1/reports", Some(body.clone())) {
+        match client.execute(routy::http::Method::POST, "/v1/reports", Some(body.clone())) {
             Ok(report) => {
                 created = Some(report);
                 break;

@@ -12,8 +12,8 @@ use routy_sandbox::{NewToken, Sandbox};
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (path, base_url, _sandbox) = match std::env::args_os().nth(1) {
         Some(path) => {
-            let base =
-                std::env::var("ROUTY_BASE_URL").unwrap_or_else(|_| routy::DEFAULT_BASE_URL.into());
+            let base = std::env::var("ROUTY_BASE_URL")
+                .unwrap_or_else(|_| routy::defaults::DEFAULT_BASE_URL.into());
             (std::path::PathBuf::from(path), base, None)
         }
         None => {

@@ -4,12 +4,64 @@
 // Libraries report through return values, never the terminal.
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
-/// The core crate. Everything in it is re-exported here, so a program that
-/// depends on `routy` alone never needs this path.
-pub use routy_core;
-pub use routy_core::*;
+// The everyday surface: what a program that lists accounts, calls an
+// endpoint, handles errors or tests itself names. One path for each item.
+pub use routy_core::http;
+#[cfg(feature = "mock")]
+pub use routy_core::MockTransport;
+pub use routy_core::{decode_json, is_loopback_host, Account, AccountId};
+pub use routy_core::{
+    error_chain, ApiError, ApiErrorKind, ApiKey, BaseUrl, Body, CallOptions, Config, ConfigError,
+    DecodeError, Endpoint, Error, FieldErrors, IncompleteList, KeyError, Located, Problem,
+    ProblemExtensions, RateLimit, RedirectError, RedirectErrorKind, RequestError, ResponseInfo,
+    RetryAfter, RetryPolicy, SharedKey, API_KEY_ENV, BASE_URL_ENV,
+};
+pub use routy_core::{transport_fn, Transport, TransportError, TransportErrorKind, TransportFn};
+
+pub use routy_core::{clock, defaults, text};
+
+pub mod guide;
+
+/// The built-in endpoints and the [`Reply`](endpoint::Reply) an endpoint
+/// reads its answer from. The [`Endpoint`] trait itself is at the crate
+/// root; the module docs of `routy_core::endpoint` show a program's own
+/// endpoint.
+pub mod endpoint {
+    pub use routy_core::endpoint::{Accounts, Json, Raw, Reply, WithInfo};
+}
+
+/// For authors of transports: the limits and deadline a request carries,
+/// CA roots parsed once for any TLS stack, and the contract
+/// ([`crate::guide::transports`]).
+pub mod transport {
+    pub use routy_core::config::read_ca_file;
+    #[cfg(any(feature = "ureq", feature = "curl", feature = "reqwest"))]
+    pub use routy_core::config::{CaRoots, CaSource};
+    pub use routy_core::transport::{read_body, AttemptNumber, Deadline, RequestLimits};
+}
+
+/// For authors of drivers and simulators (an async client, a test
+/// harness), not for programs that make calls: the call machine a
+/// [`Client`](crate::ClientWith) drives. **Unversioned**: these types may
+/// change in a minor release, as they follow the client's own needs.
+pub mod call {
+    pub use routy_core::call::{Call, Event, Finished, Step};
+}
+
+/// The retry planner's own words, for authors of drivers and simulators
+/// (**unversioned**, as [`crate::call`]); a program sets a
+/// [`crate::RetryPolicy`] and nothing more.
+pub mod policy {
+    pub use routy_core::policy::{is_idempotent, Attempt, Decision, Outcome, RetryBudget};
+}
+
 #[cfg(feature = "curl")]
 pub use routy_curl::{CurlTransport, CurlTransportBuilder};
+/// Named profiles, one per integration (feature `profiles`): the
+/// routy-profile crate. [`crate::from_profile`] makes a
+/// client from one.
+#[cfg(feature = "profiles")]
+pub use routy_profile as profile;
 #[cfg(feature = "reqwest")]
 pub use routy_reqwest::{reqwest, ReqwestTransport, ReqwestTransportBuilder};
 #[cfg(feature = "ureq")]
@@ -26,11 +78,11 @@ pub use routy_ureq::{UreqTransport, UreqTransportBuilder};
 /// |---|---|
 /// | [`call`](routy_core::Client::call) | runs any [`Endpoint`]: the one way every call is made |
 /// | [`call_with`](routy_core::Client::call_with) | the same, with [`CallOptions`] for this call (timeout, retry policy, headers) |
-/// | [`accounts`](routy_core::Client::accounts) | `GET /v1/accounts` ([`accounts::Accounts`]) |
+/// | [`accounts`](routy_core::Client::accounts) | `GET /v1/accounts` ([`endpoint::Accounts`]) |
 /// | [`get`](routy_core::Client::get) | a `GET` decoded into any type ([`endpoint::Json`]) |
-/// | [`send`](routy_core::Client::send) | any request, a success response whole ([`endpoint::Raw`]) |
-/// | [`raw`](routy_core::Client::raw) | any request, the response whatever its status |
-/// | [`request`](routy_core::Client::request) | the request a call would send, unsent |
+/// | [`execute`](routy_core::Client::execute) | any request, a success response whole ([`endpoint::Raw`]) |
+/// | [`execute_any_status`](routy_core::Client::execute_any_status) | any request, the response whatever its status |
+/// | [`prepare`](routy_core::Client::prepare) | the request a call would send, unsent |
 /// | [`api_key`](routy_core::Client::api_key), [`set_api_key`](routy_core::Client::set_api_key) | the key, and rotating it while the client runs |
 /// | [`config`](routy_core::Client::config), [`transport`](routy_core::Client::transport) | what it was built with |
 /// | [`builder`](routy_core::Client::builder), [`from_env`](routy_core::Client::from_env) | making one |
@@ -151,6 +203,7 @@ pub fn from_profile(name: Option<&str>) -> Result<Client, Error> {
     if let Some(ca_file) = profile.ca_file() {
         transport = transport.ca_file(ca_file);
     }
+    use profile::ClientBuilderExt as _;
     ClientBuilder::new()
         .profile(profile)
         .build_with(transport.build()?)

@@ -139,13 +139,13 @@ fn raw_escape_hatch_returns_any_status() {
     let api = start_api();
     let client = api.client(TOKEN);
     let response = client
-        .raw(routy::http::Method::GET, "/v1/nothing-here", None)
+        .execute_any_status(routy::http::Method::GET, "/v1/nothing-here", None)
         .unwrap();
     assert_eq!(response.status(), 404);
     assert_eq!(
         response.headers()["content-type"],
         "application/problem+json"
     );
-    let err = routy::ApiError::from_response(&response);
+    let err = routy::ApiError::from_response_unredacted(&response);
     assert_eq!(err.kind(), ApiErrorKind::NotFound);
 }

@@ -25,7 +25,7 @@ fn from_env_reads_key_and_base_url() {
     let client = routy::Client::from_env().unwrap();
     assert_eq!(
         client.config().base_url().to_string(),
-        routy::DEFAULT_BASE_URL
+        routy::defaults::DEFAULT_BASE_URL
     );
     assert_eq!(client.api_key().expose_secret(), TOKEN);
 

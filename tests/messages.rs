@@ -125,7 +125,7 @@ fn every_failure_says_what_and_where() {
             .body(br#"{"title": "Not Found", "status": 404}"#.to_vec())
             .unwrap()
     };
-    let routy = scripted(routy::DEFAULT_BASE_URL, not_found);
+    let routy = scripted(routy::defaults::DEFAULT_BASE_URL, not_found);
     let twice = checked(
         "path repeats /api",
         &routy
@@ -144,7 +144,7 @@ fn every_failure_says_what_and_where() {
     assert!(no_api.contains("app/v1/accounts") && no_api.contains("lives under /api"));
 
     // A server that is down, retried to the end.
-    let down = scripted(routy::DEFAULT_BASE_URL, |_| {
+    let down = scripted(routy::defaults::DEFAULT_BASE_URL, |_| {
         http::Response::builder()
             .status(503)
             .body(b"maintenance".to_vec())
@@ -157,7 +157,7 @@ fn every_failure_says_what_and_where() {
     );
 
     // Bodies that are not what was asked for.
-    let garbage = scripted(routy::DEFAULT_BASE_URL, |_| {
+    let garbage = scripted(routy::defaults::DEFAULT_BASE_URL, |_| {
         http::Response::builder()
             .header("content-type", "application/json")
             .body(br#"[{"id": 1}, {"id": true}]"#.to_vec())
@@ -178,7 +178,7 @@ fn every_failure_says_what_and_where() {
         &garbage.get::<Report>("/v1/reports").unwrap_err(),
     );
     assert!(shown.contains("as `Report`"), "{shown}");
-    let typo = scripted(routy::DEFAULT_BASE_URL, |_| {
+    let typo = scripted(routy::defaults::DEFAULT_BASE_URL, |_| {
         http::Response::builder()
             .header("content-type", "application/json")
             .body(br#"{"count": "three"}"#.to_vec())
@@ -189,7 +189,7 @@ fn every_failure_says_what_and_where() {
         &typo.get::<Report>("/v1/reports").unwrap_err(),
     );
     assert!(shown.contains("as `Report`: failed at `count`"), "{shown}");
-    let html = scripted(routy::DEFAULT_BASE_URL, |_| {
+    let html = scripted(routy::defaults::DEFAULT_BASE_URL, |_| {
         http::Response::builder()
             .header("content-type", "text/html")
             .body(b"<html>login</html>".to_vec())
@@ -199,7 +199,7 @@ fn every_failure_says_what_and_where() {
     assert!(shown.contains("the content type is text/html"), "{shown}");
 
     // A redirect that would downgrade to plain http.
-    let downgrade = scripted(routy::DEFAULT_BASE_URL, |_| {
+    let downgrade = scripted(routy::defaults::DEFAULT_BASE_URL, |_| {
         http::Response::builder()
             .status(302)
             .header("location", "http://platform.routy.app/api/v1/accounts")
@@ -242,7 +242,7 @@ fn every_failure_says_what_and_where() {
     // Nothing sent: a bad path, a bad key, no key, a bad base URL.
     let shown = checked(
         "a path without /",
-        &client(routy::DEFAULT_BASE_URL)
+        &client(routy::defaults::DEFAULT_BASE_URL)
             .get::<serde_json::Value>("v1/accounts")
             .unwrap_err(),
     );
@@ -258,7 +258,7 @@ fn every_failure_says_what_and_where() {
     let shown = checked(
         "no key configured",
         &routy::Client::builder()
-            .base_url(routy::DEFAULT_BASE_URL)
+            .base_url(routy::defaults::DEFAULT_BASE_URL)
             .build()
             .unwrap_err(),
     );
@@ -276,7 +276,7 @@ fn every_failure_says_what_and_where() {
 
 #[test]
 fn query_values_that_may_be_secrets_never_reach_a_message() {
-    let routy = scripted(routy::DEFAULT_BASE_URL, |_| {
+    let routy = scripted(routy::defaults::DEFAULT_BASE_URL, |_| {
         http::Response::builder()
             .status(400)
             .body(Vec::new())

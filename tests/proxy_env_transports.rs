@@ -15,7 +15,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use routy::http::Request;
-use routy::{RequestLimits, Transport};
+use routy::transport::RequestLimits;
+use routy::Transport;
 
 /// A "proxy" that counts connections and answers each with a 502 (no
 /// request ever leaves the machine).

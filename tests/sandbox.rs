@@ -414,7 +414,7 @@ fn validation_errors_are_400_with_an_errors_map() {
     );
 
     // Through the client, a 400 problem becomes a typed validation error.
-    let err = routy::ApiError::from_response(
+    let err = routy::ApiError::from_response_unredacted(
         &routy::http::Response::builder()
             .status(400)
             .header("content-type", "application/problem+json")
@@ -514,16 +514,13 @@ fn fault_scripted_responses_then_normal_service() {
     );
     assert_eq!(
         api.retry_after(),
-        Some(routy::retry::RetryAfter::Delay(Duration::from_secs(3)))
+        Some(routy::RetryAfter::Delay(Duration::from_secs(3)))
     );
     assert_eq!(api.body_snippet(), "maintenance");
     let err = client.accounts().unwrap_err();
     let api = err.as_api().unwrap();
     assert_eq!(api.kind(), ApiErrorKind::RateLimited);
-    assert!(matches!(
-        api.retry_after(),
-        Some(routy::retry::RetryAfter::At(_))
-    ));
+    assert!(matches!(api.retry_after(), Some(routy::RetryAfter::At(_))));
     assert_eq!(sandbox.pending_faults(), 0);
     assert_eq!(
         client.accounts().unwrap().len(),
@@ -611,7 +608,7 @@ fn rate_limit_answers_429_with_retry_after_until_the_window_passes() {
     assert_eq!(api.kind(), ApiErrorKind::RateLimited);
     assert_eq!(
         api.retry_after(),
-        Some(routy::retry::RetryAfter::Delay(Duration::from_secs(8)))
+        Some(routy::RetryAfter::Delay(Duration::from_secs(8)))
     );
     clock.advance(Duration::from_secs(8));
     client.accounts().unwrap();
@@ -649,13 +646,13 @@ fn a_rate_limit_window_longer_than_the_policy_waits_ends_the_call_at_once() {
         .base_url(&sandbox.base_url())
         .build()
         .unwrap();
-    let (_, info) = client.call(routy::accounts::Accounts.with_info()).unwrap();
+    let (_, info) = client.call(routy::endpoint::Accounts.with_info()).unwrap();
     let quota = info.rate_limit().unwrap();
     assert!(quota.is_spent());
     assert_eq!(quota.limit, Some(1));
     assert_eq!(
         quota.reset_after(),
-        Some(routy::retry::RetryAfter::Delay(Duration::from_secs(30)))
+        Some(routy::RetryAfter::Delay(Duration::from_secs(30)))
     );
 
     let err = client.accounts().unwrap_err();
@@ -664,7 +661,7 @@ fn a_rate_limit_window_longer_than_the_policy_waits_ends_the_call_at_once() {
     assert_eq!(api.attempts(), 1, "no retry into the window");
     assert_eq!(
         api.retry_after(),
-        Some(routy::retry::RetryAfter::Delay(Duration::from_secs(30)))
+        Some(routy::RetryAfter::Delay(Duration::from_secs(30)))
     );
     assert!(
         err.to_string().ends_with(
@@ -687,7 +684,7 @@ fn fixture_accounts_pass_through_untouched() {
     let token = sandbox.issue_token(NewToken::named("fixture")).unwrap();
     let client = client(&sandbox, token.secret());
     let response = client
-        .raw(routy::http::Method::GET, "/v1/accounts", None)
+        .execute_any_status(routy::http::Method::GET, "/v1/accounts", None)
         .unwrap();
     assert_eq!(response.body(), fixture, "served byte for byte");
     let accounts = client.accounts().unwrap();
@@ -758,7 +755,7 @@ fn unknown_routes_and_methods() {
     let token = sandbox.issue_token(NewToken::named("routes")).unwrap();
     let client = client(&sandbox, token.secret());
     let response = client
-        .raw(routy::http::Method::POST, "/v1/accounts", None)
+        .execute_any_status(routy::http::Method::POST, "/v1/accounts", None)
         .unwrap();
     assert_eq!(response.status(), 405);
     assert_eq!(response.headers()["allow"], "GET");

@@ -18,11 +18,7 @@ use routy::{
 use routy_sandbox::{Fault, FaultRule, NewToken, Sandbox, Stub, ADMIN_HEADER};
 use serde_json::{json, Value};
 
-fn client<T: Transport>(
-    sandbox: &Sandbox,
-    key: &str,
-    transport: T,
-) -> routy::routy_core::Client<T> {
+fn client<T: Transport>(sandbox: &Sandbox, key: &str, transport: T) -> routy::ClientWith<T> {
     ClientBuilder::new()
         .api_key(ApiKey::new(key).unwrap())
         .base_url(&sandbox.base_url())
@@ -64,12 +60,12 @@ fn a_stub_answers_a_route_the_sandbox_does_not_model_behind_the_same_auth() {
     // The POST stub matches its body, once.
     let body = routy::Body::json(&json!({"day": "2026-01-02"})).unwrap();
     let created = client
-        .send(Method::POST, "/v1/reports", Some(body.clone()))
+        .execute(Method::POST, "/v1/reports", Some(body.clone()))
         .unwrap();
     assert_eq!(created.status(), 201);
     assert!(
         client
-            .send(Method::POST, "/v1/reports", Some(body))
+            .execute(Method::POST, "/v1/reports", Some(body))
             .is_err(),
         "times(1)"
     );
@@ -115,7 +111,7 @@ fn the_journal_holds_every_request_with_the_key_as_its_fingerprint() {
     client.accounts().unwrap();
     let body = routy::Body::json(&json!({"day": "2026-01-01"})).unwrap();
     client
-        .send(Method::POST, "/v1/reports?dry=1", Some(body))
+        .execute(Method::POST, "/v1/reports?dry=1", Some(body))
         .unwrap();
 
     let journal = sandbox.journal();
@@ -373,13 +369,13 @@ fn a_body_over_a_mebibyte_is_refused_and_the_journal_stays_bounded() {
     let client = client(&sandbox, token.secret(), routy::UreqTransport::new());
     let big = routy::Body::json(&"x".repeat(1 << 21)).unwrap();
     let err = client
-        .send(Method::POST, "/v1/reports", Some(big))
+        .execute(Method::POST, "/v1/reports", Some(big))
         .unwrap_err();
     assert_eq!(err.as_api().unwrap().status(), 413);
     // Refused before the model: nothing journaled.
     assert!(sandbox.journal().is_empty());
     let body = routy::Body::json(&"y".repeat(100_000)).unwrap();
-    let _ = client.send(Method::POST, "/v1/reports", Some(body));
+    let _ = client.execute(Method::POST, "/v1/reports", Some(body));
     let kept = &sandbox.journal()[0];
     assert_eq!(kept.body.len(), routy_sandbox::JOURNAL_BODY_BYTES);
 }

@@ -13,7 +13,8 @@ use std::io::Write;
 use std::time::Duration;
 
 use routy::http::Request;
-use routy::{RequestLimits, Transport, TransportErrorKind};
+use routy::transport::RequestLimits;
+use routy::{Transport, TransportErrorKind};
 use support::{raw, respond, ScriptServer};
 
 fn transports() -> Vec<(&'static str, Box<dyn Transport>)> {
@@ -259,7 +260,7 @@ fn a_get_cut_short_is_retried_on_every_transport_and_a_post_is_not() {
                     server.connections()
                 )),
             }
-            match client.raw(Method::POST, "/v1/things", None) {
+            match client.execute_any_status(Method::POST, "/v1/things", None) {
                 Err(Error::Transport(t))
                     if t.kind() == TransportErrorKind::Io && server.connections() == 3 => {}
                 other => wrong.push(format!(

@@ -12,8 +12,9 @@
 use std::time::Duration;
 
 use routy::clock::ManualClock;
+use routy::transport::Deadline;
 use routy::Endpoint as _;
-use routy::{ApiErrorKind, ApiKey, ClientBuilder, Deadline, Error, Transport, TransportErrorKind};
+use routy::{ApiErrorKind, ApiKey, ClientBuilder, Error, Transport, TransportErrorKind};
 use routy_sandbox::{Fault, NewToken, Sandbox};
 
 /// Runs every scenario through transports `make` builds, `name` naming
@@ -37,13 +38,13 @@ fn scenarios<T: Transport + 'static>(name: &str, make: impl Fn() -> T) {
     let normal = client(1 << 20, Duration::from_secs(10));
 
     // The list.
-    let (accounts, info) = normal.call(routy::accounts::Accounts.with_info()).unwrap();
+    let (accounts, info) = normal.call(routy::endpoint::Accounts.with_info()).unwrap();
     assert_eq!(accounts.len(), 40, "{name}");
     assert_eq!(info.attempts(), 1, "{name}");
 
     // A 503, retried by the core, then the list again.
     sandbox.push_fault(Fault::status(503).header("Retry-After", "0"));
-    let (accounts, info) = normal.call(routy::accounts::Accounts.with_info()).unwrap();
+    let (accounts, info) = normal.call(routy::endpoint::Accounts.with_info()).unwrap();
     assert_eq!((accounts.len(), info.attempts()), (40, 2), "{name}");
 
     // A redirect on the same origin, followed by the core with the key.
@@ -54,7 +55,7 @@ fn scenarios<T: Transport + 'static>(name: &str, make: impl Fn() -> T) {
     sandbox.push_fault(Fault::delay(Duration::from_secs(2)));
     let quick = client(1 << 20, Duration::from_millis(300));
     let err = quick
-        .raw(routy::http::Method::POST, "/v1/accounts", None)
+        .execute_any_status(routy::http::Method::POST, "/v1/accounts", None)
         .unwrap_err();
     let timeout = err
         .as_transport()

@@ -116,7 +116,7 @@ pub fn check_cassette(data: &[u8]) {
         .max_redirects(2)
         .build_with(Arc::clone(&recorder))
         .expect("a valid client");
-    let _ = client.raw(Method::GET, "/v1/echo", None);
+    let _ = client.execute_any_status(Method::GET, "/v1/echo", None);
     match recorder.cassette() {
         Err(CassetteError::SecretFound { .. }) => {}
         other => panic!(

@@ -360,7 +360,7 @@ fn connect(args: &ClientArgs) -> Result<(Client, Setup), Failure> {
 }
 
 /// `--timeout SECS` as a duration: more than a Duration holds (`inf` too)
-/// is as long as can be (the client cuts it to routy::config::MAX_DURATION).
+/// is as long as can be (the client cuts it to routy::defaults::MAX_DURATION).
 fn positive_seconds(secs: f64) -> Result<Duration, Failure> {
     let timeout = if secs > 0.0 {
         Duration::try_from_secs_f64(secs).unwrap_or(Duration::MAX)
@@ -407,7 +407,7 @@ fn read_data(data: &str) -> Result<Body, Failure> {
     };
     serde_json::from_slice::<serde::de::IgnoredAny>(&bytes)
         .map_err(|e| Failure::usage(format!("--data is not valid JSON: {e}")))?;
-    Body::new("application/json", bytes).map_err(failure)
+    Body::new("application/json", bytes).map_err(|err| failure(err.into()))
 }
 
 fn accounts_list(client: &Client, output: Output) -> Result<(), Failure> {
@@ -798,8 +798,8 @@ fn key_hint(err: &Error) -> Option<String> {
 /// back: more retries would only meet the same limit sooner.
 fn api_hint(api: &routy::ApiError) -> (u8, Option<String>) {
     let when = api.retry_after().map(|after| match after {
-        routy::retry::RetryAfter::Delay(delay) => format!("in {} s", delay.as_secs()),
-        routy::retry::RetryAfter::At(_) => format!("after {after}"),
+        routy::RetryAfter::Delay(delay) => format!("in {} s", delay.as_secs()),
+        routy::RetryAfter::At(_) => format!("after {after}"),
     });
     match api.kind() {
         ApiErrorKind::Unauthorized => (

@@ -52,7 +52,7 @@ fn build_request(c: &mut Criterion) {
     group.bench_function("routy", |b| {
         b.iter(|| {
             client
-                .request(Method::GET, black_box("/v1/accounts"), None)
+                .prepare(Method::GET, black_box("/v1/accounts"), None)
                 .unwrap()
         })
     });
@@ -62,7 +62,7 @@ fn build_request(c: &mut Criterion) {
         v.set_sensitive(true);
         v
     };
-    let agent = http::HeaderValue::from_static(routy_core::config::USER_AGENT);
+    let agent = http::HeaderValue::from_static(routy_core::defaults::USER_AGENT);
     group.bench_function("bare http::Request", |b| {
         b.iter(|| {
             Request::builder()
@@ -97,7 +97,7 @@ fn map_responses(c: &mut Criterion) {
         .body(br#"{"type":"https://tools.ietf.org/html/rfc9110#section-15.5.2","title":"Unauthorized","status":401,"detail":"The API token has expired.","traceId":"00-0000000000000000000000000000002a-000000000000002a-00"}"#.to_vec())
         .unwrap();
     group.bench_function("401 problem, routy ApiError", |b| {
-        b.iter(|| ApiError::from_response(black_box(&problem)))
+        b.iter(|| ApiError::from_response_unredacted(black_box(&problem)))
     });
     group.bench_function("401 problem, bare serde_json", |b| {
         b.iter(|| serde_json::from_slice::<routy_core::Problem>(black_box(problem.body())).unwrap())

@@ -1,13 +1,21 @@
 //! The sans-IO core of [routy](https://docs.rs/routy), the Rust SDK for the
 //! Routy platform API.
 //!
-//! This crate opens no sockets and reads no clock. It reads the environment
-//! and files only in the credential loaders ([`ApiKey::from_env`],
-//! [`ApiKey::from_file`], [`ClientBuilder::env`]), in
-//! [`config::read_ca_file`] for the transports, and, with the `profiles`
-//! feature, in [`profile`], which also runs a profile's key command. It validates API keys, builds
-//! [`http::Request`]s, hands them to a [`Transport`], and maps the
-//! [`http::Response`]s that come back to typed values or typed [`Error`]s.
+//! This crate opens no sockets, reads no clock and starts no process. It
+//! validates API keys, builds [`http::Request`]s, hands them to a
+//! [`Transport`], and maps the [`http::Response`]s that come back to typed
+//! values or typed [`Error`]s.
+//!
+//! The only places it reads the environment or files:
+//!
+//! | where | reads |
+//! |---|---|
+//! | [`ApiKey::from_env`], [`ApiKey::from_env_var`] | `ROUTY_API_KEY`, or the variable named |
+//! | [`ApiKey::from_file`] | a key file |
+//! | [`ClientBuilder::env`] | `ROUTY_API_KEY` and `ROUTY_BASE_URL` |
+//! | [`config::read_ca_file`] | a CA file, for the transports (bounded) |
+//!
+//! Named profiles (a config file, key commands) are routy-profile's.
 //! Most programs use the `routy` crate, whose `routy::Client` is this
 //! [`Client`] over a ureq transport; use this crate directly to plug in an
 //! HTTP stack of your own.
@@ -71,8 +79,8 @@
 //!   or a body.
 //! - `tracing`: one `routy.call` span per call, with OpenTelemetry's HTTP
 //!   client attributes, and events for retries and redirects.
-//! - `profiles`: named profiles from a config file ([`profile`]), one per
-//!   integration, shared with the `routy` command.
+//! - `ca`: [`config::CaRoots`], CA certificates parsed once for every
+//!   transport (the transports enable it).
 
 // On docs.rs, label each feature-gated item with its feature.
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -81,59 +89,37 @@
 
 pub use http;
 
-pub mod accounts;
-mod api_error;
-mod base_url;
-mod builder;
-#[cfg(feature = "ca")]
-pub mod ca;
+// One room per concept. A room imports only rooms beneath it, bottom
+// first: defaults, clock, auth, text, transport, policy, request, config,
+// response, error, call, endpoint, client.
+pub mod auth;
 pub mod call;
-mod call_site;
-mod client;
+pub mod client;
 pub mod clock;
 pub mod config;
-mod decode;
+pub mod defaults;
 pub mod endpoint;
-mod error;
-pub mod guide;
-mod incomplete;
-mod json_path;
-mod key;
-mod located;
-mod logging;
-mod meta;
-mod options;
-pub mod paging;
-mod problem;
-#[cfg(feature = "profiles")]
-pub mod profile;
-mod redact;
-mod redirect;
-mod request;
-pub mod retry;
+pub mod error;
+pub mod policy;
+pub mod request;
+pub mod response;
 #[cfg(test)]
 mod test_support;
 pub mod text;
-mod transport;
+pub mod transport;
 
-pub use accounts::{Account, AccountId};
-pub use api_error::{ApiError, ApiErrorKind};
-pub use base_url::{is_loopback_host, BaseUrl, BASE_URL_ENV, DEFAULT_BASE_URL};
-pub use builder::ClientBuilder;
-pub use client::Client;
-pub use config::{Config, ConfigError};
-pub use decode::{decode_json, DecodeError};
-pub use endpoint::Endpoint;
-pub use error::{error_chain, Error};
-pub use key::{ApiKey, KeyError, SharedKey, API_KEY_ENV, MAX_KEY_LEN};
-pub use located::Located;
-pub use meta::{RateLimit, ResponseInfo};
-pub use options::CallOptions;
-pub use paging::IncompleteList;
-pub use problem::{FieldErrors, Problem, ProblemExtensions};
-pub use redirect::{RedirectError, RedirectErrorKind};
+// The everyday names, at the root as well as in their rooms.
+pub use auth::{ApiKey, KeyError, SharedKey, API_KEY_ENV};
+pub use client::{Client, ClientBuilder};
+pub use config::{is_loopback_host, BaseUrl, CallOptions, Config, ConfigError, BASE_URL_ENV};
+pub use endpoint::{Account, AccountId, Endpoint};
+pub use error::{error_chain, Error, Located};
+pub use policy::{RedirectError, RedirectErrorKind, RetryAfter, RetryPolicy};
 pub use request::{Body, RequestError};
-pub use retry::RetryPolicy;
+pub use response::{
+    decode_json, ApiError, ApiErrorKind, DecodeError, FieldErrors, IncompleteList, Problem,
+    ProblemExtensions, RateLimit, ResponseInfo,
+};
 #[cfg(feature = "mock")]
 pub use transport::MockTransport;
 pub use transport::{

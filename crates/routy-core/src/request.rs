@@ -5,10 +5,11 @@ use http::header::CONTENT_TYPE;
 use http::HeaderValue;
 use serde::Serialize;
 
-use crate::call::ACCEPT_JSON;
-use crate::error::Error;
+/// `application/json`: the `Accept` of every request and the type of a
+/// [`Body::json`].
+pub(crate) const ACCEPT_JSON: HeaderValue = HeaderValue::from_static("application/json");
 
-/// A request body for [`Client::raw`](crate::Client::raw): bytes and their content type.
+/// A request body for [`Client::execute_any_status`](crate::Client::execute_any_status): bytes and their content type.
 ///
 /// # Examples
 ///
@@ -30,8 +31,9 @@ impl Body {
     ///
     /// # Errors
     ///
-    /// [`Error::Request`] when `content_type` is not a valid header value.
-    pub fn new(content_type: &str, bytes: Vec<u8>) -> Result<Self, Error> {
+    /// [`RequestError::InvalidHeader`] when `content_type` is not a valid
+    /// header value.
+    pub fn new(content_type: &str, bytes: Vec<u8>) -> Result<Self, RequestError> {
         let content_type =
             HeaderValue::from_str(content_type).map_err(|_| RequestError::InvalidHeader {
                 name: CONTENT_TYPE.to_string(),
@@ -46,8 +48,8 @@ impl Body {
     ///
     /// # Errors
     ///
-    /// [`Error::Request`] when `value` cannot be serialised.
-    pub fn json<V: Serialize + ?Sized>(value: &V) -> Result<Self, Error> {
+    /// [`RequestError::Serialize`] when `value` cannot be serialised.
+    pub fn json<V: Serialize + ?Sized>(value: &V) -> Result<Self, RequestError> {
         let bytes = serde_json::to_vec(value).map_err(RequestError::Serialize)?;
         Ok(Body {
             content_type: ACCEPT_JSON,
@@ -104,12 +106,5 @@ pub enum RequestError {
     ReservedHeader {
         /// The header's name.
         name: Box<str>,
-    },
-    /// A [`Call`](crate::call::Call) was given an event it was not waiting
-    /// for: a bug in the driver.
-    #[error("call driven out of order: expected the {expected} event")]
-    UnexpectedEvent {
-        /// The event it was waiting for.
-        expected: &'static str,
     },
 }

@@ -7,10 +7,8 @@ use std::borrow::Cow;
 
 use http::HeaderValue;
 
-use crate::redact::{Redactor, REDACT_WINDOW, WITHHELD};
-
-/// The most bytes of a response body kept in an error.
-pub const SNIPPET_MAX_BYTES: usize = 2048;
+use crate::auth::redact::{Redactor, REDACT_WINDOW, WITHHELD};
+use crate::defaults::SNIPPET_MAX_BYTES;
 
 pub(crate) fn header_str(value: Option<&HeaderValue>) -> Option<&str> {
     value.and_then(|v| v.to_str().ok())

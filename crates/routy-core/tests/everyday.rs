@@ -12,8 +12,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use http::{Request, Response};
-use routy_core::accounts::Accounts;
 use routy_core::clock::ManualClock;
+use routy_core::endpoint::Accounts;
 use routy_core::endpoint::{Json, Raw};
 use routy_core::Endpoint as _;
 use routy_core::{
@@ -92,7 +92,7 @@ fn per_call_options_change_one_call_only() {
         .all(|r| !r.headers().contains_key("x-correlation-id")));
     assert_eq!(
         RequestLimits::of(&seen[0]).timeout,
-        Some(routy_core::config::DEFAULT_TIMEOUT)
+        Some(routy_core::defaults::DEFAULT_TIMEOUT)
     );
 }
 

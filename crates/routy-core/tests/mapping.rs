@@ -8,9 +8,9 @@
 
 use std::time::{Duration, SystemTime};
 
+use routy_core::defaults::SNIPPET_MAX_BYTES;
 use routy_core::http::Response;
-use routy_core::retry::RetryAfter;
-use routy_core::text::SNIPPET_MAX_BYTES;
+use routy_core::policy::RetryAfter;
 use routy_core::{Account, AccountId, ApiErrorKind, ApiKey, Client, Error, TransportError};
 
 mod support;

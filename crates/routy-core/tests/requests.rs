@@ -10,7 +10,7 @@
 use std::time::Duration;
 
 use pretty_assertions::assert_eq;
-use routy_core::config::USER_AGENT;
+use routy_core::defaults::USER_AGENT;
 use routy_core::http::{self, Method, Request, Response};
 use routy_core::{ApiKey, Body, MockTransport, RequestLimits};
 
@@ -98,7 +98,8 @@ fn base_url_app_name_and_limits_travel_with_the_request() {
                 (4096, Some(Duration::from_secs(3)))
             );
             // The first attempt of its call, no redirect yet.
-            assert_eq!((limits.attempt, limits.hop), (1, 0));
+            let number = routy::transport::AttemptNumber::of(req);
+            assert_eq!((number.attempt, number.hop), (1, 0));
         },
         || ok_json("[]"),
     );
@@ -141,7 +142,7 @@ fn raw_sends_method_path_query_and_body() {
     let body = Body::json(&serde_json::json!({"confirm": true})).unwrap();
     // The escape hatch hands back every status as a response.
     let response = client
-        .raw(Method::DELETE, "/v1/tokens/42?reason=rotated", Some(body))
+        .execute_any_status(Method::DELETE, "/v1/tokens/42?reason=rotated", Some(body))
         .unwrap();
     assert_eq!(response.status(), 409);
     assert_eq!(response.headers()["x-request-id"], "r-1");
@@ -201,7 +202,7 @@ fn refused_paths_send_nothing() {
         );
     }
     let _: http::Uri = client
-        .request(Method::GET, "/v1/accounts", None)
+        .prepare(Method::GET, "/v1/accounts", None)
         .unwrap()
         .uri()
         .clone();
@@ -229,7 +230,10 @@ fn mock_matches_on_method_path_and_the_authorization_header() {
         .unwrap();
     assert!(client.accounts().unwrap().is_empty());
     assert_eq!(
-        client.raw(Method::GET, "/v1/other", None).unwrap().status(),
+        client
+            .execute_any_status(Method::GET, "/v1/other", None)
+            .unwrap()
+            .status(),
         404
     );
 }

@@ -11,9 +11,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use routy_core::clock::ManualClock;
-use routy_core::config::MAX_DURATION;
+use routy_core::defaults::MAX_DURATION;
 use routy_core::http::{Method, Request, Response};
-use routy_core::retry::RetryAfter;
+use routy_core::policy::RetryAfter;
 use routy_core::{
     ApiErrorKind, ApiKey, Client, Error, RedirectErrorKind, RequestLimits, RetryPolicy,
     TransportError, TransportErrorKind,
@@ -196,7 +196,9 @@ fn a_post_that_reached_the_server_is_never_resent() {
         Step::Fail(TransportErrorKind::Io),
     ] {
         let s = scripted(vec![step], |b| b);
-        let _ = s.client.raw(Method::POST, "/v1/things", None);
+        let _ = s
+            .client
+            .execute_any_status(Method::POST, "/v1/things", None);
         assert_eq!(s.seen.lock().unwrap().len(), 1);
         assert!(s.clock.sleeps().is_empty());
     }
@@ -204,7 +206,7 @@ fn a_post_that_reached_the_server_is_never_resent() {
     let s = scripted(vec![Step::Fail(TransportErrorKind::Connect)], |b| b);
     let response = s
         .client
-        .raw(
+        .execute_any_status(
             Method::POST,
             "/v1/things",
             Some(routy_core::Body::json(&1).unwrap()),
@@ -400,7 +402,10 @@ fn redirect_limits_downgrades_and_methods() {
 
     // POST does not follow: the raw escape hatch hands the 307 back.
     let s = scripted(vec![redirect(307, "/elsewhere")], |b| b);
-    let response = s.client.raw(Method::POST, "/v1/things", None).unwrap();
+    let response = s
+        .client
+        .execute_any_status(Method::POST, "/v1/things", None)
+        .unwrap();
     assert_eq!(response.status(), 307);
     assert_eq!(s.seen.lock().unwrap().len(), 1);
 
@@ -412,7 +417,10 @@ fn redirect_limits_downgrades_and_methods() {
     let err = s.client.accounts().unwrap_err();
     assert_eq!(err.as_api().unwrap().status(), 302);
     assert_eq!(
-        s.client.raw(Method::GET, "/v1/x", None).unwrap().status(),
+        s.client
+            .execute_any_status(Method::GET, "/v1/x", None)
+            .unwrap()
+            .status(),
         302
     );
     // A 3xx without Location is not followed.

@@ -81,7 +81,7 @@ fn key_client_builder_and_config_are_redacted() {
 
     // A built request's headers are marked sensitive, so http's Debug hides them.
     let request = client
-        .request(http::Method::GET, "/v1/accounts", None)
+        .prepare(http::Method::GET, "/v1/accounts", None)
         .unwrap();
     assert_clean("Request Debug", &format!("{request:?} {request:#?}"));
     assert_clean("HeaderMap Debug", &format!("{:?}", request.headers()));
@@ -111,7 +111,7 @@ fn every_error_variant_is_clean() {
             .unwrap_err(),
     );
     errors.push(Error::from(RequestError::InvalidPath { reason: "x" }));
-    errors.push(Body::new("bad\nvalue", Vec::new()).unwrap_err());
+    errors.push(Body::new("bad\nvalue", Vec::new()).unwrap_err().into());
     errors.push(Error::from(TransportError::with_source(
         TransportErrorKind::Io,
         "connection reset",

@@ -56,8 +56,8 @@ use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use curl::easy::{Easy2, Handler, InfoType, List, WriteError};
-use routy_core::ca::{CaRoots, CaSource};
-use routy_core::config::MAX_DURATION;
+use routy_core::config::{CaRoots, CaSource};
+use routy_core::defaults::MAX_DURATION;
 use routy_core::http::header::{ACCEPT, CONTENT_TYPE};
 use routy_core::http::{HeaderName, HeaderValue, Method, Request, Response, StatusCode};
 use routy_core::{

@@ -59,9 +59,10 @@ use std::path::PathBuf;
 use reqwest::blocking::Client as HttpClient;
 use reqwest::redirect::Policy;
 use reqwest::{Certificate, Url};
-use routy_core::ca::{CaRoots, CaSource};
-use routy_core::config::MAX_DURATION;
+use routy_core::config::{CaRoots, CaSource};
+use routy_core::defaults::MAX_DURATION;
 use routy_core::http::{Request, Response};
+use routy_core::transport::read_body;
 use routy_core::{
     is_loopback_host, ConfigError, Error, RequestLimits, Transport, TransportError,
     TransportErrorKind,
@@ -177,7 +178,7 @@ impl Transport for ReqwestTransport {
         if let Some(headers) = out.headers_mut() {
             *headers = std::mem::take(response.headers_mut());
         }
-        let body = limits.read_body(response, announced, map_read_error)?;
+        let body = read_body(&limits, response, announced, map_read_error)?;
         out.body(body)
             .map_err(|e| TransportError::with_source(TransportErrorKind::Protocol, e))
     }

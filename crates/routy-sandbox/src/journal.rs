@@ -33,7 +33,7 @@ pub struct Received {
     /// Its place in the journal, from 1.
     pub seq: u64,
     /// When it arrived, by the sandbox's clock.
-    #[serde(with = "crate::tokens::rfc3339")]
+    #[serde(with = "crate::clock::rfc3339")]
     pub at: SystemTime,
     /// The method.
     pub method: String,

@@ -12,12 +12,13 @@ use serde_json::{json, Value};
 use subtle::ConstantTimeEq;
 use tiny_http::{Header, Method, Request, Response, StatusCode};
 
+use crate::clock::parse_time;
 use crate::clock::WallClock;
 use crate::faults::{Fault, FaultRule, RateWindow};
 use crate::front::{Front, Step};
 use crate::model::{self, Api};
 use crate::sync::Locked;
-use crate::tokens::{parse_time, NewToken, TokenFilter};
+use crate::tokens::{NewToken, TokenFilter};
 use crate::{SandboxError, Stub, ADMIN_HEADER};
 
 /// Admin request bodies larger than this are refused.

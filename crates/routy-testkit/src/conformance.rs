@@ -55,7 +55,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::Duration;
 
 #[cfg(doc)]
-use routy_core::config::MAX_DURATION;
+use routy_core::defaults::MAX_DURATION;
 use routy_core::http::{Method, Request, Response};
 #[cfg(doc)]
 use routy_core::TransportErrorKind;
@@ -188,7 +188,7 @@ fn start_server() -> Result<Server, Box<dyn std::error::Error + Send + Sync>> {
     for _ in 0..BOMB_BYTES >> 20 {
         encoder.write_all(&chunk)?;
     }
-    Ok(Server::start(large, encoder.finish()?)?)
+    Ok(Server::start(&checks::ROUTES, large, encoder.finish()?)?)
 }
 
 /// `check`'s result, or a failure with its panic's message.

@@ -128,7 +128,7 @@ fn bodies_can_be_matched_too() {
         "key-one-two-three",
     );
     client
-        .raw(
+        .execute_any_status(
             Method::POST,
             "/v1/things",
             Some(routy_core::Body::json(&serde_json::json!({"n": 1})).unwrap()),
@@ -138,7 +138,7 @@ fn bodies_can_be_matched_too() {
     let replayer = Replayer::new(cassette.clone()).match_body(true);
     let client = client_over(replayer, "https://h.example/api", "key-one-two-three");
     let err = client
-        .raw(
+        .execute_any_status(
             Method::POST,
             "/v1/things",
             Some(routy_core::Body::json(&serde_json::json!({"n": 2})).unwrap()),
@@ -158,7 +158,7 @@ fn bodies_can_be_matched_too() {
         "key-one-two-three",
     );
     let response = client
-        .raw(
+        .execute_any_status(
             Method::POST,
             "/v1/things",
             Some(routy_core::Body::json(&serde_json::json!({"n": 1})).unwrap()),
@@ -188,7 +188,9 @@ fn scrub_list_binary_bodies_and_the_refusal_to_write_a_key() {
     });
     let recorder = Arc::new(Recorder::new(server).scrub_header("X-Internal-Token"));
     let client = client_over(recorder.clone(), "https://h.example/api", KEY);
-    client.raw(Method::GET, "/v1/binary", None).unwrap();
+    client
+        .execute_any_status(Method::GET, "/v1/binary", None)
+        .unwrap();
     let cassette = recorder.cassette().unwrap();
     let response = &cassette.interactions[0].response;
     assert!(response
@@ -202,7 +204,9 @@ fn scrub_list_binary_bodies_and_the_refusal_to_write_a_key() {
         routy_testkit::RecordedBody::Base64("AJ+Slg==".into())
     );
 
-    client.raw(Method::GET, "/v1/echo", None).unwrap();
+    client
+        .execute_any_status(Method::GET, "/v1/echo", None)
+        .unwrap();
     let path = temp("refused.json");
     let err = recorder.save(&path).unwrap_err();
     match &err {
@@ -228,7 +232,9 @@ fn scrub_list_binary_bodies_and_the_refusal_to_write_a_key() {
         let server = routy_core::transport_fn(move |_req| Ok(Response::new(echo.clone())));
         let recorder = Arc::new(Recorder::new(server));
         let client = client_over(recorder.clone(), "https://h.example/api", KEY);
-        client.raw(Method::GET, "/v1/echo", None).unwrap();
+        client
+            .execute_any_status(Method::GET, "/v1/echo", None)
+            .unwrap();
         match recorder.save(&path) {
             Err(CassetteError::SecretFound { location }) => {
                 assert_eq!(location, "interactions[0].response.body")
@@ -308,7 +314,9 @@ fn no_encoding_of_the_key_is_ever_saved() {
         });
         let recorder = Arc::new(Recorder::new(server));
         let client = client_over(recorder.clone(), "https://h.example/api", KEY);
-        client.raw(Method::GET, "/v1/echo", None).unwrap();
+        client
+            .execute_any_status(Method::GET, "/v1/echo", None)
+            .unwrap();
         let err = recorder.save(&path).unwrap_err();
         assert!(
             matches!(err, CassetteError::SecretFound { .. }),

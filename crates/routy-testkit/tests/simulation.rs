@@ -85,7 +85,7 @@ fn post_by_hand(client: &SimClient, sim: &Sim) -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     for _ in 0..5 {
         if client
-            .send(http::Method::POST, "/v1/reports", Some(body.clone()))
+            .execute(http::Method::POST, "/v1/reports", Some(body.clone()))
             .is_ok()
         {
             break;

@@ -31,7 +31,7 @@
 //! one with another deadline (or to loopback while a proxy is configured)
 //! gets a per-request config.
 //!
-//! [`DEFAULT_TIMEOUT`]: routy_core::config::DEFAULT_TIMEOUT
+//! [`DEFAULT_TIMEOUT`]: routy_core::defaults::DEFAULT_TIMEOUT
 //!
 //! # Logging caveat
 //!
@@ -64,8 +64,9 @@ use routy_core::http::Uri;
 use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
 use ureq::unversioned::transport::NextTimeout;
 
-use routy_core::ca::{CaRoots, CaSource};
+use routy_core::config::{CaRoots, CaSource};
 use routy_core::http::{Request, Response};
+use routy_core::transport::read_body;
 use routy_core::{RequestLimits, Transport, TransportError, TransportErrorKind};
 use ureq::tls::{Certificate, RootCerts, TlsConfig};
 
@@ -148,7 +149,7 @@ impl UreqTransport {
             .max_redirects_will_error(false)
             // The client's default: most requests then need no config of
             // their own.
-            .timeout_global(Some(routy_core::config::DEFAULT_TIMEOUT))
+            .timeout_global(Some(routy_core::defaults::DEFAULT_TIMEOUT))
             .tls_config(TlsConfig::builder().root_certs(roots).build())
             .build();
         let connector = ureq::unversioned::transport::DefaultConnector::new();
@@ -307,7 +308,7 @@ impl Transport for UreqTransport {
                 .timeout_global(
                     limits
                         .timeout
-                        .map(|t| t.min(routy_core::config::MAX_DURATION)),
+                        .map(|t| t.min(routy_core::defaults::MAX_DURATION)),
                 )
                 .build();
             self.agent.run(request)
@@ -317,7 +318,7 @@ impl Transport for UreqTransport {
 
         // `into_reader` yields decompressed bytes: the cap counts those.
         let announced = body.content_length();
-        let bytes = limits.read_body(body.into_reader(), announced, map_io_error)?;
+        let bytes = read_body(&limits, body.into_reader(), announced, map_io_error)?;
         Ok(Response::from_parts(parts, bytes))
     }
 }
@@ -438,9 +439,9 @@ mod tests {
     #[test]
     fn only_requests_the_agent_already_serves_skip_the_per_request_config() {
         let default = Preset::of(UreqTransport::new().agent());
-        let thirty = RequestLimits::new(1 << 20, Some(routy_core::config::DEFAULT_TIMEOUT));
+        let thirty = RequestLimits::new(1 << 20, Some(routy_core::defaults::DEFAULT_TIMEOUT));
         let five = RequestLimits::new(1 << 20, Some(Duration::from_secs(5)));
-        assert_eq!(default.timeout, Some(routy_core::config::DEFAULT_TIMEOUT));
+        assert_eq!(default.timeout, Some(routy_core::defaults::DEFAULT_TIMEOUT));
         assert!(default.fits(&thirty, false));
         assert!(!default.fits(&five, false), "another deadline");
         let proxied = Preset {

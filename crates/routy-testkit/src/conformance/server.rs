@@ -1,7 +1,7 @@
 //! The suite's one test server: a loopback socket that frames each
 //! request with `httparse` (its head, a `Content-Length` or chunked body,
 //! `Expect: 100-continue`) and hands it to the routes the checks define
-//! beside themselves ([`super::checks::ROUTES`]). A route answers with a
+//! beside themselves (the suite passes them to [`Server::start`]). A route answers with a
 //! [`Reply`], or writes to the socket itself for the answers no
 //! well-behaved server sends (cut short, dripped, a length it does not
 //! honour). Connections are kept alive between requests, one thread each,
@@ -14,7 +14,6 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use super::checks::ROUTES;
 
 /// The most a request head may be.
 const HEAD_MAX: usize = 64 * 1024;
@@ -103,7 +102,13 @@ pub(super) struct Server {
 }
 
 impl Server {
-    pub(super) fn start(large: Vec<u8>, bomb: Vec<u8>) -> io::Result<Server> {
+    /// A server on a free loopback port that answers each request with the
+    /// first of `routes` that takes it (404 when none does).
+    pub(super) fn start(
+        routes: &'static [Route],
+        large: Vec<u8>,
+        bomb: Vec<u8>,
+    ) -> io::Result<Server> {
         let listener = TcpListener::bind("127.0.0.1:0")?;
         let addr = listener.local_addr()?;
         let shared = Arc::new(Shared {
@@ -121,7 +126,7 @@ impl Server {
                     }
                     let Ok(stream) = stream else { continue };
                     let shared = Arc::clone(&shared);
-                    std::thread::spawn(move || serve(stream, &shared));
+                    std::thread::spawn(move || serve(stream, routes, &shared));
                 }
             })
         };
@@ -151,12 +156,12 @@ impl Drop for Server {
 
 /// Answers each request on a connection in turn, keeping it open between
 /// them as a keep-alive server does.
-fn serve(mut stream: TcpStream, shared: &Shared) {
+fn serve(mut stream: TcpStream, routes: &[Route], shared: &Shared) {
     let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
     let Ok(peer) = stream.peer_addr() else { return };
     let mut pending = Vec::new();
     while let Some(request) = next_request(&mut stream, &mut pending, peer) {
-        let answer = ROUTES
+        let answer = routes
             .iter()
             .find_map(|route| route(&request, &mut stream, shared))
             .unwrap_or_else(|| Answer::Reply(Reply::new(404, Vec::new())));

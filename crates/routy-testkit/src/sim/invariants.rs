@@ -14,7 +14,7 @@
 use std::time::Duration;
 
 use http::Method;
-use routy_core::retry::is_idempotent;
+use routy_core::policy::is_idempotent;
 
 /// What the client was configured to keep to.
 #[derive(Debug, Clone, Copy)]

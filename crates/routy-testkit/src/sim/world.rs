@@ -8,6 +8,7 @@ use std::time::{Duration, Instant, SystemTime};
 use http::header::{AUTHORIZATION, LOCATION, RETRY_AFTER};
 use http::{HeaderValue, Method, Request, Response, StatusCode, Uri};
 use routy_core::clock::Clock;
+use routy_core::transport::AttemptNumber;
 use routy_core::{ApiKey, RequestLimits, Transport, TransportError, TransportErrorKind};
 use routy_sandbox::model::Api;
 
@@ -106,15 +107,16 @@ impl World {
     /// Sends one request through the schedule.
     fn send(&mut self, request: &Request<Vec<u8>>) -> Result<Response<Vec<u8>>, TransportError> {
         let limits = RequestLimits::of(request);
+        let number = AttemptNumber::of(request);
         let before = self.calls.broken.len();
         let call = self
             .calls
-            .request(self.elapsed, request.method(), limits.attempt, limits.hop);
+            .request(self.elapsed, request.method(), number.attempt, number.hop);
         let headers = self.headers_for_trace(request);
         self.event(What::Request {
             call,
-            attempt: limits.attempt,
-            hop: limits.hop,
+            attempt: number.attempt,
+            hop: number.hop,
             method: request.method().clone(),
             uri: request.uri().clone(),
             headers,

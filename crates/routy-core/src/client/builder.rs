@@ -1,0 +1,495 @@
+//! [`ClientBuilder`]: collects a client's settings (in code or from the
+//! environment) and reports the first bad one when it builds.
+
+use std::fmt;
+use std::marker::PhantomData;
+use std::sync::Arc;
+use std::time::Duration;
+
+use http::HeaderValue;
+
+use crate::auth::key::{ApiKey, SharedKey};
+use crate::clock::{Clock, SystemClock};
+use crate::config::{BaseUrl, BASE_URL_ENV};
+use crate::config::{Config, ConfigError};
+use crate::defaults::{
+    capped, DEFAULT_BASE_URL, DEFAULT_CALL_TIMEOUT, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_REDIRECTS,
+    DEFAULT_RETRY_BUDGET, DEFAULT_TIMEOUT, USER_AGENT,
+};
+use crate::error::Error;
+use crate::policy::RetryPolicy;
+use crate::transport::{RequestLimits, Transport};
+use crate::client::Client;
+
+/// Builds a [`Client`]. Settings are checked at [`build`](Self::build) (or
+/// [`build_with`](Self::build_with)), which reports the first bad one.
+///
+/// `T` is the transport [`build`](Self::build) creates by default;
+/// [`build_with`](Self::build_with) takes any transport.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use routy::{ApiKey, Client};
+///
+/// let client = routy::ClientBuilder::new()
+///     .api_key(ApiKey::new("test-token")?)
+///     .base_url("http://127.0.0.1:8080/api")
+///     .timeout(Duration::from_secs(5))
+///     .build_with(routy::transport_fn(|_req| Err(routy::TransportErrorKind::Connect.into())))?;
+/// # let _ = client;
+/// # Ok::<(), routy::Error>(())
+/// ```
+pub struct ClientBuilder<T = ()> {
+    key: Option<SharedKey>,
+    base_url: Option<String>,
+    allow_insecure_http: bool,
+    app_name: Option<String>,
+    timeout: Option<Duration>,
+    max_body_bytes: u64,
+    call_timeout: Option<Duration>,
+    retry: RetryPolicy,
+    retry_budget: u32,
+    max_redirects: u32,
+    clock: Arc<dyn Clock>,
+    jitter_seed: Option<u64>,
+    /// The first error met while collecting settings, reported by `build`.
+    pending: Option<Error>,
+    _transport: PhantomData<fn() -> T>,
+}
+
+impl<T> Default for ClientBuilder<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<T> ClientBuilder<T> {
+    /// A builder with every setting at its default, whose
+    /// [`build`](Self::build) creates a `T` (`routy::ClientBuilder::new()`:
+    /// a ureq transport); [`build_with`](Self::build_with) takes any
+    /// transport instead.
+    pub fn new() -> Self {
+        ClientBuilder {
+            key: None,
+            base_url: None,
+            allow_insecure_http: false,
+            app_name: None,
+            timeout: Some(DEFAULT_TIMEOUT),
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            call_timeout: Some(DEFAULT_CALL_TIMEOUT),
+            retry: RetryPolicy::default(),
+            retry_budget: DEFAULT_RETRY_BUDGET,
+            max_redirects: DEFAULT_MAX_REDIRECTS,
+            clock: Arc::new(SystemClock),
+            jitter_seed: None,
+            pending: None,
+            _transport: PhantomData,
+        }
+    }
+
+    /// The key to authenticate with. Required (this or
+    /// [`shared_key`](Self::shared_key)).
+    pub fn api_key(mut self, key: ApiKey) -> Self {
+        self.key = Some(SharedKey::new(key));
+        self
+    }
+
+    /// A key slot you keep a handle to, to rotate the key later from
+    /// anywhere; see [`SharedKey`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use routy::{ApiKey, Client, SharedKey};
+    ///
+    /// let slot = SharedKey::new(ApiKey::new("old-token")?);
+    /// let client = routy::ClientBuilder::new()
+    ///     .shared_key(slot.clone())
+    ///     .build_with(routy::transport_fn(|_req| Err(routy::TransportErrorKind::Connect.into())))?;
+    /// slot.set(ApiKey::new("new-token")?);
+    /// assert_eq!(client.api_key().expose_secret(), "new-token");
+    /// # Ok::<(), routy::Error>(())
+    /// ```
+    pub fn shared_key(mut self, key: SharedKey) -> Self {
+        self.key = Some(key);
+        self
+    }
+
+    /// The API's base URL. Defaults to [`DEFAULT_BASE_URL`]. Plain `http://`
+    /// is refused unless the host is loopback or
+    /// [`allow_insecure_http`](Self::allow_insecure_http) is set.
+    pub fn base_url(mut self, url: &str) -> Self {
+        self.base_url = Some(url.to_owned());
+        self
+    }
+
+    /// Accept a plain `http://` base URL on any host. Off by default: the
+    /// key would cross the network in clear text.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use routy::{ApiKey, Client};
+    /// let client = routy::ClientBuilder::new()
+    ///     .api_key(ApiKey::new("t")?)
+    ///     .base_url("http://gateway.internal/api")
+    ///     .allow_insecure_http(true)
+    ///     .build_with(routy::transport_fn(|_req| Err(routy::TransportErrorKind::Connect.into())))?;
+    /// # let _ = client;
+    /// # Ok::<(), routy::Error>(())
+    /// ```
+    pub fn allow_insecure_http(mut self, allow: bool) -> Self {
+        self.allow_insecure_http = allow;
+        self
+    }
+
+    /// Appends your application's name (say `report-job/2.1`) to the
+    /// `User-Agent`, which defaults to [`USER_AGENT`].
+    pub fn app_name(mut self, name: &str) -> Self {
+        self.app_name = Some(name.to_owned());
+        self
+    }
+
+    /// The deadline of one HTTP exchange, from connecting to the last body
+    /// byte; `None` for none. Defaults to [`DEFAULT_TIMEOUT`]; longer than
+    /// [`MAX_DURATION`](crate::defaults::MAX_DURATION) is cut to it.
+    pub fn timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
+        self.timeout = timeout.into().map(capped);
+        self
+    }
+
+    /// The cap on a response body, after decompression. Defaults to
+    /// [`DEFAULT_MAX_BODY_BYTES`].
+    pub fn max_body_bytes(mut self, max: u64) -> Self {
+        self.max_body_bytes = max;
+        self
+    }
+
+    /// The deadline of a whole call, every attempt, redirect and backoff
+    /// included; `None` for none. Defaults to [`DEFAULT_CALL_TIMEOUT`];
+    /// longer than [`MAX_DURATION`](crate::defaults::MAX_DURATION) is cut to it. Each attempt's own
+    /// deadline ([`timeout`](Self::timeout)) is cut to what is left of it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use routy::{ApiKey, ClientBuilder};
+    /// let client = ClientBuilder::new()
+    ///     .api_key(ApiKey::new("t")?)
+    ///     .call_timeout(std::time::Duration::from_secs(10))
+    ///     .build_with(routy::transport_fn(|_req| Err(routy::TransportErrorKind::Connect.into())))?;
+    /// assert_eq!(client.config().call_timeout(), Some(std::time::Duration::from_secs(10)));
+    /// # Ok::<(), routy::Error>(())
+    /// ```
+    pub fn call_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
+        self.call_timeout = timeout.into().map(capped);
+        self
+    }
+
+    /// The retry policy. Defaults to [`RetryPolicy::default`]; turn
+    /// retries off with [`RetryPolicy::none`].
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+
+    /// Shorthand for a default policy allowing `retries` retries after
+    /// the first attempt (0 turns retries off).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use routy::{ApiKey, ClientBuilder};
+    /// let client = ClientBuilder::new()
+    ///     .api_key(ApiKey::new("t")?)
+    ///     .max_retries(4)
+    ///     .build_with(routy::transport_fn(|_req| Err(routy::TransportErrorKind::Connect.into())))?;
+    /// assert_eq!(client.config().retry().attempts(), 5);
+    /// # Ok::<(), routy::Error>(())
+    /// ```
+    pub fn max_retries(mut self, retries: u32) -> Self {
+        self.retry = self.retry.max_attempts(retries.saturating_add(1));
+        self
+    }
+
+    /// How many retries the client's shared budget holds (see
+    /// [`RetryBudget`](crate::policy::retry::RetryBudget)). Defaults to
+    /// [`DEFAULT_RETRY_BUDGET`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use routy::{ApiKey, ClientBuilder};
+    /// let client = ClientBuilder::new()
+    ///     .api_key(ApiKey::new("t")?)
+    ///     .retry_budget(50)
+    ///     .build_with(routy::transport_fn(|_req| Err(routy::TransportErrorKind::Connect.into())))?;
+    /// # let _ = client;
+    /// # Ok::<(), routy::Error>(())
+    /// ```
+    pub fn retry_budget(mut self, retries: u32) -> Self {
+        self.retry_budget = retries;
+        self
+    }
+
+    /// The most redirects one call follows (GET and HEAD only). Defaults to
+    /// [`DEFAULT_MAX_REDIRECTS`]; 0 follows none, handing redirects back
+    /// as responses (from [`execute_any_status`](Client::execute_any_status)) or as API errors.
+    pub fn max_redirects(mut self, max: u32) -> Self {
+        self.max_redirects = max;
+        self
+    }
+
+    /// The clock for deadlines, `Retry-After` dates and waiting between
+    /// retries. Defaults to [`SystemClock`]; tests pass a
+    /// [`ManualClock`](crate::clock::ManualClock) and never wait.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use routy::{clock::ManualClock, http, ApiKey, ClientBuilder, TransportError};
+    ///
+    /// let clock = ManualClock::new();
+    /// let calls = std::sync::atomic::AtomicU32::new(0);
+    /// let client = ClientBuilder::new()
+    ///     .api_key(ApiKey::new("t")?)
+    ///     .clock(clock.clone())
+    ///     .build_with(routy::transport_fn(move |_req| {
+    ///         let status = if calls.fetch_add(1, std::sync::atomic::Ordering::Relaxed) == 0 { 503 } else { 200 };
+    ///         Ok(http::Response::builder().status(status).header("retry-after", "2").body(b"[]".to_vec()).expect("valid"))
+    ///     }))?;
+    /// assert!(client.accounts()?.is_empty());
+    /// assert_eq!(clock.sleeps(), [std::time::Duration::from_secs(2)]);
+    /// # Ok::<(), routy::Error>(())
+    /// ```
+    pub fn clock(mut self, clock: impl Clock + 'static) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    /// Fixes the seed of the backoff jitter so delays repeat exactly.
+    /// Defaults to a random seed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use routy::{ApiKey, ClientBuilder};
+    /// let client = ClientBuilder::new()
+    ///     .api_key(ApiKey::new("t")?)
+    ///     .jitter_seed(42)
+    ///     .build_with(routy::transport_fn(|_req| Err(routy::TransportErrorKind::Connect.into())))?;
+    /// # let _ = client;
+    /// # Ok::<(), routy::Error>(())
+    /// ```
+    pub fn jitter_seed(mut self, seed: u64) -> Self {
+        self.jitter_seed = Some(seed);
+        self
+    }
+
+    /// Checks the settings and builds a client over `transport`, which
+    /// need not be the builder's default transport `T`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Config`] when no key was given, the base URL is refused, the
+    /// app name is not a valid header value, or the timeout is zero.
+    pub fn build_with<U: Transport>(mut self, transport: U) -> Result<Client<U>, Error> {
+        let key = self.key.take();
+        let (clock, jitter_seed) = (Arc::clone(&self.clock), self.jitter_seed);
+        let config = self.build_config()?;
+        let key = key.ok_or(ConfigError::MissingApiKey)?;
+        Ok(Client::from_parts(
+            config,
+            key,
+            clock,
+            jitter_seed,
+            transport,
+        ))
+    }
+
+    /// The settings checked as [`build`](Self::build) checks them, as a
+    /// [`Config`], without a key, a transport or a client: what a
+    /// [`Call`](crate::call::Call) runs under, for a test of the call
+    /// machine or a driver of your own. ([`Config::default`] is every
+    /// default.)
+    ///
+    /// # Errors
+    ///
+    /// As [`build_with`](Self::build_with), except that no key is needed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let config = routy::ClientBuilder::new().timeout(Duration::from_secs(5)).build_config()?;
+    /// assert_eq!(config.timeout(), Some(Duration::from_secs(5)));
+    /// assert!(routy::ClientBuilder::new().timeout(Duration::ZERO).build_config().is_err());
+    /// # Ok::<(), routy::Error>(())
+    /// ```
+    pub fn build_config(self) -> Result<Config, Error> {
+        if let Some(err) = self.pending {
+            return Err(err);
+        }
+        let base_url = match &self.base_url {
+            Some(url) => BaseUrl::parse_with(url, self.allow_insecure_http)?,
+            None => BaseUrl::parse(DEFAULT_BASE_URL)?,
+        };
+        let user_agent = match &self.app_name {
+            None => HeaderValue::from_static(USER_AGENT),
+            Some(name) => HeaderValue::try_from(format!("{USER_AGENT} {}", name.trim()))
+                .map_err(|_| ConfigError::InvalidAppName)?,
+        };
+        if self.timeout == Some(Duration::ZERO) || self.call_timeout == Some(Duration::ZERO) {
+            return Err(ConfigError::ZeroTimeout.into());
+        }
+        Ok(Config {
+            base_url,
+            user_agent,
+            limits: RequestLimits::new(self.max_body_bytes, self.timeout),
+            call_timeout: self.call_timeout,
+            retry: self.retry,
+            retry_budget: self.retry_budget,
+            max_redirects: self.max_redirects,
+        })
+    }
+
+    /// Checks the settings and builds a client over `T`'s default
+    /// transport (for `routy::Client`, a ureq agent).
+    ///
+    /// # Errors
+    ///
+    /// As [`build_with`](Self::build_with).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use routy::{ApiKey, ClientWith, Transport, TransportError, http};
+    /// #[derive(Default)]
+    /// struct Offline;
+    /// impl Transport for Offline {
+    ///     fn send(&self, _: http::Request<Vec<u8>>) -> Result<http::Response<Vec<u8>>, TransportError> {
+    ///         Err(routy::TransportErrorKind::Connect.into())
+    ///     }
+    /// }
+    /// let client = ClientWith::<Offline>::builder().api_key(ApiKey::new("t")?).build()?;
+    /// # let _ = client;
+    /// # Ok::<(), routy::Error>(())
+    /// ```
+    pub fn build(self) -> Result<Client<T>, Error>
+    where
+        T: Transport + Default,
+    {
+        self.build_with(T::default())
+    }
+
+    /// The key `load` gives, unless a key is set already (in code, or by
+    /// an earlier source such as [`env`](Self::env)): `load` runs only
+    /// then, and its error is reported by `build()`. For key sources that
+    /// live outside routy-core (routy-profile's profiles fill the key this
+    /// way).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use routy::{ApiKey, ClientBuilder, TransportErrorKind};
+    /// let offline = routy::transport_fn(|_req| Err(TransportErrorKind::Connect.into()));
+    /// let client = ClientBuilder::new()
+    ///     .api_key(ApiKey::new("from-code")?)
+    ///     .api_key_or_else(|| unreachable!("a key is set already"))
+    ///     .build_with(&offline)?;
+    /// assert_eq!(client.api_key().expose_secret(), "from-code");
+    ///
+    /// let failed = ClientBuilder::new()
+    ///     .api_key_or_else(|| Err(ApiKey::new("").unwrap_err().into()))
+    ///     .build_with(&offline);
+    /// assert!(matches!(failed, Err(routy::Error::Key(_))));
+    /// # Ok::<(), routy::Error>(())
+    /// ```
+    pub fn api_key_or_else(mut self, load: impl FnOnce() -> Result<ApiKey, Error>) -> Self {
+        if self.key.is_none() && self.pending.is_none() {
+            match load() {
+                Ok(key) => self.key = Some(SharedKey::new(key)),
+                Err(err) => self.pending = Some(err),
+            }
+        }
+        self
+    }
+
+    /// `url` as the base URL, unless one is set already (checked by
+    /// `build()`, as [`base_url`](Self::base_url)).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let config = routy::ClientBuilder::new()
+    ///     .base_url("http://127.0.0.1:8080/api")
+    ///     .base_url_or("https://elsewhere.example/api")
+    ///     .build_config()?;
+    /// assert_eq!(config.base_url().to_string(), "http://127.0.0.1:8080/api");
+    /// # Ok::<(), routy::Error>(())
+    /// ```
+    pub fn base_url_or(mut self, url: &str) -> Self {
+        if self.base_url.is_none() {
+            self.base_url = Some(url.to_owned());
+        }
+        self
+    }
+
+    /// Fills what is not set yet from the environment: the key from
+    /// `ROUTY_API_KEY` and the base URL from `ROUTY_BASE_URL` (when that is
+    /// set and not empty). A missing or malformed key is reported by
+    /// `build()`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use routy::{ApiKey, ClientBuilder, TransportErrorKind};
+    /// // A key set in code wins over the environment.
+    /// let client = ClientBuilder::new()
+    ///     .api_key(ApiKey::new("from-code")?)
+    ///     .env()
+    ///     .build_with(routy::transport_fn(|_req| Err(TransportErrorKind::Connect.into())))?;
+    /// assert_eq!(client.api_key().expose_secret(), "from-code");
+    /// # Ok::<(), routy::Error>(())
+    /// ```
+    pub fn env(self) -> Self {
+        let mut this = self.api_key_or_else(|| Ok(ApiKey::from_env()?));
+        if this.base_url.is_none() {
+            match std::env::var(BASE_URL_ENV) {
+                Ok(url) if !url.trim().is_empty() => this.base_url = Some(url),
+                Ok(_) | Err(std::env::VarError::NotPresent) => {}
+                Err(std::env::VarError::NotUnicode(_)) => {
+                    this.pending.get_or_insert(
+                        ConfigError::InvalidBaseUrl {
+                            reason: "ROUTY_BASE_URL is not valid unicode",
+                        }
+                        .into(),
+                    );
+                }
+            }
+        }
+        this
+    }
+}
+
+impl<T> fmt::Debug for ClientBuilder<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("key", &self.key)
+            .field("base_url", &self.base_url)
+            .field("allow_insecure_http", &self.allow_insecure_http)
+            .field("app_name", &self.app_name)
+            .field("timeout", &self.timeout)
+            .field("max_body_bytes", &self.max_body_bytes)
+            .field("call_timeout", &self.call_timeout)
+            .field("retry", &self.retry)
+            .field("retry_budget", &self.retry_budget)
+            .field("max_redirects", &self.max_redirects)
+            .field("clock", &self.clock)
+            .field("pending", &self.pending)
+            .finish()
+    }
+}

@@ -1,0 +1,82 @@
+//! Every default and every limit routy works with, in one place: what a
+//! client does when nothing else is said, and the bounds it holds
+//! whatever it is told.
+//!
+//! Each setting's builder method says which of these it starts from
+//! ([`ClientBuilder`](crate::ClientBuilder), [`RetryPolicy`](crate::RetryPolicy)).
+
+use std::time::Duration;
+
+/// The Routy platform API, the default base URL.
+pub const DEFAULT_BASE_URL: &str = "https://platform.routy.app/api";
+
+/// The `User-Agent` every request sends, before any
+/// [`ClientBuilder::app_name`](crate::ClientBuilder::app_name).
+pub const USER_AGENT: &str = concat!("routy-rust/", env!("CARGO_PKG_VERSION"));
+
+/// The default deadline of one HTTP exchange: 30 seconds.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The default deadline of a whole call, retries and redirects included:
+/// 60 seconds.
+pub const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The default cap on a response body, after decompression: 16 MiB.
+pub const DEFAULT_MAX_BODY_BYTES: u64 = 16 * 1024 * 1024;
+
+/// The default most redirects one call follows: 5.
+pub const DEFAULT_MAX_REDIRECTS: u32 = 5;
+
+/// The default most attempts of one call, the first included: 3.
+pub const DEFAULT_MAX_ATTEMPTS: u32 = 3;
+
+/// The default first backoff between attempts, doubled at each retry
+/// (with jitter): 200 ms.
+pub const DEFAULT_BASE_DELAY: Duration = Duration::from_millis(200);
+
+/// The default longest backoff between two attempts: 5 s.
+pub const DEFAULT_MAX_DELAY: Duration = Duration::from_secs(5);
+
+/// The default longest `Retry-After` a call waits out: 10 s.
+pub const DEFAULT_MAX_RETRY_AFTER: Duration = Duration::from_secs(10);
+
+/// The default most time one call spends waiting between attempts: 20 s.
+pub const DEFAULT_MAX_TOTAL_DELAY: Duration = Duration::from_secs(20);
+
+/// Retries the default retry budget holds (shared by a client's calls).
+pub const DEFAULT_RETRY_BUDGET: u32 = 10;
+
+/// The longest duration the client works with: 100 years of 365 days.
+/// Timeouts and retry waits longer than this, `Duration::MAX` included, are
+/// cut to it, so a deadline always fits in an [`Instant`](std::time::Instant)
+/// and a transport never has to guard against overflow; in practice it
+/// means "never".
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use routy::{defaults::MAX_DURATION, ClientBuilder};
+///
+/// let config = ClientBuilder::new().timeout(Duration::MAX).build_config()?;
+/// assert_eq!(config.timeout(), Some(MAX_DURATION));
+/// # Ok::<(), routy::Error>(())
+/// ```
+pub const MAX_DURATION: Duration = Duration::from_secs(100 * 365 * 24 * 60 * 60);
+
+/// Keys longer than this are refused: real tokens are 44 characters, and an
+/// unbounded key would be an unbounded header.
+pub const MAX_KEY_LEN: usize = 1024;
+
+/// The most bytes of a response body kept in an error.
+pub const SNIPPET_MAX_BYTES: usize = 2048;
+
+/// The most bytes of a CA certificate file
+/// `config::read_ca_file` reads: a full system bundle is about 200 KB.
+pub const MAX_CA_FILE_BYTES: u64 = 4 << 20;
+
+/// `duration` cut to [`MAX_DURATION`]: the one clamp every timeout and
+/// wait goes through.
+pub(crate) fn capped(duration: Duration) -> Duration {
+    duration.min(MAX_DURATION)
+}
