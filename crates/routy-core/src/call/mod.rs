@@ -315,7 +315,7 @@ impl<'a> Call<'a> {
         limits.timeout = self.settings.timeout;
         // `attempts` counts the attempts started; a hop belongs to the
         // latest.
-        let number = AttemptNumber::new(
+        limits.number = AttemptNumber::new(
             self.attempts + u32::from(self.hops_this_attempt == 0),
             self.hops_this_attempt,
         );
@@ -337,7 +337,7 @@ impl<'a> Call<'a> {
         self.state = State::Sending(limits, bound);
         // Extra headers, like the key, stay with the first origin.
         let headers = self.key.and(self.settings.headers);
-        let mut request = build_request(
+        Ok(build_request(
             self.config,
             self.key,
             &self.method,
@@ -345,9 +345,7 @@ impl<'a> Call<'a> {
             self.body,
             limits,
             headers,
-        );
-        request.extensions_mut().insert(number);
-        Ok(request)
+        ))
     }
 
     /// Where the call is now, fit to show.

@@ -9,6 +9,7 @@ use std::time::Duration;
 use http::HeaderValue;
 
 use crate::auth::key::{ApiKey, SharedKey};
+use crate::client::Client;
 use crate::clock::{Clock, SystemClock};
 use crate::config::{BaseUrl, BASE_URL_ENV};
 use crate::config::{Config, ConfigError};
@@ -19,7 +20,6 @@ use crate::defaults::{
 use crate::error::Error;
 use crate::policy::RetryPolicy;
 use crate::transport::{RequestLimits, Transport};
-use crate::client::Client;
 
 /// Builds a [`Client`]. Settings are checked at [`build`](Self::build) (or
 /// [`build_with`](Self::build_with)), which reports the first bad one.

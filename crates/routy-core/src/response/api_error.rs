@@ -110,7 +110,10 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    /// Builds the error for `response`, whatever its status.
+    /// Builds the error for `response`, whatever its status, keeping the
+    /// server's text as sent. Prefer [`from_response`](Self::from_response)
+    /// with the key the request was made with: a server that echoes the
+    /// key would otherwise have it kept in the error.
     pub fn from_response_unredacted(response: &Response<Vec<u8>>) -> Self {
         Self::from_parts(
             response.status(),
@@ -120,9 +123,9 @@ impl ApiError {
         )
     }
 
-    /// As [`from_response`](Self::from_response), with any echo of `key`
-    /// (or of any 8 bytes of it) redacted from everything kept: what the
-    /// client's own calls do. Use it on responses from
+    /// Builds the error for `response`, whatever its status, with any echo
+    /// of `key` (or of any 8 bytes of it) redacted from everything kept:
+    /// what the client's own calls do. Use it on responses from
     /// [`Client::execute_any_status`](crate::Client::execute_any_status).
     ///
     /// # Examples

@@ -30,6 +30,10 @@ pub struct RequestLimits {
     /// The deadline for the whole exchange, from connecting to the last
     /// body byte; `None` for no deadline.
     pub timeout: Option<Duration>,
+    /// Where the request stands in its call, read with
+    /// [`AttemptNumber::of`]: carried in the same extension, so a request
+    /// is stamped once.
+    pub(crate) number: AttemptNumber,
 }
 
 impl RequestLimits {
@@ -47,6 +51,7 @@ impl RequestLimits {
         RequestLimits {
             max_body_bytes,
             timeout: timeout.map(crate::defaults::capped),
+            number: AttemptNumber::default(),
         }
     }
 
@@ -77,13 +82,14 @@ impl Default for RequestLimits {
         RequestLimits {
             max_body_bytes: crate::defaults::DEFAULT_MAX_BODY_BYTES,
             timeout: Some(crate::defaults::DEFAULT_TIMEOUT),
+            number: AttemptNumber::default(),
         }
     }
 }
 
 /// Where a request stands in its call, for transports that count or trace
-/// retries (nothing to enforce): the client puts one in every request's
-/// extensions beside its [`RequestLimits`].
+/// retries (nothing to enforce): the client stamps it on every request it
+/// sends, with the request's [`RequestLimits`].
 ///
 /// # Examples
 ///
@@ -116,8 +122,8 @@ impl AttemptNumber {
     pub fn of<B>(request: &Request<B>) -> Self {
         request
             .extensions()
-            .get::<AttemptNumber>()
-            .copied()
+            .get::<RequestLimits>()
+            .map(|limits| limits.number)
             .unwrap_or_default()
     }
 }

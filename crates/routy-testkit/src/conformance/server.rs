@@ -14,7 +14,6 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-
 /// The most a request head may be.
 const HEAD_MAX: usize = 64 * 1024;
 /// The most of a request body kept (the echo check sends 1 MiB).
