@@ -1,6 +1,7 @@
 //! Telling errors apart, against the local sandbox: a rejected token
-//! (401), a rate-limit window that is spent (429 with `Retry-After`), and
-//! the quota a success reports before the limit is met.
+//! (401), a rate-limit window that is spent (the call held back, unsent,
+//! with when to come back), and the quota a success reports before the
+//! limit is met.
 //!
 //! ```sh
 //! cargo run --example error_handling
@@ -22,10 +23,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .build()?;
     explain(stranger.accounts());
 
-    // 429: two calls a minute. The first two succeed, and the second says
-    // the window is spent; the third is answered 429 with `Retry-After`.
-    // That is longer than the default policy waits (10 s), so the call
-    // ends at once, unretried, and says when to come back.
+    // A spent window: two calls a minute. The first two succeed, and the
+    // second says the window is spent for a minute. The client holds its
+    // next calls back until then; a minute is longer than the default
+    // policy waits (10 s), so the third call fails at once, never sent
+    // (the server would have answered 429), and says when to come back.
     let token = sandbox.issue_token(NewToken::named("error handling example"))?;
     let client = routy::Client::builder()
         .api_key(ApiKey::new(token.secret())?)
@@ -61,6 +63,11 @@ fn explain(result: Result<Vec<routy::Account>, Error>) {
             ApiErrorKind::Unauthorized => println!(
                 "the token was rejected ({}); generate a new one in the Routy web UI",
                 err.server_message().unwrap_or("no detail")
+            ),
+            ApiErrorKind::RateLimited if err.is_held() => println!(
+                "held back, not sent: the window is spent; come back in {} ({err})",
+                err.retry_after()
+                    .map_or("a while".to_owned(), |r| r.to_string()),
             ),
             ApiErrorKind::RateLimited => println!(
                 "rate limited after {} attempt(s): come back in {} ({err})",

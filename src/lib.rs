@@ -13,8 +13,8 @@ pub use routy_core::{decode_json, is_loopback_host, Account, AccountId};
 pub use routy_core::{
     error_chain, ApiError, ApiErrorKind, ApiKey, BaseUrl, Body, CallOptions, Config, ConfigError,
     DecodeError, Endpoint, Error, FieldErrors, IncompleteList, KeyError, Located, Problem,
-    ProblemExtensions, RateLimit, RedirectError, RedirectErrorKind, RequestError, ResponseInfo,
-    RetryAfter, RetryPolicy, SharedKey, API_KEY_ENV, BASE_URL_ENV,
+    ProblemExtensions, QuotaScope, RateLimit, RedirectError, RedirectErrorKind, RequestError,
+    ResponseInfo, RetryAfter, RetryPolicy, SharedKey, API_KEY_ENV, BASE_URL_ENV,
 };
 pub use routy_core::{transport_fn, Transport, TransportError, TransportErrorKind, TransportFn};
 
@@ -52,7 +52,9 @@ pub mod call {
 /// (**unversioned**, as [`crate::call`]); a program sets a
 /// [`crate::RetryPolicy`] and nothing more.
 pub mod policy {
-    pub use routy_core::policy::{is_idempotent, Attempt, Decision, Outcome, RetryBudget};
+    pub use routy_core::policy::{
+        is_idempotent, Attempt, Decision, Outcome, QuotaGate, RetryBudget,
+    };
 }
 
 #[cfg(feature = "curl")]

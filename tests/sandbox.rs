@@ -598,7 +598,15 @@ fn rate_limit_answers_429_with_retry_after_until_the_window_passes() {
     let clock = ManualWallClock::new(t0());
     let sandbox = Sandbox::builder().clock(clock.clone()).start().unwrap();
     let token = sandbox.issue_token(NewToken::named("limited")).unwrap();
-    let client = client(&sandbox, token.secret());
+    // The sandbox's own answers, with no client holding calls back for
+    // the window the second answer says is spent.
+    let client = routy::Client::builder()
+        .api_key(ApiKey::new(token.secret()).unwrap())
+        .base_url(&sandbox.base_url())
+        .retry(routy::RetryPolicy::none())
+        .quota_scope(routy::QuotaScope::Off)
+        .build()
+        .unwrap();
     sandbox.set_rate_limit(Some(RateWindow::new(2, Duration::from_secs(10))));
     client.accounts().unwrap();
     client.accounts().unwrap();
@@ -630,20 +638,22 @@ fn rate_limit_answers_429_with_retry_after_until_the_window_passes() {
     client.accounts().unwrap();
 }
 
-/// The issue's program: one request per 30 s window, accounts listed
-/// twice with the default retry policy. The second call ends at once (no
-/// request before the server's Retry-After, none spent on a retry the
-/// server has refused) and says when to come back; the first one's
-/// success already said the quota was spent.
+/// One request per 30 s window, accounts listed twice with the default
+/// retry policy. The first call's success says the quota is spent for
+/// 30 s; the second call ends at once, never sent (the client holds it
+/// back: 30 s is longer than the policy waits), and says when to come
+/// back. The sandbox's clock and the client's move together.
 #[test]
 fn a_rate_limit_window_longer_than_the_policy_waits_ends_the_call_at_once() {
     let clock = ManualWallClock::new(t0());
     let sandbox = Sandbox::builder().clock(clock.clone()).start().unwrap();
     let token = sandbox.issue_token(NewToken::named("limited")).unwrap();
     sandbox.set_rate_limit(Some(RateWindow::new(1, Duration::from_secs(30))));
+    let client_clock = routy::clock::ManualClock::new();
     let client = routy::Client::builder()
         .api_key(ApiKey::new(token.secret()).unwrap())
         .base_url(&sandbox.base_url())
+        .clock(client_clock.clone())
         .build()
         .unwrap();
     let (_, info) = client.call(routy::endpoint::Accounts.with_info()).unwrap();
@@ -658,19 +668,27 @@ fn a_rate_limit_window_longer_than_the_policy_waits_ends_the_call_at_once() {
     let err = client.accounts().unwrap_err();
     let api = err.as_api().unwrap();
     assert_eq!(api.kind(), ApiErrorKind::RateLimited);
-    assert_eq!(api.attempts(), 1, "no retry into the window");
+    assert!(api.is_held());
+    assert_eq!(api.attempts(), 0, "nothing sent into the window");
     assert_eq!(
         api.retry_after(),
         Some(routy::RetryAfter::Delay(Duration::from_secs(30)))
     );
     assert!(
         err.to_string().ends_with(
-            "api returned 429 too many requests: The rate limit was exceeded. \
-             Retry after the time in Retry-After. (retry after 30 s)"
+            "not sent: the client held the call for the server's rate-limit window \
+             (retry after 30 s)"
         ),
         "{err}"
     );
+    assert_eq!(
+        sandbox.journal().len(),
+        1,
+        "the server saw the first call only"
+    );
+    assert!(client_clock.sleeps().is_empty(), "ended at once");
     clock.advance(Duration::from_secs(30));
+    client_clock.advance(Duration::from_secs(30));
     client.accounts().unwrap();
 }
 

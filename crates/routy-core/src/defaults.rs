@@ -43,6 +43,11 @@ pub const DEFAULT_MAX_RETRY_AFTER: Duration = Duration::from_secs(10);
 /// The default most time one call spends waiting between attempts: 20 s.
 pub const DEFAULT_MAX_TOTAL_DELAY: Duration = Duration::from_secs(20);
 
+/// How widely calls held back for a spent rate-limit window are spread
+/// when it opens: each waits a further seeded share of this, so they do
+/// not all leave at the instant the server named.
+pub const QUOTA_SPREAD: Duration = Duration::from_millis(100);
+
 /// Retries the default retry budget holds (shared by a client's calls).
 pub const DEFAULT_RETRY_BUDGET: u32 = 10;
 

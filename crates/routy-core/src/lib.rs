@@ -114,7 +114,7 @@ pub use client::{Client, ClientBuilder};
 pub use config::{is_loopback_host, BaseUrl, CallOptions, Config, ConfigError, BASE_URL_ENV};
 pub use endpoint::{Account, AccountId, Endpoint};
 pub use error::{error_chain, Error, Located};
-pub use policy::{RedirectError, RedirectErrorKind, RetryAfter, RetryPolicy};
+pub use policy::{QuotaScope, RedirectError, RedirectErrorKind, RetryAfter, RetryPolicy};
 pub use request::{Body, RequestError};
 pub use response::{
     decode_json, ApiError, ApiErrorKind, DecodeError, FieldErrors, IncompleteList, Problem,

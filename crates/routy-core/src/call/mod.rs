@@ -55,18 +55,22 @@ use std::mem;
 use std::time::{Duration, Instant, SystemTime};
 
 use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, LOCATION, USER_AGENT};
-use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, Response, Uri};
+use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, Response, StatusCode, Uri};
 
 use crate::auth::key::ApiKey;
 use crate::auth::redact::Redactor;
 use crate::config::options::{CallOptions, Settings};
 use crate::config::Config;
+use crate::defaults::{capped, QUOTA_SPREAD};
 use crate::error::call_site::CallSite;
 use crate::error::located::Located;
 use crate::error::Error;
 use crate::policy::redirect::{self, RedirectError, RedirectErrorKind};
 use crate::policy::retry::{unit_draw, Attempt, Decision, Outcome, RetryAfter, RetryBudget};
+use crate::policy::QuotaGate;
 use crate::request::{Body, ACCEPT_JSON};
+use crate::response::api_error::ApiError;
+use crate::response::info::quota_left;
 use crate::transport::{
     AttemptNumber, Deadline, RequestLimits, TransportError, TransportErrorKind,
 };
@@ -163,6 +167,7 @@ pub struct Call<'a> {
     uri: Uri,
     body: Option<&'a Body>,
     budget: Option<&'a RetryBudget>,
+    quota: Option<&'a QuotaGate>,
     jitter_seed: u64,
     draws: u64,
     /// The time and wall-clock time the call started.
@@ -173,6 +178,11 @@ pub struct Call<'a> {
     hops_this_attempt: u32,
     hops: u32,
     slept: Duration,
+    /// Attempts that met a 429 and were retried at the server's word: they
+    /// count against no retry limit but the waiting ones.
+    paced: u32,
+    /// The next attempt comes back from a wait the quota imposed.
+    returning: bool,
     /// Which of the client's deadlines the last attempt ran into.
     timed_out: Option<Deadline>,
     state: State,
@@ -200,6 +210,7 @@ impl<'a> Call<'a> {
             uri,
             body,
             budget: None,
+            quota: None,
             jitter_seed: 0,
             draws: 0,
             started: None,
@@ -208,6 +219,8 @@ impl<'a> Call<'a> {
             hops_this_attempt: 0,
             hops: 0,
             slept: Duration::ZERO,
+            paced: 0,
+            returning: false,
             timed_out: None,
             state: State::New,
         }
@@ -229,6 +242,27 @@ impl<'a> Call<'a> {
     /// ```
     pub fn budget(mut self, budget: &'a RetryBudget) -> Self {
         self.budget = Some(budget);
+        self
+    }
+
+    /// Holds the call back while `gate` (a client's, shared by its calls)
+    /// says the server's quota is spent, and tells it what each answer
+    /// says about the quota. Without it a call learns only from its own
+    /// answers.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use routy::{http, ApiKey, call::Call, policy::QuotaGate, QuotaScope};
+    /// # let (config, key) = (routy::Config::default(), ApiKey::new("t")?);
+    /// let gate = QuotaGate::new(QuotaScope::Client);
+    /// let uri = config.base_url().join("/v1/accounts")?;
+    /// let call = Call::new(&config, &key, http::Method::GET, uri, None).quota(&gate);
+    /// # let _ = call;
+    /// # Ok::<(), routy::Error>(())
+    /// ```
+    pub fn quota(mut self, gate: &'a QuotaGate) -> Self {
+        self.quota = Some(gate);
         self
     }
 
@@ -295,8 +329,11 @@ impl<'a> Call<'a> {
         }
     }
 
-    /// Starts the next attempt.
+    /// Starts the next attempt, unless the quota holds it back.
     fn attempt(&mut self, now: Instant) -> Step {
+        if let Some(step) = self.held(now) {
+            return step;
+        }
         self.hops_this_attempt = 0;
         match self.next_request(now) {
             Ok(request) => {
@@ -306,6 +343,85 @@ impl<'a> Call<'a> {
             }
             Err(err) => Step::Done(Err(err)),
         }
+    }
+
+    /// While the server's word about the quota stands: a wait, when the
+    /// call can wait that long (its deadline, and its policy's
+    /// `max_retry_after` and `max_total_delay`), spread by a seeded share of
+    /// [`QUOTA_SPREAD`]; otherwise the end of the call, unsent. `None`
+    /// when the request may leave now.
+    fn held(&mut self, now: Instant) -> Option<Step> {
+        let (gate, key) = (self.quota?, self.key?);
+        let spread = QUOTA_SPREAD.mul_f64(unit_draw(self.jitter_seed, self.draws));
+        let returning = mem::replace(&mut self.returning, false);
+        let wait = gate.admit(key, self.uri.path(), now, spread, returning)?;
+        self.draws += 1;
+        let open_in = wait.saturating_sub(spread);
+        let policy = self.settings.retry;
+        let fits = wait <= policy.retry_after_limit()
+            && self.slept.saturating_add(wait) <= policy.total_delay_limit()
+            && self
+                .deadline
+                .is_none_or(|d| now.checked_add(wait).is_some_and(|end| end < d));
+        if fits {
+            // A hold is waiting too: `max_total_delay` bounds it with the
+            // retries' waits.
+            self.slept += wait;
+            self.returning = true;
+            log_event!(
+                info,
+                "waiting {} before {}: the server said its rate-limit window is spent",
+                Seconds(wait),
+                self.site()
+            );
+            self.state = State::Waiting;
+            return Some(Step::Wait(wait));
+        }
+        // Whole seconds, rounded up: never sooner than the window opens.
+        let secs = open_in.as_secs() + u64::from(open_in.subsec_nanos() > 0);
+        let err = ApiError::held(RetryAfter::Delay(Duration::from_secs(secs)));
+        Some(Step::Done(Err(self.locate(Error::Api(Located::new(err))))))
+    }
+
+    /// Tells the quota what `response` says about it: spent until a time
+    /// (a 429 or 503 with `Retry-After`; a success with no request left
+    /// and a reset), or, for pacing, how much is left.
+    fn note_quota(&self, response: &Response<Vec<u8>>, outcome: &Outcome, now: Instant) {
+        let (Some(gate), Some(key)) = (self.quota, self.key) else {
+            return;
+        };
+        let path = self.uri.path();
+        let status = response.status();
+        let spent_for = match *outcome {
+            Outcome::Status {
+                status,
+                retry_after: Some(after),
+            } if status == StatusCode::TOO_MANY_REQUESTS
+                || status == StatusCode::SERVICE_UNAVAILABLE =>
+            {
+                Some(after.delay_from(self.wall(now)))
+            }
+            _ if status.is_success() => match quota_left(response.headers()) {
+                Some((0, reset)) => reset.map(|after| after.delay_from(self.wall(now))),
+                Some((left, Some(reset))) => {
+                    gate.pace(key, path, left, reset.delay_from(self.wall(now)));
+                    None
+                }
+                _ => None,
+            },
+            _ => None,
+        };
+        if let Some(until) = spent_for.and_then(|delay| now.checked_add(capped(delay))) {
+            gate.close(key, path, until);
+        }
+    }
+
+    /// The wall-clock time at `now`, as the call's start read it.
+    fn wall(&self, now: Instant) -> SystemTime {
+        self.started
+            .map_or(SystemTime::UNIX_EPOCH, |(start, wall)| {
+                wall + now.saturating_duration_since(start)
+            })
     }
 
     /// The request to send now, with the time left before the deadline as
@@ -392,10 +508,12 @@ impl<'a> Call<'a> {
                 if let Some(step) = self.follow(response, now) {
                     return step;
                 }
-                Outcome::Status {
+                let outcome = Outcome::Status {
                     status: response.status(),
                     retry_after: RetryAfter::from_headers(response.headers()),
-                }
+                };
+                self.note_quota(response, &outcome, now);
+                outcome
             }
             Err(err) => {
                 log_event!(debug, "{} failed: {}", self.site(), err.kind());
@@ -491,19 +609,24 @@ impl<'a> Call<'a> {
     /// the deadline and the budget all allow a retry.
     fn retry_delay(&mut self, outcome: Outcome, now: Instant) -> Option<Duration> {
         let policy = self.settings.retry;
+        // A 429 that says when to come back is the server pacing, not
+        // failing: waiting it out spends neither an attempt of
+        // `max_attempts` nor anything of the budget that guards against
+        // outages (the time waited and the deadline still bound it).
+        let counted = self.attempts - self.paced;
         // Most calls end here: no clock arithmetic, no random draw.
-        if !policy.may_retry(self.attempts, &self.method, &outcome) {
+        if !policy.may_retry(counted, &self.method, &outcome) {
             return None;
         }
-        let wall = self
-            .started
-            .map_or(SystemTime::UNIX_EPOCH, |(start, wall)| {
-                wall + now.saturating_duration_since(start)
-            });
+        let pacing = matches!(
+            outcome,
+            Outcome::Status { status, retry_after: Some(_) } if status == StatusCode::TOO_MANY_REQUESTS
+        );
+        let wall = self.wall(now);
         let random = unit_draw(self.jitter_seed, self.draws);
         self.draws += 1;
         let Decision::RetryIn(delay) = policy.plan(&Attempt {
-            number: self.attempts,
+            number: counted,
             method: &self.method,
             outcome,
             slept: self.slept,
@@ -515,7 +638,13 @@ impl<'a> Call<'a> {
         let fits = self
             .deadline
             .is_none_or(|d| now.checked_add(delay).is_some_and(|end| end < d));
-        (fits && self.budget.is_none_or(RetryBudget::try_spend)).then_some(delay)
+        if !fits || !(pacing || self.budget.is_none_or(RetryBudget::try_spend)) {
+            return None;
+        }
+        self.paced += u32::from(pacing);
+        // Made to wait by the server: first in line when the window opens.
+        self.returning = pacing;
+        Some(delay)
     }
 
     /// The final step.

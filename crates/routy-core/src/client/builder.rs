@@ -18,7 +18,7 @@ use crate::defaults::{
     DEFAULT_RETRY_BUDGET, DEFAULT_TIMEOUT, USER_AGENT,
 };
 use crate::error::Error;
-use crate::policy::RetryPolicy;
+use crate::policy::{QuotaScope, RetryPolicy};
 use crate::transport::{RequestLimits, Transport};
 
 /// Builds a [`Client`]. Settings are checked at [`build`](Self::build) (or
@@ -52,6 +52,8 @@ pub struct ClientBuilder<T = ()> {
     retry: RetryPolicy,
     retry_budget: u32,
     max_redirects: u32,
+    quota_scope: QuotaScope,
+    pace: bool,
     clock: Arc<dyn Clock>,
     jitter_seed: Option<u64>,
     /// The first error met while collecting settings, reported by `build`.
@@ -82,6 +84,8 @@ impl<T> ClientBuilder<T> {
             retry: RetryPolicy::default(),
             retry_budget: DEFAULT_RETRY_BUDGET,
             max_redirects: DEFAULT_MAX_REDIRECTS,
+            quota_scope: QuotaScope::default(),
+            pace: false,
             clock: Arc::new(SystemClock),
             jitter_seed: None,
             pending: None,
@@ -242,6 +246,59 @@ impl<T> ClientBuilder<T> {
         self
     }
 
+    /// Which calls the server's word about its quota holds back. When an
+    /// answer says the quota is spent (a 429 or 503 with `Retry-After`, or
+    /// a success with `RateLimit-Remaining: 0` and a reset), no request of
+    /// this client (any clone, any thread) leaves before the time named: a
+    /// call that arrives meanwhile waits, through the client's clock, when
+    /// the wait fits its deadline and its policy's
+    /// [`max_retry_after`](RetryPolicy::max_retry_after) and
+    /// [`max_total_delay`](RetryPolicy::max_total_delay), and otherwise
+    /// fails at once without sending, with an [`Error::Api`] whose kind is
+    /// `RateLimited`, whose `retry_after()` says when, with 0 attempts.
+    /// Waiting calls leave spread over
+    /// [`QUOTA_SPREAD`](crate::defaults::QUOTA_SPREAD), not all at once.
+    ///
+    /// Defaults to [`QuotaScope::Client`]: Routy's limits are per token.
+    /// [`QuotaScope::Route`] holds back only calls to the same path;
+    /// [`QuotaScope::Off`] lets each call learn only from its own answers.
+    /// A new key ([`Client::set_api_key`]) is a new quota. The per-call
+    /// policy ([`RetryPolicy::none`] included) decides how long a call may
+    /// be held, not whether: set its `max_retry_after` to zero to fail at
+    /// once rather than wait.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let config = routy::ClientBuilder::new().quota_scope(routy::QuotaScope::Off).build_config()?;
+    /// assert_eq!(config.quota_scope(), routy::QuotaScope::Off);
+    /// # Ok::<(), routy::Error>(())
+    /// ```
+    pub fn quota_scope(mut self, scope: QuotaScope) -> Self {
+        self.quota_scope = scope;
+        self
+    }
+
+    /// Paces calls over what is left of the server's window (off by
+    /// default). With it, each answer's `RateLimit-Remaining` and
+    /// `RateLimit-Reset` (the IETF httpapi draft's fields, or the `X-`
+    /// ones) space the client's next requests evenly over the time left,
+    /// rather than spending the window at once and waiting for it to
+    /// open. Within the [quota scope](Self::quota_scope); nothing changes
+    /// against a server that sends no such fields.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let config = routy::ClientBuilder::new().pace(true).build_config()?;
+    /// assert!(config.paces());
+    /// # Ok::<(), routy::Error>(())
+    /// ```
+    pub fn pace(mut self, pace: bool) -> Self {
+        self.pace = pace;
+        self
+    }
+
     /// The clock for deadlines, `Retry-After` dates and waiting between
     /// retries. Defaults to [`SystemClock`]; tests pass a
     /// [`ManualClock`](crate::clock::ManualClock) and never wait.
@@ -353,6 +410,8 @@ impl<T> ClientBuilder<T> {
             retry: self.retry,
             retry_budget: self.retry_budget,
             max_redirects: self.max_redirects,
+            quota_scope: self.quota_scope,
+            pace: self.pace,
         })
     }
 
@@ -488,6 +547,8 @@ impl<T> fmt::Debug for ClientBuilder<T> {
             .field("retry", &self.retry)
             .field("retry_budget", &self.retry_budget)
             .field("max_redirects", &self.max_redirects)
+            .field("quota_scope", &self.quota_scope)
+            .field("pace", &self.pace)
             .field("clock", &self.clock)
             .field("pending", &self.pending)
             .finish()

@@ -23,6 +23,7 @@ use crate::endpoint::{Endpoint, Json, Raw, Reply};
 use crate::error::call_site::CallSite;
 use crate::error::Error;
 use crate::policy::retry::{Jitter, RetryBudget};
+use crate::policy::QuotaGate;
 use crate::request::Body;
 use crate::response::api_error::ApiError;
 use crate::transport::Transport;
@@ -59,6 +60,8 @@ struct Inner<T> {
     clock: Arc<dyn Clock>,
     jitter: Jitter,
     budget: RetryBudget,
+    /// The server's word about the key's quota, for every clone.
+    quota: QuotaGate,
     transport: T,
 }
 
@@ -113,11 +116,12 @@ impl<T: Transport> Client<T> {
         let budget = RetryBudget::new(config.retry_budget);
         Client {
             inner: Arc::new(Inner {
-                config,
                 key,
                 clock,
                 jitter: Jitter::new(jitter_seed),
                 budget,
+                quota: QuotaGate::new(config.quota_scope).pacing(config.pace),
+                config,
                 transport,
             }),
         }
@@ -450,6 +454,7 @@ impl<T: Transport> Client<T> {
         let clock = &*inner.clock;
         let mut call = Call::new(&inner.config, &ctx.key, method, uri, body)
             .budget(&inner.budget)
+            .quota(&inner.quota)
             .jitter_seed(inner.jitter.call_seed());
         if let Some(options) = options {
             call = call.options(options)?;

@@ -22,6 +22,7 @@ use crate::defaults::{
     DEFAULT_TIMEOUT, MAX_CA_FILE_BYTES, USER_AGENT,
 };
 use crate::policy::retry::RetryPolicy;
+use crate::policy::QuotaScope;
 use crate::transport::RequestLimits;
 
 /// Everything a client needs besides its key and transport. Built by
@@ -44,6 +45,8 @@ pub struct Config {
     pub(crate) retry: RetryPolicy,
     pub(crate) retry_budget: u32,
     pub(crate) max_redirects: u32,
+    pub(crate) quota_scope: QuotaScope,
+    pub(crate) pace: bool,
 }
 
 /// Every default: what `ClientBuilder::new().build_config()` gives.
@@ -65,6 +68,8 @@ impl Default for Config {
             retry: RetryPolicy::default(),
             retry_budget: DEFAULT_RETRY_BUDGET,
             max_redirects: DEFAULT_MAX_REDIRECTS,
+            quota_scope: QuotaScope::default(),
+            pace: false,
         }
     }
 }
@@ -134,6 +139,18 @@ impl Config {
     pub fn limits(&self) -> RequestLimits {
         self.limits
     }
+
+    /// Which calls a spent quota holds back
+    /// ([`ClientBuilder::quota_scope`](crate::ClientBuilder::quota_scope)).
+    pub fn quota_scope(&self) -> QuotaScope {
+        self.quota_scope
+    }
+
+    /// Whether calls are paced over what is left of the server's window
+    /// ([`ClientBuilder::pace`](crate::ClientBuilder::pace)).
+    pub fn paces(&self) -> bool {
+        self.pace
+    }
 }
 
 impl fmt::Debug for Config {
@@ -147,6 +164,8 @@ impl fmt::Debug for Config {
             .field("retry", &self.retry)
             .field("retry_budget", &self.retry_budget)
             .field("max_redirects", &self.max_redirects)
+            .field("quota_scope", &self.quota_scope)
+            .field("pace", &self.pace)
             .finish()
     }
 }

@@ -107,6 +107,9 @@ pub struct ApiError {
     body: String,
     truncated: bool,
     hint: Option<&'static str>,
+    /// Made by the client, not sent by the server: the call was held back
+    /// for a spent rate-limit window and never sent.
+    held: bool,
 }
 
 impl ApiError {
@@ -179,7 +182,37 @@ impl ApiError {
             body,
             truncated,
             hint: None,
+            held: false,
         }
+    }
+
+    /// The error of a call the client held back, unsent, because the
+    /// server said the quota is spent until `retry_after` and the call
+    /// could not wait that long: `429`, `RateLimited`, no body.
+    pub(crate) fn held(retry_after: RetryAfter) -> Self {
+        ApiError {
+            status: StatusCode::TOO_MANY_REQUESTS,
+            kind: ApiErrorKind::RateLimited,
+            problem: None,
+            retry_after: Some(retry_after),
+            request_id: None,
+            rate_limit: None,
+            content_type: None,
+            headers: HeaderMap::new(),
+            body: String::new(),
+            truncated: false,
+            hint: None,
+            held: true,
+        }
+    }
+
+    /// Whether the client made this error itself, without sending: the
+    /// call was held back for a rate-limit window the server said is
+    /// spent, and could not wait until it opens (see
+    /// [`ClientBuilder::quota_scope`](crate::ClientBuilder::quota_scope)).
+    /// [`retry_after`](Self::retry_after) says when to come back.
+    pub fn is_held(&self) -> bool {
+        self.held
     }
 
     pub(crate) fn with_hint(mut self, hint: Option<&'static str>) -> Self {
@@ -374,6 +407,13 @@ impl ApiError {
     /// The message, with the call's `attempts` said when there were
     /// several (what `routy::Error` shows).
     pub(crate) fn describe(&self, f: &mut fmt::Formatter<'_>, attempts: u32) -> fmt::Result {
+        if self.held {
+            f.write_str("not sent: the client held the call for the server's rate-limit window")?;
+            if let Some(after) = self.retry_after {
+                write!(f, " (retry after {after})")?;
+            }
+            return Ok(());
+        }
         write!(f, "api returned {}", self.status.as_u16())?;
         if let Some(reason) = self.status.canonical_reason() {
             write!(f, " {}", reason.to_ascii_lowercase())?;
@@ -416,6 +456,7 @@ impl fmt::Debug for ApiError {
             .field("body", &BodyStart(&self.body))
             .field("truncated", &self.truncated)
             .field("hint", &self.hint)
+            .field("held", &self.held)
             .finish()
     }
 }

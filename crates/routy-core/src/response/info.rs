@@ -78,9 +78,8 @@ impl RateLimit {
 
     /// Whether the window's requests are all spent (`remaining` is 0): the
     /// next call will likely meet a 429 until [`reset_after`](Self::reset_after).
-    /// The client does not hold the next call back on its own (a program
-    /// that shares the quota knows better when to call); a program that
-    /// wants to pace itself waits this out before its next call.
+    /// The client holds its next calls back until then on its own (see
+    /// [`ClientBuilder::quota_scope`](crate::ClientBuilder::quota_scope)).
     ///
     /// # Examples
     ///
@@ -126,6 +125,20 @@ impl RateLimit {
             RetryAfter::Delay(Duration::from_secs(reset))
         })
     }
+}
+
+/// When a success says the window is spent (`remaining` 0), how long until
+/// it resets; and otherwise what is left of it, for pacing: the
+/// remaining count and the reset. Two header lookups when the server
+/// sends no such fields.
+pub(crate) fn quota_left(headers: &HeaderMap) -> Option<(u64, Option<RetryAfter>)> {
+    let remaining = number(headers, ["ratelimit-remaining", "x-ratelimit-remaining"])?;
+    let reset = RateLimit {
+        limit: None,
+        remaining: Some(remaining),
+        reset: number(headers, ["ratelimit-reset", "x-ratelimit-reset"]),
+    };
+    Some((remaining, reset.reset_after()))
 }
 
 /// A reset this large is a Unix time, not seconds to wait (no window is

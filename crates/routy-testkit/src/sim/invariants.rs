@@ -3,7 +3,8 @@
 //! each request with [`RequestLimits`](routy_core::RequestLimits)):
 //!
 //! - a non-idempotent request that reached the server is never sent again;
-//! - attempts stay within `max_attempts`, waiting within `max_total_delay`;
+//! - attempts stay within `max_attempts` (a 429 with `Retry-After` is the
+//!   server pacing and allows one more), waiting within `max_total_delay`;
 //! - no attempt goes out before the `Retry-After` the last answer gave;
 //! - every call ends by its whole-call deadline, every attempt by its own;
 //! - `Authorization` never goes to another origin.
@@ -34,6 +35,9 @@ struct CallState {
     applied_unsafe: bool,
     /// No attempt may start before this (a `Retry-After`).
     earliest_next: Duration,
+    /// Answers that were a 429 with `Retry-After`: each allows one attempt
+    /// past `max_attempts`.
+    paced: u32,
     waited: Duration,
 }
 
@@ -72,6 +76,7 @@ impl Calls {
                 attempt: attempt.max(1),
                 applied_unsafe: false,
                 earliest_next: Duration::ZERO,
+                paced: 0,
                 waited: Duration::ZERO,
             });
         }
@@ -94,7 +99,7 @@ impl Calls {
                 }
             }
             call.attempt = attempt.max(call.attempt);
-            if attempt > self.policy.max_attempts {
+            if attempt > self.policy.max_attempts + call.paced {
                 broken.push(format!(
                     "call {count}: attempt {attempt} is past max_attempts {}",
                     self.policy.max_attempts
@@ -107,8 +112,15 @@ impl Calls {
     }
 
     /// The request's answer (or failure) arrived at `now`.
-    pub(crate) fn answered(&mut self, now: Duration, applied: bool, retry_after: Option<Duration>) {
+    pub(crate) fn answered(
+        &mut self,
+        now: Duration,
+        applied: bool,
+        retry_after: Option<Duration>,
+        paced: bool,
+    ) {
         if let Some(call) = &mut self.current {
+            call.paced += u32::from(paced);
             if applied && !is_idempotent(&call.method) {
                 call.applied_unsafe = true;
             }
@@ -173,17 +185,17 @@ mod tests {
     fn a_post_that_reached_the_server_must_not_go_again() {
         let mut c = calls();
         c.request(S(0), &Method::POST, 1, 0);
-        c.answered(S(1), true, None);
+        c.answered(S(1), true, None, false);
         c.request(S(2), &Method::POST, 2, 0);
         assert_eq!(c.broken.len(), 1, "{:?}", c.broken);
         assert!(c.broken[0].contains("POST reached the server and was sent again"));
         // Not applied (refused): a second attempt is fine; a GET always is.
         let mut c = calls();
         c.request(S(0), &Method::POST, 1, 0);
-        c.answered(S(1), false, None);
+        c.answered(S(1), false, None, false);
         c.request(S(2), &Method::POST, 2, 0);
         c.request(S(3), &Method::GET, 1, 0);
-        c.answered(S(4), true, None);
+        c.answered(S(4), true, None, false);
         c.request(S(5), &Method::GET, 2, 0);
         assert!(c.broken.is_empty(), "{:?}", c.broken);
     }
@@ -192,19 +204,19 @@ mod tests {
     fn no_attempt_before_the_retry_after_nor_past_the_limits() {
         let mut c = calls();
         c.request(S(0), &Method::GET, 1, 0);
-        c.answered(S(1), true, Some(S(6)));
+        c.answered(S(1), true, Some(S(6)), false);
         c.request(S(5), &Method::GET, 2, 0);
         assert!(c.broken[0].contains("before the retry-after at 6.000 s"));
         c.request(S(7), &Method::GET, 4, 0);
         assert!(c.broken[1].contains("past max_attempts 3"));
         c.client_waited(S(8), S(21));
         assert!(c.broken[2].contains("past max_total_delay"));
-        c.answered(S(31), true, None);
+        c.answered(S(31), true, None, false);
         assert!(c.broken[3].contains("past its whole-call deadline at 30.000 s"));
         // A redirect hop is not an attempt.
         let mut c = calls();
         c.request(S(0), &Method::GET, 1, 0);
-        c.answered(S(1), true, Some(S(6)));
+        c.answered(S(1), true, Some(S(6)), false);
         c.request(S(1), &Method::GET, 1, 1);
         assert!(c.broken.is_empty(), "{:?}", c.broken);
     }

@@ -142,7 +142,12 @@ impl World {
             }),
             Err(err) => self.event(What::Failed(err.kind())),
         }
-        self.calls.answered(self.elapsed, applied, retry_after);
+        let paced = retry_after.is_some()
+            && result
+                .as_ref()
+                .is_ok_and(|r| r.status() == http::StatusCode::TOO_MANY_REQUESTS);
+        self.calls
+            .answered(self.elapsed, applied, retry_after, paced);
         self.flush_broken(before);
         result
     }

@@ -127,7 +127,11 @@ impl RetryPolicy {
         }
     }
 
-    /// Attempts in all, the first included (at least 1). Defaults to 3.
+    /// Attempts in all, the first included (at least 1). Defaults to 3. A
+    /// 429 whose `Retry-After` the call waits out is the server pacing
+    /// and is not counted: only the time waited
+    /// ([`max_total_delay`](Self::max_total_delay)) and the call's
+    /// deadline bound those.
     pub fn max_attempts(mut self, attempts: u32) -> Self {
         self.max_attempts = attempts.max(1);
         self

@@ -1,0 +1,255 @@
+//! The server's word about a key's quota, held for every caller of one
+//! client: when an answer says the quota is spent (a 429 or 503 with
+//! `Retry-After`, or a success with `RateLimit-Remaining: 0` and a reset),
+//! no request of that client leaves before the time named, whichever
+//! thread or clone sends it. One small state behind the client, read and
+//! advanced in one step under a lock; a client whose quota was never
+//! spent pays one atomic load per request.
+
+use std::hash::{BuildHasher, RandomState};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use crate::auth::ApiKey;
+
+/// Which calls one "quota spent" answer holds back. Routy's limits are
+/// per token, so the default is the whole client.
+///
+/// # Examples
+///
+/// ```
+/// use routy::QuotaScope;
+///
+/// // An API that limits each route on its own.
+/// let client = routy::ClientBuilder::new()
+///     .api_key(routy::ApiKey::new("test-token")?)
+///     .quota_scope(QuotaScope::Route)
+///     .build()?;
+/// assert_eq!(client.config().quota_scope(), QuotaScope::Route);
+/// # Ok::<(), routy::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum QuotaScope {
+    /// Every call of the client, all its clones and threads (the default).
+    #[default]
+    Client,
+    /// Calls to the same path (the query aside): for APIs that limit each
+    /// route on its own.
+    Route,
+    /// No call waits for another's answer: each learns only from its own
+    /// (its retries still honour `Retry-After`).
+    Off,
+}
+
+/// The quota state one client shares across its calls: who may send
+/// now, and until when the server said to wait. A [`Call`](crate::call::Call)
+/// consults it before each request and tells it what each answer said;
+/// [`Client`](crate::Client) keeps one for all its clones.
+///
+/// A new key is a new quota: what was said about one key does not hold
+/// back calls made with another (after
+/// [`set_api_key`](crate::Client::set_api_key) or a rotated
+/// [`SharedKey`](crate::SharedKey)).
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use routy::clock::{Clock as _, ManualClock};
+/// use routy::policy::QuotaGate;
+/// use routy::{ApiKey, QuotaScope};
+///
+/// let gate = QuotaGate::new(QuotaScope::Client);
+/// let key = ApiKey::new("test-token")?;
+/// let now = ManualClock::new().now();
+/// let spread = Duration::ZERO;
+/// assert_eq!(gate.admit(&key, "/v1/accounts", now, spread, false), None);
+/// gate.close(&key, "/v1/accounts", now + Duration::from_secs(2));
+/// let wait = gate.admit(&key, "/v1/accounts/7", now, spread, false);
+/// assert_eq!(wait, Some(Duration::from_secs(2)));
+/// // Another key is another quota.
+/// let other = ApiKey::new("other-token")?;
+/// assert_eq!(gate.admit(&other, "/v1/accounts", now, spread, false), None);
+/// # Ok::<(), routy::KeyError>(())
+/// ```
+#[derive(Debug)]
+pub struct QuotaGate {
+    scope: QuotaScope,
+    pace: bool,
+    /// Whether the gate ever held anything: the lock is taken only then.
+    active: AtomicBool,
+    /// Hashes keys, so the gate tells them apart without keeping one.
+    hasher: RandomState,
+    state: Mutex<State>,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    /// The key the closings are about, as a hash: the gate keeps no copy
+    /// of a key a rotation replaced.
+    key: Option<u64>,
+    /// One entry (the empty route) for the whole client, one per path for
+    /// [`QuotaScope::Route`].
+    scopes: Vec<Scope>,
+}
+
+#[derive(Debug)]
+struct Scope {
+    route: Box<str>,
+    /// No request before this: the server said the quota is spent.
+    closed_until: Option<Instant>,
+    /// When the last request held so far is released: newcomers wait
+    /// behind it.
+    released_until: Option<Instant>,
+    /// With pacing, the next request's turn, and the room between turns.
+    next_turn: Option<Instant>,
+    spacing: Duration,
+}
+
+impl QuotaGate {
+    /// A gate with nothing closed.
+    pub fn new(scope: QuotaScope) -> Self {
+        QuotaGate {
+            scope,
+            pace: false,
+            active: AtomicBool::new(false),
+            hasher: RandomState::new(),
+            state: Mutex::new(State::default()),
+        }
+    }
+
+    /// The scope it holds calls back in.
+    pub fn scope(&self) -> QuotaScope {
+        self.scope
+    }
+
+    /// This gate, pacing requests over what the server says is left of
+    /// its window ([`pace`](Self::pace)) when `pace` is true.
+    pub fn pacing(mut self, pace: bool) -> Self {
+        self.pace = pace;
+        self
+    }
+
+    /// How long a request made with `key` to `path` must wait at `now`
+    /// before it may leave, `spread` (a share of
+    /// [`QUOTA_SPREAD`](crate::defaults::QUOTA_SPREAD) the caller draws)
+    /// included; `None` when it may leave now (with pacing, it then takes
+    /// the next turn). A request `returning` from a wait the gate or the
+    /// server imposed goes as soon as the window opens; a newcomer also
+    /// waits until every held request has been released, so none is held
+    /// twice while newcomers pass.
+    pub fn admit(
+        &self,
+        key: &ApiKey,
+        path: &str,
+        now: Instant,
+        spread: Duration,
+        returning: bool,
+    ) -> Option<Duration> {
+        if self.scope == QuotaScope::Off || !self.active.load(Ordering::Acquire) {
+            return None;
+        }
+        let id = self.key_id(key);
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        if state.key != Some(id) {
+            return None;
+        }
+        let route = self.route(path);
+        let scope = state.scopes.iter_mut().find(|s| *s.route == *route)?;
+        let closed = scope
+            .closed_until
+            .max(scope.next_turn)
+            .filter(|at| *at > now);
+        let queue = scope.released_until.filter(|at| *at > now && !returning);
+        // Held for the window: released spread after it opens. Else, a
+        // newcomer while held ones are still being released: after them.
+        if let Some(open_at) = closed.or(queue) {
+            let wait = open_at
+                .saturating_duration_since(now)
+                .saturating_add(spread);
+            // Only a hold moves the end of the queue: newcomers behind it
+            // are spread after it, not chained one after another.
+            if closed.is_some() {
+                scope.released_until = scope.released_until.max(now.checked_add(wait));
+            }
+            return Some(wait);
+        }
+        if self.pace && !scope.spacing.is_zero() {
+            scope.next_turn = now.checked_add(scope.spacing);
+        }
+        None
+    }
+
+    /// Records that the server said no request made with `key` to `path`
+    /// (or to any path, as the scope says) should leave before `until`. A
+    /// later time wins over an earlier one; an answer about another key
+    /// starts the gate afresh.
+    pub fn close(&self, key: &ApiKey, path: &str, until: Instant) {
+        self.with_scope(key, path, |scope| {
+            scope.closed_until = Some(scope.closed_until.map_or(until, |at| at.max(until)));
+        });
+    }
+
+    /// With pacing on, records that the server says `remaining` requests
+    /// are left of a window that resets in `reset`: the next ones leave
+    /// that far apart, evenly. Does nothing without pacing.
+    pub fn pace(&self, key: &ApiKey, path: &str, remaining: u64, reset: Duration) {
+        if !self.pace || remaining == 0 {
+            return;
+        }
+        self.with_scope(key, path, |scope| {
+            let turns = u32::try_from(remaining).unwrap_or(u32::MAX);
+            scope.spacing = reset / turns;
+        });
+    }
+
+    /// Runs `change` on the scope of `key` and `path`, made if need be.
+    fn with_scope(&self, key: &ApiKey, path: &str, change: impl FnOnce(&mut Scope)) {
+        if self.scope == QuotaScope::Off {
+            return;
+        }
+        let id = self.key_id(key);
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        if state.key != Some(id) {
+            state.key = Some(id);
+            state.scopes.clear();
+        }
+        let route = self.route(path);
+        let at = match state.scopes.iter().position(|s| *s.route == *route) {
+            Some(at) => at,
+            None => {
+                state.scopes.push(Scope {
+                    route: route.into(),
+                    closed_until: None,
+                    released_until: None,
+                    next_turn: None,
+                    spacing: Duration::ZERO,
+                });
+                state.scopes.len() - 1
+            }
+        };
+        change(&mut state.scopes[at]);
+        self.active.store(true, Ordering::Release);
+    }
+
+    /// Which key `key` is, as the gate tells keys apart.
+    fn key_id(&self, key: &ApiKey) -> u64 {
+        self.hasher.hash_one(key.header_value().as_bytes())
+    }
+
+    /// The part of `path` the scope keys on.
+    fn route<'p>(&self, path: &'p str) -> &'p str {
+        match self.scope {
+            QuotaScope::Route => path,
+            QuotaScope::Client | QuotaScope::Off => "",
+        }
+    }
+}
+
+impl Default for QuotaGate {
+    fn default() -> Self {
+        QuotaGate::new(QuotaScope::default())
+    }
+}
