@@ -93,15 +93,37 @@ fn finished(step: Step) -> Finished {
     }
 }
 
+/// What several callers of one client share: its config, key and gate.
+struct Shared {
+    config: Config,
+    key: ApiKey,
+    gate: QuotaGate,
+    t0: Instant,
+}
+
+impl Shared {
+    fn new() -> Self {
+        Shared {
+            config: Config::default(),
+            key: ApiKey::new(TOKEN).unwrap(),
+            gate: QuotaGate::new(QuotaScope::Client),
+            t0: ManualClock::new().now(),
+        }
+    }
+
+    /// A caller of `path`, drawing its spread from `seed`.
+    fn caller(&self, path: &str, seed: u64) -> Caller<'_> {
+        Caller::new(&self.config, &self.key, &self.gate, path, seed)
+    }
+}
+
 #[test]
 fn a_429_holds_every_other_caller_until_retry_after_and_releases_them_spread() {
-    let config = Config::default();
-    let key = ApiKey::new(TOKEN).unwrap();
-    let gate = QuotaGate::new(QuotaScope::Client);
-    let t0 = ManualClock::new().now();
+    let shared = Shared::new();
+    let t0 = shared.t0;
 
     // A is sent and answered 429, come back in 2 s: it waits 2 s to retry.
-    let mut a = Caller::new(&config, &key, &gate, "/v1/accounts", 1);
+    let mut a = shared.caller("/v1/accounts", 1);
     assert!(is_send(&a.start(t0)));
     let a_wait = wait_of(&a.answered(answer(429, &[("retry-after", "2")]), t0));
     assert_eq!(a_wait, 2 * SECOND);
@@ -110,8 +132,8 @@ fn a_429_holds_every_other_caller_until_retry_after_and_releases_them_spread() {
     // sent; each waits out the rest of the window and a seeded share of
     // the spread, so they do not leave at the same instant.
     let half = t0 + SECOND / 2;
-    let mut b = Caller::new(&config, &key, &gate, "/v1/accounts/7", 2);
-    let mut c = Caller::new(&config, &key, &gate, "/v1/accounts/8", 3);
+    let mut b = shared.caller("/v1/accounts/7", 2);
+    let mut c = shared.caller("/v1/accounts/8", 3);
     let (b_wait, c_wait) = (wait_of(&b.start(half)), wait_of(&c.start(half)));
     for wait in [b_wait, c_wait] {
         assert!(
@@ -145,12 +167,10 @@ fn a_429_holds_every_other_caller_until_retry_after_and_releases_them_spread() {
 
 #[test]
 fn a_success_that_spends_the_window_holds_the_next_caller_until_the_reset() {
-    let config = Config::default();
-    let key = ApiKey::new(TOKEN).unwrap();
-    let gate = QuotaGate::new(QuotaScope::Client);
-    let t0 = ManualClock::new().now();
+    let shared = Shared::new();
+    let t0 = shared.t0;
 
-    let mut a = Caller::new(&config, &key, &gate, "/v1/accounts", 1);
+    let mut a = shared.caller("/v1/accounts", 1);
     assert!(is_send(&a.start(t0)));
     let spent = answer(
         200,
@@ -158,27 +178,25 @@ fn a_success_that_spends_the_window_holds_the_next_caller_until_the_reset() {
     );
     finished(a.answered(spent, t0));
 
-    let mut b = Caller::new(&config, &key, &gate, "/v1/accounts", 2);
+    let mut b = shared.caller("/v1/accounts", 2);
     let wait = wait_of(&b.start(t0 + SECOND));
     assert!(
         wait >= 2 * SECOND && wait < 2 * SECOND + QUOTA_SPREAD,
         "{wait:?}"
     );
     // Once the window has reset, nobody is held.
-    let mut c = Caller::new(&config, &key, &gate, "/v1/accounts", 3);
+    let mut c = shared.caller("/v1/accounts", 3);
     assert!(is_send(&c.start(t0 + 4 * SECOND)));
 }
 
 #[test]
 fn a_caller_that_cannot_wait_that_long_fails_at_once_unsent() {
-    let config = Config::default();
-    let key = ApiKey::new(TOKEN).unwrap();
-    let gate = QuotaGate::new(QuotaScope::Client);
-    let t0 = ManualClock::new().now();
+    let shared = Shared::new();
+    let t0 = shared.t0;
 
     // 30 s is longer than the default policy waits (10 s): A's call ends
     // with the server's 429 (the client makes it an error), unretried.
-    let mut a = Caller::new(&config, &key, &gate, "/v1/accounts", 1);
+    let mut a = shared.caller("/v1/accounts", 1);
     assert!(is_send(&a.start(t0)));
     let refused = finished(a.answered(answer(429, &[("retry-after", "30")]), t0));
     assert_eq!(
@@ -188,7 +206,7 @@ fn a_caller_that_cannot_wait_that_long_fails_at_once_unsent() {
 
     // B, ten seconds on, would wait 20 s: it fails at once, not sent,
     // saying when to come back.
-    let mut b = Caller::new(&config, &key, &gate, "/v1/accounts", 2);
+    let mut b = shared.caller("/v1/accounts", 2);
     let Step::Done(Err(Error::Api(held))) = b.start(t0 + 10 * SECOND) else {
         panic!("held, not sent")
     };
@@ -400,6 +418,39 @@ fn a_hold_never_outlasts_the_calls_deadline() {
         s.clock.sleeps().is_empty(),
         "failed at once, without waiting"
     );
+}
+
+#[test]
+fn a_server_naming_a_time_out_of_range_ends_held_calls_at_once_and_panics_nowhere() {
+    for spent in [
+        // A reset given as a Unix time in the year 9999.
+        answer(
+            200,
+            &[
+                ("ratelimit-remaining", "0"),
+                ("ratelimit-reset", "253402300799"),
+            ],
+        ),
+        // A Retry-After of u64::MAX seconds.
+        answer(429, &[("retry-after", "18446744073709551615")]),
+    ] {
+        let shared = Shared::new();
+        let t0 = shared.t0;
+        let mut a = shared.caller("/v1/accounts", 1);
+        assert!(is_send(&a.start(t0)));
+        finished(a.answered(spent, t0));
+        // Nobody waits years: the next call ends at once, unsent, saying
+        // when to come back.
+        let mut b = shared.caller("/v1/accounts", 2);
+        let Step::Done(Err(Error::Api(held))) = b.start(t0 + SECOND) else {
+            panic!("held, not sent")
+        };
+        assert!(held.is_held());
+        assert_eq!(held.attempts(), 0);
+        assert!(
+            matches!(held.retry_after(), Some(RetryAfter::Delay(d)) if d > Duration::from_secs(3600))
+        );
+    }
 }
 
 #[test]
