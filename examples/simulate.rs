@@ -6,7 +6,13 @@
 //! cargo run --release --example simulate                     # all three jobs
 //! cargo run --release --example simulate -- --schedules 50000
 //! cargo run --release --example simulate -- --job fatal --seed 12   # one trace
+//! cargo run --release --example simulate -- --job fleet --workers 8 # a fleet, 1,000 schedules
+//! cargo run --release --example simulate -- --job fleet --workers 8 --own-clients --seed 3
 //! ```
+//!
+//! `--job fleet` runs the robust job on `--workers` workers at once
+//! (threads over one client, or with `--own-clients` a client each) over
+//! one quota of 20 calls per 2 s, deterministically by seed.
 //!
 //! Three jobs: `robust` handles what a bad day brings; `fatal` treats every
 //! error as fatal; `post` creates a report and retries the POST by hand,
@@ -18,6 +24,7 @@ use std::time::Duration;
 
 use routy::clock::Clock as _;
 use routy::{ApiErrorKind, Error};
+use routy_sandbox::RateWindow;
 use routy_testkit::sim::{Report, Sim, SimClient, Simulation};
 
 #[derive(serde::Deserialize)]
@@ -52,19 +59,28 @@ fn robust(client: &SimClient, sim: &Sim) -> Result<(), Error> {
 }
 
 /// Runs `step` until it succeeds or fails for a reason time will not fix.
+/// As in routy, a try the server asked to come back later (`Retry-After`)
+/// is pacing and does not count against the eight tries; 32 in all.
 fn patiently<R>(
     client: &SimClient,
     sim: &Sim,
     mut step: impl FnMut() -> Result<R, Error>,
 ) -> Result<R, Error> {
-    let mut tries = 0;
+    let (mut tries, mut paced) = (0, 0);
     loop {
-        tries += 1;
         let err = match step() {
             Ok(value) => return Ok(value),
-            Err(err) if tries >= 8 => return Err(err),
             Err(err) => err,
         };
+        let told = err.as_api().is_some_and(|api| api.retry_after().is_some());
+        if told {
+            paced += 1;
+        } else {
+            tries += 1;
+        }
+        if tries >= 8 || tries + paced >= 32 {
+            return Err(err);
+        }
         let wait = match err.as_api().map(|api| (api.kind(), api.retry_after())) {
             // The key expired or was deleted: pick up the fresh one.
             Some((ApiErrorKind::Unauthorized, _)) => {
@@ -113,6 +129,19 @@ fn post(client: &SimClient, sim: &Sim) -> Result<(), String> {
     }
 }
 
+/// The fleet: `workers` robust jobs at once over the API's one quota.
+fn fleet(workers: usize, own_clients: bool) -> Simulation {
+    simulation()
+        .workers(workers)
+        .own_clients(own_clients)
+        .setup(|api, now| {
+            let stub = routy_sandbox::Stub::post("/v1/reports")
+                .respond_json(201, serde_json::json!({"id": "r1", "day": "2026-01-01"}));
+            api.add_stub(stub).expect("a valid stub");
+            api.set_rate_limit(Some(RateWindow::new(20, Duration::from_secs(2))), now);
+        })
+}
+
 fn simulation() -> Simulation {
     Simulation::new().setup(|api, _now| {
         let stub = routy_sandbox::Stub::post("/v1/reports")
@@ -132,9 +161,36 @@ fn main() {
     let schedules: u64 = flag("--schedules")
         .and_then(|n| n.parse().ok())
         .unwrap_or(10_000);
+    let job = flag("--job").unwrap_or_else(|| "all".to_owned());
+    if job == "fleet" {
+        let workers = flag("--workers").and_then(|n| n.parse().ok()).unwrap_or(8);
+        let sim = fleet(workers, args.iter().any(|a| a == "--own-clients"));
+        if let Some(seed) = flag("--seed").and_then(|n| n.parse().ok()) {
+            print!("{}", sim.run_one(seed, robust));
+            return;
+        }
+        let schedules = flag("--schedules")
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(1_000);
+        let report = sim.schedules(schedules).run(robust);
+        summary(
+            "fleet",
+            &format!("{workers} robust workers, one quota"),
+            &report,
+        );
+        if let Some(run) = report.broken.first() {
+            print!("{run}");
+            println!("{} schedules broke routy's invariants", report.broken.len());
+        }
+        println!("{report}");
+        if report.broke_invariants() || report.failed > 0 {
+            std::process::exit(1);
+        }
+        return;
+    }
     let sim = simulation();
     if let Some(seed) = flag("--seed").and_then(|n| n.parse().ok()) {
-        let run = match flag("--job").as_deref().unwrap_or("robust") {
+        let run = match job.as_str() {
             "fatal" => sim.run_one(seed, fatal),
             "post" => sim.run_one(seed, post),
             _ => sim.run_one(seed, robust),

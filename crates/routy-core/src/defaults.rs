@@ -48,6 +48,17 @@ pub const DEFAULT_MAX_TOTAL_DELAY: Duration = Duration::from_secs(20);
 /// not all leave at the instant the server named.
 pub const QUOTA_SPREAD: Duration = Duration::from_millis(100);
 
+/// How many keys a client's quota gate remembers what the server said
+/// about: the current one and those rotations replaced while calls made
+/// with them may still be under way; past that, the key whose word ends
+/// first is forgotten.
+pub const QUOTA_KEYS: usize = 16;
+
+/// How many routes per key a client's quota gate remembers under
+/// [`QuotaScope::Route`](crate::QuotaScope::Route); past that, the route
+/// whose word ends first is forgotten.
+pub const QUOTA_ROUTES: usize = 256;
+
 /// Retries the default retry budget holds (shared by a client's calls).
 pub const DEFAULT_RETRY_BUDGET: u32 = 10;
 

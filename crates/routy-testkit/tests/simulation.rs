@@ -290,3 +290,77 @@ fn every_fault_of_the_bad_day_happens() {
         );
     }
 }
+
+/// A fleet over one quota: 20 requests per 2 s on the API, and a day
+/// where one answer in ten is a 429 or 503 with `Retry-After`.
+fn fleet(workers: usize, own_clients: bool) -> Simulation {
+    Simulation::new()
+        .workers(workers)
+        .own_clients(own_clients)
+        .mix(
+            FaultMix::bad_day()
+                .with_rate_limited(0.05)
+                .with_unavailable(0.05),
+        )
+        .setup(|api, now| {
+            api.set_rate_limit(
+                Some(routy_sandbox::RateWindow::new(20, Duration::from_secs(2))),
+                now,
+            );
+        })
+}
+
+#[test]
+fn a_fleets_seed_gives_one_interleaving_and_one_trace_whatever_the_threads_do() {
+    for own in [false, true] {
+        let sim = fleet(4, own);
+        for seed in [0, 3, 99] {
+            let first = sim.run_one(seed, nightly).to_string();
+            for _ in 0..3 {
+                assert_eq!(first, sim.run_one(seed, nightly).to_string(), "seed {seed}");
+            }
+            for worker in 0..4 {
+                assert!(first.contains(&format!("] w{worker} -> GET")), "{first}");
+            }
+        }
+        assert_ne!(
+            sim.run_one(1, nightly).to_string(),
+            sim.run_one(2, nightly).to_string()
+        );
+    }
+}
+
+#[test]
+fn a_fleet_on_one_client_waits_out_what_any_worker_was_told() {
+    for own in [false, true] {
+        let report = fleet(4, own).schedules(60).run(nightly);
+        assert!(
+            !report.broke_invariants(),
+            "own clients: {own}: {}",
+            report.broken[0]
+        );
+    }
+    // On one client, an answer to one worker holds the others: a worker
+    // waits before a call's first request (only the quota gate does that;
+    // a retry's backoff comes before attempt 2 or later).
+    let sim = fleet(4, false);
+    let held = (0..40).any(|seed| {
+        let trace = sim.run_one(seed, nightly).trace.to_string();
+        let lines: Vec<&str> = trace.lines().collect();
+        lines.iter().enumerate().any(|(at, line)| {
+            let Some(worker) = line
+                .split_whitespace()
+                .nth(3)
+                .filter(|_| line.contains("client waits"))
+            else {
+                return false;
+            };
+            let mine = format!("] {worker} -> ");
+            lines[at + 1..]
+                .iter()
+                .find(|next| next.contains(&mine))
+                .is_some_and(|next| next.ends_with("attempt 1)"))
+        })
+    });
+    assert!(held, "no call was ever held before its first request");
+}

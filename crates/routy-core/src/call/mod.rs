@@ -136,6 +136,8 @@ enum State {
     /// timeout stands for.
     Sending(RequestLimits, Option<Deadline>),
     Waiting,
+    /// A redirect's next hop is held for the quota.
+    HopHeld,
     Done,
 }
 
@@ -145,7 +147,7 @@ impl State {
         match self {
             State::New => "Start",
             State::Sending(..) => "Sent",
-            State::Waiting => "Waited",
+            State::Waiting | State::HopHeld => "Waited",
             State::Done => "nothing (the call is done)",
         }
     }
@@ -323,6 +325,7 @@ impl<'a> Call<'a> {
                 self.sent(result, limits, bound, now)
             }
             (State::Waiting, Event::Waited { now }) => self.attempt(now),
+            (State::HopHeld, Event::Waited { now }) => self.next_hop(now),
             (state, _) => Step::Done(Err(Error::OutOfOrder {
                 expected: state.expects(),
             })),
@@ -331,7 +334,7 @@ impl<'a> Call<'a> {
 
     /// Starts the next attempt, unless the quota holds it back.
     fn attempt(&mut self, now: Instant) -> Step {
-        if let Some(step) = self.held(now) {
+        if let Some(step) = self.held(now, State::Waiting) {
             return step;
         }
         self.hops_this_attempt = 0;
@@ -350,7 +353,7 @@ impl<'a> Call<'a> {
     /// `max_retry_after` and `max_total_delay`), spread by a seeded share of
     /// [`QUOTA_SPREAD`]; otherwise the end of the call, unsent. `None`
     /// when the request may leave now.
-    fn held(&mut self, now: Instant) -> Option<Step> {
+    fn held(&mut self, now: Instant, waiting: State) -> Option<Step> {
         let (gate, key) = (self.quota?, self.key?);
         let spread = QUOTA_SPREAD.mul_f64(unit_draw(self.jitter_seed, self.draws));
         let returning = mem::replace(&mut self.returning, false);
@@ -374,7 +377,7 @@ impl<'a> Call<'a> {
                 Seconds(wait),
                 self.site()
             );
-            self.state = State::Waiting;
+            self.state = waiting;
             return Some(Step::Wait(wait));
         }
         // Whole seconds, rounded up: never sooner than the window opens.
@@ -566,25 +569,35 @@ impl<'a> Call<'a> {
         let next = self
             .hop(location)
             .map_err(|kind| self.locate(RedirectError::new(kind).into()));
-        let next = next.and_then(|next| {
-            if !redirect::same_origin(&self.uri, &next) && self.key.take().is_some() {
-                log_event!(debug, "redirect to another origin: authorization dropped");
-            }
-            log_event!(
-                debug,
-                "following redirect {} -> {}",
-                response.status(),
-                crate::error::call_site::CallSite::new(&self.method, &next, self.redactor).url()
-            );
-            self.uri = next;
-            // A hop is not a new attempt.
-            self.hops_this_attempt += 1;
-            self.next_request(now)
-        });
-        Some(match next {
+        let next = match next {
+            Ok(next) => next,
+            Err(err) => return Some(Step::Done(Err(err))),
+        };
+        if !redirect::same_origin(&self.uri, &next) && self.key.take().is_some() {
+            log_event!(debug, "redirect to another origin: authorization dropped");
+        }
+        log_event!(
+            debug,
+            "following redirect {} -> {}",
+            response.status(),
+            crate::error::call_site::CallSite::new(&self.method, &next, self.redactor).url()
+        );
+        self.uri = next;
+        // A hop is not a new attempt.
+        self.hops_this_attempt += 1;
+        Some(self.next_hop(now))
+    }
+
+    /// Sends the redirect's next hop, unless the quota holds it back: a
+    /// hop is a request like any other.
+    fn next_hop(&mut self, now: Instant) -> Step {
+        if let Some(step) = self.held(now, State::HopHeld) {
+            return step;
+        }
+        match self.next_request(now) {
             Ok(request) => Step::Send(request),
             Err(err) => Step::Done(Err(err)),
-        })
+        }
     }
 
     /// Where `location` leads, when the rules allow going there.

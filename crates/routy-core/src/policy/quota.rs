@@ -12,6 +12,7 @@ use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use crate::auth::ApiKey;
+use crate::defaults::{QUOTA_KEYS, QUOTA_ROUTES};
 
 /// Which calls one "quota spent" answer holds back. Routy's limits are
 /// per token, so the default is the whole client.
@@ -51,7 +52,11 @@ pub enum QuotaScope {
 /// A new key is a new quota: what was said about one key does not hold
 /// back calls made with another (after
 /// [`set_api_key`](crate::Client::set_api_key) or a rotated
-/// [`SharedKey`](crate::SharedKey)).
+/// [`SharedKey`](crate::SharedKey)), and calls still under way with the
+/// old key stay held by what was said about it. The gate remembers
+/// [`QUOTA_KEYS`] keys and, per key, [`QUOTA_ROUTES`] routes, forgetting
+/// first the one whose word ends first, so a long-lived client's state
+/// stays small.
 ///
 /// # Examples
 ///
@@ -87,9 +92,14 @@ pub struct QuotaGate {
 
 #[derive(Debug, Default)]
 struct State {
-    /// The key the closings are about, as a hash: the gate keeps no copy
-    /// of a key a rotation replaced.
-    key: Option<u64>,
+    /// The keys told about, each as a hash: the gate keeps no copy of a
+    /// key.
+    keys: Vec<KeyState>,
+}
+
+#[derive(Debug)]
+struct KeyState {
+    id: u64,
     /// One entry (the empty route) for the whole client, one per path for
     /// [`QuotaScope::Route`].
     scopes: Vec<Scope>,
@@ -153,11 +163,9 @@ impl QuotaGate {
         }
         let id = self.key_id(key);
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-        if state.key != Some(id) {
-            return None;
-        }
+        let told = state.keys.iter_mut().find(|k| k.id == id)?;
         let route = self.route(path);
-        let scope = state.scopes.iter_mut().find(|s| *s.route == *route)?;
+        let scope = told.scopes.iter_mut().find(|s| *s.route == *route)?;
         let closed = scope
             .closed_until
             .max(scope.next_turn)
@@ -184,8 +192,8 @@ impl QuotaGate {
 
     /// Records that the server said no request made with `key` to `path`
     /// (or to any path, as the scope says) should leave before `until`. A
-    /// later time wins over an earlier one; an answer about another key
-    /// starts the gate afresh.
+    /// later time wins over an earlier one; what was said about other
+    /// keys stands for calls made with them.
     pub fn close(&self, key: &ApiKey, path: &str, until: Instant) {
         self.with_scope(key, path, |scope| {
             scope.closed_until = Some(scope.closed_until.map_or(until, |at| at.max(until)));
@@ -212,25 +220,41 @@ impl QuotaGate {
         }
         let id = self.key_id(key);
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-        if state.key != Some(id) {
-            state.key = Some(id);
-            state.scopes.clear();
-        }
-        let route = self.route(path);
-        let at = match state.scopes.iter().position(|s| *s.route == *route) {
+        let keys = &mut state.keys;
+        let told = match keys.iter().position(|k| k.id == id) {
             Some(at) => at,
             None => {
-                state.scopes.push(Scope {
+                // Full: forget the key whose word ends first (likely
+                // already past).
+                if keys.len() == QUOTA_KEYS {
+                    forget_earliest(keys, KeyState::until);
+                }
+                keys.push(KeyState {
+                    id,
+                    scopes: Vec::new(),
+                });
+                keys.len() - 1
+            }
+        };
+        let scopes = &mut keys[told].scopes;
+        let route = self.route(path);
+        let at = match scopes.iter().position(|s| *s.route == *route) {
+            Some(at) => at,
+            None => {
+                if scopes.len() == QUOTA_ROUTES {
+                    forget_earliest(scopes, Scope::until);
+                }
+                scopes.push(Scope {
                     route: route.into(),
                     closed_until: None,
                     released_until: None,
                     next_turn: None,
                     spacing: Duration::ZERO,
                 });
-                state.scopes.len() - 1
+                scopes.len() - 1
             }
         };
-        change(&mut state.scopes[at]);
+        change(&mut scopes[at]);
         self.active.store(true, Ordering::Release);
     }
 
@@ -248,8 +272,82 @@ impl QuotaGate {
     }
 }
 
+impl KeyState {
+    /// When the last of what was said about this key stops holding.
+    fn until(&self) -> Option<Instant> {
+        self.scopes.iter().filter_map(Scope::until).max()
+    }
+}
+
+impl Scope {
+    /// When the last of what was said about this scope stops holding.
+    fn until(&self) -> Option<Instant> {
+        self.closed_until
+            .max(self.released_until)
+            .max(self.next_turn)
+    }
+}
+
+/// Removes the entry of `entries` whose word stops holding first.
+fn forget_earliest<T>(entries: &mut Vec<T>, until: impl Fn(&T) -> Option<Instant>) {
+    let first = (0..entries.len()).min_by_key(|&at| until(&entries[at]));
+    if let Some(at) = first {
+        entries.swap_remove(at);
+    }
+}
+
 impl Default for QuotaGate {
     fn default() -> Self {
         QuotaGate::new(QuotaScope::default())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::{Clock as _, ManualClock};
+
+    const S: fn(u64) -> Duration = Duration::from_secs;
+
+    fn key(n: usize) -> ApiKey {
+        ApiKey::new(&format!("test-token-{n}")).unwrap()
+    }
+
+    #[test]
+    fn a_rotation_leaves_calls_still_on_the_old_key_held() {
+        let gate = QuotaGate::new(QuotaScope::Client);
+        let now = ManualClock::new().now();
+        let (old, new) = (key(0), key(1));
+        gate.close(&old, "/v1/accounts", now + S(30));
+        // The new key is told about (a 503 for 2 s) after the rotation.
+        gate.close(&new, "/v1/accounts", now + S(2));
+        assert_eq!(gate.admit(&new, "/", now, S(0), false), Some(S(2)));
+        // A retry still made with the old key waits for the old key's word.
+        assert_eq!(gate.admit(&old, "/", now, S(0), true), Some(S(30)));
+    }
+
+    #[test]
+    fn a_full_gate_forgets_the_key_and_the_route_whose_word_ends_first() {
+        let gate = QuotaGate::new(QuotaScope::Route);
+        let now = ManualClock::new().now();
+        // Key 1's word ends first (at 5 s, the others' at 9 s).
+        for n in 0..QUOTA_KEYS {
+            let until = if n == 1 { S(5) } else { S(9) };
+            gate.close(&key(n), "/a", now + until);
+        }
+        gate.close(&key(QUOTA_KEYS), "/a", now + S(9));
+        assert_eq!(gate.admit(&key(1), "/a", now, S(0), true), None);
+        assert_eq!(gate.admit(&key(0), "/a", now, S(0), true), Some(S(9)));
+        assert_eq!(gate.admit(&key(2), "/a", now, S(0), true), Some(S(9)));
+        let k = key(QUOTA_KEYS);
+        for n in 0..=QUOTA_ROUTES {
+            let until = if n == 7 { S(5) } else { S(9) };
+            gate.close(&k, &format!("/r/{n}"), now + until);
+        }
+        assert_eq!(gate.admit(&k, "/r/7", now, S(0), true), None);
+        assert_eq!(gate.admit(&k, "/r/0", now, S(0), true), Some(S(9)));
+        let state = gate.state.lock().unwrap();
+        assert_eq!(state.keys.len(), QUOTA_KEYS);
+        assert!(state.keys.iter().all(|k| k.scopes.len() <= QUOTA_ROUTES));
     }
 }

@@ -12,9 +12,10 @@
 //! The runner adds the last two: no error or trace holds the key, and
 //! nothing panics.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
-use http::Method;
+use http::{HeaderValue, Method};
 use routy_core::policy::is_idempotent;
 
 /// What the client was configured to keep to.
@@ -47,6 +48,10 @@ pub(crate) struct Calls {
     policy: Policy,
     current: Option<CallState>,
     count: u64,
+    /// Waits not yet known to belong to a call (when each ended, how long
+    /// it was): a wait belongs to the call whose request follows it, which
+    /// may be a new call held back for the quota before its first request.
+    pending: Vec<(Duration, Duration)>,
     pub(crate) broken: Vec<String>,
 }
 
@@ -56,6 +61,7 @@ impl Calls {
             policy,
             current: None,
             count: 0,
+            pending: Vec::new(),
             broken: Vec::new(),
         }
     }
@@ -70,15 +76,32 @@ impl Calls {
     ) -> u64 {
         if attempt <= 1 && hop == 0 || self.current.is_none() {
             self.count += 1;
+            // A call held before its first request started when the hold
+            // did: the waits that run on, without a gap, into this request.
+            // Earlier ones were a call's that ended unsent.
+            let mut started = now;
+            let mut kept = Vec::new();
+            for (end, by) in std::mem::take(&mut self.pending).into_iter().rev() {
+                if end != started {
+                    break;
+                }
+                started = end - by;
+                kept.push((end, by));
+            }
+            kept.reverse();
+            self.pending = kept;
             self.current = Some(CallState {
                 method: method.clone(),
-                started: now,
+                started,
                 attempt: attempt.max(1),
                 applied_unsafe: false,
                 earliest_next: Duration::ZERO,
                 paced: 0,
                 waited: Duration::ZERO,
             });
+        }
+        for (end, by) in std::mem::take(&mut self.pending) {
+            self.count_wait(end, by);
         }
         let count = self.count;
         let mut broken = Vec::new();
@@ -131,8 +154,14 @@ impl Calls {
         self.check_deadline(now, "was still waiting for an answer");
     }
 
-    /// The client slept `by`, ending at `now`.
+    /// The client slept `by`, ending at `now`; counted against the call
+    /// whose request comes next.
     pub(crate) fn client_waited(&mut self, now: Duration, by: Duration) {
+        self.pending.push((now, by));
+    }
+
+    /// A wait of the current call's, ending at `end`.
+    fn count_wait(&mut self, now: Duration, by: Duration) {
         let limit = self.policy.total_delay_limit;
         let count = self.count;
         if let Some(call) = &mut self.current {
@@ -167,6 +196,64 @@ impl Calls {
     }
 }
 
+/// What each client of a fleet was told about its quota: no request may
+/// leave a client with a key before the `Retry-After` of an answer it had
+/// received for that key (a new key is a new quota, as routy's gate has
+/// it). Times are virtual: workers take turns by time, so an answer may be
+/// worked out before a request that went earlier.
+#[derive(Debug, Default)]
+pub(crate) struct Quotas {
+    /// Per client and key: when each answer arrived, and until when it
+    /// said to wait.
+    told: HashMap<QuotaOf, Vec<(Duration, Duration)>>,
+}
+
+/// Whose quota: a client, and the key it sent (the `Authorization`
+/// value, or none).
+type QuotaOf = (usize, Option<HeaderValue>);
+
+impl Quotas {
+    /// Client `client` sends a request with `key` at `now`, in call
+    /// `call`: the rule it breaks, if any.
+    pub(crate) fn request(
+        &self,
+        client: usize,
+        key: Option<&HeaderValue>,
+        call: u64,
+        now: Duration,
+    ) -> Option<String> {
+        let not_before = self
+            .told
+            .get(&(client, key.cloned()))?
+            .iter()
+            .filter(|(received, _)| *received <= now)
+            .map(|(_, until)| *until)
+            .max()?;
+        (now < not_before).then(|| {
+            format!(
+                "call {call}: a request left client {client} at {:.3} s, before the retry-after at {:.3} s it had received for its key",
+                now.as_secs_f64(),
+                not_before.as_secs_f64()
+            )
+        })
+    }
+
+    /// Client `client` received, at `received`, an answer for `key`
+    /// asking it not to come back before `until`.
+    pub(crate) fn answered(
+        &mut self,
+        client: usize,
+        key: Option<&HeaderValue>,
+        received: Duration,
+        until: Duration,
+    ) {
+        self.told
+            .entry((client, key.cloned()))
+            .or_default()
+            .push((received, until));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -179,6 +266,57 @@ mod tests {
             total_delay_limit: S(20),
             call_timeout: Some(S(30)),
         })
+    }
+
+    #[test]
+    fn no_request_leaves_a_client_before_a_retry_after_it_received() {
+        let mut q = Quotas::default();
+        let (one, two) = (
+            HeaderValue::from_static("k1"),
+            HeaderValue::from_static("k2"),
+        );
+        assert_eq!(q.request(0, Some(&one), 1, S(1)), None);
+        // Answered at 2 s: not before 5 s.
+        q.answered(0, Some(&one), S(2), S(5));
+        assert!(q
+            .request(0, Some(&one), 2, S(3))
+            .unwrap()
+            .contains("before the retry-after at 5.000 s"));
+        assert_eq!(
+            q.request(1, Some(&one), 3, S(3)),
+            None,
+            "another client was told nothing"
+        );
+        assert_eq!(
+            q.request(0, Some(&two), 3, S(3)),
+            None,
+            "a new key is a new quota"
+        );
+        assert_eq!(
+            q.request(0, Some(&one), 4, S(1)),
+            None,
+            "a request before the answer came"
+        );
+        assert_eq!(q.request(0, Some(&one), 5, S(5)), None);
+    }
+
+    #[test]
+    fn a_hold_before_a_calls_first_request_is_that_calls_wait() {
+        let mut c = calls();
+        c.request(S(0), &Method::GET, 1, 0);
+        c.answered(S(1), true, None, false);
+        // Held 25 s for the quota, then the next call's first request:
+        // its deadline (30 s) runs from the hold, and the first call's
+        // wait limits are not touched.
+        c.client_waited(S(26), S(25));
+        c.request(S(26), &Method::GET, 1, 0);
+        assert!(
+            c.broken[0].contains("call 2: waited 25.000 s"),
+            "{:?}",
+            c.broken
+        );
+        c.answered(S(32), true, None, false);
+        assert!(c.broken[1].contains("call 2: was still waiting for an answer at 32.000 s, past its whole-call deadline at 31.000 s"), "{:?}", c.broken);
     }
 
     #[test]
@@ -209,7 +347,10 @@ mod tests {
         assert!(c.broken[0].contains("before the retry-after at 6.000 s"));
         c.request(S(7), &Method::GET, 4, 0);
         assert!(c.broken[1].contains("past max_attempts 3"));
+        // A wait counts against the call whose request follows it.
         c.client_waited(S(8), S(21));
+        assert_eq!(c.broken.len(), 2);
+        c.request(S(29), &Method::GET, 3, 0);
         assert!(c.broken[2].contains("past max_total_delay"));
         c.answered(S(31), true, None, false);
         assert!(c.broken[3].contains("past its whole-call deadline at 30.000 s"));

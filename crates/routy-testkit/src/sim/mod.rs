@@ -15,6 +15,10 @@
 //!   or deleted mid-run.
 //! - **Time** is virtual ([`SimClock`]): latency and every wait move it at
 //!   once and each request's deadline is checked against it.
+//! - **A fleet** ([`Simulation::workers`]): the job runs on several
+//!   threads at once over one client (or a client each) and the API's one
+//!   quota; the workers take turns in virtual-time order, ties drawn from
+//!   the seed, so a seed still gives one interleaving and one trace.
 //!
 //! ```
 //! use routy_testkit::sim::Simulation;
@@ -56,19 +60,22 @@
 //! - every call ends by its whole-call deadline (`call_timeout`) and every
 //!   attempt by its own, in virtual time;
 //! - `Authorization` never goes to another origin;
+//! - in a fleet, no request leaves a client before a `Retry-After` that
+//!   client had received for the same key (any worker's answer counts);
 //! - no error the job returns and no trace line holds the key;
 //! - nothing panics.
 //!
 //! # What it does not simulate
 //!
-//! It is deterministic for a job that runs on **one thread**: a job that
-//! spawns threads which call the client gets a schedule that depends on
-//! how they interleave. It does not simulate TLS, DNS, proxies, HTTP
-//! framing or compression (each transport's own conformance suite covers
-//! those), other clients sharing the rate limit, or the server's clock
-//! drifting from the client's. Time a job spends computing is not time
-//! in the simulation.
+//! It is deterministic for the threads it starts (the fleet's workers): a
+//! job that spawns threads of its own which call the client gets a
+//! schedule that depends on how they interleave. It does not simulate
+//! TLS, DNS, proxies, HTTP framing or compression (each transport's own
+//! conformance suite covers those), processes other than the fleet
+//! sharing the rate limit, or the server's clock drifting from the
+//! client's. Time a job spends computing is not time in the simulation.
 
+mod baton;
 mod invariants;
 mod runner;
 mod schedule;

@@ -7,14 +7,15 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
-use routy_core::{ApiKey, Client, ClientBuilder};
+use routy_core::{ApiKey, Client, ClientBuilder, QuotaScope};
 use routy_sandbox::model::Api;
 use routy_sandbox::{NewToken, Received};
 
+use super::baton::Baton;
 use super::invariants::{Calls, Policy};
 use super::schedule::{FaultMix, Schedule};
 use super::trace::{Trace, What};
-use super::world::{lock, Shared, SimClock, SimTransport, Waiter, World};
+use super::world::{lock, resume, Shared, SimClock, SimTransport, Waiter, World};
 use super::{SimClient, SIM_BASE_URL};
 
 /// How the client is configured for a schedule.
@@ -48,6 +49,8 @@ pub struct Simulation {
     keep: usize,
     configure: Arc<Configure>,
     setup: Arc<Setup>,
+    workers: usize,
+    own_clients: bool,
 }
 
 impl fmt::Debug for Simulation {
@@ -56,6 +59,8 @@ impl fmt::Debug for Simulation {
             .field("mix", &self.mix)
             .field("seeds", &self.seeds)
             .field("threads", &self.threads)
+            .field("workers", &self.workers)
+            .field("own_clients", &self.own_clients)
             .finish_non_exhaustive()
     }
 }
@@ -78,7 +83,45 @@ impl Simulation {
             keep: 20,
             configure: Arc::new(|builder| builder),
             setup: Arc::new(|_, _| {}),
+            workers: 1,
+            own_clients: false,
         }
+    }
+
+    /// Runs the job `n` times at once in each schedule, a fleet sharing
+    /// the one API and its quota: by default `n` threads over one client
+    /// (its clones), with [`own_clients`](Self::own_clients) a client
+    /// each with the same key. The workers take turns at every request
+    /// and wait, the earliest in virtual time first and ties drawn from
+    /// the seed, so the same seed gives the same interleaving and trace,
+    /// whatever the threads' real timing. Each trace line names its
+    /// worker (`w3`). Besides the invariants of a single job, no request
+    /// leaves a client with a key before a `Retry-After` that client
+    /// already received for that key (when its quota scope is the
+    /// client's).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use routy_sandbox::RateWindow;
+    /// let report = routy_testkit::sim::Simulation::new()
+    ///     .schedules(20)
+    ///     .workers(4)
+    ///     .setup(|api, now| api.set_rate_limit(Some(RateWindow::new(10, std::time::Duration::from_secs(2))), now))
+    ///     .run(|client, _sim| client.accounts().map(drop));
+    /// assert!(!report.broke_invariants(), "{}", report.broken[0]);
+    /// ```
+    pub fn workers(mut self, n: usize) -> Self {
+        self.workers = n.max(1);
+        self
+    }
+
+    /// Gives each worker of a fleet a client of its own (the same key, so
+    /// the same quota on the server), rather than one client shared by
+    /// all: what one client learns, the others find out for themselves.
+    pub fn own_clients(mut self, own: bool) -> Self {
+        self.own_clients = own;
+        self
     }
 
     /// The fault mix.
@@ -220,23 +263,11 @@ impl Simulation {
     pub fn run_one<E, F>(&self, seed: u64, job: F) -> Run
     where
         E: fmt::Display + fmt::Debug,
-        F: Fn(&Client<SimTransport>, &Sim) -> Result<(), E>,
+        F: Fn(&Client<SimTransport>, &Sim) -> Result<(), E> + Sync,
     {
-        let wall_start = SystemTime::UNIX_EPOCH + Duration::from_secs(WALL_START);
-        let mut api = Api::new(Some(seed));
-        (self.setup)(&mut api, wall_start);
-        let issued = api.issue_token(NewToken::named("simulated job"), wall_start);
-        let unset = Policy {
-            max_attempts: u32::MAX,
-            total_delay_limit: Duration::MAX,
-            call_timeout: None,
-        };
-        let world: Shared = Arc::new(Mutex::new(World::new(
-            api,
-            Schedule::new(self.mix, seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0x5eed),
-            wall_start,
-            unset,
-        )));
+        let (world, issued) = self.new_world(seed);
+        let fleet = self.workers > 1;
+        let baton = fleet.then(|| Arc::new(Baton::new(self.workers, seed)));
         #[allow(
             clippy::disallowed_methods,
             reason = "only offsets from this instant are used"
@@ -246,40 +277,160 @@ impl Simulation {
             world: Arc::clone(&world),
             base,
             waiter,
+            baton: baton.clone(),
         };
         let sim = Sim {
             world: Arc::clone(&world),
             clock: clock(Waiter::Job),
         };
-        let client = issued
-            .map_err(|e| e.to_string())
-            .and_then(|issued| self.client_for(seed, &world, &issued, clock(Waiter::Client)));
-        let result = match client {
-            Err(why) => Err(why),
-            Ok(client) => {
-                let config = client.config();
-                lock(&world).calls = Calls::new(Policy {
-                    max_attempts: config.retry().attempts(),
-                    total_delay_limit: config.retry().total_delay_limit(),
-                    call_timeout: config.call_timeout(),
-                });
-                match catch_unwind(AssertUnwindSafe(|| job(&client, &sim))) {
-                    Ok(Ok(())) => Ok(()),
-                    Ok(Err(err)) => Err(sim.shown(&format!("{err}"), &format!("{err:?}"))),
-                    Err(panic) => Err(format!("the job panicked: {}", panic_text(&*panic))),
-                }
-            }
+        let n_clients = if fleet && self.own_clients {
+            self.workers
+        } else {
+            1
         };
+        let clients: Result<Vec<SimClient>, String> =
+            issued.map_err(|e| e.to_string()).and_then(|issued| {
+                (0..n_clients)
+                    .map(|n| {
+                        self.client_for(
+                            seed,
+                            &world,
+                            &issued,
+                            clock(Waiter::Client),
+                            n,
+                            baton.clone(),
+                        )
+                    })
+                    .collect()
+            });
+        let result = clients.and_then(|clients: Vec<SimClient>| {
+            self.drive(&job, &clients, &sim, &world, baton.as_deref())
+        });
         let mut world = lock(&world);
         Run {
             seed,
             result,
-            broken: world.calls.broken.clone(),
+            broken: world.broken(),
             trace: Trace {
                 seed,
                 events: std::mem::take(&mut world.events),
             },
         }
+    }
+
+    /// The seed's world (the API as set up, its schedule of faults) and
+    /// the key issued for the job.
+    fn new_world(
+        &self,
+        seed: u64,
+    ) -> (
+        Shared,
+        Result<routy_sandbox::IssuedToken, routy_sandbox::SandboxError>,
+    ) {
+        let wall_start = SystemTime::UNIX_EPOCH + Duration::from_secs(WALL_START);
+        let mut api = Api::new(Some(seed));
+        (self.setup)(&mut api, wall_start);
+        let issued = api.issue_token(NewToken::named("simulated job"), wall_start);
+        let unset = Policy {
+            max_attempts: u32::MAX,
+            total_delay_limit: Duration::MAX,
+            call_timeout: None,
+        };
+        let world = Arc::new(Mutex::new(World::new(
+            api,
+            Schedule::new(self.mix, seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0x5eed),
+            wall_start,
+            unset,
+        )));
+        (world, issued)
+    }
+
+    /// Tells the world the rules the clients keep, then runs the job: on
+    /// this thread, or on each worker of a fleet.
+    fn drive<E, F>(
+        &self,
+        job: &F,
+        clients: &[SimClient],
+        sim: &Sim,
+        world: &Shared,
+        baton: Option<&Baton>,
+    ) -> Result<(), String>
+    where
+        E: fmt::Display + fmt::Debug,
+        F: Fn(&Client<SimTransport>, &Sim) -> Result<(), E> + Sync,
+    {
+        let config = clients[0].config();
+        let policy = Policy {
+            max_attempts: config.retry().attempts(),
+            total_delay_limit: config.retry().total_delay_limit(),
+            call_timeout: config.call_timeout(),
+        };
+        {
+            let mut w = lock(world);
+            w.calls = (0..self.workers).map(|_| Calls::new(policy)).collect();
+            w.fleet = baton.is_some();
+            w.client_scoped = config.quota_scope() == QuotaScope::Client;
+        }
+        match baton {
+            None => run_job(job, &clients[0], sim),
+            Some(baton) => self.run_fleet(job, clients, sim, world, baton),
+        }
+    }
+
+    /// The workers of a fleet, each a thread that runs only while it
+    /// holds the baton; the first failure, with its worker, is the run's.
+    fn run_fleet<E, F>(
+        &self,
+        job: &F,
+        clients: &[SimClient],
+        sim: &Sim,
+        world: &Shared,
+        baton: &Baton,
+    ) -> Result<(), String>
+    where
+        E: fmt::Display + fmt::Debug,
+        F: Fn(&Client<SimTransport>, &Sim) -> Result<(), E> + Sync,
+    {
+        let results: Vec<Result<(), String>> = std::thread::scope(|scope| {
+            let workers: Vec<_> = (0..self.workers)
+                .map(|me| {
+                    let client = &clients[me % clients.len()];
+                    scope.spawn(move || {
+                        let at = baton.join(me);
+                        resume(world, me, at);
+                        let result = run_job(job, client, sim);
+                        baton.finish(me);
+                        result
+                    })
+                })
+                .collect();
+            workers
+                .into_iter()
+                .map(|worker| {
+                    worker
+                        .join()
+                        .unwrap_or_else(|_| Err("a worker thread died".to_owned()))
+                })
+                .collect()
+        });
+        results
+            .into_iter()
+            .enumerate()
+            .find_map(|(me, result)| result.err().map(|why| format!("worker {me}: {why}")))
+            .map_or(Ok(()), Err)
+    }
+}
+
+/// Runs `job` once, its error or panic as the text the report shows.
+fn run_job<E, F>(job: &F, client: &SimClient, sim: &Sim) -> Result<(), String>
+where
+    E: fmt::Display + fmt::Debug,
+    F: Fn(&Client<SimTransport>, &Sim) -> Result<(), E>,
+{
+    match catch_unwind(AssertUnwindSafe(|| job(client, sim))) {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(err)) => Err(sim.shown(&format!("{err}"), &format!("{err:?}"))),
+        Err(panic) => Err(format!("the job panicked: {}", panic_text(&*panic))),
     }
 }
 
@@ -292,9 +443,11 @@ impl Simulation {
         world: &Shared,
         issued: &routy_sandbox::IssuedToken,
         clock: SimClock,
+        client: usize,
+        baton: Option<Arc<Baton>>,
     ) -> Result<SimClient, String> {
         let key = ApiKey::new(issued.secret()).map_err(|e| e.to_string())?;
-        {
+        if client == 0 {
             let mut w = lock(world);
             w.token_id = Some(issued.info.id.clone());
             w.secrets.push(key.clone());
@@ -302,13 +455,15 @@ impl Simulation {
         let builder = ClientBuilder::new()
             .api_key(key)
             .base_url(SIM_BASE_URL)
-            .jitter_seed(seed)
+            .jitter_seed(seed.wrapping_add(client as u64))
             .clock(clock.clone());
         (self.configure)(builder)
             .base_url(SIM_BASE_URL)
             .clock(clock)
             .build_with(SimTransport {
                 world: Arc::clone(world),
+                client,
+                baton,
             })
             .map_err(|e| format!("the client could not be built: {e}"))
     }
@@ -424,7 +579,8 @@ impl Sim {
             return text.to_owned();
         }
         let why = "an error or note the job shows holds the api key".to_owned();
-        world.calls.broken.push(why.clone());
+        let me = world.worker;
+        world.calls[me].broken.push(why.clone());
         world.event(What::Broken(why));
         "[withheld: it held the api key]".to_owned()
     }

@@ -16,13 +16,19 @@ use super::SimFault;
 ///
 /// ```
 /// use routy_testkit::sim::{Event, What};
-/// let event = Event { at: std::time::Duration::from_millis(1500), what: What::JobWait(std::time::Duration::from_secs(30)) };
+/// use std::time::Duration;
+/// let event = Event { at: Duration::from_millis(1500), worker: None, what: What::JobWait(Duration::from_secs(30)) };
 /// assert_eq!(event.to_string(), "[    1.500 s] job waits 30.000 s");
+/// // In a fleet, each line says which worker it is about.
+/// let event = Event { worker: Some(3), ..event };
+/// assert_eq!(event.to_string(), "[    1.500 s] w3 job waits 30.000 s");
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Event {
     /// Virtual time since the schedule started.
     pub at: Duration,
+    /// Which worker of a fleet it happened to; `None` for a single job.
+    pub worker: Option<usize>,
     /// What happened.
     pub what: What,
 }
@@ -77,6 +83,9 @@ pub enum What {
 impl fmt::Display for Event {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "[{:>9.3} s] ", self.at.as_secs_f64())?;
+        if let Some(worker) = self.worker {
+            write!(f, "w{worker} ")?;
+        }
         match &self.what {
             What::Request {
                 call,

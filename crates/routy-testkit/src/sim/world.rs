@@ -12,7 +12,8 @@ use routy_core::transport::AttemptNumber;
 use routy_core::{ApiKey, RequestLimits, Transport, TransportError, TransportErrorKind};
 use routy_sandbox::model::Api;
 
-use super::invariants::{Calls, Policy};
+use super::baton::{current_worker, Baton};
+use super::invariants::{Calls, Policy, Quotas};
 use super::schedule::{RetryAfterForm, Schedule};
 use super::trace::{Event, What};
 use super::{SimFault, MIRROR_ORIGIN};
@@ -29,7 +30,15 @@ pub(crate) struct World {
     pub(crate) elapsed: Duration,
     pub(crate) wall_start: SystemTime,
     pub(crate) events: Vec<Event>,
-    pub(crate) calls: Calls,
+    /// Each worker's calls (one worker outside a fleet).
+    pub(crate) calls: Vec<Calls>,
+    /// The worker running now, and whether there are several.
+    pub(crate) worker: usize,
+    pub(crate) fleet: bool,
+    /// What each client was told about its quota, checked when its quota
+    /// scope is the client.
+    quotas: Quotas,
+    pub(crate) client_scoped: bool,
     /// The live token's id, if there is one.
     pub(crate) token_id: Option<String>,
     /// Every secret issued, to look for in what the job and trace show.
@@ -52,7 +61,11 @@ impl World {
             elapsed: Duration::ZERO,
             wall_start,
             events: Vec::with_capacity(256),
-            calls: Calls::new(policy),
+            calls: vec![Calls::new(policy)],
+            worker: 0,
+            fleet: false,
+            quotas: Quotas::default(),
+            client_scoped: false,
             token_id: None,
             secrets: Vec::new(),
             label: None,
@@ -66,18 +79,31 @@ impl World {
     pub(crate) fn event(&mut self, what: What) {
         self.events.push(Event {
             at: self.elapsed,
+            worker: self.fleet.then_some(self.worker),
             what,
         });
     }
 
+    /// Every rule broken so far, worker by worker.
+    pub(crate) fn broken(&self) -> Vec<String> {
+        self.calls
+            .iter()
+            .flat_map(|c| c.broken.iter().cloned())
+            .collect()
+    }
+
     /// Breaks are written into the trace where they happen.
     fn flush_broken(&mut self, before: usize) {
-        let at = self.elapsed;
-        self.events
-            .extend(self.calls.broken[before..].iter().map(|why| Event {
-                at,
-                what: What::Broken(why.clone()),
-            }));
+        let (at, worker) = (self.elapsed, self.fleet.then_some(self.worker));
+        self.events.extend(
+            self.calls[self.worker].broken[before..]
+                .iter()
+                .map(|why| Event {
+                    at,
+                    worker,
+                    what: What::Broken(why.clone()),
+                }),
+        );
     }
 
     fn headers_for_trace(
@@ -105,13 +131,18 @@ impl World {
     }
 
     /// Sends one request through the schedule.
-    fn send(&mut self, request: &Request<Vec<u8>>) -> Result<Response<Vec<u8>>, TransportError> {
+    fn send(
+        &mut self,
+        request: &Request<Vec<u8>>,
+        client: usize,
+    ) -> Result<Response<Vec<u8>>, TransportError> {
         let limits = RequestLimits::of(request);
         let number = AttemptNumber::of(request);
-        let before = self.calls.broken.len();
-        let call = self
-            .calls
-            .request(self.elapsed, request.method(), number.attempt, number.hop);
+        let me = self.worker;
+        let before = self.calls[me].broken.len();
+        let call =
+            self.calls[me].request(self.elapsed, request.method(), number.attempt, number.hop);
+
         let headers = self.headers_for_trace(request);
         self.event(What::Request {
             call,
@@ -122,11 +153,19 @@ impl World {
             headers,
         });
         let elsewhere = !request.uri().to_string().starts_with(SIM_ORIGIN);
+        // The API's quota is the API's: a hop to another origin is not
+        // under it (and carries no key).
+        if self.client_scoped && !elsewhere {
+            let key = request.headers().get(AUTHORIZATION);
+            if let Some(why) = self.quotas.request(client, key, call, self.elapsed) {
+                self.calls[me].broken.push(why);
+            }
+        }
         if elsewhere && request.headers().contains_key(AUTHORIZATION) {
             let host = request.uri().host().unwrap_or("(no host)");
             let why =
                 format!("call {call}: the Authorization header went to another origin, {host}");
-            self.calls.broken.push(why);
+            self.calls[me].broken.push(why);
         }
         let (latency, fault) = self.schedule.next(request.method() == Method::GET);
         if let Some(fault) = fault {
@@ -146,8 +185,15 @@ impl World {
             && result
                 .as_ref()
                 .is_ok_and(|r| r.status() == http::StatusCode::TOO_MANY_REQUESTS);
-        self.calls
-            .answered(self.elapsed, applied, retry_after, paced);
+        if let Some(at) = retry_after {
+            self.quotas.answered(
+                client,
+                request.headers().get(AUTHORIZATION),
+                self.elapsed,
+                at,
+            );
+        }
+        self.calls[me].answered(self.elapsed, applied, retry_after, paced);
         self.flush_broken(before);
         result
     }
@@ -184,7 +230,7 @@ impl World {
             Some(SimFault::Stall) => {
                 self.elapsed += timeout.unwrap_or(FOREVER);
                 if timeout.is_none() {
-                    self.calls.broken.push(
+                    self.calls[self.worker].broken.push(
                         "a request with no deadline stalled: the call would hang for ever".into(),
                     );
                 }
@@ -325,12 +371,40 @@ pub(crate) fn lock(world: &Shared) -> MutexGuard<'_, World> {
 #[derive(Debug, Clone)]
 pub struct SimTransport {
     pub(crate) world: Shared,
+    /// Which client of the schedule this is (0 but in a fleet of clients).
+    pub(crate) client: usize,
+    pub(crate) baton: Option<Arc<Baton>>,
 }
 
 impl Transport for SimTransport {
     fn send(&self, request: Request<Vec<u8>>) -> Result<Response<Vec<u8>>, TransportError> {
-        lock(&self.world).send(&request)
+        let result = lock(&self.world).send(&request, self.client);
+        // In a fleet, the answer took time: a worker now earlier in
+        // virtual time goes next. Yielding here, and after waits, but never
+        // between a call's decision to send and the sending, means every
+        // answer that arrived before a request's time is known when the
+        // request is let out.
+        if let Some(baton) = &self.baton {
+            take_turn(&self.world, baton);
+        }
+        result
     }
+}
+
+/// Hands the baton on at the time the current worker has reached, and
+/// takes the world back at its own time when its turn comes again.
+pub(crate) fn take_turn(world: &Shared, baton: &Baton) {
+    let me = current_worker();
+    let reached = lock(world).elapsed;
+    let at = baton.pass(me, reached);
+    resume(world, me, at);
+}
+
+/// Worker `me` runs now, at its time `at`.
+pub(crate) fn resume(world: &Shared, me: usize, at: Duration) {
+    let mut world = lock(world);
+    world.elapsed = at;
+    world.worker = me;
 }
 
 /// Who is waiting on a [`SimClock`].
@@ -347,6 +421,7 @@ pub struct SimClock {
     pub(crate) world: Shared,
     pub(crate) base: Instant,
     pub(crate) waiter: Waiter,
+    pub(crate) baton: Option<Arc<Baton>>,
 }
 
 impl Clock for SimClock {
@@ -362,17 +437,23 @@ impl Clock for SimClock {
         let mut world = lock(&self.world);
         match self.waiter {
             Waiter::Client => {
-                let before = world.calls.broken.len();
+                let me = world.worker;
+                let before = world.calls[me].broken.len();
                 world.event(What::ClientWait(duration));
                 world.elapsed += duration;
                 let now = world.elapsed;
-                world.calls.client_waited(now, duration);
+                world.calls[me].client_waited(now, duration);
                 world.flush_broken(before);
             }
             Waiter::Job => {
                 world.event(What::JobWait(duration));
                 world.elapsed += duration;
             }
+        }
+        drop(world);
+        // A wait is where another worker of a fleet may run.
+        if let Some(baton) = &self.baton {
+            take_turn(&self.world, baton);
         }
     }
 }
