@@ -8,11 +8,14 @@
 //! cargo run --release --example simulate -- --job fatal --seed 12   # one trace
 //! cargo run --release --example simulate -- --job fleet --workers 8 # a fleet, 1,000 schedules
 //! cargo run --release --example simulate -- --job fleet --workers 8 --own-clients --seed 3
+//! cargo run --release --example simulate -- --job fleet --workers 8 --seed 3 --svg seed-3.svg
 //! ```
 //!
 //! `--job fleet` runs the robust job on `--workers` workers at once
 //! (threads over one client, or with `--own-clients` a client each) over
-//! one quota of 20 calls per 2 s, deterministically by seed.
+//! one quota of 20 calls per 2 s, deterministically by seed; a failing
+//! schedule is also drawn as a timeline, `target/fleet-seed-N.svg`
+//! (or `--svg PATH`), one lane per worker.
 //!
 //! Three jobs: `robust` handles what a bad day brings; `fatal` treats every
 //! error as fatal; `post` creates a report and retries the POST by hand,
@@ -142,6 +145,17 @@ fn fleet(workers: usize, own_clients: bool) -> Simulation {
         })
 }
 
+/// Saves `trace` as a timeline picture at `path` and says where.
+fn write_timeline(path: &str, trace: &routy_testkit::sim::Trace) {
+    match std::fs::write(path, trace.timeline_svg()) {
+        Ok(()) => println!(
+            "timeline of seed {}: {path} (open it in a browser)",
+            trace.seed
+        ),
+        Err(err) => eprintln!("could not write the timeline to {path}: {err}"),
+    }
+}
+
 fn simulation() -> Simulation {
     Simulation::new().setup(|api, _now| {
         let stub = routy_sandbox::Stub::post("/v1/reports")
@@ -166,7 +180,11 @@ fn main() {
         let workers = flag("--workers").and_then(|n| n.parse().ok()).unwrap_or(8);
         let sim = fleet(workers, args.iter().any(|a| a == "--own-clients"));
         if let Some(seed) = flag("--seed").and_then(|n| n.parse().ok()) {
-            print!("{}", sim.run_one(seed, robust));
+            let run = sim.run_one(seed, robust);
+            print!("{run}");
+            if let Some(path) = flag("--svg") {
+                write_timeline(&path, &run.trace);
+            }
             return;
         }
         let schedules = flag("--schedules")
@@ -181,6 +199,12 @@ fn main() {
         if let Some(run) = report.broken.first() {
             print!("{run}");
             println!("{} schedules broke routy's invariants", report.broken.len());
+        }
+        // A fleet's trace is easier looked at than read.
+        if let Some(first) = report.broken.first().or(report.failures.first()) {
+            let path =
+                flag("--svg").unwrap_or_else(|| format!("target/fleet-seed-{}.svg", first.seed));
+            write_timeline(&path, &first.trace);
         }
         println!("{report}");
         if report.broke_invariants() || report.failed > 0 {

@@ -79,6 +79,7 @@ mod baton;
 mod invariants;
 mod runner;
 mod schedule;
+mod timeline;
 mod trace;
 mod world;
 

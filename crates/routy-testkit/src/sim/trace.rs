@@ -63,6 +63,12 @@ pub enum What {
     },
     /// The transport failed.
     Failed(TransportErrorKind),
+    /// The answer said the quota is spent: no request of this key before
+    /// `until` (virtual time), from its `Retry-After`.
+    WindowSpent {
+        /// When the window opens again.
+        until: Duration,
+    },
     /// The client slept before retrying.
     ClientWait(Duration),
     /// The job slept (through the simulation's clock).
@@ -113,6 +119,9 @@ impl fmt::Display for Event {
             What::Fault(fault) => write!(f, "   fault: {fault}"),
             What::Response { status, bytes } => write!(f, "<- {status} ({bytes} bytes)"),
             What::Failed(kind) => write!(f, "<- {kind}"),
+            What::WindowSpent { until } => {
+                write!(f, "   window spent until {:.3} s", until.as_secs_f64())
+            }
             What::ClientWait(d) => write!(f, "client waits {:.3} s", d.as_secs_f64()),
             What::JobWait(d) => write!(f, "job waits {:.3} s", d.as_secs_f64()),
             What::KeyRotated {

@@ -186,6 +186,7 @@ impl World {
                 .as_ref()
                 .is_ok_and(|r| r.status() == http::StatusCode::TOO_MANY_REQUESTS);
         if let Some(at) = retry_after {
+            self.event(What::WindowSpent { until: at });
             self.quotas.answered(
                 client,
                 request.headers().get(AUTHORIZATION),
