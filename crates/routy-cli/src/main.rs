@@ -645,8 +645,17 @@ impl Misbehaviour {
     }
 }
 
+/// A stub or fault file: a regular file (never a FIFO to wait on), at
+/// most 16 MiB.
 fn read_file(path: &std::path::Path) -> Result<Vec<u8>, Failure> {
-    std::fs::read(path).map_err(|e| Failure::usage(format!("cannot read {}: {e}", path.display())))
+    let mut bytes = Vec::new();
+    routy_core::file::read_regular(path, 16 << 20, &mut bytes).map_err(|e| {
+        Failure::usage(format!(
+            "cannot read {}: {e}",
+            routy::text::shown_path(path)
+        ))
+    })?;
+    Ok(bytes)
 }
 
 /// One item or an array of them, from JSON; errors name `source`, the

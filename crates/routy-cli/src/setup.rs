@@ -128,7 +128,7 @@ fn key(args: &ClientArgs, chosen: &Chosen) -> Result<(ApiKey, String), Failure> 
 
 fn from_file(path: &OsString, by: &str) -> Result<(ApiKey, String), Failure> {
     let key = ApiKey::from_file(path).map_err(|e| failure(Error::from(e)))?;
-    let shown = std::path::Path::new(path).display();
+    let shown = routy::text::shown_path(std::path::Path::new(path));
     Ok((key, format!("file {shown} ({by})")))
 }
 

@@ -351,3 +351,101 @@ fn a_key_written_into_the_command_line_is_not_printed_by_status() {
         "{stdout}"
     );
 }
+
+/// A careless profile in each of its failing ways, the key written into
+/// the command line: the command fails with the key on stderr, prints
+/// nothing, prints two lines, times out, or names a missing program whose
+/// path holds the key. Every message is exit 2, one line of text, and
+/// holds no 8 bytes of the key (`run` checks every window).
+#[test]
+fn a_careless_key_command_never_prints_the_key_whatever_way_it_fails() {
+    let dir = Dir::new("careless-fails");
+    let key = "Vb7Nm0Qa3Ws6Ed9Rf2Tg5Yh8Uj1Ik4Ol7Pz0Xc3Vb6=";
+    let cases = [
+        (
+            format!("[\"sh\", \"-c\", \"echo {key} >&2; exit 1\"]"),
+            "failed (exit status: 1)",
+        ),
+        (format!("[\"sh\", \"-c\", \": {key}\"]"), "printed nothing"),
+        (
+            format!("[\"sh\", \"-c\", \"echo {key}; echo {key}\"]"),
+            "printed more than one line",
+        ),
+        (
+            format!("[\"sh\", \"-c\", \"sleep 30 # {key}\"]"),
+            "did not finish in 1s",
+        ),
+        (
+            format!("[\"/opt/{key}/bin/pass\", \"show\"]"),
+            "cannot run the api key command",
+        ),
+        (
+            // A line break in an argument: the message stays one line.
+            "[\"sh\", \"-c\", \"exit 3\", \"line\\none\"]".to_owned(),
+            "failed (exit status: 3)",
+        ),
+    ];
+    for (command, expected) in cases {
+        let config = dir.config(&format!(
+            "[profiles.careless]\napi_key_command = {command}\napi_key_command_timeout = 1\n"
+        ));
+        for args in [
+            &["auth", "check"][..],
+            &["auth", "status"],
+            &["accounts", "list"],
+        ] {
+            let (code, stdout, stderr) = run(
+                with_config(&config)
+                    .args(["--profile", "careless"])
+                    .args(args),
+                key,
+                None,
+            );
+            assert_eq!((code, stdout.as_str()), (2, ""), "{command}: {stderr}");
+            assert!(stderr.contains(expected), "{command}: {stderr}");
+            let message: Vec<&str> = stderr.lines().filter(|l| !l.starts_with("hint:")).collect();
+            assert_eq!(message.len(), 1, "{command}: one line: {stderr}");
+            assert!(!stderr.contains('\u{1b}'), "{stderr}");
+        }
+    }
+}
+
+/// A FIFO where a file is expected (nothing ever writes to it, so opening
+/// it would wait for ever): the config file, a profile's key file and
+/// `ROUTY_API_KEY_FILE` are each exit 2, naming the path and what it is.
+#[test]
+fn a_fifo_where_a_file_is_expected_is_refused_not_waited_on() {
+    let dir = Dir::new("fifo");
+    let fifo = dir.0.join("key.fifo");
+    let made = Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success(), "mkfifo");
+    let key = "Vb7Nm0Qa3Ws6Ed9Rf2Tg5Yh8Uj1Ik4Ol7Pz0Xc3Vb6=";
+    let config = dir.config(&format!(
+        "[profiles.fifo]\napi_key_file = \"{}\"\n",
+        fifo.display()
+    ));
+    let mut as_config = routy();
+    as_config.env("ROUTY_CONFIG", &fifo).args(["auth", "check"]);
+    let mut as_key_file = with_config(&config);
+    as_key_file.args(["--profile", "fifo", "auth", "check"]);
+    let mut as_env_file = routy();
+    as_env_file
+        .env("ROUTY_API_KEY_FILE", &fifo)
+        .args(["auth", "check"]);
+    for (what, cmd) in [
+        ("ROUTY_CONFIG", &mut as_config),
+        ("api_key_file", &mut as_key_file),
+        ("ROUTY_API_KEY_FILE", &mut as_env_file),
+    ] {
+        let (code, stdout, stderr) = run(cmd, key, None);
+        assert_eq!((code, stdout.as_str()), (2, ""), "{what}: {stderr}");
+        assert!(
+            stderr.contains("is a FIFO, not a regular file"),
+            "{what}: {stderr}"
+        );
+        assert!(
+            stderr.contains("key.fifo"),
+            "{what} names the path: {stderr}"
+        );
+    }
+}

@@ -90,7 +90,7 @@
 pub use http;
 
 // One room per concept. A room imports only rooms beneath it, bottom
-// first: defaults, clock, auth, text, transport, policy, request, config,
+// first: defaults, clock, file, auth, text, transport, policy, request, config,
 // response, error, call, endpoint, client.
 pub mod auth;
 pub mod call;
@@ -100,6 +100,7 @@ pub mod config;
 pub mod defaults;
 pub mod endpoint;
 pub mod error;
+pub mod file;
 pub mod policy;
 pub mod request;
 pub mod response;

@@ -82,6 +82,101 @@ pub fn one_line(text: &str, max: usize) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// What stands in shown text for a run that may be a token.
+pub const REDACTED: &str = "[redacted]";
+
+/// `text` with every run that may be a token replaced by
+/// [`REDACTED`]: 20 or more characters of what tokens are made of
+/// (letters, digits, `+/=_-.`) that hold `+` or `=`, or upper- and
+/// lower-case letters and digits (base64, as routy's tokens are), or 32
+/// or more hex digits. For text that may quote a key routy does not know
+/// (yet): a command line, a path, a parser's message, a command's stderr.
+/// Long plain names (`billing-sync-credentials.txt`,
+/// `routy-ci-20261203`) are kept.
+///
+/// # Examples
+///
+/// ```
+/// use routy::text::mask_tokens;
+///
+/// let line = "sh -c echo OaBw1+4DqFfDLXOLpWthbfp502Wc0D4tICsxNcT+aeQ= >&2";
+/// assert_eq!(mask_tokens(line), "sh -c echo [redacted] >&2");
+/// assert_eq!(mask_tokens("~/.config/routy/billing-sync-credentials.txt"), "~/.config/routy/billing-sync-credentials.txt");
+/// ```
+pub fn mask_tokens(text: &str) -> Cow<'_, str> {
+    const MIN_RUN: usize = 20;
+    let is_token = |c: char| c.is_ascii_alphanumeric() || "+/=_-.".contains(c);
+    let looks_like_one = |run: &str| {
+        let has = |f: fn(&char) -> bool| run.chars().any(|c| f(&c));
+        let hex = run.len() >= 32 && run.chars().all(|c| c.is_ascii_hexdigit());
+        run.len() >= MIN_RUN
+            && (has(|c| "+=".contains(*c))
+                || (has(char::is_ascii_uppercase)
+                    && has(char::is_ascii_lowercase)
+                    && has(char::is_ascii_digit))
+                || (hex && has(char::is_ascii_digit)))
+    };
+    let mut runs = text.split(|c: char| !is_token(c));
+    if !runs.any(looks_like_one) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut start = 0;
+    for (at, c) in text
+        .char_indices()
+        .chain(std::iter::once((text.len(), ' ')))
+    {
+        if is_token(c) && at < text.len() {
+            continue;
+        }
+        let run = &text[start..at];
+        out.push_str(if looks_like_one(run) { REDACTED } else { run });
+        if at < text.len() {
+            out.push(c);
+        }
+        start = at + c.len_utf8();
+    }
+    Cow::Owned(out)
+}
+
+/// Text that echoes a user's own configuration (a command line, a path,
+/// a value from a file or a variable), made fit for a message: anything
+/// token-like masked ([`mask_tokens`]), then one line ([`one_line`]), at
+/// most `max` bytes.
+///
+/// # Examples
+///
+/// ```
+/// use routy::text::user_text;
+///
+/// assert_eq!(user_text("sh -c exit 3 line\none", usize::MAX), "sh -c exit 3 line\\none");
+/// ```
+pub fn user_text(text: &str, max: usize) -> String {
+    one_line(&mask_tokens(text), max).into_owned()
+}
+
+/// A path as a message shows it: each part between slashes masked on its
+/// own ([`mask_tokens`]), so a long path of plain folder names with a
+/// digit somewhere stays readable, then one line ([`one_line`]).
+///
+/// # Examples
+///
+/// ```
+/// use routy::text::shown_path;
+///
+/// assert_eq!(shown_path("/tmp/routy-ci-20261203/config.toml".as_ref()), "/tmp/routy-ci-20261203/config.toml");
+/// assert_eq!(shown_path("/tmp/key\n.txt".as_ref()), "/tmp/key\\n.txt");
+/// assert_eq!(
+///     shown_path("/keys/OaBw1+4DqFfDLXOLpWthbfp502Wc0D4tICsxNcT+aeQ=.txt".as_ref()),
+///     "/keys/[redacted]"
+/// );
+/// ```
+pub fn shown_path(path: &std::path::Path) -> String {
+    let text = path.display().to_string();
+    let masked: Vec<Cow<'_, str>> = text.split('/').map(mask_tokens).collect();
+    one_line(&masked.join("/"), usize::MAX).into_owned()
+}
+
 /// Up to [`SNIPPET_MAX_BYTES`] of `body` as text, starting a little before
 /// `around` so a decode error's position is in view, scrubbed by
 /// `redactor` (withheld whole when it spells the key in an encoded form).

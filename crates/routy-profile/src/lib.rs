@@ -68,6 +68,7 @@ use wait_timeout::ChildExt as _;
 use zeroize::Zeroizing;
 
 use routy_core::defaults::MAX_KEY_LEN;
+use routy_core::text::{mask_tokens, shown_path, user_text};
 use routy_core::{ApiKey, ClientBuilder, KeyError};
 
 /// The variable that names the config file, over the platform's default.
@@ -89,8 +90,8 @@ const MAX_COMMAND_TIMEOUT_SECS: u64 = 3600;
 /// The largest config file read.
 const MAX_CONFIG_BYTES: u64 = 1024 * 1024;
 
-/// What stands in a message for a run of text that may be a token.
-const REDACTED: &str = "[redacted]";
+/// The most of a key command's line a message shows.
+const COMMAND_SHOWN: usize = 300;
 
 /// How much of a failed key command's stderr an error keeps.
 const STDERR_KEPT: usize = 300;
@@ -153,7 +154,7 @@ pub enum KeySource {
 #[non_exhaustive]
 pub enum ProfileError {
     /// The config file could not be read.
-    #[error("cannot read the routy config file {}", path.display())]
+    #[error("cannot read the routy config file {}", shown_path(path))]
     Read {
         /// The file.
         path: PathBuf,
@@ -163,7 +164,7 @@ pub enum ProfileError {
     },
     /// The config file is not valid: bad TOML, an unknown member, a value
     /// of the wrong type.
-    #[error("invalid routy config file {}: {message}", path.display())]
+    #[error("invalid routy config file {}: {message}", shown_path(path))]
     Invalid {
         /// The file.
         path: PathBuf,
@@ -172,9 +173,10 @@ pub enum ProfileError {
     },
     /// A profile holds the key itself.
     #[error(
-        "profile {profile:?} in {} holds an api key in plain text; remove it and name where the \
+        "profile {} in {} holds an api key in plain text; remove it and name where the \
          key is kept instead: api_key_command (a password manager), api_key_file or api_key_env",
-        path.display()
+        name(profile),
+        shown_path(path)
     )]
     LiteralKey {
         /// The file.
@@ -184,9 +186,10 @@ pub enum ProfileError {
     },
     /// A profile names no key source, or more than one.
     #[error(
-        "profile {profile:?} in {} must name exactly one of api_key_command, api_key_file and \
+        "profile {} in {} must name exactly one of api_key_command, api_key_file and \
          api_key_env",
-        path.display()
+        name(profile),
+        shown_path(path)
     )]
     KeySources {
         /// The file.
@@ -195,7 +198,7 @@ pub enum ProfileError {
         profile: String,
     },
     /// No profile of that name.
-    #[error("no profile {name:?} in {}{}", path.display(), known_names(known, *found))]
+    #[error("no profile {} in {}{}", self::name(name), shown_path(path), known_names(known, *found))]
     Missing {
         /// The name asked for.
         name: String,
@@ -210,7 +213,7 @@ pub enum ProfileError {
     /// none called `default`.
     #[error(
         "no profile was named (ROUTY_PROFILE is not set) and {} has no \"default\" profile",
-        path.display()
+        shown_path(path)
     )]
     NoneSelected {
         /// The file looked in.
@@ -221,7 +224,10 @@ pub enum ProfileError {
     #[error("no config directory on this system; set ROUTY_CONFIG to the config file's path")]
     NoConfigDir,
     /// The key command could not be started.
-    #[error("cannot run the api key command `{command}` of profile {profile:?}")]
+    #[error(
+        "cannot run the api key command `{command}` of profile {}",
+        name(profile)
+    )]
     CommandStart {
         /// The profile.
         profile: String,
@@ -233,7 +239,8 @@ pub enum ProfileError {
     },
     /// The key command failed.
     #[error(
-        "the api key command `{command}` of profile {profile:?} failed ({status}){}",
+        "the api key command `{command}` of profile {} failed ({status}){}",
+        name(profile),
         stderr_part(stderr)
     )]
     CommandFailed {
@@ -248,8 +255,9 @@ pub enum ProfileError {
     },
     /// The key command ran past its timeout and was killed.
     #[error(
-        "the api key command `{command}` of profile {profile:?} did not finish in {timeout:?} \
-         (api_key_command_timeout)"
+        "the api key command `{command}` of profile {} did not finish in {timeout:?} \
+         (api_key_command_timeout)",
+        name(profile)
     )]
     CommandTimedOut {
         /// The profile.
@@ -260,7 +268,10 @@ pub enum ProfileError {
         timeout: Duration,
     },
     /// The key command printed nothing, or not a key.
-    #[error("the api key command `{command}` of profile {profile:?} printed {what}")]
+    #[error(
+        "the api key command `{command}` of profile {} printed {what}",
+        name(profile)
+    )]
     CommandOutput {
         /// The profile.
         profile: String,
@@ -270,7 +281,10 @@ pub enum ProfileError {
         what: &'static str,
     },
     /// The key the profile's source gave is not a valid key.
-    #[error("profile {profile:?}: the key from its {source_name} is not valid")]
+    #[error(
+        "profile {}: the key from its {source_name} is not valid",
+        name(profile)
+    )]
     Key {
         /// The profile.
         profile: String,
@@ -349,13 +363,14 @@ impl Profiles {
             path: path.to_owned(),
             source,
         };
-        let mut text = String::new();
-        std::fs::File::open(path)
-            .and_then(|file| file.take(MAX_CONFIG_BYTES + 1).read_to_string(&mut text))
-            .map_err(read)?;
-        if text.len() as u64 > MAX_CONFIG_BYTES {
-            return Err(read(std::io::Error::other("the file is over 1 MiB")));
-        }
+        let mut bytes = Vec::new();
+        routy_core::file::read_regular(path, MAX_CONFIG_BYTES, &mut bytes).map_err(read)?;
+        let text = String::from_utf8(bytes).map_err(|_| {
+            read(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                "not UTF-8 text",
+            ))
+        })?;
         Self::from_toml(&text, path)
     }
 
@@ -539,7 +554,7 @@ impl Profile {
 
     /// Runs the key command and reads its stdout as the key.
     fn run(&self, argv: &[String], timeout: Duration) -> Result<ApiKey, ProfileError> {
-        let command = argv.join(" ");
+        let command = user_text(&argv.join(" "), COMMAND_SHOWN);
         let mut child = Command::new(&argv[0])
             .args(&argv[1..])
             .stdin(Stdio::null())
@@ -652,9 +667,11 @@ impl From<ProfileError> for routy_core::Error {
 impl fmt::Display for KeySource {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            KeySource::Command { argv, .. } => write!(f, "command `{}`", argv.join(" ")),
-            KeySource::File(path) => write!(f, "file {}", path.display()),
-            KeySource::Env(var) => write!(f, "environment variable {var}"),
+            KeySource::Command { argv, .. } => {
+                write!(f, "command `{}`", user_text(&argv.join(" "), COMMAND_SHOWN))
+            }
+            KeySource::File(path) => write!(f, "file {}", shown_path(path)),
+            KeySource::Env(var) => write!(f, "environment variable {}", user_text(var, 200)),
         }
     }
 }
@@ -685,7 +702,7 @@ fn resolve(base: &Path, file: &Path) -> PathBuf {
 /// The TOML error's message and line, without the file's text (which the
 /// parser quotes, and which could hold a key).
 fn invalid_message(err: &toml::de::Error, text: &str) -> String {
-    let message = mask_tokens(err.message());
+    let message = mask_tokens(err.message()).into_owned();
     match err.span() {
         Some(span) => {
             let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
@@ -704,33 +721,13 @@ fn last_line_masked(stderr: &[u8]) -> String {
         .rev()
         .find(|l| !l.trim().is_empty())
         .unwrap_or("");
-    routy_core::text::one_line(&mask_tokens(line), STDERR_KEPT).into_owned()
+    user_text(line, STDERR_KEPT)
 }
 
-/// `text` with every run of 20 or more characters that could be a token
-/// (letters, digits, `+/=_-.`) replaced by `[redacted]`: what a command's
-/// stderr or a parser's message may quote of a key routy does not know.
-fn mask_tokens(text: &str) -> String {
-    const MIN_RUN: usize = 20;
-    let is_token = |c: char| c.is_ascii_alphanumeric() || "+/=_-.".contains(c);
-    let mut out = String::with_capacity(text.len());
-    let mut run = String::new();
-    for c in text.chars().chain(std::iter::once('\0')) {
-        if is_token(c) {
-            run.push(c);
-            continue;
-        }
-        if run.len() >= MIN_RUN {
-            out.push_str(REDACTED);
-        } else {
-            out.push_str(&run);
-        }
-        run.clear();
-        if c != '\0' {
-            out.push(c);
-        }
-    }
-    out
+/// A profile's name as a message shows it: quoted, anything token-like
+/// masked, one line.
+fn name(profile: &str) -> String {
+    format!("{:?}", mask_tokens(profile))
 }
 
 fn known_names(known: &[String], found: bool) -> String {

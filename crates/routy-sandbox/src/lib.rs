@@ -65,6 +65,7 @@
 mod accounts;
 mod clock;
 mod faults;
+mod files;
 mod front;
 mod journal;
 pub mod model;
@@ -685,7 +686,9 @@ impl AccountsSource {
             AccountsSource::Seed => Ok(model::shared_seed_accounts()),
             AccountsSource::Json(bytes) => accounts::validate(bytes).map(Arc::new),
             AccountsSource::File(path) => {
-                let bytes = std::fs::read(&path).map_err(|e| {
+                // A regular file only (a FIFO would hang the start), and
+                // bounded: big lists are the point, a device is not.
+                let bytes = files::read_regular(&path, 1 << 30).map_err(|e| {
                     SandboxError::Accounts(format!("cannot read {}: {e}", path.display()))
                 })?;
                 accounts::validate(bytes).map(Arc::new)

@@ -441,7 +441,8 @@ fn load_state(path: &Path) -> Result<StateFile, SandboxError> {
         path: path.to_owned(),
         reason,
     };
-    let bytes = std::fs::read(path).map_err(|e| state_error(e.to_string()))?;
+    let bytes =
+        crate::files::read_regular(path, 64 << 20).map_err(|e| state_error(e.to_string()))?;
     let state: StateFile = serde_json::from_slice(&bytes)
         .map_err(|e| state_error(format!("not a sandbox state file: {e}")))?;
     if state.version != STATE_VERSION {

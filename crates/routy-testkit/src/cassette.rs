@@ -175,7 +175,7 @@ pub enum CassetteError {
         location: String,
     },
     /// Reading or writing the file failed.
-    #[error("cassette file {}", path.display())]
+    #[error("cassette file {}", routy_core::text::shown_path(path))]
     Io {
         /// The file.
         path: PathBuf,
@@ -568,9 +568,12 @@ impl Cassette {
     /// is not a version-1 cassette.
     pub fn load(path: impl AsRef<Path>) -> Result<Self, CassetteError> {
         let path = path.as_ref();
-        let bytes = std::fs::read(path).map_err(|source| CassetteError::Io {
-            path: path.to_owned(),
-            source,
+        let mut bytes = Vec::new();
+        routy_core::file::read_regular(path, 1 << 30, &mut bytes).map_err(|source| {
+            CassetteError::Io {
+                path: path.to_owned(),
+                source,
+            }
         })?;
         let cassette: Cassette =
             serde_json::from_slice(&bytes).map_err(|e| CassetteError::Format(e.to_string()))?;

@@ -63,9 +63,20 @@ fn a_bad_ca_file_is_a_typed_error_naming_the_file_and_the_problem() {
     let why = ca_error(UreqTransport::builder().ca_pem(garbage.to_vec()).build());
     assert!(why.contains("PEM bytes"), "{why}");
 
-    // An endless file is read up to a bound, then refused.
+    // A device that never ends is refused before a byte is read; an
+    // oversized file is read up to a bound, then refused.
     let why = ca_error(UreqTransport::builder().ca_file("/dev/zero").build());
+    assert!(
+        why.contains("/dev/zero: is a character device, not a regular file"),
+        "{why}"
+    );
+    let big = std::env::temp_dir().join(format!("routy-big-ca-{}.pem", std::process::id()));
+    std::fs::File::create(&big)
+        .and_then(|f| f.set_len(routy_core::defaults::MAX_CA_FILE_BYTES + 1))
+        .unwrap();
+    let why = ca_error(UreqTransport::builder().ca_file(&big).build());
     assert!(why.contains("larger than"), "{why}");
+    let _ = std::fs::remove_file(big);
 
     let directory = ca_error(
         UreqTransport::builder()

@@ -150,7 +150,8 @@ impl ApiKey {
     /// # Errors
     ///
     /// [`KeyError::File`] (naming the path, never the contents) when the file
-    /// cannot be read, is over 8 KiB (only that much is ever read), or is
+    /// cannot be read, is not a regular file (a FIFO, say: refused at once,
+    /// never waited on), is over 8 KiB (only that much is ever read), or is
     /// not UTF-8, and any validation error of
     /// [`ApiKey::new`].
     ///
@@ -165,24 +166,24 @@ impl ApiKey {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn from_file(path: impl AsRef<Path>) -> Result<Self, KeyError> {
-        use std::io::Read;
         let path = path.as_ref();
         let file_error = |source| KeyError::File {
             path: path.to_owned(),
             source,
         };
         let mut bytes = Zeroizing::new(Vec::new());
-        // One byte past the cap tells a full file from an oversized one,
-        // without reading (or allocating for) the rest of it.
-        std::fs::File::open(path)
-            .and_then(|file| file.take(MAX_KEY_FILE_BYTES + 1).read_to_end(&mut bytes))
-            .map_err(file_error)?;
-        if bytes.len() as u64 > MAX_KEY_FILE_BYTES {
-            return Err(file_error(std::io::Error::new(
-                std::io::ErrorKind::InvalidData,
-                format!("file is over {MAX_KEY_FILE_BYTES} bytes: a token file holds one token"),
-            )));
-        }
+        crate::file::read_regular(path, MAX_KEY_FILE_BYTES, &mut bytes).map_err(|err| {
+            if err.kind() == std::io::ErrorKind::InvalidData {
+                file_error(std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    format!(
+                        "file is over {MAX_KEY_FILE_BYTES} bytes: a token file holds one token"
+                    ),
+                ))
+            } else {
+                file_error(err)
+            }
+        })?;
         let text = std::str::from_utf8(&bytes).map_err(|_| KeyError::File {
             path: path.to_owned(),
             source: std::io::Error::new(std::io::ErrorKind::InvalidData, "file is not utf-8"),
@@ -422,7 +423,7 @@ pub enum KeyError {
     #[error("api key environment variable is not valid unicode")]
     NotUnicode,
     /// The key file could not be read.
-    #[error("cannot read api key file {}", path.display())]
+    #[error("cannot read api key file {}", crate::text::shown_path(path))]
     File {
         /// The file's path.
         path: PathBuf,

@@ -171,9 +171,9 @@ impl fmt::Debug for Config {
 }
 
 /// Reads a PEM file of CA certificates for a transport's custom roots
-/// (what every transport's `ca_file` does): at most
-/// [`MAX_CA_FILE_BYTES`], so a path to a device that never ends cannot
-/// hang the build.
+/// (what every transport's `ca_file` does): a regular file only, at most
+/// [`MAX_CA_FILE_BYTES`], so a path to a FIFO or a device that never
+/// ends cannot hang the build.
 ///
 /// # Errors
 ///
@@ -184,21 +184,15 @@ impl fmt::Debug for Config {
 ///
 /// ```
 /// let err = routy::transport::read_ca_file("/dev/zero".as_ref()).unwrap_err();
-/// assert!(err.to_string().contains("/dev/zero: larger than"), "{err}");
+/// assert!(err.to_string().contains("/dev/zero: is a character device, not a regular file"), "{err}");
 /// ```
 pub fn read_ca_file(path: &std::path::Path) -> Result<Vec<u8>, ConfigError> {
-    use std::io::Read as _;
-    let fail = |reason: String| ConfigError::CaCertificates {
-        what: format!("{}: {reason}", path.display()).into(),
-    };
-    let file = std::fs::File::open(path).map_err(|e| fail(e.to_string()))?;
     let mut pem = Vec::new();
-    file.take(MAX_CA_FILE_BYTES + 1)
-        .read_to_end(&mut pem)
-        .map_err(|e| fail(e.to_string()))?;
-    if pem.len() as u64 > MAX_CA_FILE_BYTES {
-        return Err(fail(format!("larger than {MAX_CA_FILE_BYTES} bytes")));
-    }
+    crate::file::read_regular(path, MAX_CA_FILE_BYTES, &mut pem).map_err(|e| {
+        ConfigError::CaCertificates {
+            what: format!("{}: {e}", crate::text::shown_path(path)).into(),
+        }
+    })?;
     Ok(pem)
 }
 
