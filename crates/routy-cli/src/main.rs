@@ -610,7 +610,7 @@ impl Misbehaviour {
         inline: &[String],
     ) -> Result<Self, Failure> {
         let mut rules: Vec<routy_sandbox::FaultRule> = match faults {
-            Some(path) => one_or_many(&path.display().to_string(), &read_file(&path)?)?,
+            Some(path) => one_or_many(&routy::text::shown_path(&path), &read_file(&path)?)?,
             None => Vec::new(),
         };
         for json in inline {
@@ -620,7 +620,7 @@ impl Misbehaviour {
             )?);
         }
         let stubs = match stubs {
-            Some(path) => one_or_many(&path.display().to_string(), &read_file(&path)?)?,
+            Some(path) => one_or_many(&routy::text::shown_path(&path), &read_file(&path)?)?,
             None => Vec::new(),
         };
         Ok(Misbehaviour {
@@ -659,18 +659,12 @@ fn read_file(path: &std::path::Path) -> Result<Vec<u8>, Failure> {
 }
 
 /// One item or an array of them, from JSON; errors name `source`, the
-/// line and the parser's words.
+/// line and the parser's words (one line).
 fn one_or_many<T: serde::de::DeserializeOwned>(
     source: &str,
     bytes: &[u8],
 ) -> Result<Vec<T>, Failure> {
-    let value: serde_json::Value = serde_json::from_slice(bytes)
-        .map_err(|e| Failure::usage(format!("{source}: not JSON: {e}")))?;
-    let parsed = match value {
-        serde_json::Value::Array(_) => serde_json::from_value(value),
-        other => serde_json::from_value(other).map(|item| vec![item]),
-    };
-    parsed.map_err(|e| Failure::usage(format!("{source}: {e}")))
+    routy_sandbox::items_from_json(bytes).map_err(|e| Failure::usage(format!("{source}: {e}")))
 }
 
 fn sandbox(

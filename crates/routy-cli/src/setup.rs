@@ -49,11 +49,12 @@ impl Setup {
             .or_else(|| profile_ca(chosen.flag.as_ref()))
             .or_else(|| env_os("SSL_CERT_FILE"))
             .or_else(|| profile_ca(chosen.fallback.as_ref()));
-        let profile = chosen
-            .flag
-            .as_ref()
-            .or(chosen.fallback.as_ref())
-            .map(|p| (p.name().to_owned(), chosen.file.clone()));
+        let profile = chosen.flag.as_ref().or(chosen.fallback.as_ref()).map(|p| {
+            (
+                routy::text::user_text(p.name(), usize::MAX),
+                chosen.file.clone(),
+            )
+        });
         Ok(Setup {
             key,
             key_source,
@@ -137,7 +138,7 @@ fn from_profile(profile: &Profile, by: &str) -> Result<(ApiKey, String), Failure
     let source = format!(
         "{} of profile {} ({by})",
         profile.key_source(),
-        profile.name()
+        routy::text::user_text(profile.name(), usize::MAX)
     );
     Ok((key, source))
 }
@@ -146,7 +147,13 @@ fn base_url(args: &ClientArgs, chosen: &Chosen) -> (Option<String>, Option<Strin
     let from_profile = |profile: Option<&Profile>, by: &str| {
         let profile = profile?;
         let url = profile.base_url()?;
-        Some((url.to_owned(), format!("profile {} ({by})", profile.name())))
+        Some((
+            url.to_owned(),
+            format!(
+                "profile {} ({by})",
+                routy::text::user_text(profile.name(), usize::MAX)
+            ),
+        ))
     };
     let nonempty = |url: &String| !url.trim().is_empty();
     args.base_url

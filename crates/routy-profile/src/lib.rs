@@ -702,7 +702,7 @@ fn resolve(base: &Path, file: &Path) -> PathBuf {
 /// The TOML error's message and line, without the file's text (which the
 /// parser quotes, and which could hold a key).
 fn invalid_message(err: &toml::de::Error, text: &str) -> String {
-    let message = mask_tokens(err.message()).into_owned();
+    let message = user_text(err.message(), usize::MAX);
     match err.span() {
         Some(span) => {
             let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
@@ -734,7 +734,7 @@ fn known_names(known: &[String], found: bool) -> String {
     match (found, known.is_empty()) {
         (false, _) => " (the file does not exist)".to_owned(),
         (true, true) => " (it has no profiles)".to_owned(),
-        (true, false) => format!(" (it has: {})", known.join(", ")),
+        (true, false) => format!(" (it has: {})", user_text(&known.join(", "), usize::MAX)),
     }
 }
 

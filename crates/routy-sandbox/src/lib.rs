@@ -137,6 +137,57 @@ pub enum SandboxError {
     /// No live token has this id.
     #[error("no token with id {0}")]
     NoSuchToken(String),
+    /// A stubs or faults file is not JSON, or not stubs or fault rules;
+    /// one line, control characters escaped.
+    #[error("{0}")]
+    File(String),
+}
+
+/// The stubs or fault rules of a file written by hand (what `routy
+/// sandbox --stubs` and `--faults` read): one JSON item, or an array of
+/// them.
+///
+/// # Errors
+///
+/// [`SandboxError::File`]: not JSON, or not items of that kind; the
+/// parser's words, one line.
+///
+/// # Examples
+///
+/// ```
+/// use routy_sandbox::{items_from_json, Stub};
+///
+/// let one: Vec<Stub> = items_from_json(br#"{"method":"GET","path":"/v1/x","response":{"status":204}}"#)?;
+/// assert_eq!(one[0].path, "/v1/x");
+/// let err = items_from_json::<Stub>(b"{\"meth\x7fd\": 1}").unwrap_err();
+/// assert!(err.to_string().contains("unknown field `meth\\u{7f}d`"), "{err}");
+/// # Ok::<(), routy_sandbox::SandboxError>(())
+/// ```
+pub fn items_from_json<T: serde::de::DeserializeOwned>(
+    bytes: &[u8],
+) -> Result<Vec<T>, SandboxError> {
+    let fail = |e: serde_json::Error, what: &str| {
+        let text = format!("{what}{e}");
+        let one_line: String = text
+            .chars()
+            .flat_map(|c| {
+                let escaped: Vec<char> = if c.is_control() {
+                    c.escape_debug().collect()
+                } else {
+                    vec![c]
+                };
+                escaped
+            })
+            .collect();
+        SandboxError::File(one_line)
+    };
+    let value: serde_json::Value =
+        serde_json::from_slice(bytes).map_err(|e| fail(e, "not JSON: "))?;
+    match value {
+        serde_json::Value::Array(_) => serde_json::from_value(value),
+        other => serde_json::from_value(other).map(|item| vec![item]),
+    }
+    .map_err(|e| fail(e, ""))
 }
 
 fn summary(errors: &BTreeMap<String, Vec<String>>) -> String {

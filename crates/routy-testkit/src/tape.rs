@@ -91,13 +91,13 @@ impl RecordMode {
 #[non_exhaustive]
 pub enum TapeError {
     /// `ROUTY_RECORD` names no mode.
-    #[error("{RECORD_ENV}={0:?} is not a record mode: use none, missing or all")]
+    #[error("{RECORD_ENV}={:?} is not a record mode: use none, missing or all", routy_core::text::mask_tokens(.0))]
     Mode(String),
     /// Replay only, and there is no cassette.
-    #[error("no cassette at {}: record it with {RECORD_ENV}=missing (and a real key in ROUTY_API_KEY)", .0.display())]
+    #[error("no cassette at {}: record it with {RECORD_ENV}=missing (and a real key in ROUTY_API_KEY)", routy_core::text::shown_path(.0))]
     Missing(PathBuf),
     /// Replay only, and the cassette is older than the maximum age.
-    #[error("the cassette {} was recorded {} ago, past its maximum age of {}: record it again with {RECORD_ENV}=all (and a real key in ROUTY_API_KEY)", path.display(), days(*age), days(*max_age))]
+    #[error("the cassette {} was recorded {} ago, past its maximum age of {}: record it again with {RECORD_ENV}=all (and a real key in ROUTY_API_KEY)", routy_core::text::shown_path(path), days(*age), days(*max_age))]
     Stale {
         /// The cassette.
         path: PathBuf,
