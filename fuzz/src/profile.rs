@@ -24,8 +24,16 @@ fn leaks(text: &str) -> bool {
     key.windows(8).any(|w| text.windows(8).any(|t| t == w))
 }
 
-fn check_shown(text: &str, what: &str) {
-    assert!(!leaks(text), "{what} shows the key: {text:?}");
+/// `text` is one line, and, when `whole_key_only` (the input held no
+/// piece of the key besides the one spliced in), shows no 8 bytes of the
+/// key. Pieces the input writes itself (the fuzzer learns them from this
+/// very comparison) are too short to be told from other text, and are
+/// not the key the user wrote.
+fn check_shown(text: &str, what: &str, whole_key_only: bool) {
+    assert!(
+        !(whole_key_only && leaks(text)),
+        "{what} shows the key: {text:?}"
+    );
     assert!(
         !text.chars().any(char::is_control),
         "{what} is not one line of text: {text:?}"
@@ -39,6 +47,7 @@ pub fn check_profile_config(data: &[u8]) {
         return;
     };
     let text = String::from_utf8_lossy(rest);
+    let clean = !leaks(&text);
     let mut cut = text.len() * usize::from(at) / 255;
     while !text.is_char_boundary(cut) {
         cut -= 1;
@@ -46,17 +55,17 @@ pub fn check_profile_config(data: &[u8]) {
     let text = format!("{}{KEY}{}", &text[..cut], &text[cut..]);
     let profiles = match Profiles::from_toml(&text, "/etc/routy/config.toml") {
         Ok(profiles) => profiles,
-        Err(err) => return check_shown(&err.to_string(), "the error"),
+        Err(err) => return check_shown(&err.to_string(), "the error", clean),
     };
     let names: Vec<String> = profiles.names().map(str::to_owned).collect();
     for name in &names {
         let profile = profiles.get(name).unwrap();
-        check_shown(&profile.key_source().to_string(), "a key source");
+        check_shown(&profile.key_source().to_string(), "a key source", clean);
     }
     // A missing profile's error lists the ones there are.
     let missing = profiles.get("fuzz-no-such-profile").unwrap_err();
-    check_shown(&missing.to_string(), "the missing-profile error");
+    check_shown(&missing.to_string(), "the missing-profile error", clean);
     if let Err(err) = profiles.select(None) {
-        check_shown(&err.to_string(), "the selection error");
+        check_shown(&err.to_string(), "the selection error", clean);
     }
 }

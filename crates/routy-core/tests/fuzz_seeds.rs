@@ -9,21 +9,11 @@
 #[path = "../../../fuzz/src/lib.rs"]
 mod checks;
 
-use std::path::Path;
+#[path = "../../../fuzz/src/replay.rs"]
+mod replay;
 
 fn replay(target: &str, check: fn(&[u8])) {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../fuzz/seeds")
-        .join(target);
-    let mut count = 0;
-    for entry in std::fs::read_dir(&dir).unwrap() {
-        let path = entry.unwrap().path();
-        let data = std::fs::read(&path).unwrap();
-        let outcome = std::panic::catch_unwind(|| check(&data));
-        assert!(outcome.is_ok(), "{} fails its check", path.display());
-        count += 1;
-    }
-    assert!(count > 0, "no seeds in {}", dir.display());
+    replay::replay(env!("CARGO_MANIFEST_DIR"), target, check);
 }
 
 #[test]

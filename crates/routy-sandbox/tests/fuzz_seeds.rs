@@ -9,18 +9,14 @@
 #[path = "../../../fuzz/src/sandbox_files.rs"]
 mod checks;
 
-use std::path::Path;
+#[path = "../../../fuzz/src/replay.rs"]
+mod replay;
 
 #[test]
 fn sandbox_files_seeds() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/seeds/sandbox_files");
-    let mut count = 0;
-    for entry in std::fs::read_dir(&dir).unwrap() {
-        let path = entry.unwrap().path();
-        let data = std::fs::read(&path).unwrap();
-        let outcome = std::panic::catch_unwind(|| checks::check_sandbox_file(&data));
-        assert!(outcome.is_ok(), "{} fails its check", path.display());
-        count += 1;
-    }
-    assert!(count > 0, "no seeds in {}", dir.display());
+    replay::replay(
+        env!("CARGO_MANIFEST_DIR"),
+        "sandbox_files",
+        checks::check_sandbox_file,
+    );
 }

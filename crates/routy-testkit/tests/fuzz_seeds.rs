@@ -9,20 +9,16 @@
 #[path = "../../../fuzz/src/cassette.rs"]
 mod checks;
 
-use std::path::Path;
+#[path = "../../../fuzz/src/replay.rs"]
+mod replay;
 
 #[test]
 fn cassette_seeds() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/seeds/cassette");
-    let mut count = 0;
-    for entry in std::fs::read_dir(&dir).unwrap() {
-        let path = entry.unwrap().path();
-        let data = std::fs::read(&path).unwrap();
-        let outcome = std::panic::catch_unwind(|| checks::check_cassette(&data));
-        assert!(outcome.is_ok(), "{} fails its check", path.display());
-        count += 1;
-    }
-    assert!(count > 0, "no seeds in {}", dir.display());
+    replay::replay(
+        env!("CARGO_MANIFEST_DIR"),
+        "cassette",
+        checks::check_cassette,
+    );
 }
 
 #[test]

@@ -109,6 +109,10 @@ impl DecodeError {
     }
 }
 
+/// The most of a JSON path or content type a message shows, escapes
+/// included.
+const SHOWN_PATH_BYTES: usize = 200;
+
 impl fmt::Display for DecodeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
@@ -123,7 +127,9 @@ impl fmt::Display for DecodeError {
             (Some(path), Some(source)) => write!(
                 f,
                 ": failed at `{}` (line {} column {})",
-                one_line(path, usize::MAX),
+                // Escapes can make a path of 200 bytes several times
+                // longer: the bound holds for what is shown.
+                one_line(path, SHOWN_PATH_BYTES),
                 source.line,
                 source.column
             ),
@@ -132,7 +138,7 @@ impl fmt::Display for DecodeError {
                 ": the content type is {}",
                 one_line(
                     self.content_type.as_deref().unwrap_or("missing"),
-                    usize::MAX
+                    SHOWN_PATH_BYTES
                 )
             ),
         }
