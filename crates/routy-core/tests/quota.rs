@@ -488,3 +488,27 @@ fn pacing_spreads_calls_over_what_is_left_of_the_window() {
         None
     );
 }
+
+#[test]
+fn a_redirect_hop_waits_for_a_window_another_caller_was_told_is_spent() {
+    let shared = Shared::new();
+    let t0 = shared.t0;
+    // B is sent; meanwhile A is answered 429, come back in 2 s.
+    let mut b = shared.caller("/v1/accounts", 2);
+    assert!(is_send(&b.start(t0)));
+    let mut a = shared.caller("/v1/accounts/7", 1);
+    assert!(is_send(&a.start(t0)));
+    let _ = a.answered(answer(429, &[("retry-after", "2")]), t0);
+    // B's answer is a redirect on the same origin: its next hop is a
+    // request like any other, held until the window opens.
+    let hop = b.answered(answer(302, &[("location", "/api/v1/accounts?page=1")]), t0);
+    let wait = wait_of(&hop);
+    assert!(
+        wait >= 2 * SECOND && wait < 2 * SECOND + QUOTA_SPREAD,
+        "{wait:?}"
+    );
+    let sent = b.waited(t0 + wait);
+    assert!(is_send(&sent), "the hop leaves once the window opens");
+    let done = finished(b.answered(answer(200, &[]), t0 + wait));
+    assert_eq!(done.attempts, 1, "a held hop is not a new attempt");
+}

@@ -126,10 +126,9 @@ impl Marks {
     /// Adds what `event` shows; `open` holds each lane's request waiting
     /// for its answer.
     fn take(&mut self, event: &Event, open: &mut Open) {
-        let marks = self;
         let lane = event.worker.unwrap_or(0);
-        marks.lanes = marks.lanes.max(lane + 1);
-        marks.end = marks.end.max(event.at);
+        self.lanes = self.lanes.max(lane + 1);
+        self.end = self.end.max(event.at);
         let who = event.worker.map(|w| format!("w{w} ")).unwrap_or_default();
         let at = event.at;
         match &event.what {
@@ -158,10 +157,10 @@ impl Marks {
                 }
             }
             What::Response { status, .. } => {
-                marks.close(open, event, Outcome::of(*status), status.to_string());
+                self.close(open, event, Outcome::of(*status), status.to_string());
             }
-            What::Failed(kind) => marks.close(open, event, Outcome::Failed, kind.to_string()),
-            What::WindowSpent { until } => marks.windows.push((
+            What::Failed(kind) => self.close(open, event, Outcome::Failed, kind.to_string()),
+            What::WindowSpent { until } => self.windows.push((
                 at,
                 *until,
                 format!(
@@ -176,13 +175,13 @@ impl Marks {
                     "job"
                 };
                 let title = format!("{who}{whose} waits {:.3} s", d.as_secs_f64());
-                marks.waits.push((lane, at, at.saturating_add(*d), title));
+                self.waits.push((lane, at, at.saturating_add(*d), title));
             }
             What::KeyRotated { token_id, .. } => {
                 let title = format!("{who}rotates to a fresh key {token_id}");
-                marks.rotations.push((lane, at, title));
+                self.rotations.push((lane, at, title));
             }
-            What::Broken(why) => marks.broken.push((lane, at, format!("{who}{why}"))),
+            What::Broken(why) => self.broken.push((lane, at, format!("{who}{why}"))),
             What::Note(_) => {}
         }
     }
