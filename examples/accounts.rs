@@ -54,7 +54,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         client.config().base_url()
     );
     for account in &accounts {
-        println!("{:>10}  {}", account.id, account.name().unwrap_or("-"));
+        println!("{:>10}  {}", account.id(), account.name().unwrap_or("-"));
     }
     drop(sandbox);
     Ok(())

@@ -7,7 +7,7 @@ fn main() -> Result<(), routy::Error> {
         .env()
         .build_with(routy::CurlTransport::new())?;
     for account in client.accounts()? {
-        println!("{} {}", account.id, account.name().unwrap_or("-"));
+        println!("{} {}", account.id(), account.name().unwrap_or("-"));
     }
     Ok(())
 }

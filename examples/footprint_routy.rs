@@ -5,7 +5,7 @@
 fn main() -> Result<(), routy::Error> {
     let client = routy::Client::from_env()?;
     for account in client.accounts()? {
-        println!("{} {}", account.id, account.name().unwrap_or("-"));
+        println!("{} {}", account.id(), account.name().unwrap_or("-"));
     }
     Ok(())
 }

@@ -13,7 +13,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .call()?;
     let accounts: Vec<Account> = serde_json::from_slice(&response.body_mut().read_to_vec()?)?;
     for account in accounts {
-        println!("{} {}", account.id, account.name().unwrap_or("-"));
+        println!("{} {}", account.id(), account.name().unwrap_or("-"));
     }
     Ok(())
 }

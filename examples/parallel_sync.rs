@@ -102,9 +102,9 @@ fn sync(client: &routy::Client) -> (u32, u32) {
     let mut failed = 0;
     for account in &accounts {
         let details: Result<serde_json::Value, _> =
-            client.get(&format!("/v1/accounts/{}", account.id));
+            client.get(&format!("/v1/accounts/{}", account.id()));
         if let Err(err) = details {
-            eprintln!("account {} failed: {err}", account.id);
+            eprintln!("account {} failed: {err}", account.id());
             failed += 1;
         }
     }

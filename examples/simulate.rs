@@ -40,7 +40,7 @@ struct Details {
 /// The job as a careless first version: any error ends it.
 fn fatal(client: &SimClient, _sim: &Sim) -> Result<(), Error> {
     for account in client.accounts()? {
-        let details: Details = client.get(&format!("/v1/accounts/{}", account.id))?;
+        let details: Details = client.get(&format!("/v1/accounts/{}", account.id()))?;
         let _ = (details.id, details.plan);
     }
     Ok(())
@@ -52,7 +52,7 @@ fn fatal(client: &SimClient, _sim: &Sim) -> Result<(), Error> {
 fn robust(client: &SimClient, sim: &Sim) -> Result<(), Error> {
     let accounts = patiently(client, sim, || client.accounts())?;
     for account in accounts {
-        let path = format!("/v1/accounts/{}", account.id);
+        let path = format!("/v1/accounts/{}", account.id());
         let details: Details = patiently(client, sim, || client.get(&path))?;
         if Some(details.name.as_str()) != account.name() {
             sim.note(&format!("account {} changed its name", details.id));

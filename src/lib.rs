@@ -97,7 +97,7 @@ pub use routy_ureq::{UreqTransport, UreqTransportBuilder};
 /// ```no_run
 /// let client = routy::Client::from_env()?;
 /// for account in client.accounts()? {
-///     println!("{} {}", account.id, account.name().unwrap_or("-"));
+///     println!("{} {}", account.id(), account.name().unwrap_or("-"));
 /// }
 /// # Ok::<(), routy::Error>(())
 /// ```

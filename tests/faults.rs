@@ -317,7 +317,7 @@ fn cross_origin_redirect_chain_never_carries_the_key() {
     });
     let clock = ManualClock::new();
     let accounts = client_for(&a.url("/api"), &clock).accounts().unwrap();
-    assert_eq!(accounts[0].id, routy::AccountId::Number(2));
+    assert_eq!(accounts[0].id(), routy::AccountId::Number(2));
     let a_heads = a.heads();
     assert_eq!(a_heads.len(), 2);
     for head in &a_heads {

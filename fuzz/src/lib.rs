@@ -325,3 +325,68 @@ pub fn check_base_url(data: &[u8]) {
         );
     }
 }
+
+/// An account object serde_json accepts reads the same `id`, `name` and
+/// text through routy, alone and in a list (where accounts point into the
+/// body and their members are found by routy's own reading of the plain
+/// front), as by serde_json's strict parse of the whole object. Where the
+/// strict parse refuses only a duplicate member, routy may accept (it
+/// stops reading once `id` and `name` are in hand).
+pub fn check_account(data: &[u8]) {
+    #[derive(serde::Deserialize)]
+    struct Strict {
+        id: routy_core::AccountId,
+        #[serde(default)]
+        name: Option<serde_json::Value>,
+    }
+
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let Ok(raw) = serde_json::from_str::<&serde_json::value::RawValue>(text) else {
+        return;
+    };
+    if !raw.get().starts_with('{') {
+        return;
+    }
+    let strict = serde_json::from_str::<Strict>(text);
+    let alone = serde_json::from_str::<routy_core::Account>(text);
+    match (&strict, &alone) {
+        (Ok(strict), Ok(alone)) => {
+            assert_eq!(alone.id(), strict.id, "{text}");
+            let name = strict.name.as_ref().and_then(serde_json::Value::as_str);
+            assert_eq!(alone.name(), name, "{text}");
+            assert_eq!(alone.raw_json(), raw.get());
+        }
+        (Ok(_), Err(err)) => panic!("routy refused what serde_json reads: {err}: {text}"),
+        (Err(err), Ok(_)) => assert!(
+            err.to_string().contains("duplicate field"),
+            "routy read what serde_json refuses: {err}: {text}"
+        ),
+        (Err(_), Err(_)) => {}
+    }
+    // In a list, twice (the second far from the body's start).
+    let body = format!("[{text},\n {text}]").into_bytes();
+    let transport = routy_core::transport_fn(
+        move |_req: http::Request<Vec<u8>>| -> Result<_, TransportError> {
+            Ok(http::Response::new(body.clone()))
+        },
+    );
+    let client = ClientBuilder::new()
+        .api_key(ApiKey::new(KEY).unwrap())
+        .retry(RetryPolicy::none())
+        .build_with(transport)
+        .unwrap();
+    match (alone, client.accounts()) {
+        (Ok(alone), Ok(listed)) => {
+            assert_eq!(listed.len(), 2);
+            for account in &listed {
+                assert_eq!(account.id(), alone.id(), "{text}");
+                assert_eq!(account.name(), alone.name(), "{text}");
+                assert_eq!(account.raw_json(), alone.raw_json());
+            }
+        }
+        (Err(_), Err(_)) => {}
+        (alone, listed) => panic!("alone {alone:?}, listed {listed:?}: {text}"),
+    }
+}

@@ -417,7 +417,10 @@ fn accounts_list(client: &Client, output: Output) -> Result<(), Failure> {
             // Account data is the server's text too: an echo of the key
             // in it is not printed either.
             let scrub = |text: &str| one_line(&client.transport().scrub(text));
-            let ids: Vec<String> = accounts.iter().map(|a| scrub(&a.id.to_string())).collect();
+            let ids: Vec<String> = accounts
+                .iter()
+                .map(|a| scrub(&a.id().to_string()))
+                .collect();
             let width = ids
                 .iter()
                 .map(|id| id.chars().count())

@@ -40,3 +40,8 @@ fn problem_seeds() {
 fn base_url_seeds() {
     replay("base_url", checks::check_base_url);
 }
+
+#[test]
+fn account_seeds() {
+    replay("account", checks::check_account);
+}

@@ -285,13 +285,44 @@ fn unknown_fields_are_kept_and_round_trip() {
     let accounts = answering(200, &[("content-type", "application/json")], body)
         .accounts()
         .unwrap();
-    assert_eq!(accounts[0].id, AccountId::Number(1));
-    assert_eq!(accounts[1].id, AccountId::String("acc_2".into()));
+    assert_eq!(accounts[0].id(), AccountId::Number(1));
+    assert_eq!(accounts[1].id(), AccountId::String("acc_2".into()));
     assert_eq!(accounts[0].fields()["depots"][0]["code"], "BER");
     let original: serde_json::Value = serde_json::from_slice(body).unwrap();
     let back = serde_json::to_value(&accounts).unwrap();
     assert_eq!(back, original, "re-serialising loses nothing");
     let _: Vec<Account> = serde_json::from_value(back).unwrap();
+}
+
+#[test]
+fn a_list_body_that_is_not_utf8_is_refused_naming_the_byte() {
+    let json = [("content-type", "application/json")];
+    // JSON is UTF-8 (RFC 8259): a bad byte is refused wherever it is, in
+    // an account or in a member routy would skip.
+    for (body, line, column) in [
+        (
+            &b"{\"items\": [{\"id\": 1}],\n \"junk\": \"\xff\"}"[..],
+            2,
+            11,
+        ),
+        (
+            &b"[{\"id\": 1}, {\"id\": 2, \"name\": \"\xc3\"}]"[..],
+            1,
+            32,
+        ),
+    ] {
+        let err = answering(200, &json, body).accounts().unwrap_err();
+        let Error::Decode(err) = err else {
+            panic!("{err:?}");
+        };
+        let shown = err.to_string();
+        assert!(
+            shown.ends_with(&format!("(line {line} column {column})")),
+            "{shown}"
+        );
+        let why = std::error::Error::source(&err).unwrap().to_string();
+        assert!(why.contains("not UTF-8"), "{why}");
+    }
 }
 
 #[test]

@@ -16,7 +16,7 @@ struct Details {
 /// List, then each account's details; every error fatal.
 fn nightly(client: &SimClient, _sim: &Sim) -> Result<(), Error> {
     for account in client.accounts()? {
-        let details: Details = client.get(&format!("/v1/accounts/{}", account.id))?;
+        let details: Details = client.get(&format!("/v1/accounts/{}", account.id()))?;
         assert_eq!(Some(details.name.as_str()), account.name());
     }
     Ok(())

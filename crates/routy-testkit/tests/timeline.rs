@@ -110,7 +110,7 @@ fn a_fleets_timeline_looks_right_in_a_real_browser() {
         })
         .run_one(11, |client, _sim| {
             for account in client.accounts()?.iter().take(4) {
-                client.get::<serde_json::Value>(&format!("/v1/accounts/{}", account.id))?;
+                client.get::<serde_json::Value>(&format!("/v1/accounts/{}", account.id()))?;
             }
             Ok::<(), routy_core::Error>(())
         });

@@ -79,7 +79,7 @@ use serde::de::DeserializeOwned;
 use crate::auth::redact::Redactor;
 use crate::error::Error;
 use crate::request::Body;
-use crate::response::decode::{decode_slice, decode_with, DecodeAs};
+use crate::response::decode::{decode_owned, decode_slice, decode_with, DecodeAs, Failure};
 use crate::response::info::ResponseInfo;
 use crate::response::paging::{link_has_next, AnyList, Envelope, ListBody, LINK_SIGNAL};
 use crate::response::IncompleteList;
@@ -253,32 +253,32 @@ impl<'a> Reply<'a> {
 
     /// [`list`](Self::list) with the envelope `E` names.
     pub(crate) fn list_in<T: DeserializeOwned, E: Envelope>(&self) -> Result<Vec<T>, Error> {
-        let shape = DecodeAs {
-            rust_type: std::any::type_name::<Vec<T>>(),
-            expected: E::SHAPE,
-        };
         let content_type = self.headers().get(CONTENT_TYPE);
-        let ListBody(items, paging, _) = decode_with(
+        let list = decode_with(
             content_type,
             self.body(),
-            shape,
+            list_shape::<T, E>(),
             self.redactor,
             E::decode::<T>,
         )?;
-        let linked = self
-            .headers()
-            .get_all(LINK)
-            .iter()
-            .any(|value| link_has_next(value.as_bytes()));
-        let signal = if linked {
-            Some(LINK_SIGNAL)
-        } else {
-            paging.signal(items.len())
-        };
-        match signal {
-            Some(signal) => Err(IncompleteList::new(signal, items.len(), E::NOUN).into()),
-            None => Ok(items),
-        }
+        whole(self.headers(), list)
+    }
+
+    /// [`list_in`](Self::list_in) by a decoder that keeps the body, its
+    /// items pointing into it rather than copying out of it.
+    pub(crate) fn into_list_with<T, E: Envelope>(
+        self,
+        keeping: impl FnOnce(String) -> Result<ListBody<T, E>, Failure>,
+    ) -> Result<Vec<T>, Error> {
+        let (parts, body) = self.response.into_parts();
+        let list = decode_owned(
+            parts.headers.get(CONTENT_TYPE),
+            body,
+            list_shape::<T, E>(),
+            self.redactor,
+            keeping,
+        )?;
+        whole(&parts.headers, list)
     }
 
     fn decode<R: DeserializeOwned>(&self, shape: DecodeAs) -> Result<R, Error> {
@@ -289,6 +289,36 @@ impl<'a> Reply<'a> {
             shape,
             self.redactor,
         )?)
+    }
+}
+
+/// How a list of `T` in the envelope `E` is named in a decode error.
+fn list_shape<T, E: Envelope>() -> DecodeAs {
+    DecodeAs {
+        rust_type: std::any::type_name::<Vec<T>>(),
+        expected: E::SHAPE,
+    }
+}
+
+/// The items of a list, or the error when the response says there are
+/// more pages than this one (a `Link: rel="next"` header, or the
+/// envelope).
+fn whole<T, E: Envelope>(
+    headers: &HeaderMap,
+    ListBody(items, paging, _): ListBody<T, E>,
+) -> Result<Vec<T>, Error> {
+    let linked = headers
+        .get_all(LINK)
+        .iter()
+        .any(|value| link_has_next(value.as_bytes()));
+    let signal = if linked {
+        Some(LINK_SIGNAL)
+    } else {
+        paging.signal(items.len())
+    };
+    match signal {
+        Some(signal) => Err(IncompleteList::new(signal, items.len(), E::NOUN).into()),
+        None => Ok(items),
     }
 }
 

@@ -60,6 +60,31 @@ impl fmt::Display for JsonError {
 
 impl std::error::Error for JsonError {}
 
+impl JsonError {
+    /// serde_json's complaint, as yet unredacted.
+    fn of(err: &serde_json::Error) -> JsonError {
+        JsonError {
+            message: err.to_string(),
+            line: err.line(),
+            column: err.column(),
+        }
+    }
+
+    /// A body whose bytes stop being UTF-8 at `offset`.
+    fn not_utf8(body: &[u8], offset: usize) -> JsonError {
+        let before = &body[..offset.min(body.len())];
+        let line_start = before
+            .iter()
+            .rposition(|b| *b == b'\n')
+            .map_or(0, |n| n + 1);
+        JsonError {
+            message: "the body is not UTF-8, as JSON must be (RFC 8259)".to_owned(),
+            line: before.iter().filter(|b| **b == b'\n').count() + 1,
+            column: offset - line_start + 1,
+        }
+    }
+}
+
 impl DecodeError {
     /// What the body should have been.
     pub fn expected(&self) -> &'static str {
@@ -269,7 +294,7 @@ pub(crate) fn decode_with<T>(
     let content_type = json_content_type(content_type, body, rust_type, expected, redactor)?;
     decode(body).map_err(|(source, path)| {
         failed(
-            source,
+            JsonError::of(&source),
             &path,
             body,
             content_type,
@@ -278,6 +303,51 @@ pub(crate) fn decode_with<T>(
             redactor,
         )
     })
+}
+
+/// A decoder that kept the body failed: serde_json's error, the path to
+/// where, and the body's text, handed back for the error's snippet.
+pub(crate) struct Failure {
+    pub(crate) error: serde_json::Error,
+    pub(crate) path: String,
+    pub(crate) text: String,
+}
+
+/// [`decode_with`] for a decoder that keeps the body (what it returns
+/// points into it rather than copying out of it). The body is JSON, so
+/// UTF-8 (RFC 8259, section 8.1): one that is not is refused, naming the
+/// first byte that is not.
+pub(crate) fn decode_owned<T>(
+    content_type: Option<&HeaderValue>,
+    body: Vec<u8>,
+    DecodeAs {
+        rust_type,
+        expected,
+    }: DecodeAs,
+    redactor: Redactor<'_>,
+    keeping: impl FnOnce(String) -> Result<T, Failure>,
+) -> Result<T, DecodeError> {
+    let content_type = json_content_type(content_type, &body, rust_type, expected, redactor)?;
+    let (source, path, body) = match String::from_utf8(body) {
+        Ok(text) => match keeping(text) {
+            Ok(decoded) => return Ok(decoded),
+            Err(f) => (JsonError::of(&f.error), f.path, f.text.into_bytes()),
+        },
+        Err(not_text) => {
+            let offset = not_text.utf8_error().valid_up_to();
+            let body = not_text.into_bytes();
+            (JsonError::not_utf8(&body, offset), ".".to_owned(), body)
+        }
+    };
+    Err(failed(
+        source,
+        &path,
+        &body,
+        content_type,
+        rust_type,
+        expected,
+        redactor,
+    ))
 }
 
 /// Decodes `body` as a `T`; only a failure pays for tracking the path
@@ -324,7 +394,7 @@ fn json_content_type<'h>(
 /// The error for a body that did not decode: not generic, so one copy
 /// serves every type decoded.
 fn failed(
-    source: serde_json::Error,
+    source: JsonError,
     path: &str,
     body: &[u8],
     content_type: Option<&str>,
@@ -332,13 +402,12 @@ fn failed(
     expected: &'static str,
     redactor: Redactor<'_>,
 ) -> DecodeError {
-    let offset = byte_offset(body, source.line(), source.column());
+    let offset = byte_offset(body, source.line, source.column);
     // serde_json quotes the offending value in its message, and the path
     // names map keys: both may hold what the server echoed.
     let source = Box::new(JsonError {
-        message: redactor.scrub_owned(&source.to_string()),
-        line: source.line(),
-        column: source.column(),
+        message: redactor.scrub_owned(&source.message),
+        ..source
     });
     DecodeError {
         expected,

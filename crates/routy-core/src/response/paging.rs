@@ -54,20 +54,25 @@ pub(crate) trait Envelope: Sized {
 
     /// Decodes a list body of `T`s. The path of a failure is tracked
     /// into the item (exact for any `T`, with a second copy of its
-    /// decoder); an envelope of routy's own items, whose errors name their
-    /// member, says [`indexed`] instead.
+    /// decoder); routy's own accounts are read by [`indexed_seed`]
+    /// instead, their errors naming their member.
     fn decode<T: DeserializeOwned>(body: &[u8]) -> Decoded<ListBody<T, Self>> {
         tracked(body)
     }
 }
 
-/// Decodes a list body, naming the item a failure was in (`data[3]`) from
-/// the list's own count: no second decoder, but no path inside the item
-/// either.
-pub(crate) fn indexed<T: DeserializeOwned, E: Envelope>(body: &[u8]) -> Decoded<ListBody<T, E>> {
+/// Decodes a list body, each item read by `seed` (which may borrow from
+/// `text`), naming the item a failure was in (`data[3]`) from the list's
+/// own count: no second decoder, but no path inside the item either (an
+/// item's own error names its member: `member `id`: …`).
+pub(crate) fn indexed_seed<'de, S, E>(text: &'de str, seed: S) -> Decoded<ListBody<S::Value, E>>
+where
+    S: DeserializeSeed<'de> + Copy,
+    E: Envelope,
+{
     let mut place = Place::default();
-    let mut de = serde_json::Deserializer::from_slice(body);
-    let list = ListSeed::<T, E>(&mut place, PhantomData)
+    let mut de = serde_json::Deserializer::from_str(text);
+    let list = ListSeed::<S, E>(&mut place, seed, PhantomData)
         .deserialize(&mut de)
         .and_then(|list| de.end().map(|()| list));
     list.map_err(|err| (err, place.to_string()))
@@ -250,30 +255,31 @@ pub(crate) fn link_has_next(value: &[u8]) -> bool {
 
 impl<'de, T: Deserialize<'de>, E: Envelope> Deserialize<'de> for ListBody<T, E> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        ListSeed(&mut Place::default(), PhantomData).deserialize(deserializer)
+        ListSeed(&mut Place::default(), PhantomData::<T>, PhantomData).deserialize(deserializer)
     }
 }
 
-/// Reads a [`ListBody`], keeping its [`Place`] up to date.
-struct ListSeed<'p, T, E>(&'p mut Place, PhantomData<(T, E)>);
+/// Reads a [`ListBody`] whose items `S` reads, keeping its [`Place`] up
+/// to date.
+struct ListSeed<'p, S, E>(&'p mut Place, S, PhantomData<E>);
 
-impl<'de, T: Deserialize<'de>, E: Envelope> DeserializeSeed<'de> for ListSeed<'_, T, E> {
-    type Value = ListBody<T, E>;
+impl<'de, S: DeserializeSeed<'de> + Copy, E: Envelope> DeserializeSeed<'de> for ListSeed<'_, S, E> {
+    type Value = ListBody<S::Value, E>;
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
         deserializer.deserialize_any(self)
     }
 }
 
-impl<'de, T: Deserialize<'de>, E: Envelope> Visitor<'de> for ListSeed<'_, T, E> {
-    type Value = ListBody<T, E>;
+impl<'de, S: DeserializeSeed<'de> + Copy, E: Envelope> Visitor<'de> for ListSeed<'_, S, E> {
+    type Value = ListBody<S::Value, E>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(E::SHAPE)
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
-        let items = Items::<T>(self.0, PhantomData).visit_seq(seq)?;
+        let items = Items(self.0, self.1).visit_seq(seq)?;
         Ok(ListBody(items, Paging::default(), PhantomData))
     }
 
@@ -284,7 +290,7 @@ impl<'de, T: Deserialize<'de>, E: Envelope> Visitor<'de> for ListSeed<'_, T, E> 
         while let Some(key) = map.next_key::<Cow<'de, str>>()? {
             if found.is_none() && E::KEYS.contains(&key.as_ref()) {
                 place.member = Some(key.into_owned());
-                found = Some(map.next_value_seed(Items::<T>(place, PhantomData))?);
+                found = Some(map.next_value_seed(Items(place, self.1))?);
                 *place = Place::default();
             } else if let Some(name) = signal_name(&key, false) {
                 signals.push((name, map.next_value()?));
@@ -298,29 +304,30 @@ impl<'de, T: Deserialize<'de>, E: Envelope> Visitor<'de> for ListSeed<'_, T, E> 
     }
 }
 
-/// Reads the items of a list, noting in the [`Place`] which one it is at.
-struct Items<'p, T>(&'p mut Place, PhantomData<T>);
+/// Reads the items of a list with `S`, noting in the [`Place`] which
+/// one it is at.
+struct Items<'p, S>(&'p mut Place, S);
 
-impl<'de, T: Deserialize<'de>> DeserializeSeed<'de> for Items<'_, T> {
-    type Value = Vec<T>;
+impl<'de, S: DeserializeSeed<'de> + Copy> DeserializeSeed<'de> for Items<'_, S> {
+    type Value = Vec<S::Value>;
 
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Vec<T>, D::Error> {
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
         deserializer.deserialize_seq(self)
     }
 }
 
-impl<'de, T: Deserialize<'de>> Visitor<'de> for Items<'_, T> {
-    type Value = Vec<T>;
+impl<'de, S: DeserializeSeed<'de> + Copy> Visitor<'de> for Items<'_, S> {
+    type Value = Vec<S::Value>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a json array")
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<T>, A::Error> {
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
         let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
         loop {
             self.0.index = Some(items.len());
-            match seq.next_element()? {
+            match seq.next_element_seed(self.1)? {
                 Some(item) => items.push(item),
                 None => break,
             }
@@ -348,7 +355,7 @@ mod tests {
             let ListBody(list, paging, _): AccountList = serde_json::from_str(body).unwrap();
             assert_eq!(paging.signal(list.len()), None, "{body}");
             assert_eq!(
-                list.iter().map(|a| a.id.clone()).collect::<Vec<_>>(),
+                list.iter().map(Account::id).collect::<Vec<_>>(),
                 [AccountId::Number(1), AccountId::String("two".into())],
                 "{body}"
             );

@@ -28,7 +28,7 @@
 //!
 //! fn nightly(client: &routy_testkit::sim::SimClient, _sim: &routy_testkit::sim::Sim) -> Result<(), routy_core::Error> {
 //!     for account in client.accounts()? {
-//!         let details: Details = client.get(&format!("/v1/accounts/{}", account.id))?;
+//!         let details: Details = client.get(&format!("/v1/accounts/{}", account.id()))?;
 //!         assert_eq!(Some(details.name.as_str()), account.name());
 //!         # let _ = details.id;
 //!     }

@@ -1,99 +1,139 @@
-//! Reading an account's `id` and `name` from the front of its text, and
-//! stopping there.
+//! Where an account's `id` and `name` are in its text: read from the
+//! plain front ([`front`](super::front)), else by serde_json the strict
+//! way (every member parsed, a duplicate `id` or `name` refused), which
+//! also words the error.
 
 use std::borrow::Cow;
-use std::cell::Cell;
 use std::fmt;
 
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 
+use super::front::read_front;
 use super::id::AccountId;
 
-/// The two members routy reads, `id` and `name`, read from the front of
-/// an account's text, which the first pass has already checked to be a
-/// JSON object: reading stops as soon as both are in hand, so the members
-/// after them are not parsed a second time (measured 2026-12-01: 35 k of
-/// 322 k instructions per request of the perf baseline's 40 accounts over
-/// libcurl). `None` for anything unusual (no `id`, a duplicate `id` or
-/// `name` before both are read, an `id` of the wrong type): the caller
-/// then parses the whole object the strict way, for its error.
-pub(super) fn known_members(text: &str) -> Option<(AccountId, Option<Cow<'_, str>>)> {
-    let found = Cell::new(None);
-    let mut de = serde_json::Deserializer::from_str(text);
-    let _stopped_early = de::Deserializer::deserialize_map(&mut de, Front(&found));
-    found.into_inner()
+/// Where a member's value is within its account's text: 4 bytes, as a list
+/// of accounts is mostly these and the body they point into.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Slot {
+    at: u16,
+    len: u16,
 }
 
-/// Which member a key names.
-enum Member {
-    Id,
-    Name,
-    Other,
-}
+impl Slot {
+    /// No such member (offset 0 is the object's `{`, never a value).
+    pub(super) const NONE: Slot = Slot { at: 0, len: 0 };
+    /// The member is there but not at a slot: escaped, or too far in to
+    /// say in 16 bits. An `id` is then read again when asked for; a
+    /// `name` is kept decoded beside the text.
+    pub(super) const ELSEWHERE: Slot = Slot { at: 0, len: 1 };
 
-impl<'de> Deserialize<'de> for Member {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct MemberVisitor;
-        impl Visitor<'_> for MemberVisitor {
-            type Value = Member;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a member name")
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Member, E> {
-                Ok(match v {
-                    "id" => Member::Id,
-                    "name" => Member::Name,
-                    _ => Member::Other,
-                })
-            }
+    fn new(range: std::ops::Range<usize>) -> Slot {
+        match (u16::try_from(range.start), u16::try_from(range.len())) {
+            (Ok(at), Ok(len)) if at > 0 => Slot { at, len },
+            _ => Slot::ELSEWHERE,
         }
-        d.deserialize_identifier(MemberVisitor)
+    }
+
+    /// The byte range, when the value is at a slot.
+    pub(super) fn range(self) -> Option<std::ops::Range<usize>> {
+        (self.at > 0).then(|| usize::from(self.at)..usize::from(self.at) + usize::from(self.len))
     }
 }
 
+/// Where an account's `id` and `name` are, and its name when that is not
+/// at a slot.
+pub(super) struct Members {
+    pub(super) id: Slot,
+    pub(super) name: Slot,
+    pub(super) name_elsewhere: Option<Box<str>>,
+}
+
+/// The [`Members`] of `text`, one JSON object serde_json has accepted, or
+/// what is wrong with them (`member `id`: invalid type: …`).
+pub(super) fn read_members(text: &str) -> Result<Members, String> {
+    if let Some(front) = read_front(text) {
+        let (name, name_elsewhere) = match front.name {
+            None => (Slot::NONE, None),
+            Some(range) => match Slot::new(range.clone()) {
+                Slot::ELSEWHERE => (Slot::ELSEWHERE, Some(text[range].into())),
+                slot => (slot, None),
+            },
+        };
+        return Ok(Members {
+            id: Slot::new(front.id),
+            name,
+            name_elsewhere,
+        });
+    }
+    let known = serde_json::from_str::<Known<'_>>(text).map_err(|err| strict_error(text, &err))?;
+    let (name, name_elsewhere) = match known.name {
+        None => (Slot::NONE, None),
+        Some(Cow::Borrowed(name)) => match within(text, name).map(Slot::new) {
+            Some(slot) if slot != Slot::ELSEWHERE => (slot, None),
+            _ => (Slot::ELSEWHERE, Some(name.into())),
+        },
+        Some(Cow::Owned(name)) => (Slot::ELSEWHERE, Some(name.into_boxed_str())),
+    };
+    Ok(Members {
+        id: Slot::ELSEWHERE,
+        name,
+        name_elsewhere,
+    })
+}
+
+/// The range `part`, a slice of `text`, has within it.
+pub(super) fn within(text: &str, part: &str) -> Option<std::ops::Range<usize>> {
+    let start = (part.as_ptr() as usize).checked_sub(text.as_ptr() as usize)?;
+    (start + part.len() <= text.len()).then(|| start..start + part.len())
+}
+
+/// The id of `text`, an account decoding accepted, read again the way
+/// decoding read it (for an id not at a slot).
+pub(super) fn read_id(text: &str) -> Option<AccountId> {
+    match read_front(text) {
+        Some(front) => id_of(&text[front.id]),
+        None => serde_json::from_str::<Known<'_>>(text).ok().map(|k| k.id),
+    }
+}
+
+/// The id an `id` token at a slot says: a string (which has no escapes
+/// there) or an integer.
+pub(super) fn id_of(token: &str) -> Option<AccountId> {
+    match token.strip_prefix('"') {
+        Some(quoted) => quoted
+            .strip_suffix('"')
+            .map(|s| AccountId::String(s.to_owned())),
+        None => token.parse().ok().map(AccountId::Number),
+    }
+}
+
+/// The members routy reads, the strict way: every member parsed, a
+/// duplicate `id` or `name` refused.
 #[derive(Deserialize)]
-struct NameValue<'a>(#[serde(borrow, deserialize_with = "string_or_none")] Option<Cow<'a, str>>);
+struct Known<'a> {
+    id: AccountId,
+    #[serde(default, borrow, deserialize_with = "string_or_none")]
+    name: Option<Cow<'a, str>>,
+}
 
-type Found<'a> = Option<(AccountId, Option<Cow<'a, str>>)>;
-
-struct Front<'s, 'a>(&'s Cell<Found<'a>>);
-
-impl<'de> Visitor<'de> for Front<'_, 'de> {
-    type Value = ();
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("an account object")
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let (mut id, mut name) = (None, None);
-        while let Some(member) = map.next_key::<Member>()? {
-            match member {
-                Member::Id if id.is_none() => id = Some(map.next_value::<AccountId>()?),
-                Member::Name if name.is_none() => {
-                    name = Some(map.next_value::<NameValue<'de>>()?.0)
-                }
-                Member::Id | Member::Name => return Err(de::Error::custom("duplicate member")),
-                Member::Other => {
-                    map.next_value::<IgnoredAny>()?;
-                }
-            }
-            if id.is_some() && name.is_some() {
-                // Stop here: the rest was checked by the first pass.
-                // serde_json then reports the unread rest as an error,
-                // which the caller ignores, the answer being in hand.
-                break;
-            }
-        }
-        self.0.set(id.map(|id| (id, name.flatten())));
-        Ok(())
-    }
+/// What is wrong with `text`'s members (serde_json's `err`), naming the
+/// member.
+fn strict_error(text: &str, err: &serde_json::Error) -> String {
+    let at = crate::text::byte_offset(text.as_bytes(), err.line(), err.column());
+    let member = crate::response::json_path::json_path(text.as_bytes(), at);
+    let message = err.to_string();
+    // serde_json's position is within this account, not the body; the
+    // body position is reported by the caller.
+    let message = message
+        .rfind(" at line ")
+        .map_or(&*message, |at| &message[..at]);
+    format!("member `{member}`: {message}")
 }
 
 /// A `name` that is not a string reads as no name, rather than failing.
 /// Names without escapes are borrowed from the input.
-pub(super) fn string_or_none<'de, D: Deserializer<'de>>(
-    d: D,
-) -> Result<Option<Cow<'de, str>>, D::Error> {
+fn string_or_none<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Cow<'de, str>>, D::Error> {
     struct NameVisitor;
 
     impl<'de> Visitor<'de> for NameVisitor {

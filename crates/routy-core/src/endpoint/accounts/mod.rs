@@ -1,23 +1,26 @@
 //! Accounts: the one endpoint Routy documents (`GET /v1/accounts`) and
 //! its data.
 
-use std::borrow::Cow;
+use std::fmt;
+use std::sync::Arc;
 
 use http::Method;
 use serde::de::{self, Deserializer};
-use serde::{Deserialize, Serialize, Serializer};
+use serde::{ser, Deserialize, Serialize, Serializer};
 use serde_json::value::RawValue;
 
 use crate::endpoint::{Endpoint, Reply};
 use crate::error::Error;
-use crate::response::decode::Decoded;
-use crate::response::paging::{indexed, Envelope, ListBody};
+use crate::response::paging::Envelope;
 
+mod front;
 mod id;
+mod list;
 mod members;
 
 pub use id::AccountId;
-use members::{known_members, string_or_none};
+use list::Shared;
+use members::{id_of, read_id, read_members, Members, Slot};
 
 /// What [`Accounts`] expects, as its decode error says it.
 pub(crate) const ACCOUNTS_SHAPE: &str =
@@ -62,9 +65,14 @@ pub(crate) const ACCOUNTS_SHAPE: &str =
 /// - A list that signals more pages is refused, never cut short: see
 ///   [`IncompleteList`](crate::IncompleteList).
 ///
-/// Nothing is rejected for having members routy does not know. Keeping each
-/// account's JSON text rather than a tree of values keeps memory near the
-/// size of the body: a list decodes to little more than its own bytes.
+/// - The body is UTF-8, as JSON must be (RFC 8259); a byte that is not
+///   is refused, wherever it is.
+/// - A duplicate `id` or `name` is refused, but reading stops once both
+///   are in hand, so a duplicate after them is not seen.
+///
+/// Nothing is rejected for having members routy does not know. The
+/// accounts of a list share the one body they came in (each is a range of
+/// it, 24 bytes), so a list costs little more than its own bytes.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Accounts;
 
@@ -75,12 +83,6 @@ impl Envelope for AccountEnvelope {
     const KEYS: &'static [&'static str] = &["items", "data", "value", "accounts"];
     const SHAPE: &'static str = ACCOUNTS_SHAPE;
     const NOUN: &'static str = "account";
-
-    /// An account's error names its member (`member `id`: …`), so the
-    /// list's own count is the rest of the path.
-    fn decode<T: serde::de::DeserializeOwned>(body: &[u8]) -> Decoded<ListBody<T, Self>> {
-        indexed(body)
-    }
 }
 
 impl Endpoint for Accounts {
@@ -95,12 +97,18 @@ impl Endpoint for Accounts {
     }
 
     fn parse(&self, reply: Reply<'_>) -> Result<Vec<Account>, Error> {
-        reply.list_in::<Account, AccountEnvelope>()
+        // The accounts keep the body and point into it, rather than each
+        // copying its text out of it.
+        reply.into_list_with(list::decode)
     }
 }
 
 /// A Routy account.
 ///
+/// An account is where it lies in the body it came in: the accounts of a
+/// list share that one buffer (each holds a reference to it, its own
+/// range, and where its `id` and `name` are), so a list costs little more
+/// than its body, and a decoded account keeps every member as sent.
 /// Serialising an account writes back exactly the JSON it was decoded
 /// from: every member, in the order sent.
 ///
@@ -110,46 +118,74 @@ impl Endpoint for Accounts {
 /// use routy::{Account, AccountId};
 ///
 /// let account: Account = serde_json::from_str(r#"{"id": "acc_1", "name": "Acme", "plan": {"tier": 2}}"#)?;
-/// assert_eq!(account.id, AccountId::String("acc_1".into()));
+/// assert_eq!(account.id(), AccountId::String("acc_1".into()));
 /// assert_eq!(account.name(), Some("Acme"));
 /// assert_eq!(account.get("plan").unwrap()["tier"], 2);
 /// assert_eq!(serde_json::to_string(&account)?, r#"{"id": "acc_1", "name": "Acme", "plan": {"tier": 2}}"#);
 /// # Ok::<(), serde_json::Error>(())
 /// ```
-#[derive(Debug, Clone)]
-#[non_exhaustive]
+#[derive(Clone)]
 pub struct Account {
-    /// The account's id.
-    pub id: AccountId,
-    name: Name,
-    raw: Box<RawValue>,
+    /// The body the account came in (24 bytes in all: a list of accounts
+    /// is mostly these and that one body).
+    body: Arc<Shared>,
+    start: u32,
+    len: u32,
+    id: Slot,
+    name: Slot,
 }
-
-/// Where an account's name is: most names have no JSON escapes and are read
-/// straight out of the raw text, so they cost no allocation of their own.
-/// Measured 2026-12-01 (callgrind, the perf baseline's 40 accounts): with
-/// every name owned instead, a request costs 276.1 k instructions, 13.1 k
-/// (5.0%) more than with the offsets, and 1.034 of the hand-written ureq
-/// baseline rather than 0.985.
-/// (16 bytes: a list of accounts is mostly these structs and their text.)
-#[derive(Debug, Clone)]
-enum Name {
-    /// Byte range of the name within the raw text; `NO_NAME` when there is
-    /// none (offset 0 is the object's `{`, never a name).
-    Span(u32, u32),
-    /// A name with escapes, decoded.
-    Owned(Box<str>),
-}
-
-const NO_NAME: Name = Name::Span(0, 0);
 
 impl Account {
+    /// The account whose text (an object serde_json accepted) is
+    /// `start..start + len` of `body`, its members at `members`.
+    fn new(body: Arc<Shared>, start: u32, len: u32, members: &Members) -> Account {
+        Account {
+            body,
+            start,
+            len,
+            id: members.id,
+            name: members.name,
+        }
+    }
+
+    /// An account with a body of its own: `text`, an object serde_json
+    /// accepted.
+    fn owning(text: String) -> Result<Account, String> {
+        let mut members = read_members(&text)?;
+        let len = u32::try_from(text.len()).map_err(|_| "an account of over 4 GiB".to_owned())?;
+        let names = members.name_elsewhere.take().map(|name| vec![(0, name)]);
+        let body = Arc::new(Shared::new(text, names));
+        Ok(Account::new(body, 0, len, &members))
+    }
+
+    /// The account's id, as the API sent it: a number or a string.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use routy::{Account, AccountId};
+    ///
+    /// let account: Account = serde_json::from_str(r#"{"id": 42}"#)?;
+    /// assert_eq!(account.id(), AccountId::Number(42));
+    /// assert_eq!(account.id().to_string(), "42");
+    /// # Ok::<(), serde_json::Error>(())
+    /// ```
+    pub fn id(&self) -> AccountId {
+        let text = self.raw_json();
+        let at_slot = self.id.range().and_then(|range| text.get(range));
+        let id = at_slot.and_then(id_of);
+        // Decoding accepted this text with an id, so reading it again
+        // finds one; the empty string only stands in for the impossible.
+        id.or_else(|| read_id(text))
+            .unwrap_or_else(|| AccountId::String(String::new()))
+    }
+
     /// The account's `name`, when it is a string.
     pub fn name(&self) -> Option<&str> {
-        match &self.name {
-            Name::Span(0, _) => None,
-            Name::Span(start, end) => self.raw.get().get(*start as usize..*end as usize),
-            Name::Owned(name) => Some(name),
+        match self.name {
+            Slot::NONE => None,
+            Slot::ELSEWHERE => self.body.name_at(self.start),
+            slot => slot.range().and_then(|range| self.raw_json().get(range)),
         }
     }
 
@@ -170,7 +206,7 @@ impl Account {
     /// ```
     pub fn fields(&self) -> serde_json::Map<String, serde_json::Value> {
         // The text was validated as a JSON object when the account was decoded.
-        serde_json::from_str(self.raw.get()).unwrap_or_default()
+        serde_json::from_str(self.raw_json()).unwrap_or_default()
     }
 
     /// The account's JSON exactly as the API sent it.
@@ -183,33 +219,41 @@ impl Account {
     /// # Ok::<(), serde_json::Error>(())
     /// ```
     pub fn raw_json(&self) -> &str {
-        self.raw.get()
+        let start = self.start as usize;
+        // Always there: the range was taken from this text.
+        self.body
+            .text
+            .get(start..start + self.len as usize)
+            .unwrap_or_default()
+    }
+}
+
+impl fmt::Debug for Account {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Account")
+            .field("id", &self.id())
+            .field("name", &self.name())
+            .field("raw", &self.raw_json())
+            .finish()
     }
 }
 
 impl PartialEq for Account {
     fn eq(&self, other: &Self) -> bool {
-        self.raw.get() == other.raw.get()
+        self.raw_json() == other.raw_json()
     }
 }
 
 impl Serialize for Account {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        self.raw.serialize(serializer)
+        // Borrowed, not copied: the text is an object serde_json accepted.
+        let raw: &RawValue = serde_json::from_str(self.raw_json()).map_err(ser::Error::custom)?;
+        raw.serialize(serializer)
     }
 }
 
 impl<'de> Deserialize<'de> for Account {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        /// The members routy reads; everything else is skipped here and
-        /// kept in the raw text.
-        #[derive(Deserialize)]
-        struct Known<'a> {
-            id: AccountId,
-            #[serde(default, borrow, deserialize_with = "string_or_none")]
-            name: Option<Cow<'a, str>>,
-        }
-
         let raw = Box::<RawValue>::deserialize(deserializer)?;
         if !raw.get().starts_with('{') {
             return Err(de::Error::invalid_type(
@@ -217,48 +261,7 @@ impl<'de> Deserialize<'de> for Account {
                 &"an account object",
             ));
         }
-        let text = raw.get();
-        let known: Known<'_> = match known_members(text) {
-            Some((id, name)) => Known { id, name },
-            // Cold path: parse again, tracking where, to name the member.
-            None => {
-                let err = match serde_json::from_slice::<Known<'_>>(text.as_bytes()) {
-                    Err(err) => err,
-                    Ok(_) => return Err(de::Error::custom("account could not be read")),
-                };
-                let at = crate::text::byte_offset(text.as_bytes(), err.line(), err.column());
-                let member = crate::response::json_path::json_path(text.as_bytes(), at);
-                let message = err.to_string();
-                // serde_json's position is within this account, not the
-                // body; the body position is reported by the caller.
-                let message = message
-                    .rfind(" at line ")
-                    .map_or(&*message, |at| &message[..at]);
-                return Err(de::Error::custom(format_args!(
-                    "member `{member}`: {message}"
-                )));
-            }
-        };
-        let name = match known.name {
-            None => NO_NAME,
-            Some(Cow::Borrowed(name)) => {
-                // A borrowed name is a slice of `text`: note where (and
-                // should it somehow not be, keep a copy instead).
-                let start = (name.as_ptr() as usize).checked_sub(text.as_ptr() as usize);
-                let span = start
-                    .filter(|s| s + name.len() <= text.len())
-                    .and_then(|s| {
-                        Some((u32::try_from(s).ok()?, u32::try_from(s + name.len()).ok()?))
-                    });
-                match span {
-                    Some((start, end)) => Name::Span(start, end),
-                    None => Name::Owned(name.into()),
-                }
-            }
-            Some(Cow::Owned(name)) => Name::Owned(name.into_boxed_str()),
-        };
-        let id = known.id;
-        Ok(Account { id, name, raw })
+        Account::owning(Box::<str>::from(raw).into()).map_err(de::Error::custom)
     }
 }
 
