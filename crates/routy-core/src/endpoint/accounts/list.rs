@@ -31,15 +31,21 @@ pub(super) struct Shared {
 }
 
 impl Shared {
-    pub(super) fn new(text: String, names: Option<Vec<KeptName>>) -> Shared {
+    pub(super) fn new(text: String, names: Vec<KeptName>) -> Shared {
         let shared = Shared {
             text,
             names: OnceLock::new(),
         };
-        if let Some(names) = names.filter(|names| !names.is_empty()) {
-            let _ = shared.names.set(names.into_boxed_slice());
-        }
+        shared.keep_names(names);
         shared
+    }
+
+    /// Keeps `names`, in the order of their accounts (once: the accounts
+    /// are all read by then).
+    fn keep_names(&self, names: Vec<KeptName>) {
+        if !names.is_empty() {
+            let _ = self.names.set(names.into_boxed_slice());
+        }
     }
 
     /// The name kept for the account starting at `start`.
@@ -53,7 +59,7 @@ impl Shared {
 /// Decodes a list body of accounts, bare or in an envelope, the accounts
 /// sharing `text`; a failure hands `text` back for the error's snippet.
 pub(super) fn decode(text: String) -> Result<ListBody<Account, AccountEnvelope>, Failure> {
-    let body = Arc::new(Shared::new(text, None));
+    let body = Arc::new(Shared::new(text, Vec::new()));
     let names = RefCell::new(Vec::new());
     let seed = AccountSeed {
         body: &body,
@@ -61,10 +67,7 @@ pub(super) fn decode(text: String) -> Result<ListBody<Account, AccountEnvelope>,
     };
     match indexed_seed(&body.text, seed) {
         Ok(list) => {
-            let names = names.into_inner();
-            if !names.is_empty() {
-                let _ = body.names.set(names.into_boxed_slice());
-            }
+            body.keep_names(names.into_inner());
             Ok(list)
         }
         Err((error, path)) => {

@@ -153,8 +153,8 @@ impl Account {
     fn owning(text: String) -> Result<Account, String> {
         let mut members = read_members(&text)?;
         let len = u32::try_from(text.len()).map_err(|_| "an account of over 4 GiB".to_owned())?;
-        let names = members.name_elsewhere.take().map(|name| vec![(0, name)]);
-        let body = Arc::new(Shared::new(text, names));
+        let names = members.name_elsewhere.take().map(|name| (0, name));
+        let body = Arc::new(Shared::new(text, names.into_iter().collect()));
         Ok(Account::new(body, 0, len, &members))
     }
 
