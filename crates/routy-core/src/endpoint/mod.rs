@@ -267,18 +267,18 @@ impl<'a> Reply<'a> {
     /// [`list_in`](Self::list_in) by a decoder that keeps the body, its
     /// items pointing into it rather than copying out of it.
     pub(crate) fn into_list_with<T, E: Envelope>(
-        self,
+        mut self,
         keeping: impl FnOnce(String) -> Result<ListBody<T, E>, Failure>,
     ) -> Result<Vec<T>, Error> {
-        let (parts, body) = self.response.into_parts();
+        let body = std::mem::take(self.response.body_mut());
         let list = decode_owned(
-            parts.headers.get(CONTENT_TYPE),
+            self.headers().get(CONTENT_TYPE),
             body,
             list_shape::<T, E>(),
             self.redactor,
             keeping,
         )?;
-        whole(&parts.headers, list)
+        whole(self.headers(), list)
     }
 
     fn decode<R: DeserializeOwned>(&self, shape: DecodeAs) -> Result<R, Error> {
