@@ -42,6 +42,15 @@ use crate::transport::{RequestLimits, Transport};
 /// # Ok::<(), routy::Error>(())
 /// ```
 pub struct ClientBuilder<T = ()> {
+    /// What the builder has collected. Its work is done by [`Settings`]'
+    /// methods, compiled once in routy-core whatever `T` is, rather than
+    /// once per transport in the crate that builds a client.
+    settings: Settings,
+    _transport: PhantomData<fn() -> T>,
+}
+
+/// A client's settings as collected, not checked yet.
+struct Settings {
     key: Option<SharedKey>,
     base_url: Option<String>,
     allow_insecure_http: bool,
@@ -58,7 +67,6 @@ pub struct ClientBuilder<T = ()> {
     jitter_seed: Option<u64>,
     /// The first error met while collecting settings, reported by `build`.
     pending: Option<Error>,
-    _transport: PhantomData<fn() -> T>,
 }
 
 impl<T> Default for ClientBuilder<T> {
@@ -74,21 +82,7 @@ impl<T> ClientBuilder<T> {
     /// transport instead.
     pub fn new() -> Self {
         ClientBuilder {
-            key: None,
-            base_url: None,
-            allow_insecure_http: false,
-            app_name: None,
-            timeout: Some(DEFAULT_TIMEOUT),
-            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
-            call_timeout: Some(DEFAULT_CALL_TIMEOUT),
-            retry: RetryPolicy::default(),
-            retry_budget: DEFAULT_RETRY_BUDGET,
-            max_redirects: DEFAULT_MAX_REDIRECTS,
-            quota_scope: QuotaScope::default(),
-            pace: false,
-            clock: Arc::new(SystemClock),
-            jitter_seed: None,
-            pending: None,
+            settings: Settings::new(),
             _transport: PhantomData,
         }
     }
@@ -96,7 +90,7 @@ impl<T> ClientBuilder<T> {
     /// The key to authenticate with. Required (this or
     /// [`shared_key`](Self::shared_key)).
     pub fn api_key(mut self, key: ApiKey) -> Self {
-        self.key = Some(SharedKey::new(key));
+        self.settings.key = Some(SharedKey::new(key));
         self
     }
 
@@ -117,7 +111,7 @@ impl<T> ClientBuilder<T> {
     /// # Ok::<(), routy::Error>(())
     /// ```
     pub fn shared_key(mut self, key: SharedKey) -> Self {
-        self.key = Some(key);
+        self.settings.key = Some(key);
         self
     }
 
@@ -125,7 +119,7 @@ impl<T> ClientBuilder<T> {
     /// is refused unless the host is loopback or
     /// [`allow_insecure_http`](Self::allow_insecure_http) is set.
     pub fn base_url(mut self, url: &str) -> Self {
-        self.base_url = Some(url.to_owned());
+        self.settings.base_url = Some(url.to_owned());
         self
     }
 
@@ -145,14 +139,14 @@ impl<T> ClientBuilder<T> {
     /// # Ok::<(), routy::Error>(())
     /// ```
     pub fn allow_insecure_http(mut self, allow: bool) -> Self {
-        self.allow_insecure_http = allow;
+        self.settings.allow_insecure_http = allow;
         self
     }
 
     /// Appends your application's name (say `report-job/2.1`) to the
     /// `User-Agent`, which defaults to [`USER_AGENT`].
     pub fn app_name(mut self, name: &str) -> Self {
-        self.app_name = Some(name.to_owned());
+        self.settings.app_name = Some(name.to_owned());
         self
     }
 
@@ -160,14 +154,14 @@ impl<T> ClientBuilder<T> {
     /// byte; `None` for none. Defaults to [`DEFAULT_TIMEOUT`]; longer than
     /// [`MAX_DURATION`](crate::defaults::MAX_DURATION) is cut to it.
     pub fn timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
-        self.timeout = timeout.into().map(capped);
+        self.settings.timeout = timeout.into().map(capped);
         self
     }
 
     /// The cap on a response body, after decompression. Defaults to
     /// [`DEFAULT_MAX_BODY_BYTES`].
     pub fn max_body_bytes(mut self, max: u64) -> Self {
-        self.max_body_bytes = max;
+        self.settings.max_body_bytes = max;
         self
     }
 
@@ -188,14 +182,14 @@ impl<T> ClientBuilder<T> {
     /// # Ok::<(), routy::Error>(())
     /// ```
     pub fn call_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
-        self.call_timeout = timeout.into().map(capped);
+        self.settings.call_timeout = timeout.into().map(capped);
         self
     }
 
     /// The retry policy. Defaults to [`RetryPolicy::default`]; turn
     /// retries off with [`RetryPolicy::none`].
     pub fn retry(mut self, policy: RetryPolicy) -> Self {
-        self.retry = policy;
+        self.settings.retry = policy;
         self
     }
 
@@ -214,7 +208,7 @@ impl<T> ClientBuilder<T> {
     /// # Ok::<(), routy::Error>(())
     /// ```
     pub fn max_retries(mut self, retries: u32) -> Self {
-        self.retry = self.retry.max_attempts(retries.saturating_add(1));
+        self.settings.retry = self.settings.retry.max_attempts(retries.saturating_add(1));
         self
     }
 
@@ -234,7 +228,7 @@ impl<T> ClientBuilder<T> {
     /// # Ok::<(), routy::Error>(())
     /// ```
     pub fn retry_budget(mut self, retries: u32) -> Self {
-        self.retry_budget = retries;
+        self.settings.retry_budget = retries;
         self
     }
 
@@ -242,7 +236,7 @@ impl<T> ClientBuilder<T> {
     /// [`DEFAULT_MAX_REDIRECTS`]; 0 follows none, handing redirects back
     /// as responses (from [`execute_any_status`](Client::execute_any_status)) or as API errors.
     pub fn max_redirects(mut self, max: u32) -> Self {
-        self.max_redirects = max;
+        self.settings.max_redirects = max;
         self
     }
 
@@ -275,7 +269,7 @@ impl<T> ClientBuilder<T> {
     /// # Ok::<(), routy::Error>(())
     /// ```
     pub fn quota_scope(mut self, scope: QuotaScope) -> Self {
-        self.quota_scope = scope;
+        self.settings.quota_scope = scope;
         self
     }
 
@@ -295,7 +289,7 @@ impl<T> ClientBuilder<T> {
     /// # Ok::<(), routy::Error>(())
     /// ```
     pub fn pace(mut self, pace: bool) -> Self {
-        self.pace = pace;
+        self.settings.pace = pace;
         self
     }
 
@@ -322,7 +316,7 @@ impl<T> ClientBuilder<T> {
     /// # Ok::<(), routy::Error>(())
     /// ```
     pub fn clock(mut self, clock: impl Clock + 'static) -> Self {
-        self.clock = Arc::new(clock);
+        self.settings.clock = Arc::new(clock);
         self
     }
 
@@ -341,7 +335,7 @@ impl<T> ClientBuilder<T> {
     /// # Ok::<(), routy::Error>(())
     /// ```
     pub fn jitter_seed(mut self, seed: u64) -> Self {
-        self.jitter_seed = Some(seed);
+        self.settings.jitter_seed = Some(seed);
         self
     }
 
@@ -352,18 +346,8 @@ impl<T> ClientBuilder<T> {
     ///
     /// [`Error::Config`] when no key was given, the base URL is refused, the
     /// app name is not a valid header value, or the timeout is zero.
-    pub fn build_with<U: Transport>(mut self, transport: U) -> Result<Client<U>, Error> {
-        let key = self.key.take();
-        let (clock, jitter_seed) = (Arc::clone(&self.clock), self.jitter_seed);
-        let config = self.build_config()?;
-        let key = key.ok_or(ConfigError::MissingApiKey)?;
-        Ok(Client::from_parts(
-            config,
-            key,
-            clock,
-            jitter_seed,
-            transport,
-        ))
+    pub fn build_with<U: Transport>(self, transport: U) -> Result<Client<U>, Error> {
+        Ok(Client::from_parts(self.settings.checked()?, transport))
     }
 
     /// The settings checked as [`build`](Self::build) checks them, as a
@@ -387,32 +371,7 @@ impl<T> ClientBuilder<T> {
     /// # Ok::<(), routy::Error>(())
     /// ```
     pub fn build_config(self) -> Result<Config, Error> {
-        if let Some(err) = self.pending {
-            return Err(err);
-        }
-        let base_url = match &self.base_url {
-            Some(url) => BaseUrl::parse_with(url, self.allow_insecure_http)?,
-            None => BaseUrl::parse(DEFAULT_BASE_URL)?,
-        };
-        let user_agent = match &self.app_name {
-            None => HeaderValue::from_static(USER_AGENT),
-            Some(name) => HeaderValue::try_from(format!("{USER_AGENT} {}", name.trim()))
-                .map_err(|_| ConfigError::InvalidAppName)?,
-        };
-        if self.timeout == Some(Duration::ZERO) || self.call_timeout == Some(Duration::ZERO) {
-            return Err(ConfigError::ZeroTimeout.into());
-        }
-        Ok(Config {
-            base_url,
-            user_agent,
-            limits: RequestLimits::new(self.max_body_bytes, self.timeout),
-            call_timeout: self.call_timeout,
-            retry: self.retry,
-            retry_budget: self.retry_budget,
-            max_redirects: self.max_redirects,
-            quota_scope: self.quota_scope,
-            pace: self.pace,
-        })
+        self.settings.config()
     }
 
     /// Checks the settings and builds a client over `T`'s default
@@ -441,7 +400,9 @@ impl<T> ClientBuilder<T> {
     where
         T: Transport + Default,
     {
-        self.build_with(T::default())
+        // The settings first: a transport is made only for a client.
+        let checked = self.settings.checked()?;
+        Ok(Client::from_parts(checked, T::default()))
     }
 
     /// The key `load` gives, unless a key is set already (in code, or by
@@ -468,11 +429,8 @@ impl<T> ClientBuilder<T> {
     /// # Ok::<(), routy::Error>(())
     /// ```
     pub fn api_key_or_else(mut self, load: impl FnOnce() -> Result<ApiKey, Error>) -> Self {
-        if self.key.is_none() && self.pending.is_none() {
-            match load() {
-                Ok(key) => self.key = Some(SharedKey::new(key)),
-                Err(err) => self.pending = Some(err),
-            }
+        if self.settings.wants_key() {
+            self.settings.key_from(load());
         }
         self
     }
@@ -491,8 +449,8 @@ impl<T> ClientBuilder<T> {
     /// # Ok::<(), routy::Error>(())
     /// ```
     pub fn base_url_or(mut self, url: &str) -> Self {
-        if self.base_url.is_none() {
-            self.base_url = Some(url.to_owned());
+        if self.settings.base_url.is_none() {
+            self.settings.base_url = Some(url.to_owned());
         }
         self
     }
@@ -514,43 +472,143 @@ impl<T> ClientBuilder<T> {
     /// assert_eq!(client.api_key().expose_secret(), "from-code");
     /// # Ok::<(), routy::Error>(())
     /// ```
-    pub fn env(self) -> Self {
-        let mut this = self.api_key_or_else(|| Ok(ApiKey::from_env()?));
-        if this.base_url.is_none() {
+    pub fn env(mut self) -> Self {
+        self.settings.env();
+        self
+    }
+}
+
+impl Settings {
+    fn new() -> Settings {
+        Settings {
+            key: None,
+            base_url: None,
+            allow_insecure_http: false,
+            app_name: None,
+            timeout: Some(DEFAULT_TIMEOUT),
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            call_timeout: Some(DEFAULT_CALL_TIMEOUT),
+            retry: RetryPolicy::default(),
+            retry_budget: DEFAULT_RETRY_BUDGET,
+            max_redirects: DEFAULT_MAX_REDIRECTS,
+            quota_scope: QuotaScope::default(),
+            pace: false,
+            clock: Arc::new(SystemClock),
+            jitter_seed: None,
+            pending: None,
+        }
+    }
+
+    /// Whether a key source should be asked: no key yet, and no error
+    /// that `build` will report anyway.
+    fn wants_key(&self) -> bool {
+        self.key.is_none() && self.pending.is_none()
+    }
+
+    /// The key a source gave, or its error for `build` to report.
+    fn key_from(&mut self, loaded: Result<ApiKey, Error>) {
+        match loaded {
+            Ok(key) => self.key = Some(SharedKey::new(key)),
+            Err(err) => self.pending = Some(err),
+        }
+    }
+
+    /// Fills what is not set yet from the environment (see
+    /// [`ClientBuilder::env`]).
+    fn env(&mut self) {
+        if self.wants_key() {
+            self.key_from(ApiKey::from_env().map_err(Error::from));
+        }
+        if self.base_url.is_none() {
             match std::env::var(BASE_URL_ENV) {
-                Ok(url) if !url.trim().is_empty() => this.base_url = Some(url),
+                Ok(url) if !url.trim().is_empty() => self.base_url = Some(url),
                 Ok(_) | Err(std::env::VarError::NotPresent) => {}
-                Err(std::env::VarError::NotUnicode(_)) => {
-                    this.pending.get_or_insert(
+                Err(std::env::VarError::NotUnicode(_)) if self.pending.is_none() => {
+                    self.pending = Some(
                         ConfigError::InvalidBaseUrl {
                             reason: "ROUTY_BASE_URL is not valid unicode",
                         }
                         .into(),
                     );
                 }
+                // Only the first error is reported.
+                Err(std::env::VarError::NotUnicode(_)) => {}
             }
         }
-        this
     }
+
+    /// The settings checked, as a [`Config`].
+    fn config(self) -> Result<Config, Error> {
+        if let Some(err) = self.pending {
+            return Err(err);
+        }
+        let base_url = match &self.base_url {
+            Some(url) => BaseUrl::parse_with(url, self.allow_insecure_http)?,
+            None => BaseUrl::parse(DEFAULT_BASE_URL)?,
+        };
+        let user_agent = match &self.app_name {
+            None => HeaderValue::from_static(USER_AGENT),
+            Some(name) => HeaderValue::try_from(format!("{USER_AGENT} {}", name.trim()))
+                .map_err(|_| ConfigError::InvalidAppName)?,
+        };
+        if self.timeout == Some(Duration::ZERO) || self.call_timeout == Some(Duration::ZERO) {
+            return Err(ConfigError::ZeroTimeout.into());
+        }
+        Ok(Config {
+            base_url,
+            user_agent,
+            limits: RequestLimits::new(self.max_body_bytes, self.timeout),
+            call_timeout: self.call_timeout,
+            retry: self.retry,
+            retry_budget: self.retry_budget,
+            max_redirects: self.max_redirects,
+            quota_scope: self.quota_scope,
+            pace: self.pace,
+        })
+    }
+
+    /// The settings checked, with the key a client needs: all of a
+    /// client but its transport.
+    fn checked(mut self) -> Result<Checked, Error> {
+        let key = self.key.take();
+        let (clock, jitter_seed) = (Arc::clone(&self.clock), self.jitter_seed);
+        let config = self.config()?;
+        let key = key.ok_or(ConfigError::MissingApiKey)?;
+        Ok(Checked {
+            config,
+            key,
+            clock,
+            jitter_seed,
+        })
+    }
+}
+
+/// A client's settings, checked: what [`Client::from_parts`] puts beside
+/// the transport.
+pub(crate) struct Checked {
+    pub(crate) config: Config,
+    pub(crate) key: SharedKey,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) jitter_seed: Option<u64>,
 }
 
 impl<T> fmt::Debug for ClientBuilder<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientBuilder")
-            .field("key", &self.key)
-            .field("base_url", &self.base_url)
-            .field("allow_insecure_http", &self.allow_insecure_http)
-            .field("app_name", &self.app_name)
-            .field("timeout", &self.timeout)
-            .field("max_body_bytes", &self.max_body_bytes)
-            .field("call_timeout", &self.call_timeout)
-            .field("retry", &self.retry)
-            .field("retry_budget", &self.retry_budget)
-            .field("max_redirects", &self.max_redirects)
-            .field("quota_scope", &self.quota_scope)
-            .field("pace", &self.pace)
-            .field("clock", &self.clock)
-            .field("pending", &self.pending)
+            .field("key", &self.settings.key)
+            .field("base_url", &self.settings.base_url)
+            .field("allow_insecure_http", &self.settings.allow_insecure_http)
+            .field("app_name", &self.settings.app_name)
+            .field("timeout", &self.settings.timeout)
+            .field("max_body_bytes", &self.settings.max_body_bytes)
+            .field("call_timeout", &self.settings.call_timeout)
+            .field("retry", &self.settings.retry)
+            .field("retry_budget", &self.settings.retry_budget)
+            .field("max_redirects", &self.settings.max_redirects)
+            .field("quota_scope", &self.settings.quota_scope)
+            .field("pace", &self.settings.pace)
+            .field("clock", &self.settings.clock)
+            .field("pending", &self.settings.pending)
             .finish()
     }
 }

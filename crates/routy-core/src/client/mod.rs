@@ -6,6 +6,8 @@ pub(crate) mod builder;
 
 pub use builder::ClientBuilder;
 
+use builder::Checked;
+
 use std::fmt;
 use std::sync::Arc;
 
@@ -54,7 +56,7 @@ pub struct Client<T> {
     inner: Arc<Inner<T>>,
 }
 
-struct Inner<T> {
+struct Inner<T: ?Sized> {
     config: Config,
     key: SharedKey,
     clock: Arc<dyn Clock>,
@@ -62,6 +64,8 @@ struct Inner<T> {
     budget: RetryBudget,
     /// The server's word about the key's quota, for every clone.
     quota: QuotaGate,
+    /// Last, so that a `&Inner<T>` is a `&Inner<dyn Transport>` to the
+    /// call driver.
     transport: T,
 }
 
@@ -106,13 +110,13 @@ impl<T: Transport> Client<T> {
         Self::builder().env().build()
     }
 
-    pub(crate) fn from_parts(
-        config: Config,
-        key: SharedKey,
-        clock: Arc<dyn Clock>,
-        jitter_seed: Option<u64>,
-        transport: T,
-    ) -> Self {
+    pub(crate) fn from_parts(checked: Checked, transport: T) -> Self {
+        let Checked {
+            config,
+            key,
+            clock,
+            jitter_seed,
+        } = checked;
         let budget = RetryBudget::new(config.retry_budget);
         Client {
             inner: Arc::new(Inner {
@@ -396,52 +400,103 @@ impl<T: Transport> Client<T> {
         ))
     }
 
-    /// Runs `endpoint` in the call's span; the endpoint's own code is only
-    /// its `parse`, so everything else is compiled once, not per endpoint.
-    /// The call machine says where an error of the exchange happened; what
-    /// the final answer turns into (an API error, the endpoint's own
-    /// error) gets its place here, once.
+    /// Runs `endpoint` in the call's span. The endpoint's own code is only
+    /// its `parse`: everything else (the exchange, the driver, placing an
+    /// error) runs over `&dyn Transport` in [`Inner`]'s methods, compiled
+    /// once in routy-core, not once per transport and endpoint in the
+    /// user's crate with its own copies of every drop that code does.
     fn run<E: Endpoint + ?Sized>(
         &self,
         endpoint: &E,
         options: Option<&CallOptions>,
     ) -> Result<E::Output, Error> {
+        let inner: &Inner<dyn Transport + '_> = &*self.inner;
         let method = endpoint.method();
         let path = endpoint.path();
-        self.traced(&method, path, |ctx| {
-            let uri = self.inner.config.base_url.join(path)?;
-            let finished = self.drive(ctx, options, method.clone(), uri, endpoint.body())?;
-            let redactor = ctx.key.redactor();
-            let (uri, attempts) = (finished.uri.clone(), finished.attempts);
-            self.interpret(endpoint, finished, path, redactor)
-                .map_err(|err| err.located(CallSite::new(&method, &uri, redactor), attempts))
-        })
+        let ctx = inner.open(&method, path);
+        let result = ctx.in_scope(|| {
+            let (body, takes) = (endpoint.body(), endpoint.requires_success());
+            let (reply, at) = inner.exchange(&ctx, &method, path, body, takes, options)?;
+            endpoint.parse(reply).map_err(|err| at.locate(err, &method))
+        });
+        ctx.close(result.as_ref().err());
+        result
+    }
+}
+
+/// Where a call ended, to place an error its endpoint's reading of the
+/// reply returns.
+struct Ended<'k> {
+    uri: Uri,
+    attempts: u32,
+    redactor: Redactor<'k>,
+}
+
+impl Ended<'_> {
+    fn locate(&self, err: Error, method: &Method) -> Error {
+        err.located(
+            CallSite::new(method, &self.uri, self.redactor),
+            self.attempts,
+        )
+    }
+}
+
+impl Inner<dyn Transport + '_> {
+    /// The call's context: the key it starts with and, with the `tracing`
+    /// feature, its `routy.call` span.
+    #[cfg_attr(not(feature = "tracing"), allow(unused_variables))]
+    fn open(&self, method: &Method, path_and_query: &str) -> CallContext {
+        let key = self.key.get();
+        #[cfg(feature = "tracing")]
+        {
+            let base = &self.config.base_url;
+            let span =
+                crate::call::logging::span::open(method, base, path_and_query, key.redactor());
+            CallContext { key, span }
+        }
+        #[cfg(not(feature = "tracing"))]
+        CallContext { key }
     }
 
-    /// What the final response means: an [`Error::Api`] for a non-success
-    /// status when the endpoint takes only successes, else the endpoint's
-    /// own reading of it.
-    fn interpret<E: Endpoint + ?Sized>(
+    /// Sends the call and reads what its final response means: an
+    /// [`Error::Api`] for a non-success status when the endpoint takes
+    /// only successes, else the reply for the endpoint to read, and where
+    /// the call ended.
+    fn exchange<'k>(
         &self,
-        endpoint: &E,
-        finished: Finished,
+        ctx: &'k CallContext,
+        method: &Method,
         path_and_query: &str,
-        redactor: Redactor<'_>,
-    ) -> Result<E::Output, Error> {
+        body: Option<&Body>,
+        success_only: bool,
+        options: Option<&CallOptions>,
+    ) -> Result<(Reply<'k>, Ended<'k>), Error> {
+        let uri = self.config.base_url.join(path_and_query)?;
+        let finished = self.drive(ctx, options, method.clone(), uri, body)?;
+        let at = Ended {
+            uri: finished.uri.clone(),
+            attempts: finished.attempts,
+            redactor: ctx.key.redactor(),
+        };
         let status = finished.response.status();
-        if !status.is_success() && endpoint.requires_success() {
-            let base = &self.inner.config.base_url;
+        if !status.is_success() && success_only {
+            let base = &self.config.base_url;
             let hint = (status == StatusCode::NOT_FOUND)
                 .then(|| base.not_found_hint(path_and_query))
                 .flatten();
             let (parts, body) = finished.response.into_parts();
-            let err = ApiError::from_parts(status, &parts.headers, &body, redactor).with_hint(hint);
-            return Err(err.into());
+            let err =
+                ApiError::from_parts(status, &parts.headers, &body, at.redactor).with_hint(hint);
+            return Err(at.locate(err.into(), method));
         }
-        let reply = Reply::new(finished.response, finished.attempts, finished.uri, redactor);
-        endpoint.parse(reply)
+        let reply = Reply::new(
+            finished.response,
+            finished.attempts,
+            finished.uri,
+            at.redactor,
+        );
+        Ok((reply, at))
     }
-
     fn drive(
         &self,
         ctx: &CallContext,
@@ -450,12 +505,11 @@ impl<T: Transport> Client<T> {
         uri: Uri,
         body: Option<&Body>,
     ) -> Result<Finished, Error> {
-        let inner = &*self.inner;
-        let clock = &*inner.clock;
-        let mut call = Call::new(&inner.config, &ctx.key, method, uri, body)
-            .budget(&inner.budget)
-            .quota(&inner.quota)
-            .jitter_seed(inner.jitter.call_seed());
+        let clock = &*self.clock;
+        let mut call = Call::new(&self.config, &ctx.key, method, uri, body)
+            .budget(&self.budget)
+            .quota(&self.quota)
+            .jitter_seed(self.jitter.call_seed());
         if let Some(options) = options {
             call = call.options(options)?;
         }
@@ -467,7 +521,7 @@ impl<T: Transport> Client<T> {
         let result = loop {
             event = match call.next(event) {
                 Step::Send(request) => Event::Sent {
-                    result: inner.transport.send(request),
+                    result: self.transport.send(request),
                     now: clock.now(),
                 },
                 Step::Wait(delay) => {
@@ -483,32 +537,6 @@ impl<T: Transport> Client<T> {
         }
         result
     }
-
-    /// Runs `call` in the `routy.call` span (with the `tracing` feature),
-    /// recording how it failed if it did.
-    #[cfg_attr(not(feature = "tracing"), allow(unused_variables))]
-    fn traced<R>(
-        &self,
-        method: &Method,
-        path_and_query: &str,
-        call: impl FnOnce(&CallContext) -> Result<R, Error>,
-    ) -> Result<R, Error> {
-        let key = self.inner.key.get();
-        #[cfg(feature = "tracing")]
-        {
-            let base = &self.inner.config.base_url;
-            let span =
-                crate::call::logging::span::open(method, base, path_and_query, key.redactor());
-            let ctx = CallContext { key, span };
-            let result = ctx.span.in_scope(|| call(&ctx));
-            if let Err(err) = &result {
-                crate::call::logging::span::failed(&ctx.span, err);
-            }
-            result
-        }
-        #[cfg(not(feature = "tracing"))]
-        call(&CallContext { key })
-    }
 }
 
 /// What one call carries through the client: the key it started with
@@ -517,6 +545,25 @@ struct CallContext {
     key: ApiKey,
     #[cfg(feature = "tracing")]
     span: tracing::Span,
+}
+
+impl CallContext {
+    /// Runs `f` in the call's span.
+    fn in_scope<R>(&self, f: impl FnOnce() -> R) -> R {
+        #[cfg(feature = "tracing")]
+        return self.span.in_scope(f);
+        #[cfg(not(feature = "tracing"))]
+        f()
+    }
+
+    /// Records how the call failed, if it did.
+    #[cfg_attr(not(feature = "tracing"), allow(unused_variables))]
+    fn close(&self, failed: Option<&Error>) {
+        #[cfg(feature = "tracing")]
+        if let Some(err) = failed {
+            crate::call::logging::span::failed(&self.span, err);
+        }
+    }
 }
 
 impl<T> fmt::Debug for Client<T> {
