@@ -43,6 +43,12 @@ pub(crate) fn truncate(text: &str, max: usize) -> String {
     format!("{}…", &text[..end])
 }
 
+/// At most `max` bytes of server-chosen `text`, scrubbed by `redactor`:
+/// how a short piece of it (a header value, a URL, a path) is kept.
+pub(crate) fn kept(text: &str, max: usize, redactor: Redactor<'_>) -> String {
+    redactor.scrub_owned(&truncate(text, max))
+}
+
 /// `text` fit for one line of a terminal or a log: control characters and
 /// bidirectional overrides are escaped (`\n`, `\u{1b}`), so a server's text
 /// can neither forge a line nor drive the terminal, and the result is cut to

@@ -120,6 +120,7 @@ impl<'a> Redactor<'a> {
     /// `text` redacted, or [`WITHHELD`] in its place when what is left
     /// still spells the secret in an encoded form: what every stored piece
     /// of server text goes through.
+    #[inline(never)]
     pub(crate) fn scrub_owned(&self, text: &str) -> String {
         self.scrub(text).into_owned()
     }

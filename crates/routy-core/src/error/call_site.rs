@@ -6,7 +6,7 @@ use std::fmt;
 use http::{Method, Uri};
 
 use crate::auth::redact::Redactor;
-use crate::text::truncate;
+use crate::text::kept;
 
 /// Longest URL shown in an error.
 const URL_MAX: usize = 300;
@@ -44,9 +44,7 @@ impl CallSite {
     pub(crate) fn new(method: &Method, uri: &Uri, redactor: Redactor<'_>) -> Self {
         CallSite {
             method: method.clone(),
-            url: redactor
-                .scrub_owned(&truncate(&shown_url(uri), URL_MAX))
-                .into(),
+            url: kept(&shown_url(uri), URL_MAX, redactor).into(),
         }
     }
 

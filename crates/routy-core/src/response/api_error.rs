@@ -11,7 +11,7 @@ use crate::defaults::SNIPPET_MAX_BYTES;
 use crate::policy::retry::RetryAfter;
 use crate::response::info::{redacted_headers, request_id, RateLimit};
 use crate::response::problem::Problem;
-use crate::text::{header_str, is_json, one_line, snippet_of, truncate};
+use crate::text::{header_str, is_json, kept, one_line, snippet_of};
 
 /// Longest server-provided text shown in an error's `Display`.
 const DISPLAY_DETAIL_MAX: usize = 200;
@@ -160,8 +160,7 @@ impl ApiError {
         body: &[u8],
         redactor: Redactor<'_>,
     ) -> Self {
-        let content_type = header_str(headers.get(CONTENT_TYPE))
-            .map(|ct| redactor.scrub_owned(&truncate(ct, 200)));
+        let content_type = header_str(headers.get(CONTENT_TYPE)).map(|ct| kept(ct, 200, redactor));
         let problem = content_type
             .as_deref()
             .filter(|ct| is_json(ct) && body.len() <= MAX_PROBLEM_BYTES)

@@ -9,7 +9,7 @@ use serde::de::DeserializeOwned;
 
 use crate::auth::redact::Redactor;
 use crate::response::api_error::BodyStart;
-use crate::text::{byte_offset, header_str, is_json, is_text_plain, one_line, snippet, truncate};
+use crate::text::{byte_offset, header_str, is_json, is_text_plain, kept, one_line, snippet};
 
 /// A success response whose body is not what was expected.
 ///
@@ -382,7 +382,7 @@ fn json_content_type<'h>(
         Some(ct) if !is_json(ct) && !is_text_plain(ct) => Err(DecodeError {
             expected,
             rust_type,
-            content_type: Some(redactor.scrub_owned(&truncate(ct, 200))),
+            content_type: Some(kept(ct, 200, redactor)),
             path: None,
             snippet: snippet(body, 0, redactor).0,
             source: None,
@@ -412,8 +412,8 @@ fn failed(
     DecodeError {
         expected,
         rust_type,
-        content_type: content_type.map(|ct| redactor.scrub_owned(&truncate(ct, 200))),
-        path: Some(redactor.scrub_owned(&truncate(path, 200))),
+        content_type: content_type.map(|ct| kept(ct, 200, redactor)),
+        path: Some(kept(path, 200, redactor)),
         snippet: snippet(body, offset, redactor).0,
         source: Some(source),
     }

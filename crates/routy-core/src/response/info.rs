@@ -8,7 +8,7 @@ use http::{HeaderMap, HeaderValue, StatusCode};
 
 use crate::auth::redact::{Redactor, WITHHELD};
 use crate::policy::retry::RetryAfter;
-use crate::text::{header_str, truncate};
+use crate::text::{header_str, kept};
 
 /// Response headers that carry a request id, most specific first.
 const REQUEST_ID_HEADERS: [&str; 3] = ["x-request-id", "request-id", "x-correlation-id"];
@@ -18,7 +18,7 @@ pub(crate) fn request_id(headers: &HeaderMap, redactor: Redactor<'_>) -> Option<
     REQUEST_ID_HEADERS
         .iter()
         .find_map(|name| header_str(headers.get(*name)))
-        .map(|id| redactor.scrub_owned(&truncate(id, 200)))
+        .map(|id| kept(id, 200, redactor))
 }
 
 /// `headers` with every value that holds the key redacted (withheld when
