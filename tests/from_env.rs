@@ -49,4 +49,32 @@ fn from_env_reads_key_and_base_url() {
         "{err:?}"
     );
     assert!(!format!("{err:?}{err}").contains(TOKEN));
+
+    // A base URL that is not Unicode is refused by name; after a bad key
+    // it is the key's error that is reported, the first one met.
+    #[cfg(unix)]
+    not_unicode_base_url();
+}
+
+#[cfg(unix)]
+fn not_unicode_base_url() {
+    use std::os::unix::ffi::OsStrExt as _;
+
+    let not_unicode = std::ffi::OsStr::from_bytes(b"http://127.0.0.1:9/\xff");
+    std::env::set_var("ROUTY_BASE_URL", not_unicode);
+    assert!(matches!(
+        routy::Client::from_env(),
+        Err(Error::Key(KeyError::PastedPrefix { .. }))
+    ));
+    std::env::set_var("ROUTY_API_KEY", TOKEN);
+    let err = routy::Client::from_env().unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Config(ConfigError::InvalidBaseUrl {
+                reason: "ROUTY_BASE_URL is not valid unicode"
+            })
+        ),
+        "{err:?}"
+    );
 }
