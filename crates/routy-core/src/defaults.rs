@@ -48,6 +48,26 @@ pub const DEFAULT_MAX_TOTAL_DELAY: Duration = Duration::from_secs(20);
 /// not all leave at the instant the server named.
 pub const QUOTA_SPREAD: Duration = Duration::from_millis(100);
 
+/// The longest a client's quota gate holds calls back, or paces them, on
+/// one word of the server: one hour, the longest window most APIs name.
+/// A server that asks for longer (a `Retry-After` of years, a reset
+/// misread) is held to it, and then one request goes out as a probe,
+/// whose answer decides. Set with
+/// [`ClientBuilder::max_quota_hold`](crate::ClientBuilder::max_quota_hold).
+pub const DEFAULT_MAX_QUOTA_HOLD: Duration = Duration::from_secs(60 * 60);
+
+/// A rate-limit reset further ahead than this (a year and a day) is not
+/// a time a server means: it is ignored (and named in the `log` and
+/// `tracing` events), never waited for.
+pub const MAX_PLAUSIBLE_RESET: Duration = Duration::from_secs(366 * 24 * 60 * 60);
+
+/// The shortest wait a 429's `Retry-After` (or reset) may name for its
+/// retry to be the server pacing, which spends no attempt and nothing of
+/// the retry budget: one second, the field's own unit. A shorter one (0,
+/// a date already past) is an answer at once, and its retry counts like
+/// any other.
+pub const MIN_PACED_WAIT: Duration = Duration::from_secs(1);
+
 /// How many keys a client's quota gate remembers what the server said
 /// about: the current one and those rotations replaced while calls made
 /// with them may still be under way; past that, the key whose word ends

@@ -40,43 +40,46 @@ const DECODE_ROUNDS: usize = 4;
 /// starts on a 3-byte boundary and so encodes to the same 12 characters.
 const BASE64_PIECE: usize = 9;
 
-/// The redaction rules for one key, or none (no key: nothing to hide).
+/// The redaction rules for one key, or none (no key: nothing to hide),
+/// and for the key it replaced while a call was under way.
 #[derive(Clone, Copy)]
 pub(crate) struct Redactor<'a> {
     secret: Option<&'a [u8]>,
+    earlier: Option<&'a [u8]>,
 }
 
 impl<'a> Redactor<'a> {
     /// Rules that change nothing, for responses to no key.
-    pub(crate) const NONE: Redactor<'static> = Redactor { secret: None };
+    pub(crate) const NONE: Redactor<'static> = Redactor {
+        secret: None,
+        earlier: None,
+    };
 
     /// Rules for `secret` (an empty one hides nothing).
     pub(crate) fn new(secret: &'a [u8]) -> Self {
         Redactor {
             secret: Some(secret).filter(|s| !s.is_empty()),
+            earlier: None,
         }
+    }
+
+    /// These rules, hiding `earlier` as well: the key a rotation replaced
+    /// while a call was under way, which the server may still echo.
+    pub(crate) fn with_earlier(mut self, earlier: &'a [u8]) -> Self {
+        self.earlier = Some(earlier).filter(|s| !s.is_empty());
+        self
     }
 
     /// `text` with every run of [`REDACT_WINDOW`] or more bytes of the
     /// secret (the whole secret included) replaced by a marker. A secret
     /// shorter than the window is replaced where it occurs whole.
     pub(crate) fn bytes<'t>(&self, text: &'t [u8]) -> Cow<'t, [u8]> {
-        let Some(secret) = self.secret else {
-            return Cow::Borrowed(text);
-        };
-        let marked = covered_runs(text, secret);
-        if marked.is_empty() {
-            return Cow::Borrowed(text);
+        let once = redact(text, self.secret);
+        match (once, self.earlier) {
+            (once, None) => once,
+            (Cow::Borrowed(text), earlier) => redact(text, earlier),
+            (Cow::Owned(text), earlier) => Cow::Owned(redact(&text, earlier).into_owned()),
         }
-        let mut out = Vec::with_capacity(text.len());
-        let mut from = 0;
-        for (start, end) in marked {
-            out.extend_from_slice(&text[from..start]);
-            out.extend_from_slice(REDACTED.as_bytes());
-            from = end;
-        }
-        out.extend_from_slice(&text[from..]);
-        Cow::Owned(out)
     }
 
     /// [`bytes`](Self::bytes) for text.
@@ -98,23 +101,10 @@ impl<'a> Redactor<'a> {
     /// percent-encoding, or as base64 (standard or URL-safe) of 11 or more
     /// of its bytes.
     pub(crate) fn found_in(&self, text: &[u8]) -> bool {
-        let Some(secret) = self.secret else {
-            return false;
-        };
-        let encoded = base64_patterns(secret);
-        let patterns = Pieces::new(encoded.iter().map(Vec::as_slice));
-        let holds = |form: &[u8]| !covered_runs(form, secret).is_empty() || patterns.found_in(form);
-        let mut form = Cow::Borrowed(text);
-        for _ in 0..=DECODE_ROUNDS {
-            if holds(&form) {
-                return true;
-            }
-            match decode_layer(&form) {
-                Some(next) => form = Cow::Owned(next),
-                None => return false,
-            }
-        }
-        holds(&form)
+        [self.secret, self.earlier]
+            .into_iter()
+            .flatten()
+            .any(|secret| found(text, secret))
     }
 
     /// `text` redacted, or [`WITHHELD`] in its place when what is left
@@ -157,6 +147,44 @@ impl std::fmt::Debug for Redactor<'_> {
             "Redactor(none)"
         })
     }
+}
+
+/// `text` with every run of `secret` marked (see [`Redactor::bytes`]).
+fn redact<'t>(text: &'t [u8], secret: Option<&[u8]>) -> Cow<'t, [u8]> {
+    let Some(secret) = secret else {
+        return Cow::Borrowed(text);
+    };
+    let marked = covered_runs(text, secret);
+    if marked.is_empty() {
+        return Cow::Borrowed(text);
+    }
+    let mut out = Vec::with_capacity(text.len());
+    let mut from = 0;
+    for (start, end) in marked {
+        out.extend_from_slice(&text[from..start]);
+        out.extend_from_slice(REDACTED.as_bytes());
+        from = end;
+    }
+    out.extend_from_slice(&text[from..]);
+    Cow::Owned(out)
+}
+
+/// Whether `text` holds `secret` in any form (see [`Redactor::found_in`]).
+fn found(text: &[u8], secret: &[u8]) -> bool {
+    let encoded = base64_patterns(secret);
+    let patterns = Pieces::new(encoded.iter().map(Vec::as_slice));
+    let holds = |form: &[u8]| !covered_runs(form, secret).is_empty() || patterns.found_in(form);
+    let mut form = Cow::Borrowed(text);
+    for _ in 0..=DECODE_ROUNDS {
+        if holds(&form) {
+            return true;
+        }
+        match decode_layer(&form) {
+            Some(next) => form = Cow::Owned(next),
+            None => return false,
+        }
+    }
+    holds(&form)
 }
 
 /// The byte ranges of `text` covered by runs of `secret` (every window of

@@ -51,17 +51,18 @@
 
 pub(crate) mod logging;
 
+use std::borrow::Cow;
 use std::mem;
 use std::time::{Duration, Instant, SystemTime};
 
 use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, LOCATION, USER_AGENT};
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, Response, StatusCode, Uri};
 
-use crate::auth::key::ApiKey;
+use crate::auth::key::{ApiKey, SharedKey};
 use crate::auth::redact::Redactor;
 use crate::config::options::{CallOptions, Settings};
 use crate::config::Config;
-use crate::defaults::{capped, QUOTA_SPREAD};
+use crate::defaults::{capped, MAX_PLAUSIBLE_RESET, MIN_PACED_WAIT, QUOTA_SPREAD};
 use crate::error::call_site::CallSite;
 use crate::error::located::Located;
 use crate::error::Error;
@@ -70,7 +71,7 @@ use crate::policy::retry::{unit_draw, Attempt, Decision, Outcome, RetryAfter, Re
 use crate::policy::QuotaGate;
 use crate::request::{Body, ACCEPT_JSON};
 use crate::response::api_error::ApiError;
-use crate::response::info::quota_left;
+use crate::response::rate_limit::{self, RateLimit};
 use crate::transport::{
     AttemptNumber, Deadline, RequestLimits, TransportError, TransportErrorKind,
 };
@@ -126,6 +127,9 @@ pub struct Finished {
     /// The URL that gave the response: the call's own, or where redirects
     /// led.
     pub uri: Uri,
+    /// The key the last request sent, when a rotation during the call
+    /// made it another than the one the call began with.
+    pub(crate) rotated_to: Option<ApiKey>,
 }
 
 /// Where the machine is: what event it waits for.
@@ -160,11 +164,20 @@ pub struct Call<'a> {
     config: &'a Config,
     /// The client's settings, with any per-call options over them.
     settings: Settings<'a>,
-    /// `None` once a redirect has left the first origin.
-    key: Option<&'a ApiKey>,
-    /// Server-chosen text that reaches a log line or an error goes through
-    /// this, whichever origin the call has reached.
-    redactor: Redactor<'a>,
+    /// The key the next request sends: the call's own, or (with a
+    /// [`key_source`](Self::key_source)) the current one, read again
+    /// before every request after the first.
+    key: Cow<'a, ApiKey>,
+    /// The key a rotation replaced during this call, still kept out of
+    /// everything the call shows (the server may echo it).
+    earlier: Option<ApiKey>,
+    source: Option<&'a SharedKey>,
+    /// False once a redirect has left the first origin: the key is not
+    /// sent there, nor is the quota gate consulted.
+    authorize: bool,
+    /// When the request now out left: an answer to it that the gate
+    /// already heard of is not news.
+    sent_at: Option<Instant>,
     method: Method,
     uri: Uri,
     body: Option<&'a Body>,
@@ -180,7 +193,8 @@ pub struct Call<'a> {
     hops_this_attempt: u32,
     hops: u32,
     slept: Duration,
-    /// Attempts that met a 429 and were retried at the server's word: they
+    /// Attempts that met a 429 and were retried at the server's word, or
+    /// whose failure was news of an event the gate already knew: they
     /// count against no retry limit but the waiting ones.
     paced: u32,
     /// The next attempt comes back from a wait the quota imposed.
@@ -206,8 +220,11 @@ impl<'a> Call<'a> {
         Call {
             config,
             settings: Settings::of(config),
-            key: Some(key),
-            redactor: key.redactor(),
+            key: Cow::Borrowed(key),
+            earlier: None,
+            source: None,
+            authorize: true,
+            sent_at: None,
             method,
             uri,
             body,
@@ -268,6 +285,29 @@ impl<'a> Call<'a> {
         self
     }
 
+    /// Reads the key of every request after the first from `source` (a
+    /// client's, which [`set_api_key`](crate::Client::set_api_key)
+    /// rotates): a retry, a call released by the quota gate or a redirect
+    /// hop sends the key of now, never one replaced while it waited.
+    /// Whatever the server sends back is kept clear of both keys.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use routy::{http, ApiKey, SharedKey, call::Call};
+    /// # let config = routy::Config::default();
+    /// let slot = SharedKey::new(ApiKey::new("old-token")?);
+    /// let key = slot.get();
+    /// let uri = config.base_url().join("/v1/accounts")?;
+    /// let call = Call::new(&config, &key, http::Method::GET, uri, None).key_source(&slot);
+    /// # let _ = call;
+    /// # Ok::<(), routy::Error>(())
+    /// ```
+    pub fn key_source(mut self, source: &'a SharedKey) -> Self {
+        self.source = Some(source);
+        self
+    }
+
     /// Runs the call with `options` over the client's settings.
     ///
     /// # Errors
@@ -324,11 +364,43 @@ impl<'a> Call<'a> {
             (State::Sending(limits, bound), Event::Sent { result, now }) => {
                 self.sent(result, limits, bound, now)
             }
-            (State::Waiting, Event::Waited { now }) => self.attempt(now),
-            (State::HopHeld, Event::Waited { now }) => self.next_hop(now),
+            (State::Waiting, Event::Waited { now }) => {
+                self.refresh_key();
+                self.attempt(now)
+            }
+            (State::HopHeld, Event::Waited { now }) => {
+                self.refresh_key();
+                self.next_hop(now)
+            }
             (state, _) => Step::Done(Err(Error::OutOfOrder {
                 expected: state.expects(),
             })),
+        }
+    }
+
+    /// Takes the source's key when it is not the one the call sends: the
+    /// next request carries the key of now.
+    fn refresh_key(&mut self) {
+        let Some(current) = self.source.map(SharedKey::get) else {
+            return;
+        };
+        if current.header_value() != self.key.header_value() {
+            let replaced = mem::replace(&mut self.key, Cow::Owned(current));
+            self.earlier = Some(replaced.into_owned());
+            log_event!(
+                info,
+                "{}: the key was rotated; the next request sends the new one",
+                self.site()
+            );
+        }
+    }
+
+    /// The rules that keep the call's keys out of what it shows.
+    fn redactor(&self) -> Redactor<'_> {
+        let redactor = self.key.redactor();
+        match &self.earlier {
+            Some(earlier) => redactor.with_earlier(earlier.expose_secret().as_bytes()),
+            None => redactor,
         }
     }
 
@@ -354,10 +426,10 @@ impl<'a> Call<'a> {
     /// [`QUOTA_SPREAD`]; otherwise the end of the call, unsent. `None`
     /// when the request may leave now.
     fn held(&mut self, now: Instant, waiting: State) -> Option<Step> {
-        let (gate, key) = (self.quota?, self.key?);
+        let gate = self.quota.filter(|_| self.authorize)?;
         let spread = QUOTA_SPREAD.mul_f64(unit_draw(self.jitter_seed, self.draws));
         let returning = mem::replace(&mut self.returning, false);
-        let wait = gate.admit(key, self.uri.path(), now, spread, returning)?;
+        let wait = gate.admit(&self.key, self.uri.path(), now, spread, returning)?;
         self.draws += 1;
         let open_in = wait.saturating_sub(spread);
         let policy = self.settings.retry;
@@ -386,37 +458,101 @@ impl<'a> Call<'a> {
         Some(Step::Done(Err(self.locate(Error::Api(Located::new(err))))))
     }
 
-    /// Tells the quota what `response` says about it: spent until a time
-    /// (a 429 or 503 with `Retry-After`; a success with no request left
-    /// and a reset), or, for pacing, how much is left.
-    fn note_quota(&self, response: &Response<Vec<u8>>, outcome: &Outcome, now: Instant) {
-        let (Some(gate), Some(key)) = (self.quota, self.key) else {
-            return;
+    /// Tells the quota what `response` says about it: spent for a while
+    /// (a 429, 503 or 403 with a `Retry-After`, or whose rate-limit fields
+    /// say none is left; a success with none left and a reset), or, for
+    /// pacing, how much is left and at what rate. Returns whether it was
+    /// news: false when the gate had already closed for what this answer
+    /// says after its request left (see [`QuotaGate::close`]).
+    fn note_quota(&self, response: &Response<Vec<u8>>, outcome: &Outcome, now: Instant) -> bool {
+        let Some(gate) = self.quota.filter(|_| self.authorize) else {
+            return true;
         };
-        let path = self.uri.path();
+        let (key, path) = (&*self.key, self.uri.path());
         let status = response.status();
         let spent_for = match *outcome {
             Outcome::Status {
-                status,
                 retry_after: Some(after),
-            } if status == StatusCode::TOO_MANY_REQUESTS
-                || status == StatusCode::SERVICE_UNAVAILABLE =>
-            {
+                ..
+            } if matches!(status.as_u16(), 403 | 429 | 503) => {
                 Some(after.delay_from(self.wall(now)))
             }
-            _ if status.is_success() => match quota_left(response.headers()) {
-                Some((0, reset)) => reset.map(|after| after.delay_from(self.wall(now))),
-                Some((left, Some(reset))) => {
-                    gate.pace(key, path, left, reset.delay_from(self.wall(now)));
-                    None
-                }
-                _ => None,
-            },
+            _ if status.is_success() => rate_limit::read(response.headers(), gate.paces())
+                .and_then(|limit| self.spent_or_pace(gate, &limit, now)),
             _ => None,
         };
-        if let Some(until) = spent_for.and_then(|delay| now.checked_add(capped(delay))) {
-            gate.close(key, path, until);
+        let Some(wait) = spent_for else {
+            gate.answered(key, path);
+            return true;
+        };
+        let limit = self.config.max_quota_hold;
+        if wait > limit {
+            log_event!(
+                warn,
+                "{}: the server said to wait {}; held for {} (the hold limit), then one request probes",
+                self.site(),
+                Seconds(wait),
+                Seconds(limit)
+            );
         }
+        gate.close(key, path, self.sent_at.unwrap_or(now), now, capped(wait))
+    }
+
+    /// What a success's rate-limit fields say: how long until the window
+    /// opens when none is left; otherwise, with pacing, the room between
+    /// requests they leave (what is left over the time to the reset, or
+    /// the tightest policy's rate, whichever is wider).
+    fn spent_or_pace(&self, gate: &QuotaGate, limit: &RateLimit, now: Instant) -> Option<Duration> {
+        let reset = self.reset_of(limit, now);
+        if limit.is_spent() {
+            return reset;
+        }
+        if !gate.paces() {
+            return None;
+        }
+        let by_left = limit
+            .remaining
+            .and_then(|left| u32::try_from(left).ok())
+            .zip(reset)
+            .map(|(left, reset)| (reset / left.max(1), reset));
+        let by_policy = limit
+            .policy_spacing()
+            .map(|spacing| (spacing, Duration::from_secs(limit.window.unwrap_or(0))));
+        if let Some((spacing, lasting)) = by_left.max(by_policy) {
+            gate.pace(&self.key, self.uri.path(), now, spacing, lasting);
+        }
+        None
+    }
+
+    /// How long until the reset `limit` names, when it is a time a server
+    /// can mean: one further ahead than [`MAX_PLAUSIBLE_RESET`], or in no
+    /// unit routy reads, is ignored, and the log says so.
+    fn reset_of(&self, limit: &RateLimit, now: Instant) -> Option<Duration> {
+        let raw = limit.reset?;
+        let wait = limit
+            .reset_after()
+            .map(|after| after.delay_from(self.wall(now)))
+            .filter(|wait| *wait <= MAX_PLAUSIBLE_RESET);
+        if wait.is_none() {
+            log_event!(
+                warn,
+                "{}: ignored a rate-limit reset of {}: not a time a server can mean",
+                self.site(),
+                raw
+            );
+        }
+        wait
+    }
+
+    /// When a 429 or 403 without `Retry-After` says through its
+    /// rate-limit fields that no request is left: its reset, as the
+    /// server's word on when to come back.
+    fn spent_reset(&self, response: &Response<Vec<u8>>, now: Instant) -> Option<RetryAfter> {
+        if !matches!(response.status().as_u16(), 403 | 429) {
+            return None;
+        }
+        let limit = rate_limit::read(response.headers(), false).filter(RateLimit::is_spent)?;
+        self.reset_of(&limit, now).map(RetryAfter::Delay)
     }
 
     /// The wall-clock time at `now`, as the call's start read it.
@@ -454,11 +590,13 @@ impl<'a> Call<'a> {
             }
         }
         self.state = State::Sending(limits, bound);
+        self.sent_at = Some(now);
         // Extra headers, like the key, stay with the first origin.
-        let headers = self.key.and(self.settings.headers);
+        let key = self.authorize.then_some(&*self.key);
+        let headers = key.and(self.settings.headers);
         Ok(build_request(
             self.config,
-            self.key,
+            key,
             &self.method,
             &self.uri,
             self.body,
@@ -469,7 +607,7 @@ impl<'a> Call<'a> {
 
     /// Where the call is now, fit to show.
     fn site(&self) -> CallSite {
-        CallSite::new(&self.method, &self.uri, self.redactor)
+        CallSite::new(&self.method, &self.uri, self.redactor())
     }
 
     /// `err` with where the call is and the attempts made: the machine's
@@ -505,17 +643,20 @@ impl<'a> Call<'a> {
             }
             _ => err,
         });
+        let mut news = true;
         let outcome = match &result {
             Ok(response) => {
                 self.log_response(response);
                 if let Some(step) = self.follow(response, now) {
                     return step;
                 }
+                let retry_after = RetryAfter::from_headers(response.headers())
+                    .or_else(|| self.spent_reset(response, now));
                 let outcome = Outcome::Status {
                     status: response.status(),
-                    retry_after: RetryAfter::from_headers(response.headers()),
+                    retry_after,
                 };
-                self.note_quota(response, &outcome, now);
+                news = self.note_quota(response, &outcome, now);
                 outcome
             }
             Err(err) => {
@@ -523,7 +664,7 @@ impl<'a> Call<'a> {
                 Outcome::Failed(err.kind())
             }
         };
-        match self.retry_delay(outcome, now) {
+        match self.retry_delay(outcome, news, now) {
             Some(delay) => {
                 log_event!(
                     info,
@@ -551,7 +692,7 @@ impl<'a> Call<'a> {
             response.status(),
             response.body().len(),
             response.headers().get("x-request-id").map(|id| self
-                .redactor
+                .redactor()
                 .scrub_owned(&String::from_utf8_lossy(id.as_bytes())))
         );
     }
@@ -573,18 +714,19 @@ impl<'a> Call<'a> {
             Ok(next) => next,
             Err(err) => return Some(Step::Done(Err(err))),
         };
-        if !redirect::same_origin(&self.uri, &next) && self.key.take().is_some() {
+        if !redirect::same_origin(&self.uri, &next) && mem::take(&mut self.authorize) {
             log_event!(debug, "redirect to another origin: authorization dropped");
         }
         log_event!(
             debug,
             "following redirect {} -> {}",
             response.status(),
-            crate::error::call_site::CallSite::new(&self.method, &next, self.redactor).url()
+            crate::error::call_site::CallSite::new(&self.method, &next, self.redactor()).url()
         );
         self.uri = next;
         // A hop is not a new attempt.
         self.hops_this_attempt += 1;
+        self.refresh_key();
         Some(self.next_hop(now))
     }
 
@@ -609,7 +751,7 @@ impl<'a> Call<'a> {
             });
         }
         // Refused before anything parses, sends or logs it.
-        if self.redactor.found_in(location.as_bytes()) {
+        if self.redactor().found_in(location.as_bytes()) {
             return Err(RedirectErrorKind::LocationHoldsKey);
         }
         let location = location
@@ -619,8 +761,10 @@ impl<'a> Call<'a> {
     }
 
     /// How long to wait before retrying after `outcome`, when the policy,
-    /// the deadline and the budget all allow a retry.
-    fn retry_delay(&mut self, outcome: Outcome, now: Instant) -> Option<Duration> {
+    /// the deadline and the budget all allow a retry. An answer that is
+    /// not `news` (the gate had closed for it already) spends nothing of
+    /// the budget: answers that arrive together are one event.
+    fn retry_delay(&mut self, outcome: Outcome, news: bool, now: Instant) -> Option<Duration> {
         let policy = self.settings.retry;
         // A 429 that says when to come back is the server pacing, not
         // failing: waiting it out spends neither an attempt of
@@ -631,11 +775,14 @@ impl<'a> Call<'a> {
         if !policy.may_retry(counted, &self.method, &outcome) {
             return None;
         }
+        let wall = self.wall(now);
+        // Only a wait of a second or more is pacing: a 429 that says
+        // "now" (0, a date past) is an answer at once, and counts.
         let pacing = matches!(
             outcome,
-            Outcome::Status { status, retry_after: Some(_) } if status == StatusCode::TOO_MANY_REQUESTS
+            Outcome::Status { status, retry_after: Some(after) }
+                if status == StatusCode::TOO_MANY_REQUESTS && after.delay_from(wall) >= MIN_PACED_WAIT
         );
-        let wall = self.wall(now);
         let random = unit_draw(self.jitter_seed, self.draws);
         self.draws += 1;
         let Decision::RetryIn(delay) = policy.plan(&Attempt {
@@ -651,10 +798,13 @@ impl<'a> Call<'a> {
         let fits = self
             .deadline
             .is_none_or(|d| now.checked_add(delay).is_some_and(|end| end < d));
-        if !fits || !(pacing || self.budget.is_none_or(RetryBudget::try_spend)) {
+        if !fits || !(pacing || !news || self.budget.is_none_or(RetryBudget::try_spend)) {
             return None;
         }
-        self.paced += u32::from(pacing);
+        // An answer of an event already known (it left with others before
+        // the gate closed) is that event's, not another failure of this
+        // call: it counts against no limit, as the server's pacing does.
+        self.paced += u32::from(pacing || !news);
         // Made to wait by the server: first in line when the window opens.
         self.returning = pacing;
         Some(delay)
@@ -673,10 +823,14 @@ impl<'a> Call<'a> {
                     response,
                     attempts: self.attempts,
                     uri: self.uri.clone(),
+                    rotated_to: self
+                        .earlier
+                        .is_some()
+                        .then(|| self.key.clone().into_owned()),
                 })
             }
             Err(err) => {
-                let err = Located::new(err.scrubbed(self.redactor)).with_deadline(self.timed_out);
+                let err = Located::new(err.scrubbed(self.redactor())).with_deadline(self.timed_out);
                 Err(self.locate(Error::Transport(err)))
             }
         })

@@ -14,8 +14,8 @@ use crate::clock::{Clock, SystemClock};
 use crate::config::{BaseUrl, BASE_URL_ENV};
 use crate::config::{Config, ConfigError};
 use crate::defaults::{
-    capped, DEFAULT_BASE_URL, DEFAULT_CALL_TIMEOUT, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_REDIRECTS,
-    DEFAULT_RETRY_BUDGET, DEFAULT_TIMEOUT, USER_AGENT,
+    capped, DEFAULT_BASE_URL, DEFAULT_CALL_TIMEOUT, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_QUOTA_HOLD,
+    DEFAULT_MAX_REDIRECTS, DEFAULT_RETRY_BUDGET, DEFAULT_TIMEOUT, USER_AGENT,
 };
 use crate::error::Error;
 use crate::policy::{QuotaScope, RetryPolicy};
@@ -63,6 +63,7 @@ struct Settings {
     max_redirects: u32,
     quota_scope: QuotaScope,
     pace: bool,
+    max_quota_hold: Duration,
     clock: Arc<dyn Clock>,
     jitter_seed: Option<u64>,
     /// The first error met while collecting settings, reported by `build`.
@@ -274,12 +275,17 @@ impl<T> ClientBuilder<T> {
     }
 
     /// Paces calls over what is left of the server's window (off by
-    /// default). With it, each answer's `RateLimit-Remaining` and
-    /// `RateLimit-Reset` (the IETF httpapi draft's fields, or the `X-`
-    /// ones) space the client's next requests evenly over the time left,
-    /// rather than spending the window at once and waiting for it to
-    /// open. Within the [quota scope](Self::quota_scope); nothing changes
-    /// against a server that sends no such fields.
+    /// default). With it, what each answer says is left (`RateLimit`'s
+    /// `r` and `t`, `RateLimit-Remaining` and `-Reset`, or the `X-`
+    /// ones) spaces the client's next requests evenly over the time to
+    /// the reset, rather than spending the window at once and waiting for
+    /// it to open; and a `RateLimit-Policy` (`q` requests per `w`
+    /// seconds, the tightest of those named) spaces them before any 429.
+    /// Each word lapses at the reset (or after the window) it named,
+    /// unless a later answer renews it, and never lasts past
+    /// [`max_quota_hold`](Self::max_quota_hold). Within the
+    /// [quota scope](Self::quota_scope); nothing changes against a server
+    /// that sends no such fields.
     ///
     /// # Examples
     ///
@@ -290,6 +296,30 @@ impl<T> ClientBuilder<T> {
     /// ```
     pub fn pace(mut self, pace: bool) -> Self {
         self.settings.pace = pace;
+        self
+    }
+
+    /// The longest the client holds calls back (or paces them) on one
+    /// word of the server, whatever it said. Defaults to
+    /// [`DEFAULT_MAX_QUOTA_HOLD`] (one hour). A server that asks for
+    /// longer (a `Retry-After` of years, a reset in the wrong unit) is
+    /// held to this; then one request goes out as a probe and its answer
+    /// decides: another "spent" closes the gate again, anything else
+    /// opens it. Each call still waits only as long as its own policy and
+    /// deadline allow.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let config = routy::ClientBuilder::new()
+    ///     .max_quota_hold(Duration::from_secs(300))
+    ///     .build_config()?;
+    /// assert_eq!(config.quota_hold_limit(), Duration::from_secs(300));
+    /// # Ok::<(), routy::Error>(())
+    /// ```
+    pub fn max_quota_hold(mut self, limit: Duration) -> Self {
+        self.settings.max_quota_hold = limit;
         self
     }
 
@@ -493,6 +523,7 @@ impl Settings {
             max_redirects: DEFAULT_MAX_REDIRECTS,
             quota_scope: QuotaScope::default(),
             pace: false,
+            max_quota_hold: DEFAULT_MAX_QUOTA_HOLD,
             clock: Arc::new(SystemClock),
             jitter_seed: None,
             pending: None,
@@ -564,6 +595,7 @@ impl Settings {
             max_redirects: self.max_redirects,
             quota_scope: self.quota_scope,
             pace: self.pace,
+            max_quota_hold: capped(self.max_quota_hold),
         })
     }
 
@@ -607,6 +639,7 @@ impl<T> fmt::Debug for ClientBuilder<T> {
             .field("max_redirects", &self.settings.max_redirects)
             .field("quota_scope", &self.settings.quota_scope)
             .field("pace", &self.settings.pace)
+            .field("max_quota_hold", &self.settings.max_quota_hold)
             .field("clock", &self.settings.clock)
             .field("pending", &self.settings.pending)
             .finish()

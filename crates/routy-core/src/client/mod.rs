@@ -8,6 +8,7 @@ pub use builder::ClientBuilder;
 
 use builder::Checked;
 
+use std::cell::OnceCell;
 use std::fmt;
 use std::sync::Arc;
 
@@ -124,7 +125,9 @@ impl<T: Transport> Client<T> {
                 clock,
                 jitter: Jitter::new(jitter_seed),
                 budget,
-                quota: QuotaGate::new(config.quota_scope).pacing(config.pace),
+                quota: QuotaGate::new(config.quota_scope)
+                    .pacing(config.pace)
+                    .hold_limit(config.max_quota_hold),
                 config,
                 transport,
             }),
@@ -452,10 +455,17 @@ impl Inner<dyn Transport + '_> {
             let base = &self.config.base_url;
             let span =
                 crate::call::logging::span::open(method, base, path_and_query, key.redactor());
-            CallContext { key, span }
+            CallContext {
+                key,
+                rotated: OnceCell::new(),
+                span,
+            }
         }
         #[cfg(not(feature = "tracing"))]
-        CallContext { key }
+        CallContext {
+            key,
+            rotated: OnceCell::new(),
+        }
     }
 
     /// Sends the call and reads what its final response means: an
@@ -476,7 +486,7 @@ impl Inner<dyn Transport + '_> {
         let at = Ended {
             uri: finished.uri.clone(),
             attempts: finished.attempts,
-            redactor: ctx.key.redactor(),
+            redactor: ctx.redactor(),
         };
         let status = finished.response.status();
         if !status.is_success() && success_only {
@@ -507,6 +517,7 @@ impl Inner<dyn Transport + '_> {
     ) -> Result<Finished, Error> {
         let clock = &*self.clock;
         let mut call = Call::new(&self.config, &ctx.key, method, uri, body)
+            .key_source(&self.key)
             .budget(&self.budget)
             .quota(&self.quota)
             .jitter_seed(self.jitter.call_seed());
@@ -518,7 +529,7 @@ impl Inner<dyn Transport + '_> {
             now: clock.now(),
             wall: clock.wall(),
         };
-        let result = loop {
+        let mut result = loop {
             event = match call.next(event) {
                 Step::Send(request) => Event::Sent {
                     result: self.transport.send(request),
@@ -531,23 +542,39 @@ impl Inner<dyn Transport + '_> {
                 Step::Done(result) => break result,
             };
         };
+        if let Ok(Some(key)) = result.as_mut().map(|f| f.rotated_to.take()) {
+            let _ = ctx.rotated.set(key);
+        }
         #[cfg(feature = "tracing")]
         if let Ok(finished) = &result {
-            crate::call::logging::span::finished(&ctx.span, finished, ctx.key.redactor());
+            crate::call::logging::span::finished(&ctx.span, finished, ctx.redactor());
         }
         result
     }
 }
 
-/// What one call carries through the client: the key it started with
-/// and, with the `tracing` feature, its span.
+/// What one call carries through the client: the key it started with,
+/// the one it ended with when a rotation came between, and, with the
+/// `tracing` feature, its span.
 struct CallContext {
     key: ApiKey,
+    rotated: OnceCell<ApiKey>,
     #[cfg(feature = "tracing")]
     span: tracing::Span,
 }
 
 impl CallContext {
+    /// The rules that keep the call's keys out of what it shows.
+    #[inline(never)]
+    fn redactor(&self) -> Redactor<'_> {
+        match self.rotated.get() {
+            Some(now) => now
+                .redactor()
+                .with_earlier(self.key.expose_secret().as_bytes()),
+            None => self.key.redactor(),
+        }
+    }
+
     /// Runs `f` in the call's span.
     fn in_scope<R>(&self, f: impl FnOnce() -> R) -> R {
         #[cfg(feature = "tracing")]

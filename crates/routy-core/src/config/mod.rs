@@ -18,8 +18,8 @@ use std::time::Duration;
 use http::HeaderValue;
 
 use crate::defaults::{
-    DEFAULT_CALL_TIMEOUT, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_REDIRECTS, DEFAULT_RETRY_BUDGET,
-    DEFAULT_TIMEOUT, MAX_CA_FILE_BYTES, USER_AGENT,
+    DEFAULT_CALL_TIMEOUT, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_QUOTA_HOLD, DEFAULT_MAX_REDIRECTS,
+    DEFAULT_RETRY_BUDGET, DEFAULT_TIMEOUT, MAX_CA_FILE_BYTES, USER_AGENT,
 };
 use crate::policy::retry::RetryPolicy;
 use crate::policy::QuotaScope;
@@ -47,6 +47,7 @@ pub struct Config {
     pub(crate) max_redirects: u32,
     pub(crate) quota_scope: QuotaScope,
     pub(crate) pace: bool,
+    pub(crate) max_quota_hold: Duration,
 }
 
 /// Every default: what `ClientBuilder::new().build_config()` gives.
@@ -70,6 +71,7 @@ impl Default for Config {
             max_redirects: DEFAULT_MAX_REDIRECTS,
             quota_scope: QuotaScope::default(),
             pace: false,
+            max_quota_hold: DEFAULT_MAX_QUOTA_HOLD,
         }
     }
 }
@@ -151,6 +153,12 @@ impl Config {
     pub fn paces(&self) -> bool {
         self.pace
     }
+
+    /// The longest one word of the server holds calls back
+    /// ([`ClientBuilder::max_quota_hold`](crate::ClientBuilder::max_quota_hold)).
+    pub fn quota_hold_limit(&self) -> Duration {
+        self.max_quota_hold
+    }
 }
 
 impl fmt::Debug for Config {
@@ -166,6 +174,7 @@ impl fmt::Debug for Config {
             .field("max_redirects", &self.max_redirects)
             .field("quota_scope", &self.quota_scope)
             .field("pace", &self.pace)
+            .field("max_quota_hold", &self.max_quota_hold)
             .finish()
     }
 }

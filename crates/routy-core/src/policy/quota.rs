@@ -1,18 +1,19 @@
 //! The server's word about a key's quota, held for every caller of one
 //! client: when an answer says the quota is spent (a 429 or 503 with
-//! `Retry-After`, or a success with `RateLimit-Remaining: 0` and a reset),
-//! no request of that client leaves before the time named, whichever
-//! thread or clone sends it. One small state behind the client, read and
+//! `Retry-After`, or one whose rate-limit fields say no request is left),
+//! no request of that client leaves before the time named (within a
+//! ceiling), whichever thread or clone sends it. One small state behind the client, read and
 //! advanced in one step under a lock; a client whose quota was never
 //! spent pays one atomic load per request.
 
 use std::hash::{BuildHasher, RandomState};
+use std::mem;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use crate::auth::ApiKey;
-use crate::defaults::{QUOTA_KEYS, QUOTA_ROUTES};
+use crate::defaults::{DEFAULT_MAX_QUOTA_HOLD, QUOTA_KEYS, QUOTA_ROUTES};
 
 /// Which calls one "quota spent" answer holds back. Routy's limits are
 /// per token, so the default is the whole client.
@@ -49,11 +50,18 @@ pub enum QuotaScope {
 /// consults it before each request and tells it what each answer said;
 /// [`Client`](crate::Client) keeps one for all its clones.
 ///
+/// The server's word is obeyed within bounds. No hold lasts longer than
+/// the gate's [hold limit](Self::hold_limit) (by default
+/// [`DEFAULT_MAX_QUOTA_HOLD`]): a longer one is cut to it, and when it
+/// ends one request goes out first, as a probe, while the others wait for
+/// its answer (a second at most): another "spent" closes the gate again,
+/// anything else opens it. What a response said about the quota left
+/// ([`pace`](Self::pace)) lapses at the reset it named.
+///
 /// A new key is a new quota: what was said about one key does not hold
 /// back calls made with another (after
 /// [`set_api_key`](crate::Client::set_api_key) or a rotated
-/// [`SharedKey`](crate::SharedKey)), and calls still under way with the
-/// old key stay held by what was said about it. The gate remembers
+/// [`SharedKey`](crate::SharedKey)). The gate remembers
 /// [`QUOTA_KEYS`] keys and, per key, [`QUOTA_ROUTES`] routes, forgetting
 /// first the one whose word ends first, so a long-lived client's state
 /// stays small.
@@ -71,7 +79,8 @@ pub enum QuotaScope {
 /// let now = ManualClock::new().now();
 /// let spread = Duration::ZERO;
 /// assert_eq!(gate.admit(&key, "/v1/accounts", now, spread, false), None);
-/// gate.close(&key, "/v1/accounts", now + Duration::from_secs(2));
+/// // A 429 saying "come back in 2 s", to a request sent just now.
+/// gate.close(&key, "/v1/accounts", now, now, Duration::from_secs(2));
 /// let wait = gate.admit(&key, "/v1/accounts/7", now, spread, false);
 /// assert_eq!(wait, Some(Duration::from_secs(2)));
 /// // Another key is another quota.
@@ -83,6 +92,8 @@ pub enum QuotaScope {
 pub struct QuotaGate {
     scope: QuotaScope,
     pace: bool,
+    /// The longest any hold or pacing lasts, whatever the server said.
+    hold_limit: Duration,
     /// Whether the gate ever held anything: the lock is taken only then.
     active: AtomicBool,
     /// Hashes keys, so the gate tells them apart without keeping one.
@@ -105,25 +116,39 @@ struct KeyState {
     scopes: Vec<Scope>,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Default)]
 struct Scope {
     route: Box<str>,
     /// No request before this: the server said the quota is spent.
     closed_until: Option<Instant>,
+    /// When the gate last closed from open: an answer to a request sent
+    /// before it is news of the same event, not another.
+    closed_since: Option<Instant>,
+    /// The hold was cut to the limit: when it ends, a probe goes first.
+    probe: bool,
+    /// The probe is out: its answer decides.
+    probing: bool,
     /// When the last request held so far is released: newcomers wait
     /// behind it.
     released_until: Option<Instant>,
-    /// With pacing, the next request's turn, and the room between turns.
+    /// With pacing, the next request's turn, the room between turns, and
+    /// when the word that set the room lapses.
     next_turn: Option<Instant>,
     spacing: Duration,
+    paced_until: Option<Instant>,
 }
 
+/// How long the others wait for a probe's answer before going anyway.
+const PROBE_WAIT: Duration = Duration::from_secs(1);
+
 impl QuotaGate {
-    /// A gate with nothing closed.
+    /// A gate with nothing closed, holding for at most
+    /// [`DEFAULT_MAX_QUOTA_HOLD`].
     pub fn new(scope: QuotaScope) -> Self {
         QuotaGate {
             scope,
             pace: false,
+            hold_limit: DEFAULT_MAX_QUOTA_HOLD,
             active: AtomicBool::new(false),
             hasher: RandomState::new(),
             state: Mutex::new(State::default()),
@@ -142,14 +167,47 @@ impl QuotaGate {
         self
     }
 
+    /// Whether it paces.
+    pub fn paces(&self) -> bool {
+        self.pace
+    }
+
+    /// This gate, never holding (nor pacing) longer than `limit` at a
+    /// time, whatever the server says; past it a probe goes first.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use routy::clock::{Clock as _, ManualClock};
+    /// use routy::{policy::QuotaGate, ApiKey, QuotaScope};
+    ///
+    /// let gate = QuotaGate::new(QuotaScope::Client).hold_limit(Duration::from_secs(60));
+    /// let key = ApiKey::new("test-token")?;
+    /// let now = ManualClock::new().now();
+    /// // A server asking for a century gets a minute.
+    /// gate.close(&key, "/", now, now, Duration::from_secs(3_153_600_000));
+    /// assert_eq!(gate.admit(&key, "/", now, Duration::ZERO, false), Some(Duration::from_secs(60)));
+    /// // Then one request goes as a probe; the next waits for its answer.
+    /// let later = now + Duration::from_secs(60);
+    /// assert_eq!(gate.admit(&key, "/", later, Duration::ZERO, false), None);
+    /// assert!(gate.admit(&key, "/", later, Duration::ZERO, false).is_some());
+    /// # Ok::<(), routy::KeyError>(())
+    /// ```
+    pub fn hold_limit(mut self, limit: Duration) -> Self {
+        self.hold_limit = limit;
+        self
+    }
+
     /// How long a request made with `key` to `path` must wait at `now`
     /// before it may leave, `spread` (a share of
     /// [`QUOTA_SPREAD`](crate::defaults::QUOTA_SPREAD) the caller draws)
     /// included; `None` when it may leave now (with pacing, it then takes
-    /// the next turn). A request `returning` from a wait the gate or the
-    /// server imposed goes as soon as the window opens; a newcomer also
-    /// waits until every held request has been released, so none is held
-    /// twice while newcomers pass.
+    /// the next turn; after a hold cut to the limit, it is the probe). A
+    /// request `returning` from a wait the gate or the server imposed goes
+    /// as soon as the window opens; a newcomer also waits until every held
+    /// request has been released, so none is held twice while newcomers
+    /// pass.
     pub fn admit(
         &self,
         key: &ApiKey,
@@ -166,9 +224,18 @@ impl QuotaGate {
         let told = state.keys.iter_mut().find(|k| k.id == id)?;
         let route = self.route(path);
         let scope = told.scopes.iter_mut().find(|s| *s.route == *route)?;
+        if scope.probe && scope.closed_until.is_some_and(|at| at <= now) {
+            // The hold the limit cut is over: this request finds out
+            // whether the server still says so; the rest wait for it.
+            scope.probe = false;
+            scope.probing = true;
+            scope.closed_until = now.checked_add(PROBE_WAIT);
+            return None;
+        }
+        let pacing = scope.paced_until.is_some_and(|at| at > now);
         let closed = scope
             .closed_until
-            .max(scope.next_turn)
+            .max(scope.next_turn.filter(|_| pacing))
             .filter(|at| *at > now);
         let queue = scope.released_until.filter(|at| *at > now && !returning);
         // Held for the window: released spread after it opens. Else, a
@@ -184,37 +251,97 @@ impl QuotaGate {
             }
             return Some(wait);
         }
-        if self.pace && !scope.spacing.is_zero() {
+        if self.pace && pacing && !scope.spacing.is_zero() {
             scope.next_turn = now.checked_add(scope.spacing);
         }
         None
     }
 
-    /// Records that the server said no request made with `key` to `path`
-    /// (or to any path, as the scope says) should leave before `until`. A
-    /// later time wins over an earlier one; what was said about other
-    /// keys stands for calls made with them.
-    pub fn close(&self, key: &ApiKey, path: &str, until: Instant) {
-        self.with_scope(key, path, |scope| {
-            scope.closed_until = Some(scope.closed_until.map_or(until, |at| at.max(until)));
+    /// Records that the server, answering at `now` a request sent at
+    /// `sent`, said no request made with `key` to `path` (or to any path,
+    /// as the scope says) should leave for `wait`, cut to the
+    /// [hold limit](Self::hold_limit). A later time wins over an earlier
+    /// one; what was said about other keys stands for calls made with
+    /// them.
+    ///
+    /// Returns whether the answer is news: false when the gate had
+    /// already closed for it after that request left (answers that were
+    /// on their way together are one event, and spend the retry budget
+    /// once).
+    pub fn close(
+        &self,
+        key: &ApiKey,
+        path: &str,
+        sent: Instant,
+        now: Instant,
+        wait: Duration,
+    ) -> bool {
+        let mut news = true;
+        let Some(until) = now.checked_add(wait.min(self.hold_limit)) else {
+            return news;
+        };
+        self.with_scope(key, path, &mut |scope| {
+            let open = scope.probing || scope.closed_until.is_none_or(|at| at <= now);
+            if open {
+                scope.closed_since = Some(now);
+            } else {
+                news = scope.closed_since.is_none_or(|since| sent >= since);
+            }
+            if scope.probing || scope.closed_until.is_none_or(|at| at < until) {
+                scope.closed_until = Some(until);
+                scope.probe = wait > self.hold_limit;
+            }
+            scope.probing = false;
         });
+        news
     }
 
-    /// With pacing on, records that the server says `remaining` requests
-    /// are left of a window that resets in `reset`: the next ones leave
-    /// that far apart, evenly. Does nothing without pacing.
-    pub fn pace(&self, key: &ApiKey, path: &str, remaining: u64, reset: Duration) {
-        if !self.pace || remaining == 0 {
+    /// Records an answer that said nothing of the quota being spent: if
+    /// it answered a probe, the gate opens.
+    pub fn answered(&self, key: &ApiKey, path: &str) {
+        if !self.active.load(Ordering::Acquire) {
             return;
         }
-        self.with_scope(key, path, |scope| {
-            let turns = u32::try_from(remaining).unwrap_or(u32::MAX);
-            scope.spacing = reset / turns;
+        self.with_scope(key, path, &mut |scope| {
+            if mem::take(&mut scope.probing) {
+                scope.closed_until = None;
+                scope.released_until = None;
+            }
         });
     }
 
-    /// Runs `change` on the scope of `key` and `path`, made if need be.
-    fn with_scope(&self, key: &ApiKey, path: &str, change: impl FnOnce(&mut Scope)) {
+    /// With pacing on, records that the server says the next requests
+    /// should leave `spacing` apart (what is left of a window spread over
+    /// the time to its reset, or a policy's rate), for the next `lasting`:
+    /// after that the word lapses unless an answer renews it. Both are cut
+    /// to the hold limit. Does nothing without pacing.
+    pub fn pace(
+        &self,
+        key: &ApiKey,
+        path: &str,
+        now: Instant,
+        spacing: Duration,
+        lasting: Duration,
+    ) {
+        if !self.pace || spacing.is_zero() {
+            return;
+        }
+        let limit = self.hold_limit;
+        self.with_scope(key, path, &mut |scope| {
+            scope.spacing = spacing.min(limit);
+            scope.paced_until = now.checked_add(lasting.min(limit));
+            // The request that brought the word took a turn: the next one
+            // is `spacing` after it.
+            if scope.next_turn.is_none_or(|turn| turn <= now) {
+                scope.next_turn = now.checked_add(scope.spacing);
+            }
+        });
+    }
+
+    /// Runs `change` on the scope of `key` and `path`, made if need be:
+    /// one copy, whichever change.
+    #[inline(never)]
+    fn with_scope(&self, key: &ApiKey, path: &str, change: &mut dyn FnMut(&mut Scope)) {
         if self.scope == QuotaScope::Off {
             return;
         }
@@ -246,10 +373,7 @@ impl QuotaGate {
                 }
                 scopes.push(Scope {
                     route: route.into(),
-                    closed_until: None,
-                    released_until: None,
-                    next_turn: None,
-                    spacing: Duration::ZERO,
+                    ..Scope::default()
                 });
                 scopes.len() - 1
             }
@@ -285,6 +409,7 @@ impl Scope {
         self.closed_until
             .max(self.released_until)
             .max(self.next_turn)
+            .max(self.paced_until)
     }
 }
 
@@ -318,9 +443,9 @@ mod tests {
         let gate = QuotaGate::new(QuotaScope::Client);
         let now = ManualClock::new().now();
         let (old, new) = (key(0), key(1));
-        gate.close(&old, "/v1/accounts", now + S(30));
+        gate.close(&old, "/v1/accounts", now, now, S(30));
         // The new key is told about (a 503 for 2 s) after the rotation.
-        gate.close(&new, "/v1/accounts", now + S(2));
+        gate.close(&new, "/v1/accounts", now, now, S(2));
         assert_eq!(gate.admit(&new, "/", now, S(0), false), Some(S(2)));
         // A retry still made with the old key waits for the old key's word.
         assert_eq!(gate.admit(&old, "/", now, S(0), true), Some(S(30)));
@@ -333,16 +458,16 @@ mod tests {
         // Key 1's word ends first (at 5 s, the others' at 9 s).
         for n in 0..QUOTA_KEYS {
             let until = if n == 1 { S(5) } else { S(9) };
-            gate.close(&key(n), "/a", now + until);
+            gate.close(&key(n), "/a", now, now, until);
         }
-        gate.close(&key(QUOTA_KEYS), "/a", now + S(9));
+        gate.close(&key(QUOTA_KEYS), "/a", now, now, S(9));
         assert_eq!(gate.admit(&key(1), "/a", now, S(0), true), None);
         assert_eq!(gate.admit(&key(0), "/a", now, S(0), true), Some(S(9)));
         assert_eq!(gate.admit(&key(2), "/a", now, S(0), true), Some(S(9)));
         let k = key(QUOTA_KEYS);
         for n in 0..=QUOTA_ROUTES {
             let until = if n == 7 { S(5) } else { S(9) };
-            gate.close(&k, &format!("/r/{n}"), now + until);
+            gate.close(&k, &format!("/r/{n}"), now, now, until);
         }
         assert_eq!(gate.admit(&k, "/r/7", now, S(0), true), None);
         assert_eq!(gate.admit(&k, "/r/0", now, S(0), true), Some(S(9)));

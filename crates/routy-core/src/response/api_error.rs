@@ -9,8 +9,9 @@ use http::{HeaderMap, Response, StatusCode};
 use crate::auth::redact::Redactor;
 use crate::defaults::SNIPPET_MAX_BYTES;
 use crate::policy::retry::RetryAfter;
-use crate::response::info::{redacted_headers, request_id, RateLimit};
+use crate::response::info::{redacted_headers, request_id};
 use crate::response::problem::Problem;
+use crate::response::rate_limit::RateLimit;
 use crate::text::{header_str, is_json, kept, one_line, snippet_of};
 
 /// Longest server-provided text shown in an error's `Display`.

@@ -2,12 +2,10 @@
 //! rate-limit headers, on success ([`ResponseInfo`]) as on failure
 //! ([`ApiError`](crate::ApiError)).
 
-use std::time::{Duration, SystemTime};
-
 use http::{HeaderMap, HeaderValue, StatusCode};
 
 use crate::auth::redact::{Redactor, WITHHELD};
-use crate::policy::retry::RetryAfter;
+use crate::response::rate_limit::RateLimit;
 use crate::text::{header_str, kept};
 
 /// Response headers that carry a request id, most specific first.
@@ -32,129 +30,6 @@ pub(crate) fn redacted_headers(headers: &HeaderMap, redactor: Redactor<'_>) -> H
         }
     }
     kept
-}
-
-/// The rate-limit headers of a response, as numbers: the IETF draft's
-/// `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset`, or the
-/// older `X-RateLimit-*` (the unprefixed ones win when both are sent). A
-/// header that is missing or not a number is `None`.
-///
-/// `reset` is kept as sent: a number of seconds in the draft, often a Unix
-/// time in `X-RateLimit-Reset`.
-///
-/// # Examples
-///
-/// ```
-/// use routy::{http, RateLimit};
-///
-/// let mut headers = http::HeaderMap::new();
-/// headers.insert("x-ratelimit-limit", http::HeaderValue::from_static("100"));
-/// headers.insert("x-ratelimit-remaining", http::HeaderValue::from_static("7"));
-/// let limit = RateLimit::from_headers(&headers).expect("headers were sent");
-/// assert_eq!((limit.limit, limit.remaining, limit.reset), (Some(100), Some(7), None));
-/// assert!(RateLimit::from_headers(&http::HeaderMap::new()).is_none());
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-#[non_exhaustive]
-pub struct RateLimit {
-    /// Requests allowed in the window.
-    pub limit: Option<u64>,
-    /// Requests left in the window.
-    pub remaining: Option<u64>,
-    /// When the window resets, as the server sent it.
-    pub reset: Option<u64>,
-}
-
-impl RateLimit {
-    /// The rate-limit headers in `headers`; `None` when there are none.
-    pub fn from_headers(headers: &HeaderMap) -> Option<Self> {
-        let limit = RateLimit {
-            limit: number(headers, ["ratelimit-limit", "x-ratelimit-limit"]),
-            remaining: number(headers, ["ratelimit-remaining", "x-ratelimit-remaining"]),
-            reset: number(headers, ["ratelimit-reset", "x-ratelimit-reset"]),
-        };
-        (limit != RateLimit::default()).then_some(limit)
-    }
-
-    /// Whether the window's requests are all spent (`remaining` is 0): the
-    /// next call will likely meet a 429 until [`reset_after`](Self::reset_after).
-    /// The client holds its next calls back until then on its own (see
-    /// [`ClientBuilder::quota_scope`](crate::ClientBuilder::quota_scope)).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::time::Duration;
-    /// use routy::{http, RateLimit, RetryAfter};
-    ///
-    /// let mut headers = http::HeaderMap::new();
-    /// headers.insert("ratelimit-remaining", http::HeaderValue::from_static("0"));
-    /// headers.insert("ratelimit-reset", http::HeaderValue::from_static("30"));
-    /// let limit = RateLimit::from_headers(&headers).expect("headers were sent");
-    /// assert!(limit.is_spent());
-    /// assert_eq!(limit.reset_after(), Some(RetryAfter::Delay(Duration::from_secs(30))));
-    /// ```
-    pub fn is_spent(&self) -> bool {
-        self.remaining == Some(0)
-    }
-
-    /// When the window resets, read the way servers send it: a number of
-    /// seconds (the IETF draft), or a Unix time when the number is too
-    /// large to be a delay (GitHub-style `X-RateLimit-Reset`; anything
-    /// from 2001-09-09, 10^9 seconds, on).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::time::{Duration, SystemTime};
-    /// use routy::{http, RateLimit, RetryAfter};
-    ///
-    /// let mut headers = http::HeaderMap::new();
-    /// headers.insert("x-ratelimit-reset", http::HeaderValue::from_static("1800000000"));
-    /// let limit = RateLimit::from_headers(&headers).expect("headers were sent");
-    /// assert_eq!(
-    ///     limit.reset_after(),
-    ///     Some(RetryAfter::At(SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000)))
-    /// );
-    /// ```
-    pub fn reset_after(&self) -> Option<RetryAfter> {
-        let reset = self.reset?;
-        Some(if reset >= UNIX_TIME_FROM {
-            RetryAfter::At(SystemTime::UNIX_EPOCH + Duration::from_secs(reset.min(MAX_UNIX_TIME)))
-        } else {
-            RetryAfter::Delay(Duration::from_secs(reset))
-        })
-    }
-}
-
-/// When a success says the window is spent (`remaining` 0), how long until
-/// it resets; and otherwise what is left of it, for pacing: the
-/// remaining count and the reset. Two header lookups when the server
-/// sends no such fields.
-pub(crate) fn quota_left(headers: &HeaderMap) -> Option<(u64, Option<RetryAfter>)> {
-    let remaining = number(headers, ["ratelimit-remaining", "x-ratelimit-remaining"])?;
-    let reset = RateLimit {
-        limit: None,
-        remaining: Some(remaining),
-        reset: number(headers, ["ratelimit-reset", "x-ratelimit-reset"]),
-    };
-    Some((remaining, reset.reset_after()))
-}
-
-/// A reset this large is a Unix time, not seconds to wait (no window is
-/// 31 years long).
-const UNIX_TIME_FROM: u64 = 1_000_000_000;
-
-/// The last second HTTP can date (9999-12-31T23:59:59Z): larger resets are
-/// read as that, so no `SystemTime` overflows.
-const MAX_UNIX_TIME: u64 = 253_402_300_799;
-
-/// The first of `names` present in `headers`, as a number.
-fn number(headers: &HeaderMap, names: [&str; 2]) -> Option<u64> {
-    names
-        .iter()
-        .find_map(|name| header_str(headers.get(*name)))
-        .and_then(|value| value.trim().parse().ok())
 }
 
 /// What a successful call came with besides its value: from
@@ -252,10 +127,12 @@ impl ResponseInfo {
         self.request_id.as_deref()
     }
 
-    /// The rate-limit headers, when the response had any. A success can
-    /// say the quota is spent ([`RateLimit::is_spent`]); the client does
-    /// not wait on its own before the next call, so a job that paces
-    /// itself waits out [`RateLimit::reset_after`].
+    /// The rate-limit fields, when the response had any (every form
+    /// servers send: see [`RateLimit`]). A success can say the quota is
+    /// spent ([`RateLimit::is_spent`]); the client's quota gate then holds
+    /// its next calls until the reset on its own (see
+    /// [`ClientBuilder::quota_scope`](crate::ClientBuilder::quota_scope)),
+    /// so a job need not wait out [`RateLimit::reset_after`] itself.
     pub fn rate_limit(&self) -> Option<RateLimit> {
         self.rate_limit
     }
@@ -292,18 +169,5 @@ mod tests {
             .collect();
         assert_eq!(echoes, ["first", "ApiKey [redacted]", "third"]);
         assert_eq!(kept["set-cookie"], "a=1");
-    }
-
-    #[test]
-    fn the_draft_headers_win_and_junk_is_none() {
-        let mut headers = HeaderMap::new();
-        headers.insert("ratelimit-limit", HeaderValue::from_static("10"));
-        headers.insert("x-ratelimit-limit", HeaderValue::from_static("99"));
-        headers.insert("x-ratelimit-remaining", HeaderValue::from_static("-1"));
-        headers.insert("ratelimit-reset", HeaderValue::from_static(" 30 "));
-        let limit = RateLimit::from_headers(&headers).unwrap();
-        assert_eq!(limit.limit, Some(10));
-        assert_eq!(limit.remaining, None);
-        assert_eq!(limit.reset, Some(30));
     }
 }

@@ -11,9 +11,12 @@ pub(crate) mod info;
 pub(crate) mod json_path;
 pub(crate) mod paging;
 pub(crate) mod problem;
+pub(crate) mod rate_limit;
+pub(crate) mod structured_field;
 
 pub use api_error::{ApiError, ApiErrorKind};
 pub use decode::{decode_json, DecodeError};
 pub use incomplete::IncompleteList;
-pub use info::{RateLimit, ResponseInfo};
+pub use info::ResponseInfo;
 pub use problem::{FieldErrors, Problem, ProblemExtensions};
+pub use rate_limit::RateLimit;

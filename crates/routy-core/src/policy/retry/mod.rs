@@ -223,7 +223,9 @@ impl RetryPolicy {
     /// timeouts, I/O errors such as resets, and 408, 429, 502, 503, 504.
     /// A request that may have reached the server is never re-sent when
     /// its method is not idempotent. The wait is the server's
-    /// `Retry-After` or else a jittered backoff; no retry is planned when
+    /// `Retry-After` (never less than [`base_delay`](Self::base_delay)
+    /// and its jitter, so a `Retry-After: 0` is no hot loop) or else a
+    /// jittered backoff; no retry is planned when
     /// the `Retry-After` is longer than
     /// [`max_retry_after`](Self::max_retry_after), nor past
     /// [`max_attempts`](Self::max_attempts) or
@@ -276,11 +278,15 @@ impl RetryPolicy {
             Outcome::Failed(_) => None,
         };
         let delay = match retry_after {
-            // Never earlier than the server asked; longer than the policy
-            // waits is no retry at all.
+            // Never earlier than the server asked, nor sooner than the
+            // base delay (jittered) however it words it: no hot loop.
+            // Longer than the policy waits is no retry at all.
             Some(after) => match after.delay_from(now) {
                 delay if delay > self.max_retry_after => return Decision::GiveUp,
-                delay => delay,
+                delay => {
+                    let base = defaults::capped(self.base_delay);
+                    delay.max(base.saturating_add(base.mul_f64(unit(random))))
+                }
             },
             None => self.backoff(attempt, random),
         };
@@ -324,12 +330,16 @@ impl RetryPolicy {
             .base_delay
             .saturating_mul(1u32 << exponent)
             .min(self.max_delay);
-        let random = if random.is_finite() {
-            random.clamp(0.0, 1.0)
-        } else {
-            0.0
-        };
-        ceiling.mul_f64(random)
+        ceiling.mul_f64(unit(random))
+    }
+}
+
+/// `random` as a number in `[0, 1]`: 0 when it is not a number.
+fn unit(random: f64) -> f64 {
+    if random.is_finite() {
+        random.clamp(0.0, 1.0)
+    } else {
+        0.0
     }
 }
 
@@ -510,11 +520,15 @@ mod tests {
             Decision::GiveUp,
             "a date 30 s ahead"
         );
-        assert_eq!(
-            plan(Some(RetryAfter::At(NOW))),
-            Decision::RetryIn(Duration::ZERO),
-            "a past date means now"
-        );
+        // A past date or a zero means now: at the base delay and its
+        // jitter (200 ms, and half of it again at 0.5), never at once.
+        for now in [RetryAfter::At(NOW), RetryAfter::Delay(Duration::ZERO)] {
+            assert_eq!(
+                plan(Some(now)),
+                Decision::RetryIn(Duration::from_millis(300)),
+                "{now:?}"
+            );
+        }
     }
 
     #[test]
