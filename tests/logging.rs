@@ -170,6 +170,32 @@ fn logs_never_carry_the_key_except_ureqs_trace_wire_dump() {
         }))
         .unwrap();
     waiting.accounts().unwrap();
+    // A server that lies about its quota: a reset of no readable unit is
+    // ignored, a century is cut to the hold limit, and each is named.
+    let lies = std::sync::Mutex::new(vec![
+        (429, vec![("retry-after", "18446744073709551615")]),
+        (
+            200,
+            vec![
+                ("x-ratelimit-remaining", "0"),
+                ("x-ratelimit-reset", "99999999999"),
+            ],
+        ),
+    ]);
+    let lied_to = routy::Client::builder()
+        .api_key(ApiKey::new(&secret).unwrap())
+        .clock(ManualClock::new())
+        .build_with(routy::transport_fn(move |_req| {
+            let (status, fields) = lies.lock().unwrap().pop().unwrap_or((200, vec![]));
+            let mut response = routy::http::Response::builder().status(status);
+            for (name, value) in fields {
+                response = response.header(name, value);
+            }
+            Ok(response.body(b"[]".to_vec()).unwrap())
+        }))
+        .unwrap();
+    lied_to.accounts().unwrap();
+    let _ = lied_to.accounts().unwrap_err();
 
     log::set_max_level(LevelFilter::Off);
     let lines = CAPTURE.lines.lock().unwrap().clone();
@@ -201,6 +227,20 @@ fn logs_never_carry_the_key_except_ureqs_trace_wire_dump() {
         ours.iter()
             .any(|(_, _, m)| m.contains("authorization dropped")),
         "and the dropped key"
+    );
+    let warned = |text: &str| {
+        ours.iter()
+            .any(|(_, level, m)| *level == Level::Warn && m.contains(text))
+    };
+    assert!(
+        warned("ignored a rate-limit reset of 99999999999: not a time a server can mean"),
+        "{ours:?}"
+    );
+    assert!(
+        warned(
+            "the server said to wait 18446744073709551615 s; held for 3600 s (the hold limit), then one request probes"
+        ),
+        "{ours:?}"
     );
     for (target, level, message) in &ours {
         assert!(

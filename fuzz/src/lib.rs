@@ -390,3 +390,93 @@ pub fn check_account(data: &[u8]) {
         (alone, listed) => panic!("alone {alone:?}, listed {listed:?}: {text}"),
     }
 }
+
+/// The fields a rate-limit input is given as, by its first byte.
+const RATE_LIMIT_FIELDS: [&str; 6] = [
+    "ratelimit",
+    "ratelimit-policy",
+    "ratelimit-remaining",
+    "ratelimit-reset",
+    "x-ratelimit-remaining",
+    "x-ratelimit-reset",
+];
+
+/// Input: byte 0 picks the status (200, 429, 403, 503) and which field
+/// the rest is; byte 1 the other fields sent beside it. Reads the fields
+/// (no panic, numbers as the grammar allows) and answers two calls of a
+/// pacing client on a manual clock with them: neither loops hot, and no
+/// hold or pacing wait passes the hold limit.
+pub fn check_rate_limit(data: &[u8]) {
+    let (Some(&pick), Some(&extra)) = (data.first(), data.get(1)) else {
+        return;
+    };
+    let Ok(value) = HeaderValue::from_bytes(&data[2..]) else {
+        return;
+    };
+    let field = RATE_LIMIT_FIELDS[usize::from(pick) % RATE_LIMIT_FIELDS.len()];
+    let status = [200, 429, 403, 503][usize::from(pick / 8) % 4];
+    let mut headers = http::HeaderMap::new();
+    headers.insert(field, value);
+    if extra & 1 == 1 {
+        headers.insert("ratelimit-remaining", HeaderValue::from_static("0"));
+    }
+    if extra & 2 == 2 {
+        headers.insert("ratelimit-reset", HeaderValue::from_static("2"));
+    }
+    if let Some(limit) = routy_core::RateLimit::from_headers(&headers) {
+        let _ = limit.reset_after().map(|after| after.to_string());
+        // The grammar's Integers have at most 15 digits.
+        for n in [limit.limit, limit.remaining, limit.reset, limit.window]
+            .into_iter()
+            .flatten()
+        {
+            assert!(n < 1_000_000_000_000_000, "{n} from {headers:?}");
+        }
+    }
+    let hold_limit = Duration::from_secs(300);
+    let clock = ManualClock::new();
+    let sends = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let transport = {
+        let (headers, sends) = (headers.clone(), std::sync::Arc::clone(&sends));
+        routy_core::transport_fn(
+            move |_req: http::Request<Vec<u8>>| -> Result<_, TransportError> {
+                sends.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let mut response = http::Response::new(b"[]".to_vec());
+                *response.status_mut() = StatusCode::from_u16(status).unwrap();
+                *response.headers_mut() = headers.clone();
+                Ok(response)
+            },
+        )
+    };
+    let client = ClientBuilder::new()
+        .api_key(ApiKey::new(KEY).unwrap())
+        .pace(true)
+        .max_quota_hold(hold_limit)
+        .retry(
+            RetryPolicy::default()
+                .max_retry_after(Duration::from_secs(3600))
+                .max_total_delay(Duration::from_secs(3600)),
+        )
+        .call_timeout(None)
+        .clock(clock.clone())
+        .build_with(transport)
+        .unwrap();
+    for _ in 0..2 {
+        let _ = client.accounts();
+    }
+    // At most three requests a call answered at once, and waits of a
+    // second or more (the server's pacing) within the policy's hour.
+    let sleeps = clock.sleeps();
+    let quick = sleeps
+        .iter()
+        .filter(|d| **d < Duration::from_secs(1))
+        .count();
+    assert!(quick <= 4, "{quick} quick retries: {sleeps:?}");
+    assert!(
+        sleeps
+            .iter()
+            .all(|d| *d <= Duration::from_secs(3600) + Duration::from_millis(100)),
+        "{sleeps:?}"
+    );
+    assert!(sends.load(std::sync::atomic::Ordering::Relaxed) <= 2 + sleeps.len());
+}

@@ -45,3 +45,8 @@ fn base_url_seeds() {
 fn account_seeds() {
     replay("account", checks::check_account);
 }
+
+#[test]
+fn rate_limit_seeds() {
+    replay("rate_limit", checks::check_rate_limit);
+}

@@ -837,15 +837,18 @@ impl<'a> Call<'a> {
     }
 }
 
-/// A wait as a person reads it: "150 ms", "2.5 s".
+/// A wait as a person reads it: "150 ms", "2.5 s", "3600 s".
 struct Seconds(Duration);
 
 impl std::fmt::Display for Seconds {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         if self.0 < Duration::from_secs(1) {
             write!(f, "{} ms", self.0.as_millis())
-        } else {
+        } else if self.0 < Duration::from_secs(60) {
             write!(f, "{:.1} s", self.0.as_secs_f64())
+        } else {
+            // Whole seconds: a float would round a server's huge number.
+            write!(f, "{} s", self.0.as_secs())
         }
     }
 }
