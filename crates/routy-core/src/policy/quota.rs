@@ -281,12 +281,13 @@ impl QuotaGate {
             return news;
         };
         self.with_scope(key, path, &mut |scope| {
-            let open = scope.probing || scope.closed_until.is_none_or(|at| at <= now);
-            if open {
-                scope.closed_since = Some(now);
-            } else {
-                news = scope.closed_since.is_none_or(|since| sent >= since);
-            }
+            let closed = !scope.probing && scope.closed_until.is_some_and(|at| at > now);
+            let since = scope.closed_since.filter(|_| closed);
+            // Not news only when the closing answer came between this
+            // request leaving and its answer (callers may report out of
+            // the order of their clocks: an earlier answer is the first).
+            news = since.is_none_or(|since| since > now || sent >= since);
+            scope.closed_since = Some(since.map_or(now, |since| since.min(now)));
             if scope.probing || scope.closed_until.is_none_or(|at| at < until) {
                 scope.closed_until = Some(until);
                 scope.probe = wait > self.hold_limit;
@@ -449,6 +450,25 @@ mod tests {
         assert_eq!(gate.admit(&new, "/", now, S(0), false), Some(S(2)));
         // A retry still made with the old key waits for the old key's word.
         assert_eq!(gate.admit(&old, "/", now, S(0), true), Some(S(30)));
+    }
+
+    #[test]
+    fn only_an_answer_behind_the_closing_one_is_an_echo_whatever_order_they_are_told_in() {
+        let gate = QuotaGate::new(QuotaScope::Client);
+        let t0 = ManualClock::new().now();
+        let ms = Duration::from_millis;
+        let key = key(0);
+        // Three requests leave at 0, 10 and 20 ms. The one answered at
+        // 300 ms is told first; then the one answered at 150 ms (before
+        // it: news, the event's first); then the one answered at 400 ms
+        // (after both: an echo of the same event).
+        assert!(gate.close(&key, "/", t0 + ms(20), t0 + ms(300), S(2)));
+        assert!(gate.close(&key, "/", t0, t0 + ms(150), S(2)));
+        assert!(!gate.close(&key, "/", t0 + ms(10), t0 + ms(400), S(2)));
+        // A request that left after the event was known is news again.
+        assert!(gate.close(&key, "/", t0 + ms(500), t0 + ms(600), S(2)));
+        // And once the window is over, the next closing is a new event.
+        assert!(gate.close(&key, "/", t0 + ms(10), t0 + S(4), S(2)));
     }
 
     #[test]

@@ -3,8 +3,11 @@
 //! each request with [`RequestLimits`](routy_core::RequestLimits)):
 //!
 //! - a non-idempotent request that reached the server is never sent again;
-//! - attempts stay within `max_attempts` (a 429 with `Retry-After` is the
-//!   server pacing and allows one more), waiting within `max_total_delay`;
+//! - attempts stay within `max_attempts` (a 429 whose `Retry-After` is a
+//!   second or more is the server pacing and allows one more, as does an
+//!   answer of an event the client already knew of: a window another
+//!   answer, received after the request left, said is spent), waiting
+//!   within `max_total_delay`;
 //! - no attempt goes out before the `Retry-After` the last answer gave;
 //! - every call ends by its whole-call deadline, every attempt by its own;
 //! - `Authorization` never goes to another origin.
@@ -39,8 +42,17 @@ struct CallState {
     /// Answers that were a 429 with `Retry-After`: each allows one attempt
     /// past `max_attempts`.
     paced: u32,
+    /// Answers with a `Retry-After` that may be of an event the client
+    /// already knew of (when each request left, when its answer came,
+    /// the key it carried): settled by [`Calls::settle`] once every
+    /// earlier answer is known.
+    echoes: Vec<Echo>,
     waited: Duration,
 }
+
+/// An answer that may be of an event already known: when its request
+/// left, when it came, and the key the request carried.
+type Echo = (Duration, Duration, Option<HeaderValue>);
 
 /// The calls of one schedule, and the rules they broke.
 #[derive(Debug)]
@@ -97,6 +109,7 @@ impl Calls {
                 applied_unsafe: false,
                 earliest_next: Duration::ZERO,
                 paced: 0,
+                echoes: Vec::new(),
                 waited: Duration::ZERO,
             });
         }
@@ -154,6 +167,33 @@ impl Calls {
         self.check_deadline(now, "was still waiting for an answer");
     }
 
+    /// The current call's request sent at `sent` was answered at
+    /// `received` with a `Retry-After` that was not the server pacing: if
+    /// the client already knew of the window it names, it allows one
+    /// attempt more (see [`settle`](Self::settle)).
+    pub(crate) fn echo(&mut self, sent: Duration, received: Duration, key: Option<&HeaderValue>) {
+        if let Some(call) = &mut self.current {
+            call.echoes.push((sent, received, key.cloned()));
+        }
+    }
+
+    /// Settles the current call's echoes: each that `known` (sent,
+    /// received, key) says was of an event already known allows one
+    /// attempt more. Called before each request, when every answer that
+    /// came before it is known whatever order the workers reported them
+    /// in.
+    pub(crate) fn settle(
+        &mut self,
+        known: impl Fn(Duration, Duration, Option<&HeaderValue>) -> bool,
+    ) {
+        if let Some(call) = &mut self.current {
+            let before = call.echoes.len();
+            call.echoes
+                .retain(|(sent, received, key)| !known(*sent, *received, key.as_ref()));
+            call.paced += u32::try_from(before - call.echoes.len()).unwrap_or(u32::MAX);
+        }
+    }
+
     /// The client slept `by`, ending at `now`; counted against the call
     /// whose request comes next.
     pub(crate) fn client_waited(&mut self, now: Duration, by: Duration) {
@@ -206,6 +246,10 @@ pub(crate) struct Quotas {
     /// Per client and key: when each answer arrived, and until when it
     /// said to wait.
     told: HashMap<QuotaOf, Vec<(Duration, Duration)>>,
+    /// The same for answers whose rate-limit fields (not a
+    /// `Retry-After`) said the window is spent: they close routy's gate
+    /// too, so an answer behind one is of an event already known.
+    spent: HashMap<QuotaOf, Vec<(Duration, Duration)>>,
 }
 
 /// Whose quota: a client, and the key it sent (the `Authorization`
@@ -236,6 +280,40 @@ impl Quotas {
                 not_before.as_secs_f64()
             )
         })
+    }
+
+    /// Whether client `client` had, by `now`, been told by an answer
+    /// received since `sent` that the window of `key` is spent past
+    /// `now`: an answer to a request sent at `sent` is then news of an
+    /// event already known.
+    pub(crate) fn known(
+        &self,
+        client: usize,
+        key: Option<&HeaderValue>,
+        sent: Duration,
+        now: Duration,
+    ) -> bool {
+        let of = (client, key.cloned());
+        [self.told.get(&of), self.spent.get(&of)]
+            .into_iter()
+            .flatten()
+            .flatten()
+            .any(|(received, until)| *received >= sent && *received <= now && *until > now)
+    }
+
+    /// Client `client` received, at `received`, an answer for `key` whose
+    /// rate-limit fields said the window is spent until `until`.
+    pub(crate) fn spent(
+        &mut self,
+        client: usize,
+        key: Option<&HeaderValue>,
+        received: Duration,
+        until: Duration,
+    ) {
+        self.spent
+            .entry((client, key.cloned()))
+            .or_default()
+            .push((received, until));
     }
 
     /// Client `client` received, at `received`, an answer for `key`

@@ -8,8 +8,11 @@ use std::time::{Duration, Instant, SystemTime};
 use http::header::{AUTHORIZATION, LOCATION, RETRY_AFTER};
 use http::{HeaderValue, Method, Request, Response, StatusCode, Uri};
 use routy_core::clock::Clock;
+use routy_core::defaults::MIN_PACED_WAIT;
 use routy_core::transport::AttemptNumber;
-use routy_core::{ApiKey, RequestLimits, Transport, TransportError, TransportErrorKind};
+use routy_core::{
+    ApiKey, RateLimit, RequestLimits, RetryAfter, Transport, TransportError, TransportErrorKind,
+};
 use routy_sandbox::model::Api;
 
 use super::baton::{current_worker, Baton};
@@ -140,6 +143,8 @@ impl World {
         let number = AttemptNumber::of(request);
         let me = self.worker;
         let before = self.calls[me].broken.len();
+        let quotas = &self.quotas;
+        self.calls[me].settle(|sent, received, key| quotas.known(client, key, sent, received));
         let call =
             self.calls[me].request(self.elapsed, request.method(), number.attempt, number.hop);
 
@@ -171,6 +176,7 @@ impl World {
         if let Some(fault) = fault {
             self.event(What::Fault(fault));
         }
+        let sent = self.elapsed;
         let result = self.outcome(request, limits, latency, fault, elsewhere);
         let applied = fault.is_none_or(SimFault::reaches_server) && !elsewhere;
         let retry_after = result.as_ref().ok().and_then(|r| self.retry_after_of(r));
@@ -181,10 +187,27 @@ impl World {
             }),
             Err(err) => self.event(What::Failed(err.kind())),
         }
-        let paced = retry_after.is_some()
+        // Free of max_attempts: a 429 whose wait is a second or more (the
+        // server pacing), and an answer of an event the client already
+        // knew of (another answer, received after this request left,
+        // said the window is spent until later than now: settled before
+        // the next request, once every earlier answer is known).
+        let paced = retry_after.is_some_and(|at| at >= self.elapsed + MIN_PACED_WAIT)
             && result
                 .as_ref()
                 .is_ok_and(|r| r.status() == http::StatusCode::TOO_MANY_REQUESTS);
+        if retry_after.is_some() && !paced {
+            let key = request.headers().get(AUTHORIZATION);
+            self.calls[me].echo(sent, self.elapsed, key);
+        }
+        if let Some(until) = result.as_ref().ok().and_then(|r| self.spent_by_fields(r)) {
+            self.quotas.spent(
+                client,
+                request.headers().get(AUTHORIZATION),
+                self.elapsed,
+                until,
+            );
+        }
         if let Some(at) = retry_after {
             self.event(What::WindowSpent { until: at });
             self.quotas.answered(
@@ -317,6 +340,15 @@ impl World {
     }
 
     /// When the next attempt may go, by a 429 or 503's `Retry-After`.
+    /// Until when `response`'s rate-limit fields say the window is spent.
+    fn spent_by_fields(&self, response: &Response<Vec<u8>>) -> Option<Duration> {
+        let limit = RateLimit::from_headers(response.headers()).filter(RateLimit::is_spent)?;
+        Some(match limit.reset_after()? {
+            RetryAfter::Delay(delay) => self.elapsed + delay,
+            RetryAfter::At(at) => at.duration_since(self.wall_start).unwrap_or_default(),
+        })
+    }
+
     fn retry_after_of(&self, response: &Response<Vec<u8>>) -> Option<Duration> {
         if !matches!(response.status().as_u16(), 429 | 503) {
             return None;
