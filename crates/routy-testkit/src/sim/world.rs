@@ -179,7 +179,6 @@ impl World {
         let sent = self.elapsed;
         let result = self.outcome(request, limits, latency, fault, elsewhere);
         let applied = fault.is_none_or(SimFault::reaches_server) && !elsewhere;
-        let retry_after = result.as_ref().ok().and_then(|r| self.retry_after_of(r));
         match &result {
             Ok(response) => self.event(What::Response {
                 status: response.status().as_u16(),
@@ -187,39 +186,42 @@ impl World {
             }),
             Err(err) => self.event(What::Failed(err.kind())),
         }
-        // Free of max_attempts: a 429 whose wait is a second or more (the
-        // server pacing), and an answer of an event the client already
-        // knew of (another answer, received after this request left,
-        // said the window is spent until later than now: settled before
-        // the next request, once every earlier answer is known).
-        let paced = retry_after.is_some_and(|at| at >= self.elapsed + MIN_PACED_WAIT)
-            && result
-                .as_ref()
-                .is_ok_and(|r| r.status() == http::StatusCode::TOO_MANY_REQUESTS);
-        if retry_after.is_some() && !paced {
-            let key = request.headers().get(AUTHORIZATION);
-            self.calls[me].echo(sent, self.elapsed, key);
-        }
-        if let Some(until) = result.as_ref().ok().and_then(|r| self.spent_by_fields(r)) {
-            self.quotas.spent(
-                client,
-                request.headers().get(AUTHORIZATION),
-                self.elapsed,
-                until,
-            );
-        }
-        if let Some(at) = retry_after {
-            self.event(What::WindowSpent { until: at });
-            self.quotas.answered(
-                client,
-                request.headers().get(AUTHORIZATION),
-                self.elapsed,
-                at,
-            );
-        }
+        let answer = result.as_ref().ok();
+        let key = request.headers().get(AUTHORIZATION);
+        let (retry_after, paced) = self.note_quota(answer, key, client, sent);
         self.calls[me].answered(self.elapsed, applied, retry_after, paced);
         self.flush_broken(before);
         result
+    }
+
+    /// Records what `answer` (to a request with `key`, sent at `sent`) said
+    /// of the quota, and returns until when its `Retry-After` said to
+    /// wait and whether that was the server pacing. Free of max_attempts: a 429 whose wait is a second or more
+    /// (the server pacing), and an answer of an event the client already
+    /// knew of (another answer, received after this request left, said
+    /// the window is spent until later than now: settled before the next
+    /// request, once every earlier answer is known).
+    fn note_quota(
+        &mut self,
+        answer: Option<&Response<Vec<u8>>>,
+        key: Option<&HeaderValue>,
+        client: usize,
+        sent: Duration,
+    ) -> (Option<Duration>, bool) {
+        let retry_after = answer.and_then(|r| self.retry_after_of(r));
+        let pacing = retry_after.is_some_and(|at| at >= self.elapsed + MIN_PACED_WAIT)
+            && answer.is_some_and(|r| r.status() == http::StatusCode::TOO_MANY_REQUESTS);
+        if retry_after.is_some() && !pacing {
+            self.calls[self.worker].echo(sent, self.elapsed, key);
+        }
+        if let Some(until) = answer.and_then(|r| self.spent_by_fields(r)) {
+            self.quotas.spent(client, key, self.elapsed, until);
+        }
+        if let Some(at) = retry_after {
+            self.event(What::WindowSpent { until: at });
+            self.quotas.answered(client, key, self.elapsed, at);
+        }
+        (retry_after, pacing)
     }
 
     /// What the request comes to, time moving as it goes.
