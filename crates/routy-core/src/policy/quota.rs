@@ -8,7 +8,7 @@
 
 use std::hash::{BuildHasher, RandomState};
 use std::mem;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -96,6 +96,9 @@ pub struct QuotaGate {
     hold_limit: Duration,
     /// Whether the gate ever held anything: the lock is taken only then.
     active: AtomicBool,
+    /// Probes out, in every scope: an answer takes the lock to end one
+    /// only while there are.
+    probes: AtomicUsize,
     /// Hashes keys, so the gate tells them apart without keeping one.
     hasher: RandomState,
     state: Mutex<State>,
@@ -150,6 +153,7 @@ impl QuotaGate {
             pace: false,
             hold_limit: DEFAULT_MAX_QUOTA_HOLD,
             active: AtomicBool::new(false),
+            probes: AtomicUsize::new(0),
             hasher: RandomState::new(),
             state: Mutex::new(State::default()),
         }
@@ -229,6 +233,7 @@ impl QuotaGate {
             // whether the server still says so; the rest wait for it.
             scope.probe = false;
             scope.probing = true;
+            self.probes.fetch_add(1, Ordering::AcqRel);
             scope.closed_until = now.checked_add(PROBE_WAIT);
             return None;
         }
@@ -292,7 +297,9 @@ impl QuotaGate {
                 scope.closed_until = Some(until);
                 scope.probe = wait > self.hold_limit;
             }
-            scope.probing = false;
+            if mem::take(&mut scope.probing) {
+                self.probes.fetch_sub(1, Ordering::AcqRel);
+            }
         });
         news
     }
@@ -300,11 +307,12 @@ impl QuotaGate {
     /// Records an answer that said nothing of the quota being spent: if
     /// it answered a probe, the gate opens.
     pub fn answered(&self, key: &ApiKey, path: &str) {
-        if !self.active.load(Ordering::Acquire) {
+        if self.probes.load(Ordering::Acquire) == 0 {
             return;
         }
         self.with_scope(key, path, &mut |scope| {
             if mem::take(&mut scope.probing) {
+                self.probes.fetch_sub(1, Ordering::AcqRel);
                 scope.closed_until = None;
                 scope.released_until = None;
             }
