@@ -719,6 +719,24 @@ fn the_sandbox_command_takes_stubs_and_faults_from_files_and_flags() {
         stderr.contains("bad.json: unknown variant `explode`"),
         "{stderr}"
     );
+    // A misspelt member is refused too, naming it and the valid ones,
+    // never read as a one-shot fault.
+    let out = routy()
+        .args([
+            "sandbox",
+            "--fault",
+            r#"{"kind": "drop", "probabilty": 0.2}"#,
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(
+            "unknown field `probabilty` in a `drop` fault rule: its fields are kind, times, probability, seed"
+        ),
+        "{stderr}"
+    );
 
     let (child, base, key) = sandbox_command(&[
         "--stubs",

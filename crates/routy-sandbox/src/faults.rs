@@ -169,10 +169,16 @@ impl Fault {
 /// let rule: FaultRule = serde_json::from_str(r#"{"kind": "reset", "times": 3}"#)?;
 /// assert_eq!(rule, first_three);
 /// # let _ = one_in_five;
+///
+/// // A misspelt field is refused, never read as a one-shot fault.
+/// let typo = serde_json::from_str::<FaultRule>(r#"{"kind": "reset", "time": 3}"#).unwrap_err();
+/// assert!(typo.to_string().starts_with(
+///     "unknown field `time` in a `reset` fault rule: its fields are kind, times, probability, seed"
+/// ));
 /// # Ok::<(), serde_json::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", try_from = "RuleFields")]
 #[non_exhaustive]
 pub struct FaultRule {
     /// The fault.
@@ -180,7 +186,7 @@ pub struct FaultRule {
     pub fault: Fault,
     /// How many calls it applies to; `None` (only with a probability) for
     /// every call.
-    #[serde(default = "one", skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub times: Option<u32>,
     /// The chance, 0 to 1, that it applies to a given call; `None` for
     /// every call until `times` is used up.
@@ -191,9 +197,76 @@ pub struct FaultRule {
     pub seed: u64,
 }
 
-#[allow(clippy::unnecessary_wraps, reason = "serde's default needs this shape")]
-fn one() -> Option<u32> {
-    Some(1)
+/// A fault rule as written, every member kept: checked against the
+/// members its kind has before it becomes a [`FaultRule`] (serde cannot
+/// refuse unknown fields beside a flattened enum).
+#[derive(Deserialize)]
+struct RuleFields(serde_json::Map<String, serde_json::Value>);
+
+/// The members every rule may have, and each kind's own.
+const RULE_FIELDS: [&str; 4] = ["kind", "times", "probability", "seed"];
+
+fn fields_of(kind: &str) -> &'static [&'static str] {
+    match kind {
+        "respond" => &["status", "headers", "body"],
+        "delay" | "stall" => &["ms"],
+        "drip" => &["bytesPerSecond"],
+        _ => &[],
+    }
+}
+
+impl TryFrom<RuleFields> for FaultRule {
+    type Error = String;
+
+    fn try_from(RuleFields(fields): RuleFields) -> Result<Self, String> {
+        let kind = fields
+            .get("kind")
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        let own = fields_of(&kind);
+        if let Some(unknown) = fields
+            .keys()
+            .find(|name| !RULE_FIELDS.contains(&name.as_str()) && !own.contains(&name.as_str()))
+        {
+            let valid: Vec<&str> = RULE_FIELDS.iter().chain(own).copied().collect();
+            return Err(format!(
+                "unknown field `{unknown}` in a `{kind}` fault rule: its fields are {}",
+                valid.join(", ")
+            ));
+        }
+        Rule::deserialize(serde_json::Value::Object(fields))
+            .map(
+                |Rule {
+                     fault,
+                     times,
+                     probability,
+                     seed,
+                 }| FaultRule {
+                    fault,
+                    // A bare fault is one call; a random rule, every
+                    // call unless it says how many.
+                    times: times.or(probability.is_none().then_some(1)),
+                    probability,
+                    seed,
+                },
+            )
+            .map_err(|err| err.to_string())
+    }
+}
+
+/// The rule's shape as serde reads it, once its members are checked.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Rule {
+    #[serde(flatten)]
+    fault: Fault,
+    #[serde(default)]
+    times: Option<u32>,
+    #[serde(default)]
+    probability: Option<f64>,
+    #[serde(default)]
+    seed: u64,
 }
 
 impl FaultRule {
@@ -394,5 +467,71 @@ impl Faults {
         };
         self.rules.retain(|a| a.rule.times != Some(0));
         decision
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refusal(json: &str) -> String {
+        serde_json::from_str::<FaultRule>(json)
+            .unwrap_err()
+            .to_string()
+    }
+
+    #[test]
+    fn a_rule_with_a_member_its_kind_lacks_is_refused_by_name() {
+        for (json, field, kind, valid) in [
+            (
+                r#"{"kind": "reset", "time": 2}"#,
+                "time",
+                "reset",
+                "kind, times, probability, seed",
+            ),
+            (
+                r#"{"kind": "drop", "probabilty": 0.2}"#,
+                "probabilty",
+                "drop",
+                "kind, times, probability, seed",
+            ),
+            (
+                r#"{"kind": "respond", "status": 503, "header": {}}"#,
+                "header",
+                "respond",
+                "kind, times, probability, seed, status, headers, body",
+            ),
+            (
+                r#"{"kind": "delay", "ms": 5, "bytesPerSecond": 1}"#,
+                "bytesPerSecond",
+                "delay",
+                "kind, times, probability, seed, ms",
+            ),
+        ] {
+            let message = refusal(json);
+            assert!(
+                message.starts_with(&format!(
+                    "unknown field `{field}` in a `{kind}` fault rule: its fields are {valid}"
+                )),
+                "{json}: {message}"
+            );
+        }
+        // What each kind has is taken, with the rule's own members.
+        let rule: FaultRule = serde_json::from_str(
+            r#"{"kind": "drip", "bytesPerSecond": 9, "probability": 0.5, "seed": 3}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            rule,
+            FaultRule::probability(
+                0.5,
+                3,
+                Fault::Drip {
+                    bytes_per_second: 9
+                }
+            )
+        );
+        assert!(refusal(r#"{"kind": "explode"}"#).contains("unknown variant `explode`"));
+        assert!(refusal(r#"{"times": 2}"#).contains("missing field `kind`"));
     }
 }
