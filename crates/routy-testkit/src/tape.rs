@@ -29,16 +29,32 @@ pub const REPLAY_KEY: &str = "replayed-cassette-needs-no-key";
 /// assert_eq!(RecordMode::parse("none"), Some(RecordMode::Replay));
 /// assert_eq!(RecordMode::parse("sometimes"), None);
 /// ```
+///
+/// A mode set in code ([`TapeBuilder::mode`]) is a developer's: on CI
+/// (`CI` set to anything but `false` or `0`) [`Missing`](Self::Missing)
+/// and [`All`](Self::All) replay only, so a `.mode(RecordMode::Missing)`
+/// left in a test never records there. A test that records on CI on
+/// purpose (against a local server that CI has, such as the sandbox)
+/// says so by name: [`MissingEvenOnCi`](Self::MissingEvenOnCi) or
+/// [`AllEvenOnCi`](Self::AllEvenOnCi). `ROUTY_RECORD` set on CI is taken
+/// at its word.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum RecordMode {
     /// Replay only; a missing or too old cassette is an error.
     /// `ROUTY_RECORD=none` (or `replay`); the default when `CI` is set.
     Replay,
     /// Record when the cassette is missing or too old, else replay.
-    /// `ROUTY_RECORD=missing`; the default otherwise.
+    /// `ROUTY_RECORD=missing`; the default otherwise. Set in code, on CI
+    /// it replays only.
     Missing,
-    /// Record every cassette again. `ROUTY_RECORD=all`.
+    /// Record every cassette again. `ROUTY_RECORD=all`. Set in code, on
+    /// CI it replays only.
     All,
+    /// [`Missing`](Self::Missing), on CI too.
+    MissingEvenOnCi,
+    /// [`All`](Self::All), on CI too.
+    AllEvenOnCi,
 }
 
 impl RecordMode {
@@ -62,15 +78,38 @@ impl RecordMode {
     pub fn from_env() -> Result<Self, TapeError> {
         let value = std::env::var(RECORD_ENV).unwrap_or_default();
         if value.trim().is_empty() {
-            let ci = std::env::var("CI").unwrap_or_default();
-            let on_ci = !ci.is_empty() && ci != "false" && ci != "0";
-            return Ok(if on_ci {
+            return Ok(if on_ci() {
                 RecordMode::Replay
             } else {
                 RecordMode::Missing
             });
         }
         RecordMode::parse(&value).ok_or(TapeError::Mode(value))
+    }
+
+    /// The mode a tape set to `self` in code runs in, `on_ci` or not.
+    fn in_code(self, on_ci: bool) -> Self {
+        match self {
+            RecordMode::Missing | RecordMode::All if on_ci => RecordMode::Replay,
+            RecordMode::MissingEvenOnCi => RecordMode::Missing,
+            RecordMode::AllEvenOnCi => RecordMode::All,
+            mode => mode,
+        }
+    }
+}
+
+/// Whether this runs on CI: `CI` set to anything but `false` or `0`.
+fn on_ci() -> bool {
+    let ci = std::env::var("CI").unwrap_or_default();
+    !ci.is_empty() && ci != "false" && ci != "0"
+}
+
+/// Where a recording takes its key from, as a message names it.
+fn key_source(key_env: &str, key_given: bool) -> String {
+    if key_given {
+        "the key given to TapeBuilder::api_key".to_owned()
+    } else {
+        format!("a real key in {}", routy_core::text::mask_tokens(key_env))
     }
 }
 
@@ -81,7 +120,7 @@ impl RecordMode {
 /// ```
 /// use routy_testkit::{RecordMode, Tape, TapeError};
 /// let err = Tape::builder("/no/such/cassette.json").mode(RecordMode::Replay).open(|| unreachable_transport()).unwrap_err();
-/// assert!(matches!(err, TapeError::Missing(_)));
+/// assert!(matches!(err, TapeError::Missing { .. }));
 /// assert!(err.to_string().contains("ROUTY_RECORD=missing"));
 /// # fn unreachable_transport() -> routy::TransportFn<fn(routy::http::Request<Vec<u8>>) -> Result<routy::http::Response<Vec<u8>>, routy::TransportError>> {
 /// #     routy::transport_fn(|_| Err(routy::TransportErrorKind::Connect.into()))
@@ -94,10 +133,18 @@ pub enum TapeError {
     #[error("{RECORD_ENV}={:?} is not a record mode: use none, missing or all", routy_core::text::mask_tokens(.0))]
     Mode(String),
     /// Replay only, and there is no cassette.
-    #[error("no cassette at {}: record it with {RECORD_ENV}=missing (and a real key in ROUTY_API_KEY)", routy_core::text::shown_path(.0))]
-    Missing(PathBuf),
+    #[error(
+        "no cassette at {}: record it with {RECORD_ENV}=missing (and {key})",
+        routy_core::text::shown_path(path)
+    )]
+    Missing {
+        /// The cassette.
+        path: PathBuf,
+        /// Where recording takes its key from, in words.
+        key: String,
+    },
     /// Replay only, and the cassette is older than the maximum age.
-    #[error("the cassette {} was recorded {} ago, past its maximum age of {}: record it again with {RECORD_ENV}=all (and a real key in ROUTY_API_KEY)", routy_core::text::shown_path(path), days(*age), days(*max_age))]
+    #[error("the cassette {} was recorded {} ago, past its maximum age of {}: record it again with {RECORD_ENV}=all (and {key})", routy_core::text::shown_path(path), days(*age), days(*max_age))]
     Stale {
         /// The cassette.
         path: PathBuf,
@@ -105,6 +152,8 @@ pub enum TapeError {
         age: Duration,
         /// The most it may be.
         max_age: Duration,
+        /// Where recording takes its key from, in words.
+        key: String,
     },
     /// Recording needs a real key, and there is none.
     #[error("recording {} needs a real api key", path.display())]
@@ -148,6 +197,8 @@ pub struct TapeBuilder {
     scrub: Vec<String>,
     now: Option<SystemTime>,
     key_env: String,
+    key: Option<ApiKey>,
+    on_ci: Option<bool>,
 }
 
 impl TapeBuilder {
@@ -158,9 +209,41 @@ impl TapeBuilder {
         self
     }
 
-    /// Record or replay as `mode` says, instead of `ROUTY_RECORD`.
+    /// Records with `key` rather than one read from the environment: for
+    /// a test that records against a local server with a key it made
+    /// (no `std::env::set_var`, which races other tests).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use routy_testkit::{RecordMode, Tape};
+    ///
+    /// let path = std::env::temp_dir().join("routy-doc-tape-key.json");
+    /// # let _ = std::fs::remove_file(&path);
+    /// let tape = Tape::builder(&path)
+    ///     .mode(RecordMode::MissingEvenOnCi)
+    ///     .api_key(routy::ApiKey::new("a-key-the-test-made")?)
+    ///     .open(|| routy::transport_fn(|_req| Ok(routy::http::Response::new(b"[]".to_vec()))))?;
+    /// assert!(tape.is_recording());
+    /// assert_eq!(tape.api_key()?.expose_secret(), "a-key-the-test-made");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn api_key(mut self, key: ApiKey) -> Self {
+        self.key = Some(key);
+        self
+    }
+
+    /// Record or replay as `mode` says, instead of `ROUTY_RECORD` (see
+    /// [`RecordMode`] for what a mode set in code does on CI).
     pub fn mode(mut self, mode: RecordMode) -> Self {
         self.mode = Some(mode);
+        self
+    }
+
+    /// Runs as on CI (or not) whatever the `CI` variable says: for tests
+    /// of the rule, which should not set a process-wide variable.
+    pub fn on_ci(mut self, on_ci: bool) -> Self {
+        self.on_ci = Some(on_ci);
         self
     }
 
@@ -209,21 +292,23 @@ impl TapeBuilder {
     /// in replay-only mode, or the cassette could not be read.
     pub fn open<T: Transport + 'static>(self, live: impl FnOnce() -> T) -> Result<Tape, TapeError> {
         let mode = match self.mode {
-            Some(mode) => mode,
+            Some(mode) => mode.in_code(self.on_ci.unwrap_or_else(on_ci)),
             None => RecordMode::from_env()?,
         };
         #[allow(clippy::disallowed_methods, reason = "a cassette's age is wall time")]
         let now = self.now.unwrap_or_else(SystemTime::now);
         let record = match mode {
-            RecordMode::All => true,
-            RecordMode::Replay | RecordMode::Missing => match self.replayable(now)? {
-                Ok(()) => false,
-                Err(why) if mode == RecordMode::Missing => {
-                    let _ = why;
-                    true
+            RecordMode::All | RecordMode::AllEvenOnCi => true,
+            RecordMode::Replay | RecordMode::Missing | RecordMode::MissingEvenOnCi => {
+                match self.replayable(now)? {
+                    Ok(()) => false,
+                    Err(why) if mode != RecordMode::Replay => {
+                        let _ = why;
+                        true
+                    }
+                    Err(why) => return Err(why),
                 }
-                Err(why) => return Err(why),
-            },
+            }
         };
         let inner = if record {
             let mut recorder = Recorder::new(Box::new(live()) as Box<dyn Transport>);
@@ -243,6 +328,7 @@ impl TapeBuilder {
         Ok(Tape {
             path: self.path,
             key_env: self.key_env,
+            key: self.key,
             inner,
         })
     }
@@ -250,8 +336,12 @@ impl TapeBuilder {
     /// `Ok(Ok(()))` when the cassette can be replayed, `Ok(Err(why))`
     /// when it is missing or too old.
     fn replayable(&self, now: SystemTime) -> Result<Result<(), TapeError>, TapeError> {
+        let key = key_source(&self.key_env, self.key.is_some());
         if !self.path.exists() {
-            return Ok(Err(TapeError::Missing(self.path.clone())));
+            return Ok(Err(TapeError::Missing {
+                path: self.path.clone(),
+                key,
+            }));
         }
         let Some(max_age) = self.max_age else {
             return Ok(Ok(()));
@@ -263,6 +353,7 @@ impl TapeBuilder {
                 path: self.path.clone(),
                 age,
                 max_age,
+                key,
             }));
         }
         Ok(Ok(()))
@@ -296,6 +387,7 @@ impl TapeBuilder {
 pub struct Tape {
     path: PathBuf,
     key_env: String,
+    key: Option<ApiKey>,
     inner: Inner,
 }
 
@@ -325,6 +417,8 @@ impl Tape {
             scrub: Vec::new(),
             now: None,
             key_env: routy_core::API_KEY_ENV.to_owned(),
+            key: None,
+            on_ci: None,
         }
     }
 
@@ -333,27 +427,23 @@ impl Tape {
         matches!(self.inner, Inner::Recording(_))
     }
 
-    /// The key to build the client with: the real one from
-    /// `ROUTY_API_KEY` (or [`TapeBuilder::key_env`]) when recording, [`REPLAY_KEY`] when replaying.
+    /// The key to build the client with: when recording, the one given
+    /// to [`TapeBuilder::api_key`] or the real one from `ROUTY_API_KEY`
+    /// (or [`TapeBuilder::key_env`]); [`REPLAY_KEY`] when replaying.
     ///
     /// # Errors
     ///
     /// [`TapeError::NoKey`] when recording without a usable
     /// `ROUTY_API_KEY`.
     pub fn api_key(&self) -> Result<ApiKey, TapeError> {
-        match self.inner {
-            Inner::Recording(_) => {
-                ApiKey::from_env_var(&self.key_env).map_err(|source| TapeError::NoKey {
-                    path: self.path.clone(),
-                    source,
-                })
-            }
-            Inner::Replaying(_) => {
-                Ok(ApiKey::new(REPLAY_KEY).map_err(|source| TapeError::NoKey {
-                    path: self.path.clone(),
-                    source,
-                })?)
-            }
+        let no_key = |source| TapeError::NoKey {
+            path: self.path.clone(),
+            source,
+        };
+        match (&self.inner, &self.key) {
+            (Inner::Recording(_), Some(key)) => Ok(key.clone()),
+            (Inner::Recording(_), None) => ApiKey::from_env_var(&self.key_env).map_err(no_key),
+            (Inner::Replaying(_), _) => ApiKey::new(REPLAY_KEY).map_err(no_key),
         }
     }
 

@@ -360,7 +360,6 @@ mod tape {
     fn one_switch_records_what_is_missing_then_replays_with_no_key() {
         let sandbox = Sandbox::start().unwrap();
         let token = sandbox.issue_token(NewToken::named("tape")).unwrap();
-        std::env::set_var("ROUTY_TESTKIT_TAPE_KEY", token.secret());
         let path = temp("tape").join("accounts.json");
         let _ = std::fs::remove_dir_all(path.parent().unwrap());
 
@@ -369,13 +368,14 @@ mod tape {
             .mode(RecordMode::Replay)
             .open(never)
             .unwrap_err();
-        assert!(matches!(err, TapeError::Missing(_)), "{err}");
+        assert!(matches!(err, TapeError::Missing { .. }), "{err}");
 
-        // Record what is missing: the real key, the live transport.
+        // Record what is missing: the sandbox's key, the live transport
+        // (on CI too: the sandbox is local, and the mode says so).
         let tape = Arc::new(
             Tape::builder(&path)
-                .mode(RecordMode::Missing)
-                .key_env("ROUTY_TESTKIT_TAPE_KEY")
+                .mode(RecordMode::MissingEvenOnCi)
+                .api_key(ApiKey::new(token.secret()).unwrap())
                 .open(UreqTransport::new)
                 .unwrap(),
         );
@@ -412,13 +412,66 @@ mod tape {
 
         // Recording without a real key is refused, by name.
         let tape = Tape::builder(&path)
-            .mode(RecordMode::All)
+            .mode(RecordMode::AllEvenOnCi)
             .key_env("ROUTY_TESTKIT_UNSET_KEY")
             .open(UreqTransport::new)
             .unwrap();
         let err = tape.api_key().unwrap_err();
         assert!(err.to_string().starts_with("recording "), "{err}");
         assert!(routy_core::error_chain(&err).contains("ROUTY_TESTKIT_UNSET_KEY"));
+    }
+
+    #[test]
+    fn a_mode_set_in_code_records_on_ci_only_when_it_says_so_and_the_hint_names_the_key_source() {
+        let path = temp("ci-mode").join("missing.json");
+        let _ = std::fs::remove_dir_all(path.parent().unwrap());
+        let live = || routy_core::transport_fn(|_req| Ok(Response::new(b"[]".to_vec())));
+        // On CI, a `Missing` or `All` left in code replays only: the
+        // missing cassette is an error, naming where the key would come
+        // from.
+        for mode in [RecordMode::Missing, RecordMode::All] {
+            let err = Tape::builder(&path)
+                .mode(mode)
+                .key_env("ROUTY_TESTKIT_OTHER_KEY")
+                .on_ci(true)
+                .open(live)
+                .unwrap_err();
+            assert!(matches!(err, TapeError::Missing { .. }), "{mode:?}: {err}");
+            assert!(
+                err.to_string()
+                    .ends_with("(and a real key in ROUTY_TESTKIT_OTHER_KEY)"),
+                "{err}"
+            );
+        }
+        // Off CI they record, and so do the modes that say "on CI" by
+        // name.
+        let off_ci = Tape::builder(&path)
+            .mode(RecordMode::Missing)
+            .on_ci(false)
+            .open(live)
+            .unwrap();
+        assert!(off_ci.is_recording());
+        for mode in [RecordMode::MissingEvenOnCi, RecordMode::AllEvenOnCi] {
+            let tape = Tape::builder(&path)
+                .mode(mode)
+                .on_ci(true)
+                .api_key(ApiKey::new(KEY).unwrap())
+                .open(live)
+                .unwrap();
+            assert!(tape.is_recording(), "{mode:?}");
+            assert_eq!(tape.api_key().unwrap().expose_secret(), KEY);
+        }
+        // A key given in code is named as the key source.
+        let err = Tape::builder(&path)
+            .mode(RecordMode::Replay)
+            .api_key(ApiKey::new(KEY).unwrap())
+            .open(live)
+            .unwrap_err();
+        assert!(
+            err.to_string()
+                .ends_with("(and the key given to TapeBuilder::api_key)"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -457,7 +510,7 @@ mod tape {
         assert!(!young.is_recording());
         // Record-missing records a stale one again.
         let again = Tape::builder(&path)
-            .mode(RecordMode::Missing)
+            .mode(RecordMode::MissingEvenOnCi)
             .max_age(month)
             .now(now)
             .open(|| routy_core::transport_fn(|_req| Ok(Response::new(b"[]".to_vec()))))
