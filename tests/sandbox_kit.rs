@@ -52,21 +52,46 @@ fn a_stub_answers_a_route_the_sandbox_does_not_model_behind_the_same_auth() {
 
     let reports: Vec<Value> = client.get("/v1/reports?day=2026-01-01").unwrap();
     assert_eq!(reports[0]["id"], "r1");
-    // Another query: no stub, so the sandbox's own 404.
+    // Another query: no stub, so the sandbox's own 404, which names the
+    // nearest stub and what differed (wiremock's near misses).
     let err = client
         .get::<Value>("/v1/reports?day=2026-03-03")
         .unwrap_err();
     assert_eq!(err.as_api().unwrap().kind(), ApiErrorKind::NotFound);
+    let near = |err: &routy::Error| {
+        let problem = err.as_api().and_then(|api| api.problem().cloned());
+        problem.and_then(|p| p.detail).unwrap_or_default()
+    };
+    assert_eq!(
+        near(&err),
+        "No stub answered GET /v1/reports. The nearest, GET /v1/reports, differs: \
+         the query has no day=2026-01-01."
+    );
+    // A typo in the path, two edits away, is a near miss too; a path
+    // nothing like a stub's is the plain 404.
+    let err = client
+        .get::<Value>("/v1/report?day=2026-01-01")
+        .unwrap_err();
+    assert_eq!(
+        near(&err),
+        "No stub answered GET /v1/report. The nearest, GET /v1/reports, differs: \
+         the path is /v1/report, not /v1/reports."
+    );
+    let err = client.get::<Value>("/v2/invoices").unwrap_err();
+    assert_eq!(near(&err), "");
     // The POST stub matches its body, once.
     let body = routy::Body::json(&json!({"day": "2026-01-02"})).unwrap();
     let created = client
         .execute(Method::POST, "/v1/reports", Some(body.clone()))
         .unwrap();
     assert_eq!(created.status(), 201);
-    assert!(
-        client
-            .execute(Method::POST, "/v1/reports", Some(body))
-            .is_err(),
+    let spent = client
+        .execute(Method::POST, "/v1/reports", Some(body))
+        .unwrap_err();
+    assert_eq!(
+        near(&spent),
+        "No stub answered POST /v1/reports. The nearest, POST /v1/reports, differs: \
+         it has answered its 1 call(s).",
         "times(1)"
     );
 

@@ -408,7 +408,12 @@ impl Api {
                     ),
                 }
             }
-            _ => self.problem(404, "Not Found", None, None),
+            _ => {
+                let query = request.uri().query().unwrap_or("");
+                let body = request.body();
+                let near = self.stubs.near_miss(method.as_str(), relative, query, body);
+                self.problem(404, "Not Found", near, None)
+            }
         }
     }
 

@@ -235,22 +235,66 @@ impl Stub {
     /// Whether it answers a request with these parts (`path` relative to
     /// the base URL).
     pub(crate) fn matches(&self, method: &str, path: &str, query: &str, body: &[u8]) -> bool {
-        if self.method != method || self.path.trim_end_matches('/') != path.trim_end_matches('/') {
-            return false;
+        self.differences(method, path, query, body)
+            .is_some_and(|differs| differs.is_empty())
+    }
+
+    /// How a request with these parts differs from what the stub
+    /// answers, in words (none: it matches); `None` when the paths are
+    /// not even close (more than two edits apart), so the stub is no near
+    /// miss.
+    fn differences(
+        &self,
+        method: &str,
+        path: &str,
+        query: &str,
+        body: &[u8],
+    ) -> Option<Vec<String>> {
+        let (want, got) = (self.path.trim_end_matches('/'), path.trim_end_matches('/'));
+        let mut differs = Vec::new();
+        if want != got {
+            if edits(want, got) > 2 {
+                return None;
+            }
+            differs.push(format!("the path is {got}, not {want}"));
+        }
+        if self.method != method {
+            differs.push(format!("the method is {method}, not {}", self.method));
         }
         let sent: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
             .into_owned()
             .collect();
-        let query_ok = self
-            .query
-            .iter()
-            .all(|(name, value)| sent.iter().any(|(n, v)| n == name && v == value));
-        let body_ok = self
-            .body
-            .as_ref()
-            .is_none_or(|want| serde_json::from_slice::<Value>(body).is_ok_and(|got| &got == want));
-        query_ok && body_ok
+        for (name, value) in &self.query {
+            if !sent.iter().any(|(n, v)| n == name && v == value) {
+                differs.push(format!("the query has no {name}={value}"));
+            }
+        }
+        if let Some(want) = &self.body {
+            if !serde_json::from_slice::<Value>(body).is_ok_and(|got| &got == want) {
+                differs.push("the body is not the stub's JSON".to_owned());
+            }
+        }
+        Some(differs)
     }
+}
+
+/// The edit distance between `a` and `b` (insertions, deletions,
+/// substitutions of bytes), for near misses.
+fn edits(a: &str, b: &str) -> usize {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, x) in a.iter().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, y) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = (diagonal + usize::from(x != y))
+                .min(above + 1)
+                .min(row[j] + 1);
+            diagonal = above;
+        }
+    }
+    row[b.len()]
 }
 
 /// How a stub's expectation went: see [`Sandbox::verify_stubs`](crate::Sandbox::verify_stubs).
@@ -311,6 +355,35 @@ impl Stubs {
         })?;
         *used += 1;
         Some(&stub.response)
+    }
+
+    /// The stub a request that none answered came nearest to, and what
+    /// differed, as a sentence for the 404's detail (wiremock's near
+    /// misses); `None` when no stub's path is close.
+    pub(crate) fn near_miss(
+        &self,
+        method: &str,
+        path: &str,
+        query: &str,
+        body: &[u8],
+    ) -> Option<String> {
+        let (stub, differs) = self
+            .stubs
+            .iter()
+            .filter_map(|(stub, used)| {
+                let mut differs = stub.differences(method, path, query, body)?;
+                if let Some(times) = stub.times.filter(|t| used >= t) {
+                    differs.push(format!("it has answered its {times} call(s)"));
+                }
+                Some((stub, differs))
+            })
+            .min_by_key(|(_, differs)| differs.len())?;
+        Some(format!(
+            "No stub answered {method} {path}. The nearest, {} {}, differs: {}.",
+            stub.method,
+            stub.path,
+            differs.join("; ")
+        ))
     }
 
     pub(crate) fn verify(&self) -> Result<(), UnmetExpectations> {
