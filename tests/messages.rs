@@ -237,7 +237,11 @@ fn every_failure_says_what_and_where() {
         .build()
         .unwrap();
     let shown = checked("body over the cap", &big.accounts().unwrap_err());
-    assert!(shown.ends_with("response body too large"), "{shown}");
+    // With the transport's own words for it, on the same line.
+    assert!(
+        shown.ends_with("response body too large: content-length exceeds the 4 byte limit"),
+        "{shown}"
+    );
 
     // Nothing sent: a bad path, a bad key, no key, a bad base URL.
     let shown = checked(

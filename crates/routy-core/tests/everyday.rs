@@ -158,11 +158,50 @@ fn a_per_call_deadline_is_named_with_its_value() {
         .unwrap_err();
     let deadline = err.as_transport().and_then(|t| t.deadline());
     assert_eq!(deadline, Some(Deadline::Call(Duration::from_secs(4))));
+    // A POST whose deadline passed may have reached the server: said so.
     assert!(
-        err.to_string()
-            .ends_with("request timed out (the whole-call deadline of 4s passed)"),
+        err.to_string().ends_with(
+            "request timed out (the whole-call deadline of 4s passed); \
+             the POST may have been applied: check before sending it again"
+        ),
         "{err}"
     );
+}
+
+#[test]
+fn a_dropped_connection_says_its_cause_and_whether_a_post_may_have_been_applied() {
+    let reset = || {
+        let cause =
+            std::io::Error::new(std::io::ErrorKind::ConnectionReset, "reset by peer\r\nX: 1");
+        Err(routy_core::TransportError::from_io(cause))
+    };
+    let (client, _) = recording(move |_, _| reset());
+    let err = client.accounts().unwrap_err();
+    // The cause in `{e}`, one line; `source()` does not repeat it.
+    assert!(
+        err.to_string()
+            .ends_with("/v1/accounts: connection error after 3 attempts: reset by peer\\r\\nX: 1"),
+        "{err}"
+    );
+    assert!(std::error::Error::source(&err).is_none());
+    assert_eq!(routy_core::error_chain(&err), err.to_string());
+    // A POST is not sent again, and the message says it may have landed.
+    let err = client
+        .call(Raw::new(http::Method::POST, "/v1/things"))
+        .unwrap_err();
+    assert!(
+        err.to_string().ends_with(
+            "connection error: reset by peer\\r\\nX: 1; \
+             the POST may have been applied: check before sending it again"
+        ),
+        "{err}"
+    );
+    // Refused before anything was sent: nothing to check.
+    let (client, _) = recording(|_, _| Err(TransportErrorKind::Connect.into()));
+    let err = client
+        .call(Raw::new(http::Method::POST, "/v1/things"))
+        .unwrap_err();
+    assert!(!err.to_string().contains("may have been applied"), "{err}");
 }
 
 #[test]

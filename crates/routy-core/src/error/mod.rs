@@ -15,12 +15,13 @@ use http::Method;
 use crate::auth::key::KeyError;
 use crate::config::ConfigError;
 use crate::error::call_site::CallSite;
+use crate::policy::is_idempotent;
 use crate::policy::redirect::{RedirectError, RedirectErrorKind};
 use crate::request::RequestError;
 use crate::response::api_error::ApiError;
 use crate::response::decode::DecodeError;
 use crate::response::IncompleteList;
-use crate::transport::TransportError;
+use crate::transport::{TransportError, TransportErrorKind};
 
 /// Everything that can go wrong in a routy call.
 ///
@@ -95,7 +96,7 @@ impl fmt::Display for Error {
             Error::Key(err) => write!(f, "{err}"),
             Error::Config(err) => write!(f, "invalid client configuration: {err}"),
             Error::Request(err) => write!(f, "invalid request: {err}"),
-            Error::Transport(err) => err.describe(f, err.attempts(), err.deadline()),
+            Error::Transport(err) => self.describe_transport(f, err),
             Error::Api(err) => err.describe(f, err.attempts()),
             Error::Decode(err) => write!(f, "{}", err.error()),
             Error::Redirect(err) => write!(f, "{}", err.error()),
@@ -128,7 +129,8 @@ impl std::error::Error for Error {
             // A deadline of the client's is the whole story of a timeout:
             // said in the message, and no cause after it.
             Error::Transport(err) if err.deadline().is_some() => None,
-            Error::Transport(err) => err.error().source(),
+            // Its first cause is in `Display` already.
+            Error::Transport(err) => err.error().source().and_then(|cause| cause.source()),
             Error::Api(err) => err.error().source(),
             Error::Decode(err) => err.error().source(),
             Error::Redirect(err) => err.error().source(),
@@ -140,6 +142,35 @@ impl std::error::Error for Error {
 }
 
 impl Error {
+    /// A transport failure in words: routy's word for it, the attempts
+    /// and the deadline that passed; the transport's own words for its
+    /// cause (one line, bounded), so `{e}` says why without `source()`;
+    /// and, when a request that is not safe to repeat may have reached
+    /// the server, that it may have been applied.
+    fn describe_transport(
+        &self,
+        f: &mut fmt::Formatter<'_>,
+        err: &Located<TransportError>,
+    ) -> fmt::Result {
+        err.describe(f, err.attempts(), err.deadline())?;
+        if err.deadline().is_none() {
+            if let Some(cause) = std::error::Error::source(err.error()) {
+                write!(f, ": {}", crate::text::one_line(&cause.to_string(), 300))?;
+            }
+        }
+        let reached = !matches!(
+            err.kind(),
+            TransportErrorKind::Connect | TransportErrorKind::Tls
+        );
+        match self.method() {
+            Some(method) if reached && !is_idempotent(method) => write!(
+                f,
+                "; the {method} may have been applied: check before sending it again"
+            ),
+            _ => Ok(()),
+        }
+    }
+
     /// The API error, when the API answered with a non-success status.
     pub fn as_api(&self) -> Option<&Located<ApiError>> {
         match self {
