@@ -342,25 +342,69 @@ fn a_fleet_on_one_client_waits_out_what_any_worker_was_told() {
     }
     // On one client, an answer to one worker holds the others: a worker
     // waits before a call's first request (only the quota gate does that;
-    // a retry's backoff comes before attempt 2 or later).
+    // a retry's backoff comes before attempt 2 or later), and the trace
+    // says so.
     let sim = fleet(4, false);
     let held = (0..40).any(|seed| {
         let trace = sim.run_one(seed, nightly).trace.to_string();
-        let lines: Vec<&str> = trace.lines().collect();
-        lines.iter().enumerate().any(|(at, line)| {
-            let Some(worker) = line
-                .split_whitespace()
-                .nth(3)
-                .filter(|_| line.contains("client waits"))
-            else {
-                return false;
-            };
-            let mine = format!("] {worker} -> ");
-            lines[at + 1..]
-                .iter()
-                .find(|next| next.contains(&mine))
-                .is_some_and(|next| next.ends_with("attempt 1)"))
-        })
+        trace.contains("the client holds the call")
     });
     assert!(held, "no call was ever held before its first request");
+}
+
+#[test]
+fn a_failed_fleet_names_the_first_failure_in_time_and_counts_the_failed() {
+    // Every error fatal, on a bad day: several workers fail, at different
+    // virtual times.
+    let sim = Simulation::new().workers(8).mix(FaultMix::bad_day());
+    let mut checked = 0;
+    for seed in 0..30 {
+        let run = sim.run_one(seed, |client, _sim| {
+            for _ in 0..20 {
+                client.accounts()?;
+            }
+            Ok::<(), Error>(())
+        });
+        let Err(why) = &run.result else { continue };
+        // Each worker's end is in the trace, at the time it came.
+        let ends: Vec<(Duration, usize, bool)> = run
+            .trace
+            .events
+            .iter()
+            .filter_map(|event| match &event.what {
+                What::JobEnded(result) => Some((event.at, event.worker.unwrap(), result.is_err())),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(ends.len(), 8, "seed {seed}");
+        let failed: Vec<_> = ends.iter().filter(|(_, _, failed)| *failed).collect();
+        let first = failed.iter().min_by_key(|(at, w, _)| (*at, *w)).unwrap();
+        let named = format!(
+            "worker {} failed first, at {:.3} s ({} of 8 workers failed): ",
+            first.1,
+            first.0.as_secs_f64(),
+            failed.len()
+        );
+        assert!(why.starts_with(&named), "seed {seed}: {why}");
+        // The text trace runs forward in time, and shows each end.
+        let text = run.trace.to_string();
+        let times: Vec<f64> = text
+            .lines()
+            .filter_map(|line| {
+                line.strip_prefix('[')?
+                    .split(" s]")
+                    .next()?
+                    .trim()
+                    .parse()
+                    .ok()
+            })
+            .collect();
+        assert!(
+            times.windows(2).all(|pair| pair[0] <= pair[1]),
+            "seed {seed}"
+        );
+        assert_eq!(text.matches("job ends: ").count(), 8, "seed {seed}");
+        checked += 1;
+    }
+    assert!(checked > 10, "only {checked} failed runs");
 }

@@ -372,13 +372,18 @@ impl Simulation {
             w.client_scoped = config.quota_scope() == QuotaScope::Client;
         }
         match baton {
-            None => run_job(job, &clients[0], sim),
+            None => {
+                let result = run_job(job, &clients[0], sim);
+                ended(world, &result);
+                result
+            }
             Some(baton) => self.run_fleet(job, clients, sim, world, baton),
         }
     }
 
     /// The workers of a fleet, each a thread that runs only while it
-    /// holds the baton; the first failure, with its worker, is the run's.
+    /// holds the baton; the first failure in virtual time, with its
+    /// worker and how many failed, is the run's.
     fn run_fleet<E, F>(
         &self,
         job: &F,
@@ -391,7 +396,7 @@ impl Simulation {
         E: fmt::Display + fmt::Debug,
         F: Fn(&Client<SimTransport>, &Sim) -> Result<(), E> + Sync,
     {
-        let results: Vec<Result<(), String>> = std::thread::scope(|scope| {
+        let results: Vec<(Duration, Result<(), String>)> = std::thread::scope(|scope| {
             let workers: Vec<_> = (0..self.workers)
                 .map(|me| {
                     let client = &clients[me % clients.len()];
@@ -399,8 +404,9 @@ impl Simulation {
                         let at = baton.join(me);
                         resume(world, me, at);
                         let result = run_job(job, client, sim);
+                        let at = ended(world, &result);
                         baton.finish(me);
-                        result
+                        (at, result)
                     })
                 })
                 .collect();
@@ -409,15 +415,38 @@ impl Simulation {
                 .map(|worker| {
                     worker
                         .join()
-                        .unwrap_or_else(|_| Err("a worker thread died".to_owned()))
+                        .unwrap_or_else(|_| (Duration::MAX, Err("a worker thread died".to_owned())))
                 })
                 .collect()
         });
-        results
-            .into_iter()
-            .enumerate()
-            .find_map(|(me, result)| result.err().map(|why| format!("worker {me}: {why}")))
-            .map_or(Ok(()), Err)
+        first_failure(results)
+    }
+}
+
+/// Marks in the trace that the job (or this worker's) ended with
+/// `result`; the virtual time it ended at.
+fn ended(world: &Shared, result: &Result<(), String>) -> Duration {
+    let mut world = lock(world);
+    world.event(What::JobEnded(result.clone()));
+    world.elapsed
+}
+
+/// The fleet's result: the failure that came first in virtual time (at a
+/// tie, the lower worker), with how many workers failed.
+fn first_failure(results: Vec<(Duration, Result<(), String>)>) -> Result<(), String> {
+    let workers = results.len();
+    let failed: Vec<(Duration, usize, String)> = results
+        .into_iter()
+        .enumerate()
+        .filter_map(|(me, (at, result))| result.err().map(|why| (at, me, why)))
+        .collect();
+    let count = failed.len();
+    match failed.into_iter().min_by_key(|(at, me, _)| (*at, *me)) {
+        None => Ok(()),
+        Some((at, me, why)) => Err(format!(
+            "worker {me} failed first, at {:.3} s ({count} of {workers} workers failed): {why}",
+            at.as_secs_f64()
+        )),
     }
 }
 

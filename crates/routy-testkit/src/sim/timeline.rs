@@ -182,7 +182,7 @@ impl Marks {
                 self.rotations.push((lane, at, title));
             }
             What::Broken(why) => self.broken.push((lane, at, format!("{who}{why}"))),
-            What::Note(_) => {}
+            What::Note(_) | What::JobEnded(_) => {}
         }
     }
 

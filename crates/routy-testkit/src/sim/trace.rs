@@ -82,6 +82,9 @@ pub enum What {
     },
     /// A note from the job or the runner (checked for the key first).
     Note(String),
+    /// The job (in a fleet, this worker's) ended: `Ok` or its error as
+    /// text (checked for the key first).
+    JobEnded(Result<(), String>),
     /// An invariant broke here.
     Broken(String),
 }
@@ -129,12 +132,19 @@ impl fmt::Display for Event {
                 fingerprint,
             } => write!(f, "job rotates to a fresh key {token_id} ({fingerprint})"),
             What::Note(text) => write!(f, "note: {text}"),
+            What::JobEnded(Ok(())) => f.write_str("job ends: ok"),
+            What::JobEnded(Err(why)) => write!(f, "job ends: failed: {why}"),
             What::Broken(why) => write!(f, "INVARIANT BROKEN: {why}"),
         }
     }
 }
 
 /// Every event of one schedule, with its seed.
+///
+/// `Display` shows them in time order (a fleet's workers take turns, so
+/// they are recorded out of it), each send and each answer on its own
+/// line, every job's end, and a wait the client made before a call's
+/// first request as the quota holding the call.
 ///
 /// # Examples
 ///
@@ -144,6 +154,7 @@ impl fmt::Display for Event {
 /// let sim = Simulation::new().mix(FaultMix::calm());
 /// let run = sim.run_one(3, |client, _sim| client.accounts().map(|_| ()));
 /// assert!(run.trace.to_string().starts_with("seed 3\n"));
+/// assert!(run.trace.to_string().ends_with("job ends: ok\n"));
 /// assert_eq!(run.trace.to_string(), sim.run_one(3, |client, _sim| client.accounts().map(|_| ())).trace.to_string());
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -151,16 +162,58 @@ impl fmt::Display for Event {
 pub struct Trace {
     /// The schedule's seed.
     pub seed: u64,
-    /// What happened, in order.
+    /// What happened, in the order the runner saw it.
     pub events: Vec<Event>,
 }
 
 impl fmt::Display for Trace {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "seed {}", self.seed)?;
-        for event in &self.events {
-            writeln!(f, "{event}")?;
+        // Stable: what one worker did at one instant keeps its order.
+        let mut order: Vec<usize> = (0..self.events.len()).collect();
+        order.sort_by_key(|&i| self.events[i].at);
+        for &i in &order {
+            let event = &self.events[i];
+            match (&event.what, self.holds(i)) {
+                (What::ClientWait(d), true) => {
+                    let held = Event {
+                        what: What::Note(format!(
+                            "the client holds the call {:.3} s for the quota before its first request",
+                            d.as_secs_f64()
+                        )),
+                        ..event.clone()
+                    };
+                    writeln!(f, "{held}")?;
+                }
+                _ => writeln!(f, "{event}")?,
+            }
         }
         Ok(())
+    }
+}
+
+impl Trace {
+    /// Whether event `i` is a client's wait before a call's first
+    /// request: the quota holding the call.
+    fn holds(&self, i: usize) -> bool {
+        let event = &self.events[i];
+        if !matches!(event.what, What::ClientWait(_)) {
+            return false;
+        }
+        let next = self.events[i + 1..].iter().find(|later| {
+            later.worker == event.worker
+                && matches!(later.what, What::Request { .. } | What::JobEnded(_))
+        });
+        matches!(
+            next,
+            Some(Event {
+                what: What::Request {
+                    attempt: 1,
+                    hop: 0,
+                    ..
+                },
+                ..
+            })
+        )
     }
 }
