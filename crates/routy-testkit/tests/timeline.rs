@@ -3,7 +3,10 @@
 //! script in the page checks what a person would see: one lane per worker
 //! in order, every request's bar inside the picture and on top at its
 //! centre (not hidden under a shaded window or a lane), labels that take
-//! up room. A screenshot is left in `target/` to look at.
+//! up room; spent windows in a band of their own above the lanes, not in
+//! the 429s' colour and never stacked; an axis the requests fill; held
+//! calls and each failed job drawn, the error in its tooltip. A
+//! screenshot is left in `target/` to look at.
 //!
 //! Without Chromium the test says so and passes, unless
 //! `ROUTY_REQUIRE_BROWSER` is set (CI sets it).
@@ -32,7 +35,24 @@ for (const mark of marks) {
 let ordered = true;
 for (let i = 1; i < lanes.length; i++) if (lanes[i].top < lanes[i - 1].bottom) ordered = false;
 const labels = [...document.querySelectorAll("text.lane-name")].filter(t => t.getBBox().width > 4).length;
-const result = {width: box.width, height: box.height, lanes: lanes.length, ordered, marks: marks.length, inside, onTop, hidden, labels};
+const windowEls = [...document.querySelectorAll("rect.window")];
+const windows = windowEls.map(w => w.getBoundingClientRect()).sort((a, b) => a.left - b.left);
+const windowsAbove = windows.every(w => w.bottom <= lanes[0].top + 0.5);
+let windowsStacked = false;
+for (let i = 1; i < windows.length; i++) if (windows[i].left < windows[i - 1].right - 0.5) windowsStacked = true;
+const limited = document.querySelector("rect.mark.limited");
+const limitedFill = limited ? getComputedStyle(limited).fill : "none";
+const windowsLikeLimited = windowEls.some(w => getComputedStyle(w).fill === limitedFill);
+const rightmost = Math.max(...marks.map(m => m.getBoundingClientRect().right));
+const axisFits = rightmost >= lanes[0].right - 2;
+const held = [...document.querySelectorAll("line.held")].filter(l => l.querySelector("title").textContent.includes("holds the call")).length;
+const failures = [...document.querySelectorAll("circle.failure")].map(c => {
+  const r = c.getBoundingClientRect();
+  const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+  return {onTop: hit === c, title: c.querySelector("title").textContent};
+});
+const result = {width: box.width, height: box.height, lanes: lanes.length, ordered, marks: marks.length, inside, onTop, hidden, labels,
+  windows: windows.length, windowsAbove, windowsStacked, windowsLikeLimited, axisFits, held, failures};
 document.getElementById("result").textContent = "RESULT " + JSON.stringify(result) + " END";
 </script>"#;
 
@@ -62,7 +82,7 @@ fn run_chromium(chromium: &Path, page: &Path, profile: &Path, extra: &[&str]) ->
             "--disable-sync",
             "--disable-extensions",
             "--proxy-server=127.0.0.1:9",
-            "--window-size=1200,360",
+            "--window-size=1200,600",
         ])
         .arg(format!("--user-data-dir={}", profile.display()))
         .args(extra)
@@ -99,7 +119,7 @@ fn a_fleets_timeline_looks_right_in_a_real_browser() {
         return;
     };
     let workers = 6;
-    let run = Simulation::new()
+    let sim = Simulation::new()
         .workers(workers)
         .mix(FaultMix::bad_day().with_rate_limited(0.05))
         .setup(|api, now| {
@@ -107,13 +127,24 @@ fn a_fleets_timeline_looks_right_in_a_real_browser() {
                 Some(routy_sandbox::RateWindow::new(20, Duration::from_secs(2))),
                 now,
             );
-        })
-        .run_one(11, |client, _sim| {
-            for account in client.accounts()?.iter().take(4) {
-                client.get::<serde_json::Value>(&format!("/v1/accounts/{}", account.id()))?;
-            }
-            Ok::<(), routy_core::Error>(())
         });
+    let job = |client: &routy_testkit::sim::SimClient, _sim: &routy_testkit::sim::Sim| {
+        for account in client.accounts()?.iter().take(4) {
+            client.get::<serde_json::Value>(&format!("/v1/accounts/{}", account.id()))?;
+        }
+        Ok::<(), routy_core::Error>(())
+    };
+    // A schedule with what the picture must show: windows, a call held
+    // for the quota and a job that failed.
+    let run = (11..60)
+        .map(|seed| sim.run_one(seed, job))
+        .find(|run| {
+            let text = run.trace.to_string();
+            run.result.is_err()
+                && text.contains("window spent until")
+                && text.contains("the client holds the call")
+        })
+        .expect("a schedule with windows, a held call and a failure");
     let answered = run
         .trace
         .events
@@ -159,6 +190,45 @@ fn a_fleets_timeline_looks_right_in_a_real_browser() {
         "a bar hidden at its centre: {result}"
     );
     assert!(result["width"].as_f64().unwrap() > 1000.0, "{result}");
+    // Spent windows: a band of their own, not the 429s' colour, never
+    // stacked; the axis is the requests'.
+    assert!(result["windows"].as_u64().unwrap() > 0, "{result}");
+    assert_eq!(
+        result["windowsAbove"], true,
+        "windows over the lanes: {result}"
+    );
+    assert_eq!(result["windowsStacked"], false, "windows stacked: {result}");
+    assert_eq!(
+        result["windowsLikeLimited"], false,
+        "windows in the 429 colour: {result}"
+    );
+    assert_eq!(
+        result["axisFits"], true,
+        "the requests do not fill the axis: {result}"
+    );
+    // Held calls and failures drawn, the error in the tooltip.
+    assert!(
+        result["held"].as_u64().unwrap() > 0,
+        "no held call drawn: {result}"
+    );
+    let failed = run
+        .trace
+        .events
+        .iter()
+        .filter(|e| matches!(e.what, What::JobEnded(Err(_))))
+        .count();
+    let failures = result["failures"].as_array().unwrap();
+    assert_eq!(failures.len(), failed, "{result}");
+    for failure in failures {
+        assert_eq!(failure["onTop"], true, "a failure hidden: {result}");
+        assert!(
+            failure["title"]
+                .as_str()
+                .unwrap()
+                .contains("the job failed: GET "),
+            "{result}"
+        );
+    }
 
     // And a picture for people: the screenshot.
     let png = dir.join("fleet.png");

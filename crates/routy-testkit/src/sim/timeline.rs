@@ -1,9 +1,13 @@
 //! A trace drawn as a timeline: one lane per worker, virtual time across,
 //! each request a bar from when it left to when its answer came, coloured
-//! by outcome; waits as dashed gaps; the windows the server said were
-//! spent shaded across every lane; broken rules as red rules. One
-//! self-contained SVG document (no script, no external file), which a
-//! browser opens as it is and a page can inline.
+//! by outcome; waits as dashed gaps, and a call the quota held as a bolder
+//! one; a job's failure as a red dot; the windows the server said were
+//! spent as hatched spans in a band of their own above the lanes (merged
+//! where they overlap, so they never stack into a block); broken rules as
+//! red rules. The time axis fits the requests: a window that runs past
+//! them is cut at the edge and says when it ends. One self-contained SVG
+//! document (no script, no external file), which a browser opens as it
+//! is and a page can inline.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -17,6 +21,10 @@ const LEFT: f64 = 56.0;
 const SPAN: f64 = 1100.0;
 /// The top margin, for the time axis.
 const TOP: f64 = 28.0;
+/// The band of spent windows, between the axis and the lanes.
+const BAND: f64 = 14.0;
+/// Where the first lane starts.
+const LANES_TOP: f64 = TOP + BAND + 6.0;
 const LANE: f64 = 26.0;
 const LANE_GAP: f64 = 6.0;
 /// Room for the legend below the lanes.
@@ -85,13 +93,14 @@ type Open = BTreeMap<usize, (Duration, String, Vec<String>)>;
 #[derive(Default)]
 struct Marks {
     bars: Vec<Bar>,
-    /// (lane, from, to, title)
-    waits: Vec<(usize, Duration, Duration, String)>,
+    /// (lane, from, to, title, held: the quota held a call)
+    waits: Vec<(usize, Duration, Duration, String, bool)>,
     /// (from, until, title)
     windows: Vec<(Duration, Duration, String)>,
     /// (lane, at, title)
     rotations: Vec<(usize, Duration, String)>,
     broken: Vec<(usize, Duration, String)>,
+    failures: Vec<(usize, Duration, String)>,
     lanes: usize,
     end: Duration,
 }
@@ -101,8 +110,8 @@ impl Marks {
         let mut marks = Marks::default();
         // The request each lane is waiting on the answer to.
         let mut open = Open::new();
-        for event in &trace.events {
-            marks.take(event, &mut open);
+        for (i, event) in trace.events.iter().enumerate() {
+            marks.take(event, &mut open, trace.holds(i));
         }
         for (lane, (from, title, _)) in open {
             marks.bars.push(Bar {
@@ -113,19 +122,24 @@ impl Marks {
                 title,
             });
         }
-        for (_, from, to, _) in &marks.waits {
+        for (_, from, to, _, _) in &marks.waits {
             marks.end = marks.end.max(*to).max(*from);
         }
-        for (_, until, _) in &marks.windows {
-            marks.end = marks.end.max(*until);
+        // The axis fits what the workers did; a window runs past it only
+        // when nothing else is drawn.
+        if marks.bars.is_empty() && marks.waits.is_empty() {
+            for (_, until, _) in &marks.windows {
+                marks.end = marks.end.max(*until);
+            }
         }
+        marks.windows = merged(std::mem::take(&mut marks.windows));
         marks.lanes = marks.lanes.max(1);
         marks
     }
 
     /// Adds what `event` shows; `open` holds each lane's request waiting
     /// for its answer.
-    fn take(&mut self, event: &Event, open: &mut Open) {
+    fn take(&mut self, event: &Event, open: &mut Open, held: bool) {
         let lane = event.worker.unwrap_or(0);
         self.lanes = self.lanes.max(lane + 1);
         self.end = self.end.max(event.at);
@@ -169,21 +183,37 @@ impl Marks {
                 ),
             )),
             What::ClientWait(d) | What::JobWait(d) => {
-                let whose = if matches!(event.what, What::ClientWait(_)) {
-                    "client"
-                } else {
-                    "job"
-                };
-                let title = format!("{who}{whose} waits {:.3} s", d.as_secs_f64());
-                self.waits.push((lane, at, at.saturating_add(*d), title));
+                let job = matches!(event.what, What::JobWait(_));
+                self.wait(lane, at, *d, &who, job, held);
             }
             What::KeyRotated { token_id, .. } => {
                 let title = format!("{who}rotates to a fresh key {token_id}");
                 self.rotations.push((lane, at, title));
             }
             What::Broken(why) => self.broken.push((lane, at, format!("{who}{why}"))),
-            What::Note(_) | What::JobEnded(_) => {}
+            What::JobEnded(Err(why)) => {
+                self.failures
+                    .push((lane, at, format!("{who}the job failed: {why}")));
+            }
+            What::Note(_) | What::JobEnded(Ok(())) => {}
         }
+    }
+
+    /// A wait on `lane` from `at` for `d`: the job's, the client's, or the
+    /// quota holding a call (`held`).
+    fn wait(&mut self, lane: usize, at: Duration, d: Duration, who: &str, job: bool, held: bool) {
+        let title = if held {
+            format!(
+                "{who}the client holds the call {:.3} s for the quota",
+                d.as_secs_f64()
+            )
+        } else if job {
+            format!("{who}job waits {:.3} s", d.as_secs_f64())
+        } else {
+            format!("{who}client waits {:.3} s", d.as_secs_f64())
+        };
+        self.waits
+            .push((lane, at, at.saturating_add(d), title, held));
     }
 
     /// The answer to the lane's open request came at `event`.
@@ -239,13 +269,16 @@ impl Trace {
             end: marks.end.max(Duration::from_millis(1)).as_secs_f64(),
         };
         let bottom = scale.lane_y(marks.lanes) - LANE_GAP;
-        let (width, height) = (LEFT + SPAN + 16.0, bottom + LEGEND);
+        let (width, height) = (LEFT + SPAN + 24.0, bottom + LEGEND);
         let mut svg = String::with_capacity(256 * (marks.bars.len() + 16));
         let _ = write!(
             svg,
             "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width:.0}\" height=\"{height:.0}\" \
              viewBox=\"0 0 {width:.0} {height:.0}\" font-family=\"sans-serif\" font-size=\"11\">\
              \n<title>seed {}: {} lanes, {:.3} s of virtual time</title>\
+             \n<defs><pattern id=\"spent\" width=\"6\" height=\"6\" patternUnits=\"userSpaceOnUse\" \
+             patternTransform=\"rotate(45)\"><rect width=\"6\" height=\"6\" fill=\"#e8ecf7\"/>\
+             <line x1=\"0\" y1=\"0\" x2=\"0\" y2=\"6\" stroke=\"#4a5a8a\" stroke-width=\"2\"/></pattern></defs>\
              \n<rect width=\"100%\" height=\"100%\" fill=\"#ffffff\"/>\n",
             self.seed, marks.lanes, scale.end
         );
@@ -270,7 +303,7 @@ impl Scale {
     }
 
     fn lane_y(&self, lane: usize) -> f64 {
-        TOP + (LANE + LANE_GAP) * lane as f64
+        LANES_TOP + (LANE + LANE_GAP) * lane as f64
     }
 
     /// The lanes, the spent windows over them, and the waits.
@@ -285,25 +318,43 @@ impl Scale {
                 y + LANE / 2.0 + 4.0
             );
         }
+        let _ = bottom;
+        let edge = LEFT + SPAN;
         for (from, until, title) in &marks.windows {
-            let (x0, x1) = (self.x(*from), self.x(*until));
+            let (x0, x1) = (self.x(*from).min(edge), self.x(*until));
             let _ = writeln!(
                 svg,
-                "<rect class=\"window\" x=\"{x0:.1}\" y=\"{TOP}\" width=\"{:.1}\" height=\"{:.1}\" \
-                 fill=\"#f08c00\" fill-opacity=\"0.12\"><title>{}</title></rect>",
-                (x1 - x0).max(1.0),
-                bottom - TOP,
+                "<rect class=\"window\" x=\"{x0:.1}\" y=\"{TOP}\" width=\"{:.1}\" height=\"{BAND}\" \
+                 fill=\"url(#spent)\" stroke=\"#4a5a8a\" stroke-width=\"0.8\"><title>{}</title></rect>",
+                (x1.min(edge) - x0).max(1.0),
                 escape(title)
             );
+            if x1 > edge + 0.5 {
+                // Runs past the requests: cut at the edge, and said.
+                let _ = writeln!(
+                    svg,
+                    "<text class=\"window-edge\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\" fill=\"#4a5a8a\">\
+                     → {:.1} s<title>{}</title></text>",
+                    edge - 2.0,
+                    TOP + BAND - 3.0,
+                    until.as_secs_f64(),
+                    escape(title)
+                );
+            }
         }
-        for (lane, from, to, title) in &marks.waits {
+        for (lane, from, to, title, held) in &marks.waits {
             let y = self.lane_y(*lane) + LANE / 2.0;
+            let (class, colour, width, dash) = if *held {
+                ("held", "#3f51b5", 5, "8 2")
+            } else {
+                ("wait", "#777777", 2, "3 3")
+            };
             let _ = writeln!(
                 svg,
-                "<line class=\"wait\" x1=\"{:.1}\" y1=\"{y:.1}\" x2=\"{:.1}\" y2=\"{y:.1}\" stroke=\"#777777\" \
-                 stroke-width=\"2\" stroke-dasharray=\"3 3\"><title>{}</title></line>",
+                "<line class=\"{class}\" x1=\"{:.1}\" y1=\"{y:.1}\" x2=\"{:.1}\" y2=\"{y:.1}\" stroke=\"{colour}\" \
+                 stroke-width=\"{width}\" stroke-dasharray=\"{dash}\"><title>{}</title></line>",
                 self.x(*from),
-                self.x(*to),
+                self.x(*to).min(edge),
                 escape(title)
             );
         }
@@ -340,6 +391,17 @@ impl Scale {
                     escape(title)
                 );
             }
+        }
+        for (lane, at, title) in &marks.failures {
+            // Just after the moment, so it never covers the last bar.
+            let _ = writeln!(
+                svg,
+                "<circle class=\"failure\" cx=\"{:.1}\" cy=\"{:.1}\" r=\"7\" fill=\"#d62828\" \
+                 stroke=\"#ffffff\" stroke-width=\"1.5\"><title>{}</title></circle>",
+                self.x(*at) + 8.0,
+                self.lane_y(*lane) + LANE / 2.0,
+                escape(title)
+            );
         }
     }
 }
@@ -389,18 +451,63 @@ fn legend(svg: &mut String, y: f64) {
     }
     let _ = writeln!(
         svg,
-        "<g class=\"legend window\"><rect x=\"{at:.1}\" y=\"{:.1}\" width=\"14\" height=\"10\" fill=\"#f08c00\" fill-opacity=\"0.25\"/>\
+        "<g class=\"legend window\"><rect x=\"{at:.1}\" y=\"{:.1}\" width=\"14\" height=\"10\" fill=\"url(#spent)\" stroke=\"#4a5a8a\" stroke-width=\"0.8\"/>\
          <text x=\"{:.1}\" y=\"{y:.1}\">window spent</text></g>\
          <g class=\"legend wait\"><line x1=\"{:.1}\" y1=\"{:.1}\" x2=\"{:.1}\" y2=\"{:.1}\" stroke=\"#777777\" stroke-width=\"2\" stroke-dasharray=\"3 3\"/>\
-         <text x=\"{:.1}\" y=\"{y:.1}\">wait</text></g>",
+         <text x=\"{:.1}\" y=\"{y:.1}\">wait</text></g>\
+         <g class=\"legend held\"><line x1=\"{:.1}\" y1=\"{:.1}\" x2=\"{:.1}\" y2=\"{:.1}\" stroke=\"#3f51b5\" stroke-width=\"5\" stroke-dasharray=\"8 2\"/>\
+         <text x=\"{:.1}\" y=\"{y:.1}\">held for the quota</text></g>\
+         <g class=\"legend failure\"><circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"5\" fill=\"#d62828\"/>\
+         <text x=\"{:.1}\" y=\"{y:.1}\">job failed</text></g>",
         y - 9.0,
         at + 18.0,
         at + 110.0,
         y - 4.0,
         at + 130.0,
         y - 4.0,
-        at + 134.0
+        at + 134.0,
+        at + 170.0,
+        y - 4.0,
+        at + 190.0,
+        y - 4.0,
+        at + 194.0,
+        at + 310.0,
+        y - 4.0,
+        at + 318.0
     );
+}
+
+/// `windows` with overlapping ones merged: one span each, its title every
+/// word that made it (at most five, then a count).
+fn merged(mut windows: Vec<(Duration, Duration, String)>) -> Vec<(Duration, Duration, String)> {
+    windows.sort_by_key(|(from, until, _)| (*from, *until));
+    let mut out: Vec<(Duration, Duration, Vec<String>)> = Vec::new();
+    for (from, until, title) in windows {
+        match out.last_mut() {
+            Some((_, end, titles)) if from <= *end => {
+                *end = (*end).max(until);
+                titles.push(title);
+            }
+            _ => out.push((from, until, vec![title])),
+        }
+    }
+    out.into_iter()
+        .map(|(from, until, titles)| {
+            let mut title = format!(
+                "spent window {:.3} s to {:.3} s",
+                from.as_secs_f64(),
+                until.as_secs_f64()
+            );
+            for told in titles.iter().take(5) {
+                title.push_str("; ");
+                title.push_str(told);
+            }
+            if titles.len() > 5 {
+                let _ = write!(title, "; and {} more", titles.len() - 5);
+            }
+            (from, until, title)
+        })
+        .collect()
 }
 
 /// `text` made safe inside an SVG element or attribute.
@@ -507,6 +614,59 @@ mod tests {
         assert!(!svg.contains("?a=1"), "the query is not shown");
         assert!(svg.contains("w1 call 1, attempt 1: GET /api/v1/accounts → 429 (fault: "));
         assert!(!svg.contains("<bad>"));
+    }
+
+    #[test]
+    fn windows_merge_in_their_band_the_axis_fits_the_requests_and_holds_and_failures_show() {
+        let answered = |ms, worker| {
+            event(
+                ms,
+                worker,
+                What::Response {
+                    status: 429,
+                    bytes: 2,
+                },
+            )
+        };
+        let trace = Trace {
+            seed: 9,
+            events: vec![
+                event(0, 0, request(1)),
+                event(0, 1, request(1)),
+                answered(100, 0),
+                answered(120, 1),
+                // Three workers told of the window, overlapping: one span.
+                event(100, 0, What::WindowSpent { until: at(30_000) }),
+                event(120, 1, What::WindowSpent { until: at(30_020) }),
+                // Worker 2 is held before its first request, then fails.
+                event(150, 2, What::ClientWait(at(250))),
+                event(400, 2, request(1)),
+                answered(500, 2),
+                event(500, 2, What::WindowSpent { until: at(29_000) }),
+                event(
+                    600,
+                    2,
+                    What::JobEnded(Err("GET /v1/accounts: <held> too long".to_owned())),
+                ),
+            ],
+        };
+        let svg = trace.timeline_svg();
+        assert_eq!(svg.matches("class=\"window\"").count(), 1, "{svg}");
+        // The windows run to 30 s, the requests to 0.6 s: the axis is the
+        // requests', and the window is cut at the edge, saying until when.
+        assert!(svg.contains("3 lanes, 0.600 s of virtual time"), "{svg}");
+        assert!(svg.contains("class=\"window-edge\""), "{svg}");
+        assert!(svg.contains("→ 30.0 s"), "{svg}");
+        // In its own band, above the lanes.
+        assert!(svg.contains(&format!(
+            "class=\"window\" x=\"{:.1}\" y=\"{TOP}\"",
+            LEFT + SPAN * 0.1 / 0.6
+        )));
+        assert!(svg.contains(&format!("height=\"{BAND}\"")));
+        assert_eq!(svg.matches("class=\"held\"").count(), 1, "{svg}");
+        assert!(svg.contains("w2 the client holds the call 0.250 s for the quota"));
+        assert_eq!(svg.matches("class=\"failure\"").count(), 1, "{svg}");
+        assert!(svg.contains("w2 the job failed: GET /v1/accounts: &lt;held&gt; too long"));
     }
 
     #[test]

@@ -195,7 +195,7 @@ impl fmt::Display for Trace {
 impl Trace {
     /// Whether event `i` is a client's wait before a call's first
     /// request: the quota holding the call.
-    fn holds(&self, i: usize) -> bool {
+    pub(super) fn holds(&self, i: usize) -> bool {
         let event = &self.events[i];
         if !matches!(event.what, What::ClientWait(_)) {
             return false;
