@@ -359,6 +359,20 @@ pub fn check_account(data: &[u8]) {
             assert_eq!(alone.raw_json(), raw.get());
         }
         (Ok(_), Err(err)) => panic!("routy refused what serde_json reads: {err}: {text}"),
+        // serde_json's `Value` refuses a number past f64's range; a
+        // `name` that is any number reads as no name through routy, and
+        // the id must still be the one a parse that skips `name` reads.
+        (Err(err), Ok(alone)) if err.to_string().contains("number out of range") => {
+            #[derive(serde::Deserialize)]
+            struct IdOnly {
+                id: routy_core::AccountId,
+            }
+            let id_only = serde_json::from_str::<IdOnly>(text);
+            let id_only = id_only
+                .unwrap_or_else(|e| panic!("routy read an id serde_json refuses: {e}: {text}"));
+            assert_eq!(alone.id(), id_only.id, "{text}");
+            assert_eq!(alone.name(), None, "{text}");
+        }
         (Err(err), Ok(_)) => assert!(
             err.to_string().contains("duplicate field"),
             "routy read what serde_json refuses: {err}: {text}"
