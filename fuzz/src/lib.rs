@@ -330,8 +330,9 @@ pub fn check_base_url(data: &[u8]) {
 /// text through routy, alone and in a list (where accounts point into the
 /// body and their members are found by routy's own reading of the plain
 /// front), as by serde_json's strict parse of the whole object. Where the
-/// strict parse refuses only a duplicate member, routy may accept (it
-/// stops reading once `id` and `name` are in hand).
+/// strict parse refuses only a duplicate member, a number past f64's range
+/// or a lone surrogate escape, routy may accept (it stops reading once `id`
+/// and `name` are in hand, and reads a name that is a number as none).
 pub fn check_account(data: &[u8]) {
     #[derive(serde::Deserialize)]
     struct Strict {
@@ -359,24 +360,39 @@ pub fn check_account(data: &[u8]) {
             assert_eq!(alone.raw_json(), raw.get());
         }
         (Ok(_), Err(err)) => panic!("routy refused what serde_json reads: {err}: {text}"),
-        // serde_json's `Value` refuses a number past f64's range; a
-        // `name` that is any number reads as no name through routy, and
-        // the id must still be the one a parse that skips `name` reads.
-        (Err(err), Ok(alone)) if err.to_string().contains("number out of range") => {
+        // What the strict parse alone refuses: a duplicate member, a
+        // number past f64's range (serde_json's `Value`; routy reads any
+        // number as no name), a lone surrogate escape (the whole-body
+        // check keeps those, as serde_json's `RawValue` does) in a member
+        // routy does not read.
+        (Err(err), Ok(alone)) => {
+            let tolerated = |e: &serde_json::Error| {
+                let e = e.to_string();
+                [
+                    "duplicate field",
+                    "number out of range",
+                    "surrogate",
+                    "end of hex escape",
+                ]
+                .iter()
+                .any(|m| e.contains(m))
+            };
+            assert!(
+                tolerated(err),
+                "routy read what serde_json refuses: {err}: {text}"
+            );
             #[derive(serde::Deserialize)]
             struct IdOnly {
                 id: routy_core::AccountId,
             }
-            let id_only = serde_json::from_str::<IdOnly>(text);
-            let id_only = id_only
-                .unwrap_or_else(|e| panic!("routy read an id serde_json refuses: {e}: {text}"));
-            assert_eq!(alone.id(), id_only.id, "{text}");
-            assert_eq!(alone.name(), None, "{text}");
+            match serde_json::from_str::<IdOnly>(text) {
+                Ok(id_only) => assert_eq!(alone.id(), id_only.id, "{text}"),
+                Err(e) => assert!(
+                    tolerated(&e),
+                    "routy read an id serde_json refuses: {e}: {text}"
+                ),
+            }
         }
-        (Err(err), Ok(_)) => assert!(
-            err.to_string().contains("duplicate field"),
-            "routy read what serde_json refuses: {err}: {text}"
-        ),
         (Err(_), Err(_)) => {}
     }
     // In a list, twice (the second far from the body's start).
