@@ -90,8 +90,8 @@
 pub use http;
 
 // One room per concept. A room imports only rooms beneath it, bottom
-// first: defaults, clock, file, auth, text, transport, policy, request, config,
-// response, error, call, endpoint, client.
+// first: defaults, clock, file, shown, auth, transport, policy, request,
+// config, response, error, call, endpoint, client.
 pub mod auth;
 pub mod call;
 pub mod client;
@@ -104,9 +104,7 @@ pub mod file;
 pub mod policy;
 pub mod request;
 pub mod response;
-#[cfg(test)]
-mod test_support;
-pub mod text;
+pub mod shown;
 pub mod transport;
 
 // The everyday names, at the root as well as in their rooms.

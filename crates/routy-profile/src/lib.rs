@@ -68,7 +68,7 @@ use wait_timeout::ChildExt as _;
 use zeroize::Zeroizing;
 
 use routy_core::defaults::MAX_KEY_LEN;
-use routy_core::text::{mask_tokens, shown_path, user_text};
+use routy_core::shown::{mask_tokens, shown_path, user_text};
 use routy_core::{ApiKey, ClientBuilder, KeyError};
 
 /// The variable that names the config file, over the platform's default.

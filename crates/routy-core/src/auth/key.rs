@@ -303,8 +303,8 @@ impl ApiKey {
         self.redactor().scrub_bytes(bytes)
     }
 
-    pub(crate) fn redactor(&self) -> crate::auth::redact::Redactor<'_> {
-        crate::auth::redact::Redactor::new(self.expose_secret().as_bytes())
+    pub(crate) fn redactor(&self) -> crate::shown::redact::Redactor<'_> {
+        crate::shown::redact::Redactor::new(self.expose_secret().as_bytes())
     }
 }
 
@@ -423,7 +423,7 @@ pub enum KeyError {
     #[error("api key environment variable is not valid unicode")]
     NotUnicode,
     /// The key file could not be read.
-    #[error("cannot read api key file {}", crate::text::shown_path(path))]
+    #[error("cannot read api key file {}", crate::shown::text::shown_path(path))]
     File {
         /// The file's path.
         path: PathBuf,
@@ -559,7 +559,7 @@ impl From<ApiKey> for SharedKey {
 mod tests {
     use super::*;
 
-    use crate::test_support::TOKEN;
+    use crate::auth::TEST_TOKEN as TOKEN;
 
     #[test]
     fn trims_download_line_endings() {

@@ -38,12 +38,12 @@ pub(crate) mod span {
     use http::Method;
     use tracing::field::Empty;
 
-    use crate::auth::redact::Redactor;
     use crate::call::Finished;
     use crate::config::base_url::BaseUrl;
     use crate::error::call_site::CallSite;
     use crate::error::Error;
     use crate::response::info;
+    use crate::shown::redact::Redactor;
     use crate::transport::TransportErrorKind;
 
     /// Opens the `routy.call` span for `method` `path_and_query` under

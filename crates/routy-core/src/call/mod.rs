@@ -59,7 +59,6 @@ use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, LOCATION, USER_AGENT};
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, Response, StatusCode, Uri};
 
 use crate::auth::key::{ApiKey, SharedKey};
-use crate::auth::redact::Redactor;
 use crate::config::options::{CallOptions, Settings};
 use crate::config::Config;
 use crate::defaults::{capped, MAX_PLAUSIBLE_RESET, MIN_PACED_WAIT, QUOTA_SPREAD};
@@ -72,6 +71,7 @@ use crate::policy::QuotaGate;
 use crate::request::{Body, ACCEPT_JSON};
 use crate::response::api_error::ApiError;
 use crate::response::rate_limit::{self, RateLimit};
+use crate::shown::redact::Redactor;
 use crate::transport::{
     AttemptNumber, Deadline, RequestLimits, TransportError, TransportErrorKind,
 };
@@ -931,9 +931,9 @@ fn set(headers: &mut HeaderMap, name: HeaderName, value: HeaderValue, append: bo
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::auth::TEST_TOKEN as TOKEN;
     use crate::clock::Clock as _;
     use crate::policy::retry::RetryPolicy;
-    use crate::test_support::TOKEN;
 
     type Builder = crate::ClientBuilder<()>;
     type Answer = Result<Response<Vec<u8>>, TransportError>;

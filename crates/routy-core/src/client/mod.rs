@@ -16,7 +16,6 @@ use http::{Method, Request, Response, StatusCode, Uri};
 use serde::de::DeserializeOwned;
 
 use crate::auth::key::{ApiKey, SharedKey};
-use crate::auth::redact::Redactor;
 use crate::call::{build_request, Call, Event, Finished, Step};
 use crate::clock::Clock;
 use crate::config::options::CallOptions;
@@ -29,6 +28,7 @@ use crate::policy::retry::{Jitter, RetryBudget};
 use crate::policy::QuotaGate;
 use crate::request::Body;
 use crate::response::api_error::ApiError;
+use crate::shown::redact::Redactor;
 use crate::transport::Transport;
 
 /// A Routy API client over the transport `T`.

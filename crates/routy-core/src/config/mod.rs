@@ -199,7 +199,7 @@ pub fn read_ca_file(path: &std::path::Path) -> Result<Vec<u8>, ConfigError> {
     let mut pem = Vec::new();
     crate::file::read_regular(path, MAX_CA_FILE_BYTES, &mut pem).map_err(|e| {
         ConfigError::CaCertificates {
-            what: format!("{}: {e}", crate::text::shown_path(path)).into(),
+            what: format!("{}: {e}", crate::shown::text::shown_path(path)).into(),
         }
     })?;
     Ok(pem)

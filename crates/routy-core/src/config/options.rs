@@ -156,7 +156,7 @@ impl CallOptions {
         }
         let Ok(name) = HeaderName::try_from(name) else {
             self.invalid = Some(Refused::Invalid(
-                crate::text::one_line(name, 100).into_owned(),
+                crate::shown::text::one_line(name, 100).into_owned(),
             ));
             return self;
         };

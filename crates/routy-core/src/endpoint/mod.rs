@@ -76,13 +76,13 @@ use http::header::{CONTENT_TYPE, LINK};
 use http::{HeaderMap, Method, Response, StatusCode, Uri};
 use serde::de::DeserializeOwned;
 
-use crate::auth::redact::Redactor;
 use crate::error::Error;
 use crate::request::Body;
 use crate::response::decode::{decode_owned, decode_slice, decode_with, DecodeAs, Failure};
 use crate::response::info::ResponseInfo;
 use crate::response::paging::{link_has_next, AnyList, Envelope, ListBody, LINK_SIGNAL};
 use crate::response::IncompleteList;
+use crate::shown::redact::Redactor;
 
 /// A request to build and a response to interpret: one endpoint of the
 /// API, run by [`Client::call`](crate::Client::call). See [the

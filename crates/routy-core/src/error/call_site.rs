@@ -5,8 +5,8 @@ use std::fmt;
 
 use http::{Method, Uri};
 
-use crate::auth::redact::Redactor;
-use crate::text::kept;
+use crate::shown::redact::Redactor;
+use crate::shown::text::kept;
 
 /// Longest URL shown in an error.
 const URL_MAX: usize = 300;

@@ -155,7 +155,11 @@ impl Error {
         err.describe(f, err.attempts(), err.deadline())?;
         if err.deadline().is_none() {
             if let Some(cause) = std::error::Error::source(err.error()) {
-                write!(f, ": {}", crate::text::one_line(&cause.to_string(), 300))?;
+                write!(
+                    f,
+                    ": {}",
+                    crate::shown::text::one_line(&cause.to_string(), 300)
+                )?;
             }
         }
         let reached = !matches!(

@@ -6,13 +6,13 @@ use std::fmt;
 use http::header::CONTENT_TYPE;
 use http::{HeaderMap, Response, StatusCode};
 
-use crate::auth::redact::Redactor;
 use crate::defaults::SNIPPET_MAX_BYTES;
 use crate::policy::retry::RetryAfter;
 use crate::response::info::{redacted_headers, request_id};
 use crate::response::problem::Problem;
 use crate::response::rate_limit::RateLimit;
-use crate::text::{header_str, is_json, kept, one_line, snippet_of};
+use crate::shown::redact::Redactor;
+use crate::shown::text::{header_str, is_json, kept, one_line, snippet_of};
 
 /// Longest server-provided text shown in an error's `Display`.
 const DISPLAY_DETAIL_MAX: usize = 200;
@@ -384,7 +384,7 @@ impl ApiError {
 
     /// The server's own words, if any: the problem's detail, else its
     /// title (redacted, as everything kept from the response). Show it
-    /// with [`one_line`](crate::text::one_line): it is the server's text.
+    /// with [`one_line`](crate::shown::text::one_line): it is the server's text.
     ///
     /// # Examples
     ///

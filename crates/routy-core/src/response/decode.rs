@@ -7,9 +7,11 @@ use http::header::CONTENT_TYPE;
 use http::{HeaderValue, Response};
 use serde::de::DeserializeOwned;
 
-use crate::auth::redact::Redactor;
 use crate::response::api_error::BodyStart;
-use crate::text::{byte_offset, header_str, is_json, is_text_plain, kept, one_line, snippet};
+use crate::shown::redact::Redactor;
+use crate::shown::text::{
+    byte_offset, header_str, is_json, is_text_plain, kept, one_line, snippet,
+};
 
 /// A success response whose body is not what was expected.
 ///

@@ -4,9 +4,9 @@
 
 use http::{HeaderMap, HeaderValue, StatusCode};
 
-use crate::auth::redact::{Redactor, WITHHELD};
 use crate::response::rate_limit::RateLimit;
-use crate::text::{header_str, kept};
+use crate::shown::redact::{Redactor, WITHHELD};
+use crate::shown::text::{header_str, kept};
 
 /// Response headers that carry a request id, most specific first.
 const REQUEST_ID_HEADERS: [&str; 3] = ["x-request-id", "request-id", "x-correlation-id"];
@@ -150,7 +150,7 @@ mod tests {
 
     #[test]
     fn redacted_headers_keep_every_value_in_order_and_redact_only_the_key() {
-        let token = crate::test_support::TOKEN;
+        let token = crate::auth::TEST_TOKEN;
         let mut headers = HeaderMap::new();
         headers.append("x-echo", HeaderValue::from_static("first"));
         headers.append("set-cookie", HeaderValue::from_static("a=1"));

@@ -21,7 +21,7 @@ use std::fmt::{self, Write as _};
 use serde::de::{Deserializer as _, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 
-use crate::text::byte_offset;
+use crate::shown::text::byte_offset;
 
 /// At most this many times the text's length is read again to find a path
 /// (each level reads the member it goes into once more): a deeply nested
@@ -259,7 +259,7 @@ mod tests {
     use serde::Deserialize;
 
     use super::json_path;
-    use crate::text::byte_offset;
+    use crate::shown::text::byte_offset;
 
     /// The path `json_path` gives for decoding `text` as `T`, and the one
     /// serde_path_to_error gives while decoding.

@@ -14,7 +14,7 @@ use serde::de::{DeserializeOwned, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::value::RawValue;
 
-use crate::auth::redact::{Redactor, WITHHELD};
+use crate::shown::redact::{Redactor, WITHHELD};
 
 /// An RFC 9457 problem details body (`application/problem+json`), with the
 /// extensions ASP.NET adds (`traceId`, a validation `errors` map) and any

@@ -6,7 +6,7 @@ use std::error::Error as StdError;
 use std::fmt;
 use std::time::Duration;
 
-use crate::auth::redact::Redactor;
+use crate::shown::redact::Redactor;
 
 /// What went wrong below HTTP. New kinds may be added.
 ///

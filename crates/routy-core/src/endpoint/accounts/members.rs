@@ -120,7 +120,7 @@ struct Known<'a> {
 /// What is wrong with `text`'s members (serde_json's `err`), naming the
 /// member.
 fn strict_error(text: &str, err: &serde_json::Error) -> String {
-    let at = crate::text::byte_offset(text.as_bytes(), err.line(), err.column());
+    let at = crate::shown::text::byte_offset(text.as_bytes(), err.line(), err.column());
     let member = crate::response::json_path::json_path(text.as_bytes(), at);
     let message = err.to_string();
     // serde_json's position is within this account, not the body; the

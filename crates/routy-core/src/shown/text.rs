@@ -1,13 +1,11 @@
 //! Server text made safe to keep and show: cut to a bound, kept to one
-//! line, and redacted so the key never rides along. routy's errors use
-//! these rules; [`one_line`] is public so a program that prints server
-//! text itself (the `routy` CLI does) applies the same one.
+//! line, and redacted so the key never rides along.
 
 use std::borrow::Cow;
 
 use http::HeaderValue;
 
-use crate::auth::redact::{Redactor, REDACT_WINDOW, WITHHELD};
+use super::redact::{Redactor, REDACTED, REDACT_WINDOW, WITHHELD};
 use crate::defaults::SNIPPET_MAX_BYTES;
 
 pub(crate) fn header_str(value: Option<&HeaderValue>) -> Option<&str> {
@@ -57,7 +55,7 @@ pub(crate) fn kept(text: &str, max: usize, redactor: Redactor<'_>) -> String {
 /// # Examples
 ///
 /// ```
-/// use routy::text::one_line;
+/// use routy_core::shown::one_line;
 ///
 /// assert_eq!(one_line("ok\r\nX-Forged: 1", usize::MAX), "ok\\r\\nX-Forged: 1");
 /// assert_eq!(one_line("\u{202e}gnp.exe", usize::MAX), "\\u{202e}gnp.exe");
@@ -88,9 +86,6 @@ pub fn one_line(text: &str, max: usize) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
-/// What stands in shown text for a run that may be a token.
-pub const REDACTED: &str = "[redacted]";
-
 /// `text` with every run that may be a token replaced by
 /// [`REDACTED`]: 20 or more characters of what tokens are made of
 /// (letters, digits, `+/=_-.`) that hold `+` or `=`, or upper- and
@@ -103,7 +98,7 @@ pub const REDACTED: &str = "[redacted]";
 /// # Examples
 ///
 /// ```
-/// use routy::text::mask_tokens;
+/// use routy_core::shown::mask_tokens;
 ///
 /// let line = "sh -c echo OaBw1+4DqFfDLXOLpWthbfp502Wc0D4tICsxNcT+aeQ= >&2";
 /// assert_eq!(mask_tokens(line), "sh -c echo [redacted] >&2");
@@ -153,7 +148,7 @@ pub fn mask_tokens(text: &str) -> Cow<'_, str> {
 /// # Examples
 ///
 /// ```
-/// use routy::text::user_text;
+/// use routy_core::shown::user_text;
 ///
 /// assert_eq!(user_text("sh -c exit 3 line\none", usize::MAX), "sh -c exit 3 line\\none");
 /// ```
@@ -168,7 +163,7 @@ pub fn user_text(text: &str, max: usize) -> String {
 /// # Examples
 ///
 /// ```
-/// use routy::text::shown_path;
+/// use routy_core::shown::shown_path;
 ///
 /// assert_eq!(shown_path("/tmp/routy-ci-20261203/config.toml".as_ref()), "/tmp/routy-ci-20261203/config.toml");
 /// assert_eq!(shown_path("/tmp/key\n.txt".as_ref()), "/tmp/key\\n.txt");

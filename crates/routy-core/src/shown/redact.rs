@@ -21,8 +21,18 @@ use std::borrow::Cow;
 
 use base64::Engine as _;
 
-/// What replaces an echoed token in anything kept from a response.
-pub(crate) const REDACTED: &str = "[redacted]";
+/// What stands in anything routy keeps or shows (errors, logs, traces,
+/// cassettes) for an echoed token or a run that may be one.
+///
+/// # Examples
+///
+/// ```
+/// use routy_core::shown::{mask_tokens, REDACTED};
+///
+/// let masked = mask_tokens("key OaBw1+4DqFfDLXOLpWthbfp502Wc0D4tICsxNcT+aeQ= in argv");
+/// assert_eq!(masked, format!("key {REDACTED} in argv"));
+/// ```
+pub const REDACTED: &str = "[redacted]";
 
 /// What replaces a whole text that spells the token in an encoded form.
 pub(crate) const WITHHELD: &str = "[withheld: it may spell the api key]";
@@ -440,7 +450,7 @@ fn hex_char(digits: &[u8]) -> Option<char> {
 mod tests {
     use super::*;
 
-    const KEY: &[u8] = crate::test_support::TOKEN.as_bytes();
+    const KEY: &[u8] = "OaBw1+4DqFfDLXOLpWthbfp502Wc0D4tICsxNcT+aeQ=".as_bytes();
 
     fn json_escaped(text: &[u8]) -> String {
         text.iter().map(|b| format!("\\u{b:04x}")).collect()
