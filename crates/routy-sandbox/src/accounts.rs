@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 
-use crate::SandboxError;
+use crate::error::SandboxError;
 
 /// How many accounts the seed data has.
 pub const SEED_ACCOUNTS: usize = 40;

@@ -64,6 +64,7 @@
 
 mod accounts;
 mod clock;
+mod error;
 mod faults;
 mod files;
 mod front;
@@ -74,7 +75,6 @@ mod stubs;
 mod sync;
 mod tokens;
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
@@ -87,116 +87,16 @@ use rand::{RngCore, SeedableRng};
 
 pub use accounts::{seed_accounts_json, SEED_ACCOUNTS};
 pub use clock::{ManualWallClock, SystemWallClock, WallClock};
+pub use error::SandboxError;
 pub use faults::{Fault, FaultRule, RateWindow};
+pub use files::items_from_json;
 pub use journal::{Received, JOURNAL_BODY_BYTES, JOURNAL_CAPACITY};
+pub use server::ADMIN_HEADER;
 pub use stubs::{Stub, StubResponse, UnmetExpectations};
 pub use tokens::{IssuedToken, NewToken, TokenFilter, TokenInfo, DEFAULT_CREATOR, NAME_CHARS};
 
-/// The header that carries the admin secret.
-pub const ADMIN_HEADER: &str = "X-Routy-Sandbox-Admin";
-
 /// How many threads answer requests by default.
 pub const DEFAULT_WORKERS: usize = 8;
-
-/// Why the sandbox could not do what was asked.
-///
-/// # Examples
-///
-/// ```
-/// let sandbox = routy_sandbox::Sandbox::start()?;
-/// let err = sandbox.issue_token(routy_sandbox::NewToken::named("x")).unwrap_err();
-/// assert!(matches!(err, routy_sandbox::SandboxError::Validation(_)));
-/// # Ok::<(), routy_sandbox::SandboxError>(())
-/// ```
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum SandboxError {
-    /// The server could not start.
-    #[error("cannot start the sandbox on {addr}")]
-    Start {
-        /// The address it tried.
-        addr: SocketAddr,
-        /// The cause.
-        #[source]
-        source: std::io::Error,
-    },
-    /// The accounts fixture is unusable.
-    #[error("invalid accounts fixture: {0}")]
-    Accounts(String),
-    /// The state file is unreadable, corrupt or unwritable.
-    #[error("sandbox state file {}: {reason}", path.display())]
-    State {
-        /// The file.
-        path: PathBuf,
-        /// What is wrong.
-        reason: String,
-    },
-    /// Input failed validation; messages by field.
-    #[error("validation failed: {}", summary(.0))]
-    Validation(BTreeMap<String, Vec<String>>),
-    /// No live token has this id.
-    #[error("no token with id {0}")]
-    NoSuchToken(String),
-    /// A stubs or faults file is not JSON, or not stubs or fault rules;
-    /// one line, control characters escaped.
-    #[error("{0}")]
-    File(String),
-}
-
-/// The stubs or fault rules of a file written by hand (what `routy
-/// sandbox --stubs` and `--faults` read): one JSON item, or an array of
-/// them.
-///
-/// # Errors
-///
-/// [`SandboxError::File`]: not JSON, or not items of that kind; the
-/// parser's words, one line.
-///
-/// # Examples
-///
-/// ```
-/// use routy_sandbox::{items_from_json, Stub};
-///
-/// let one: Vec<Stub> = items_from_json(br#"{"method":"GET","path":"/v1/x","response":{"status":204}}"#)?;
-/// assert_eq!(one[0].path, "/v1/x");
-/// let err = items_from_json::<Stub>(b"{\"meth\x7fd\": 1}").unwrap_err();
-/// assert!(err.to_string().contains("unknown field `meth\\u{7f}d`"), "{err}");
-/// # Ok::<(), routy_sandbox::SandboxError>(())
-/// ```
-pub fn items_from_json<T: serde::de::DeserializeOwned>(
-    bytes: &[u8],
-) -> Result<Vec<T>, SandboxError> {
-    let fail = |e: serde_json::Error, what: &str| {
-        let text = format!("{what}{e}");
-        let one_line: String = text
-            .chars()
-            .flat_map(|c| {
-                let escaped: Vec<char> = if c.is_control() {
-                    c.escape_debug().collect()
-                } else {
-                    vec![c]
-                };
-                escaped
-            })
-            .collect();
-        SandboxError::File(one_line)
-    };
-    let value: serde_json::Value =
-        serde_json::from_slice(bytes).map_err(|e| fail(e, "not JSON: "))?;
-    match value {
-        serde_json::Value::Array(_) => serde_json::from_value(value),
-        other => serde_json::from_value(other).map(|item| vec![item]),
-    }
-    .map_err(|e| fail(e, ""))
-}
-
-fn summary(errors: &BTreeMap<String, Vec<String>>) -> String {
-    errors
-        .iter()
-        .map(|(field, messages)| format!("{field}: {}", messages.join(" ")))
-        .collect::<Vec<_>>()
-        .join("; ")
-}
 
 /// Configures a [`Sandbox`] before starting it.
 ///

@@ -35,11 +35,12 @@ use serde_json::{json, Value};
 
 use crate::accounts::{self, Accounts};
 use crate::clock::format_time;
+use crate::error::SandboxError;
 use crate::faults::{Decision, Fault, FaultRule, Faults, RateWindow};
 use crate::journal::{authorization_label, Journal, Received, JOURNAL_BODY_BYTES};
+use crate::stubs::Stub;
 use crate::stubs::{StubResponse, Stubs, UnmetExpectations};
 use crate::tokens::{AuthFailure, IssuedToken, NewToken, Store, TokenFilter, TokenInfo};
-use crate::{SandboxError, Stub};
 
 /// The API's state: tokens, accounts, faults, the rate limit, stubs and
 /// the journal. Not synchronised: the socket server holds it in a mutex,

@@ -14,12 +14,16 @@ use tiny_http::{Header, Method, Request, Response, StatusCode};
 
 use crate::clock::parse_time;
 use crate::clock::WallClock;
+use crate::error::SandboxError;
 use crate::faults::{Fault, FaultRule, RateWindow};
 use crate::front::{Front, Step};
 use crate::model::{self, Api};
+use crate::stubs::Stub;
 use crate::sync::Locked;
 use crate::tokens::{NewToken, TokenFilter};
-use crate::{SandboxError, Stub, ADMIN_HEADER};
+
+/// The header that carries the admin secret.
+pub const ADMIN_HEADER: &str = "X-Routy-Sandbox-Admin";
 
 /// Admin request bodies larger than this are refused.
 const MAX_ADMIN_BODY: u64 = 64 * 1024;

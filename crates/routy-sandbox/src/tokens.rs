@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use crate::clock::{rfc3339, rfc3339_opt};
-use crate::SandboxError;
+use crate::error::SandboxError;
 
 /// Token names are 2 to 50 characters, as in the Routy web UI.
 pub const NAME_CHARS: std::ops::RangeInclusive<usize> = 2..=50;
