@@ -13,7 +13,8 @@ use std::io::{self, Read};
 use routy::profile::{Profile, ProfileError, Profiles, PROFILE_ENV};
 use routy::{ApiKey, Error, KeyError};
 
-use crate::{failure, ClientArgs, Failure};
+use crate::args::ClientArgs;
+use crate::failure::{failure, Failure};
 
 /// What a command runs with, and where each part came from.
 #[derive(Debug)]
@@ -51,7 +52,7 @@ impl Setup {
             .or_else(|| profile_ca(chosen.fallback.as_ref()));
         let profile = chosen.flag.as_ref().or(chosen.fallback.as_ref()).map(|p| {
             (
-                routy::text::user_text(p.name(), usize::MAX),
+                routy_core::shown::user_text(p.name(), usize::MAX),
                 chosen.file.clone(),
             )
         });
@@ -129,7 +130,7 @@ fn key(args: &ClientArgs, chosen: &Chosen) -> Result<(ApiKey, String), Failure> 
 
 fn from_file(path: &OsString, by: &str) -> Result<(ApiKey, String), Failure> {
     let key = ApiKey::from_file(path).map_err(|e| failure(Error::from(e)))?;
-    let shown = routy::text::shown_path(std::path::Path::new(path));
+    let shown = routy_core::shown::shown_path(std::path::Path::new(path));
     Ok((key, format!("file {shown} ({by})")))
 }
 
@@ -138,7 +139,7 @@ fn from_profile(profile: &Profile, by: &str) -> Result<(ApiKey, String), Failure
     let source = format!(
         "{} of profile {} ({by})",
         profile.key_source(),
-        routy::text::user_text(profile.name(), usize::MAX)
+        routy_core::shown::user_text(profile.name(), usize::MAX)
     );
     Ok((key, source))
 }
@@ -151,7 +152,7 @@ fn base_url(args: &ClientArgs, chosen: &Chosen) -> (Option<String>, Option<Strin
             url.to_owned(),
             format!(
                 "profile {} ({by})",
-                routy::text::user_text(profile.name(), usize::MAX)
+                routy_core::shown::user_text(profile.name(), usize::MAX)
             ),
         ))
     };
@@ -206,7 +207,7 @@ pub(crate) fn profile_failure(err: ProfileError) -> Failure {
         _ => None,
     };
     Failure {
-        code: crate::exit::USAGE,
+        code: crate::failure::exit::USAGE,
         message: routy::error_chain(&err),
         hint: hint.map(str::to_owned),
     }

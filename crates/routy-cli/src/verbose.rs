@@ -60,7 +60,7 @@ impl Verbose {
             } else if SECRET_HEADERS.contains(&name.as_str()) {
                 "[redacted]".to_owned()
             } else {
-                crate::one_line(&String::from_utf8_lossy(value.as_bytes()))
+                crate::output::one_line(&String::from_utf8_lossy(value.as_bytes()))
             };
             self.log(&format!("> {name}: {shown}"));
         }
@@ -80,7 +80,7 @@ impl Verbose {
             let shown = if SECRET_HEADERS.contains(&name.as_str()) {
                 "[redacted]".into()
             } else {
-                crate::one_line(&String::from_utf8_lossy(value.as_bytes()))
+                crate::output::one_line(&String::from_utf8_lossy(value.as_bytes()))
             };
             self.log(&format!("< {name}: {shown}"));
         }
@@ -128,7 +128,7 @@ impl log::Log for WaitLog {
     fn log(&self, record: &log::Record<'_>) {
         if self.enabled(record.metadata()) {
             let line = record.args().to_string();
-            let line = crate::one_line(&self.key.scrub(&line));
+            let line = crate::output::one_line(&self.key.scrub(&line));
             let _ = writeln!(std::io::stderr().lock(), "* {line}");
         }
     }
