@@ -17,6 +17,23 @@
 //! The other two ways to test offline need nothing from this crate: a
 //! closure is a transport, and `routy::MockTransport` (feature `mock`)
 //! is a mockall mock. And `routy-sandbox` is a whole local API.
+//!
+//! # Features
+//!
+//! Cassettes ([`Tape`], [`Recorder`], [`Replayer`]) are always there and
+//! need nothing heavy. The rest is opt-in, so a test suite that only
+//! replays cassettes compiles neither rustls nor the sandbox:
+//!
+//! | feature | what it adds | what it compiles |
+//! |---|---|---|
+//! | `sim` | [`sim`] | routy-sandbox, rand |
+//! | `conformance` | [`conformance`] (and `https`) | httparse, flate2, rustls, rcgen |
+//! | `https` | [`https::HttpsServer`] | rustls, rcgen |
+//!
+//! ```toml
+//! [dev-dependencies]
+//! routy-testkit = { version = "0.1", features = ["sim"] }
+//! ```
 
 // On docs.rs, label each feature-gated item with its feature.
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -24,13 +41,18 @@
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
 mod cassette;
+#[cfg(feature = "conformance")]
+#[cfg_attr(docsrs, doc(cfg(feature = "conformance")))]
 pub mod conformance;
+#[cfg(feature = "https")]
+#[cfg_attr(docsrs, doc(cfg(feature = "https")))]
 pub mod https;
+#[cfg(feature = "sim")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sim")))]
 pub mod sim;
-mod tape;
 
 pub use cassette::{
-    Cassette, CassetteError, Interaction, RecordedBody, RecordedRequest, RecordedResponse,
-    Recorder, ReplayError, ReplayOrder, Replayer, CASSETTE_VERSION, DEFAULT_SCRUBBED, REDACTED,
+    Cassette, CassetteError, Interaction, RecordMode, RecordedBody, RecordedRequest,
+    RecordedResponse, Recorder, ReplayError, ReplayOrder, Replayer, Tape, TapeBuilder, TapeError,
+    CASSETTE_VERSION, DEFAULT_SCRUBBED, RECORD_ENV, REDACTED, REPLAY_KEY,
 };
-pub use tape::{RecordMode, Tape, TapeBuilder, TapeError, RECORD_ENV, REPLAY_KEY};

@@ -1,3 +1,4 @@
+#![cfg(feature = "conformance")]
 //! The conformance suite itself: it passes the example logging/metrics
 //! wrapper and a transport that never reuses a connection (advice only),
 //! and fails transports that break the rules, each in its own check.

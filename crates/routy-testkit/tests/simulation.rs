@@ -1,3 +1,4 @@
+#![cfg(feature = "sim")]
 //! The simulator: deterministic, finds the bugs a bad day exposes, and
 //! holds routy to its invariants (the 10,000-schedule run is
 //! `cargo run --release --example simulate`, in CI).

@@ -1,3 +1,4 @@
+#![cfg(feature = "sim")]
 //! A fleet's timeline, looked at in a real browser: headless Chromium
 //! (Debian's `chromium`, which `.ci/run` installs) lays the SVG out, and a
 //! script in the page checks what a person would see: one lane per worker

@@ -10,7 +10,9 @@ use std::time::{Duration, SystemTime};
 use routy_core::http::{Request, Response};
 use routy_core::{ApiKey, KeyError, Transport, TransportError};
 
-use crate::{Cassette, CassetteError, Recorder, ReplayError, ReplayOrder, Replayer};
+use super::format::{Cassette, CassetteError};
+use super::record::Recorder;
+use super::replay::{ReplayError, ReplayOrder, Replayer};
 
 /// The environment variable that picks the [`RecordMode`].
 pub const RECORD_ENV: &str = "ROUTY_RECORD";
@@ -109,7 +111,7 @@ fn key_source(key_env: &str, key_given: bool) -> String {
     if key_given {
         "the key given to TapeBuilder::api_key".to_owned()
     } else {
-        format!("a real key in {}", routy_core::text::mask_tokens(key_env))
+        format!("a real key in {}", routy_core::shown::mask_tokens(key_env))
     }
 }
 
@@ -130,12 +132,12 @@ fn key_source(key_env: &str, key_given: bool) -> String {
 #[non_exhaustive]
 pub enum TapeError {
     /// `ROUTY_RECORD` names no mode.
-    #[error("{RECORD_ENV}={:?} is not a record mode: use none, missing or all", routy_core::text::mask_tokens(.0))]
+    #[error("{RECORD_ENV}={:?} is not a record mode: use none, missing or all", routy_core::shown::mask_tokens(.0))]
     Mode(String),
     /// Replay only, and there is no cassette.
     #[error(
         "no cassette at {}: record it with {RECORD_ENV}=missing (and {key})",
-        routy_core::text::shown_path(path)
+        routy_core::shown::shown_path(path)
     )]
     Missing {
         /// The cassette.
@@ -144,7 +146,7 @@ pub enum TapeError {
         key: String,
     },
     /// Replay only, and the cassette is older than the maximum age.
-    #[error("the cassette {} was recorded {} ago, past its maximum age of {}: record it again with {RECORD_ENV}=all (and {key})", routy_core::text::shown_path(path), days(*age), days(*max_age))]
+    #[error("the cassette {} was recorded {} ago, past its maximum age of {}: record it again with {RECORD_ENV}=all (and {key})", routy_core::shown::shown_path(path), days(*age), days(*max_age))]
     Stale {
         /// The cassette.
         path: PathBuf,

@@ -26,7 +26,7 @@
 //! #[derive(serde::Deserialize)]
 //! struct Details { id: u64, name: String }
 //!
-//! fn nightly(client: &routy_testkit::sim::SimClient, _sim: &routy_testkit::sim::Sim) -> Result<(), routy_core::Error> {
+//! fn nightly(client: &routy_testkit::sim::SimClient, _sim: &routy_testkit::sim::Sim) -> Result<(), routy::Error> {
 //!     for account in client.accounts()? {
 //!         let details: Details = client.get(&format!("/v1/accounts/{}", account.id()))?;
 //!         assert_eq!(Some(details.name.as_str()), account.name());

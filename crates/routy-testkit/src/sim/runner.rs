@@ -516,16 +516,16 @@ pub struct Sim {
 
 impl Sim {
     /// The schedule's clock, for the job's own waits: hand it to code that
-    /// takes a [`routy_core::clock::Clock`] and it never sleeps for real.
+    /// takes a [`routy::clock::Clock`](routy_core::clock::Clock) and it never sleeps for real.
     ///
     /// # Examples
     ///
     /// ```
-    /// use routy_core::clock::Clock as _;
+    /// use routy::clock::Clock as _;
     /// let run = routy_testkit::sim::Simulation::new().run_one(0, |_client, sim| {
     ///     sim.clock().sleep(std::time::Duration::from_secs(60));
     ///     assert_eq!(sim.elapsed(), std::time::Duration::from_secs(60));
-    ///     Ok::<(), routy_core::Error>(())
+    ///     Ok::<(), routy::Error>(())
     /// });
     /// assert!(!run.failed());
     /// ```
