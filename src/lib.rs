@@ -18,7 +18,7 @@ pub use routy_core::{
 };
 pub use routy_core::{transport_fn, Transport, TransportError, TransportErrorKind, TransportFn};
 
-pub use routy_core::{clock, defaults, text};
+pub use routy_core::{clock, defaults};
 
 pub mod guide;
 
@@ -102,34 +102,18 @@ pub use routy_ureq::{UreqTransport, UreqTransportBuilder};
 /// # Ok::<(), routy::Error>(())
 /// ```
 #[cfg(feature = "ureq")]
-pub type Client = routy_core::Client<UreqTransport>;
+pub type Client = routy_core::Client<DefaultTransport>;
 
 /// The builder of a [`Client`] (every setting and its default is a
 /// method of [`routy_core::ClientBuilder`]):
 /// [`build`](routy_core::ClientBuilder::build)
-/// makes one over [`UreqTransport`];
+/// makes one over the [`DefaultTransport`] (ureq);
 /// [`build_with`](routy_core::ClientBuilder::build_with) makes a
 /// [`ClientWith`] over any transport. Without the `ureq` feature there is
-/// no default transport: finish with `build_with`.
+/// no default transport: `build` is not there, finish with `build_with`.
 ///
-/// # Examples
-///
-/// ```
-/// let client = routy::ClientBuilder::new()
-///     .api_key(routy::ApiKey::new("test-token")?)
-///     .base_url("http://127.0.0.1:8080/api")
-///     .build()?;
-/// # let _ = client;
-/// let same_defaults = routy::ClientBuilder::default();
-/// # let _ = same_defaults;
-/// # Ok::<(), routy::Error>(())
-/// ```
-#[cfg(feature = "ureq")]
-pub type ClientBuilder = routy_core::ClientBuilder<UreqTransport>;
-
-/// The builder of a client; with no HTTP stack feature there is no default
-/// transport: finish with
-/// [`build_with`](routy_core::ClientBuilder::build_with).
+/// One type whatever the features: code that names `routy::ClientBuilder`
+/// compiles the same when another crate in the build turns `ureq` on.
 ///
 /// # Examples
 ///
@@ -138,14 +122,84 @@ pub type ClientBuilder = routy_core::ClientBuilder<UreqTransport>;
 ///     .api_key(routy::ApiKey::new("test-token")?)
 ///     .build_with(routy::transport_fn(|_req| Err(routy::TransportErrorKind::Connect.into())))?;
 /// # let _ = client;
+/// let same_defaults = routy::ClientBuilder::default();
+/// # let _ = same_defaults;
 /// # Ok::<(), routy::Error>(())
 /// ```
-#[cfg(not(feature = "ureq"))]
-pub type ClientBuilder = routy_core::ClientBuilder<()>;
+///
+/// With the `ureq` feature (the default), `build` makes a [`Client`]:
+///
+/// ```
+/// # #[cfg(feature = "ureq")] {
+/// let client: routy::Client = routy::ClientBuilder::new()
+///     .api_key(routy::ApiKey::new("test-token")?)
+///     .base_url("http://127.0.0.1:8080/api")
+///     .build()?;
+/// # let _ = client;
+/// # }
+/// # Ok::<(), routy::Error>(())
+/// ```
+pub type ClientBuilder = routy_core::ClientBuilder<DefaultTransport>;
+
+/// The transport a [`Client`] and [`ClientBuilder`]'s `build` use: a
+/// [`UreqTransport`] with the `ureq` feature (on by default), with
+/// nothing added (it passes each request straight on). Without the
+/// feature it cannot be made, so `build` is not there and `build_with`
+/// takes a transport of your own; the type stays, so
+/// [`ClientBuilder`] names one type in every build.
+///
+/// # Examples
+///
+/// ```
+/// # #[cfg(feature = "ureq")] {
+/// let ureq = routy::UreqTransport::builder().build()?;
+/// let transport = routy::DefaultTransport::from(ureq);
+/// let client = routy::ClientBuilder::new()
+///     .api_key(routy::ApiKey::new("test-token")?)
+///     .base_url("http://127.0.0.1:8080/api")
+///     .build_with(transport)?;
+/// let _ureq: &routy::UreqTransport = client.transport().as_ureq();
+/// # }
+/// # Ok::<(), routy::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+#[cfg_attr(feature = "ureq", derive(Default))]
+pub struct DefaultTransport {
+    #[cfg(feature = "ureq")]
+    ureq: UreqTransport,
+    #[cfg(not(feature = "ureq"))]
+    _none: std::convert::Infallible,
+}
+
+#[cfg(feature = "ureq")]
+impl DefaultTransport {
+    /// The ureq transport inside.
+    pub fn as_ureq(&self) -> &UreqTransport {
+        &self.ureq
+    }
+}
+
+#[cfg(feature = "ureq")]
+impl From<UreqTransport> for DefaultTransport {
+    fn from(ureq: UreqTransport) -> Self {
+        DefaultTransport { ureq }
+    }
+}
+
+#[cfg(feature = "ureq")]
+impl Transport for DefaultTransport {
+    #[inline]
+    fn send(
+        &self,
+        request: http::Request<Vec<u8>>,
+    ) -> Result<http::Response<Vec<u8>>, TransportError> {
+        self.ureq.send(request)
+    }
+}
 
 /// The Routy API client over the transport `T`: a closure
 /// ([`transport_fn`]), a `Box<dyn Transport>`, or a transport of your own.
-/// `routy::Client` is `ClientWith<UreqTransport>`.
+/// `routy::Client` is `ClientWith<DefaultTransport>`.
 ///
 /// (Not `Client<T = UreqTransport>`: Rust applies a type alias's default
 /// only where a type is written, not to `Client::builder()` or
@@ -208,5 +262,18 @@ pub fn from_profile(name: Option<&str>) -> Result<Client, Error> {
     use profile::ClientBuilderExt as _;
     ClientBuilder::new()
         .profile(profile)
-        .build_with(transport.build()?)
+        .build_with(DefaultTransport::from(transport.build()?))
+}
+
+#[cfg(test)]
+mod tests {
+    /// One builder type in every build (CI runs this with no default
+    /// features too).
+    #[test]
+    fn client_builder_is_one_type_whatever_the_features() {
+        fn same(b: crate::ClientBuilder) -> routy_core::ClientBuilder<crate::DefaultTransport> {
+            b
+        }
+        let _ = same(crate::ClientBuilder::new());
+    }
 }
