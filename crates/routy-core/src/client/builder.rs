@@ -18,7 +18,7 @@ use crate::defaults::{
     DEFAULT_MAX_REDIRECTS, DEFAULT_RETRY_BUDGET, DEFAULT_TIMEOUT, USER_AGENT,
 };
 use crate::error::Error;
-use crate::policy::{QuotaScope, RetryPolicy};
+use crate::policy::{QuotaScope, QuotaStore, RetryPolicy};
 use crate::transport::{RequestLimits, Transport};
 
 /// Builds a [`Client`]. Settings are checked at [`build`](Self::build) (or
@@ -64,6 +64,7 @@ struct Settings {
     quota_scope: QuotaScope,
     pace: bool,
     max_quota_hold: Duration,
+    quota_store: Option<Arc<dyn QuotaStore>>,
     clock: Arc<dyn Clock>,
     jitter_seed: Option<u64>,
     /// The first error met while collecting settings, reported by `build`.
@@ -323,6 +324,21 @@ impl<T> ClientBuilder<T> {
         self
     }
 
+    /// Shares the quota gate's word with every process that uses the same
+    /// token, through `store` (`routy-redis` keeps it in Valkey or Redis;
+    /// see [`QuotaStore`]): a 429 one process meets holds the whole fleet,
+    /// as it holds every thread of one client. Not set: the gate is this
+    /// client's alone. A store that fails costs only the sharing: each
+    /// process still honours every answer it gets.
+    ///
+    /// # Examples
+    ///
+    /// See [`QuotaStore`].
+    pub fn quota_store(mut self, store: Arc<dyn QuotaStore>) -> Self {
+        self.settings.quota_store = Some(store);
+        self
+    }
+
     /// The clock for deadlines, `Retry-After` dates and waiting between
     /// retries. Defaults to [`SystemClock`]; tests pass a
     /// [`ManualClock`](crate::clock::ManualClock) and never wait.
@@ -524,6 +540,7 @@ impl Settings {
             quota_scope: QuotaScope::default(),
             pace: false,
             max_quota_hold: DEFAULT_MAX_QUOTA_HOLD,
+            quota_store: None,
             clock: Arc::new(SystemClock),
             jitter_seed: None,
             pending: None,
@@ -603,6 +620,7 @@ impl Settings {
     /// client but its transport.
     fn checked(mut self) -> Result<Checked, Error> {
         let key = self.key.take();
+        let quota_store = self.quota_store.take();
         let (clock, jitter_seed) = (Arc::clone(&self.clock), self.jitter_seed);
         let config = self.config()?;
         let key = key.ok_or(ConfigError::MissingApiKey)?;
@@ -611,6 +629,7 @@ impl Settings {
             key,
             clock,
             jitter_seed,
+            quota_store,
         })
     }
 }
@@ -622,6 +641,7 @@ pub(crate) struct Checked {
     pub(crate) key: SharedKey,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) jitter_seed: Option<u64>,
+    pub(crate) quota_store: Option<Arc<dyn QuotaStore>>,
 }
 
 impl<T> fmt::Debug for ClientBuilder<T> {

@@ -25,7 +25,7 @@ use crate::endpoint::{Endpoint, Json, Raw, Reply};
 use crate::error::call_site::CallSite;
 use crate::error::Error;
 use crate::policy::retry::{Jitter, RetryBudget};
-use crate::policy::QuotaGate;
+use crate::policy::{QuotaGate, QuotaInbox};
 use crate::request::Body;
 use crate::response::api_error::ApiError;
 use crate::shown::redact::Redactor;
@@ -63,8 +63,9 @@ struct Inner<T: ?Sized> {
     clock: Arc<dyn Clock>,
     jitter: Jitter,
     budget: RetryBudget,
-    /// The server's word about the key's quota, for every clone.
-    quota: QuotaGate,
+    /// The server's word about the key's quota, for every clone (and,
+    /// through a store, every process of the fleet).
+    quota: Arc<QuotaGate>,
     /// Last, so that a `&Inner<T>` is a `&Inner<dyn Transport>` to the
     /// call driver.
     transport: T,
@@ -117,17 +118,27 @@ impl<T: Transport> Client<T> {
             key,
             clock,
             jitter_seed,
+            quota_store,
         } = checked;
         let budget = RetryBudget::new(config.retry_budget);
+        let mut quota = QuotaGate::new(config.quota_scope)
+            .pacing(config.pace)
+            .hold_limit(config.max_quota_hold);
+        if let Some(store) = &quota_store {
+            quota = quota.store(Arc::clone(store));
+        }
+        let quota = Arc::new(quota);
+        if let Some(store) = quota_store {
+            store.attach(QuotaInbox::new(&quota, Arc::clone(&clock)));
+            quota.watch(&key.get());
+        }
         Client {
             inner: Arc::new(Inner {
                 key,
                 clock,
                 jitter: Jitter::new(jitter_seed),
                 budget,
-                quota: QuotaGate::new(config.quota_scope)
-                    .pacing(config.pace)
-                    .hold_limit(config.max_quota_hold),
+                quota,
                 config,
                 transport,
             }),
@@ -175,6 +186,7 @@ impl<T: Transport> Client<T> {
     /// # Ok::<(), routy::Error>(())
     /// ```
     pub fn set_api_key(&self, key: ApiKey) {
+        self.inner.quota.watch(&key);
         self.inner.key.set(key);
     }
 

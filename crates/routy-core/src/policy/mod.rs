@@ -14,6 +14,6 @@ pub(crate) mod quota;
 pub(crate) mod redirect;
 pub(crate) mod retry;
 
-pub use quota::{QuotaGate, QuotaScope};
+pub use quota::{QuotaGate, QuotaInbox, QuotaScope, QuotaStore};
 pub use redirect::{RedirectError, RedirectErrorKind};
 pub use retry::{is_idempotent, Attempt, Decision, Outcome, RetryAfter, RetryBudget, RetryPolicy};

@@ -9,11 +9,15 @@
 use std::hash::{BuildHasher, RandomState};
 use std::mem;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use crate::auth::ApiKey;
 use crate::defaults::{DEFAULT_MAX_QUOTA_HOLD, QUOTA_KEYS, QUOTA_ROUTES};
+
+mod store;
+
+pub use store::{QuotaInbox, QuotaStore};
 
 /// Which calls one "quota spent" answer holds back. Routy's limits are
 /// per token, so the default is the whole client.
@@ -101,6 +105,9 @@ pub struct QuotaGate {
     probes: AtomicUsize,
     /// Hashes keys, so the gate tells them apart without keeping one.
     hasher: RandomState,
+    /// Where the gate's news is shared with other processes, if anywhere
+    /// (then keys are told apart by the store's hash, the same in each).
+    store: Option<Arc<dyn QuotaStore>>,
     state: Mutex<State>,
 }
 
@@ -155,7 +162,30 @@ impl QuotaGate {
             active: AtomicBool::new(false),
             probes: AtomicUsize::new(0),
             hasher: RandomState::new(),
+            store: None,
             state: Mutex::new(State::default()),
+        }
+    }
+
+    /// This gate, sharing what it learns through `store` and holding on
+    /// what the store says other processes learned (through the
+    /// [`QuotaInbox`] a client attaches). The rule stays here: a call that
+    /// meets no limit still reads one atomic, and no store round trip.
+    pub fn store(mut self, store: Arc<dyn QuotaStore>) -> Self {
+        self.store = Some(store);
+        self
+    }
+
+    /// The store it shares through, if any.
+    pub fn shared_through(&self) -> Option<&Arc<dyn QuotaStore>> {
+        self.store.as_ref()
+    }
+
+    /// Tells the store, if any, that a client now uses `key`, so what the
+    /// fleet knows of it reaches this gate.
+    pub fn watch(&self, key: &ApiKey) {
+        if let Some(store) = &self.store {
+            store.watch(store.key_id(key));
         }
     }
 
@@ -285,7 +315,10 @@ impl QuotaGate {
         let Some(until) = now.checked_add(wait.min(self.hold_limit)) else {
             return news;
         };
-        self.with_scope(key, path, &mut |scope| {
+        let mut extended = false;
+        let id = self.key_id(key);
+        let route = self.route(path);
+        self.with_scope(id, route, &mut |scope| {
             let closed = !scope.probing && scope.closed_until.is_some_and(|at| at > now);
             let since = scope.closed_since.filter(|_| closed);
             // Not news only when the closing answer came between this
@@ -296,12 +329,34 @@ impl QuotaGate {
             if scope.probing || scope.closed_until.is_none_or(|at| at < until) {
                 scope.closed_until = Some(until);
                 scope.probe = wait > self.hold_limit;
+                extended = true;
             }
             if mem::take(&mut scope.probing) {
                 self.probes.fetch_sub(1, Ordering::AcqRel);
             }
         });
+        if let (true, Some(store)) = (extended, &self.store) {
+            store.spent(id, route, wait.min(self.hold_limit));
+        }
         news
+    }
+
+    /// Another process (through the [`QuotaStore`]) was told the quota of
+    /// the key the store calls `key_id` on `route` is spent for `wait`
+    /// from `now`: hold as if this gate had been told, within the limit.
+    pub(crate) fn learned(&self, key_id: u64, route: &str, now: Instant, wait: Duration) {
+        let Some(until) = now.checked_add(wait.min(self.hold_limit)) else {
+            return;
+        };
+        self.with_scope(key_id, route, &mut |scope| {
+            if scope.closed_until.is_none_or(|at| at < until) {
+                if scope.closed_until.is_none_or(|at| at <= now) {
+                    scope.closed_since = Some(now);
+                }
+                scope.closed_until = Some(until);
+                scope.probe = wait > self.hold_limit;
+            }
+        });
     }
 
     /// Records an answer that said nothing of the quota being spent: if
@@ -310,7 +365,7 @@ impl QuotaGate {
         if self.probes.load(Ordering::Acquire) == 0 {
             return;
         }
-        self.with_scope(key, path, &mut |scope| {
+        self.with_scope(self.key_id(key), self.route(path), &mut |scope| {
             if mem::take(&mut scope.probing) {
                 self.probes.fetch_sub(1, Ordering::AcqRel);
                 scope.closed_until = None;
@@ -336,7 +391,7 @@ impl QuotaGate {
             return;
         }
         let limit = self.hold_limit;
-        self.with_scope(key, path, &mut |scope| {
+        self.with_scope(self.key_id(key), self.route(path), &mut |scope| {
             scope.spacing = spacing.min(limit);
             scope.paced_until = now.checked_add(lasting.min(limit));
             // The request that brought the word took a turn: the next one
@@ -347,14 +402,14 @@ impl QuotaGate {
         });
     }
 
-    /// Runs `change` on the scope of `key` and `path`, made if need be:
-    /// one copy, whichever change.
+    /// Runs `change` on the scope of the key the gate calls `id` and
+    /// `route` (the scope's part of a path), made if need be: one copy,
+    /// whichever change.
     #[inline(never)]
-    fn with_scope(&self, key: &ApiKey, path: &str, change: &mut dyn FnMut(&mut Scope)) {
+    fn with_scope(&self, id: u64, route: &str, change: &mut dyn FnMut(&mut Scope)) {
         if self.scope == QuotaScope::Off {
             return;
         }
-        let id = self.key_id(key);
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         let keys = &mut state.keys;
         let told = match keys.iter().position(|k| k.id == id) {
@@ -373,7 +428,6 @@ impl QuotaGate {
             }
         };
         let scopes = &mut keys[told].scopes;
-        let route = self.route(path);
         let at = match scopes.iter().position(|s| *s.route == *route) {
             Some(at) => at,
             None => {
@@ -391,9 +445,13 @@ impl QuotaGate {
         self.active.store(true, Ordering::Release);
     }
 
-    /// Which key `key` is, as the gate tells keys apart.
+    /// Which key `key` is, as the gate tells keys apart: the store's
+    /// name for it when there is a store (the same in every process).
     fn key_id(&self, key: &ApiKey) -> u64 {
-        self.hasher.hash_one(key.header_value().as_bytes())
+        match &self.store {
+            Some(store) => store.key_id(key),
+            None => self.hasher.hash_one(key.header_value().as_bytes()),
+        }
     }
 
     /// The part of `path` the scope keys on.

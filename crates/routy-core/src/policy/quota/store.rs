@@ -1,0 +1,136 @@
+//! The seam between the gate's rule and where its word is kept: a
+//! [`QuotaStore`] shares what one client's gate learns with every other
+//! process that uses the same token, and tells the gate what they
+//! learned, through its [`QuotaInbox`].
+//!
+//! The rule stays in the gate, in-process: a call that meets no limit
+//! reads one atomic and nothing else, store or not. Only news crosses:
+//! "the server said this key's quota is spent for so long" goes out when
+//! the gate closes, and comes in from the fleet to close this gate too.
+//! A store that is down, slow or gone costs nothing but that sharing:
+//! each gate still honours every answer it gets itself.
+
+use std::fmt;
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+
+use super::QuotaGate;
+use crate::auth::ApiKey;
+use crate::clock::Clock;
+
+/// Where one quota is shared beyond this process: the other processes of
+/// a fleet that use one token (cron jobs that overlap, a worker pool,
+/// pods). `routy-redis` keeps it in Valkey or Redis; an engine of your
+/// own needs these four methods.
+///
+/// Every method is called on a caller's thread, some while a call waits
+/// to be sent: none may block on the network. Queue the work for a
+/// thread of your own (`routy-redis` does) and drop it if the queue is
+/// full: the gate still holds on its own answers.
+///
+/// # Examples
+///
+/// A store that only counts what it is told (a real one sends it on):
+///
+/// ```
+/// use std::sync::atomic::{AtomicUsize, Ordering};
+/// use std::sync::Arc;
+/// use std::time::Duration;
+/// use routy::policy::{QuotaInbox, QuotaStore};
+/// use routy::ApiKey;
+///
+/// #[derive(Debug, Default)]
+/// struct Counting(AtomicUsize);
+///
+/// impl QuotaStore for Counting {
+///     fn key_id(&self, key: &ApiKey) -> u64 {
+///         // A real store uses a hash every process computes alike
+///         // (routy-redis: SHA-256); never the key itself.
+///         key.expose_secret().len() as u64
+///     }
+///     fn spent(&self, _key_id: u64, _route: &str, _wait: Duration) {
+///         self.0.fetch_add(1, Ordering::Relaxed);
+///     }
+///     fn attach(&self, _inbox: QuotaInbox) {}
+/// }
+///
+/// let store = Arc::new(Counting::default());
+/// let client = routy::ClientBuilder::new()
+///     .api_key(ApiKey::new("test-token")?)
+///     .quota_store(store.clone())
+///     .build_with(routy::transport_fn(|_req| {
+///         let mut answer = routy::http::Response::new(Vec::new());
+///         *answer.status_mut() = routy::http::StatusCode::TOO_MANY_REQUESTS;
+///         answer.headers_mut().insert("retry-after", "30".parse().unwrap());
+///         Ok(answer)
+///     }))?;
+/// // The 429 ends the call (30 s is more than its deadline) and is shared.
+/// assert!(client.accounts().is_err());
+/// assert_eq!(store.0.load(Ordering::Relaxed), 1);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub trait QuotaStore: Send + Sync + fmt::Debug {
+    /// How the fleet names `key`: the same number in every process, from
+    /// which the key cannot be read back (a hash of it). Called when the
+    /// gate meets a key; keep it cheap.
+    fn key_id(&self, key: &ApiKey) -> u64;
+
+    /// This process's gate learned that the quota of `key_id` on `route`
+    /// (`""`: every route, the default scope) is spent for `wait` from
+    /// now (already cut to the gate's hold limit). Tell the fleet.
+    fn spent(&self, key_id: u64, route: &str, wait: Duration);
+
+    /// The gate's inbox: what the fleet learns goes to it. Called once,
+    /// when a client is built with this store (a store shared by several
+    /// clients is attached to each).
+    fn attach(&self, inbox: QuotaInbox);
+
+    /// A client started using `key_id` (at build, and after each
+    /// [`set_api_key`](crate::Client::set_api_key)): what the fleet already
+    /// knows of it should reach the inbox. Does nothing by default.
+    fn watch(&self, key_id: u64) {
+        let _ = key_id;
+    }
+}
+
+/// Where a [`QuotaStore`] delivers what the fleet learned: a handle to one
+/// client's gate that does not keep the client alive.
+#[derive(Clone)]
+pub struct QuotaInbox {
+    gate: Weak<QuotaGate>,
+    clock: Arc<dyn Clock>,
+}
+
+impl QuotaInbox {
+    pub(crate) fn new(gate: &Arc<QuotaGate>, clock: Arc<dyn Clock>) -> Self {
+        QuotaInbox {
+            gate: Arc::downgrade(gate),
+            clock,
+        }
+    }
+
+    /// Another process was told the quota of `key_id` on `route` is spent
+    /// for `wait` from now: this client holds too (within its hold
+    /// limit). Returns false once the client is gone, so a store can stop
+    /// delivering to it.
+    pub fn spent(&self, key_id: u64, route: &str, wait: Duration) -> bool {
+        let Some(gate) = self.gate.upgrade() else {
+            return false;
+        };
+        gate.learned(key_id, route, self.clock.now(), wait);
+        true
+    }
+
+    /// Whether the client is still there.
+    pub fn is_open(&self) -> bool {
+        self.gate.strong_count() > 0
+    }
+}
+
+impl fmt::Debug for QuotaInbox {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("QuotaInbox")
+            .field("open", &self.is_open())
+            .finish_non_exhaustive()
+    }
+}
