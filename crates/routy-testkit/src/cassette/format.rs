@@ -8,8 +8,6 @@ use base64::Engine as _;
 use routy_core::ApiKey;
 use serde::{Deserialize, Serialize};
 
-use super::secrets::check_for_secrets;
-
 /// The cassette format version this crate reads and writes.
 pub const CASSETTE_VERSION: u32 = 1;
 
@@ -221,17 +219,6 @@ impl Cassette {
             }
         }
         changed
-    }
-
-    /// Whether any of `keys`, or 8 bytes of one, is anywhere in the
-    /// cassette, by the same fail-closed check [`Recorder::save`](crate::Recorder::save) makes.
-    ///
-    /// # Errors
-    ///
-    /// [`CassetteError::SecretFound`] with where.
-    pub fn check_keys(&self, keys: &[ApiKey]) -> Result<(), CassetteError> {
-        let secrets = keys.iter().map(|k| k.expose_secret().to_owned()).collect();
-        check_for_secrets(self, &secrets)
     }
 
     /// Re-scrubs a cassette file: the headers `names` (a header to scrub

@@ -83,3 +83,16 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
 pub(super) fn body_bytes(body: &RecordedBody) -> Vec<u8> {
     body.to_bytes().unwrap_or_default()
 }
+
+impl Cassette {
+    /// Whether any of `keys`, or 8 bytes of one, is anywhere in the
+    /// cassette, by the same fail-closed check [`Recorder::save`](crate::Recorder::save) makes.
+    ///
+    /// # Errors
+    ///
+    /// [`CassetteError::SecretFound`] with where.
+    pub fn check_keys(&self, keys: &[ApiKey]) -> Result<(), CassetteError> {
+        let secrets = keys.iter().map(|k| k.expose_secret().to_owned()).collect();
+        check_for_secrets(self, &secrets)
+    }
+}
