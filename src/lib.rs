@@ -53,7 +53,7 @@ pub mod call {
 /// [`crate::RetryPolicy`] and nothing more.
 pub mod policy {
     pub use routy_core::policy::{
-        is_idempotent, Attempt, Decision, Outcome, QuotaGate, RetryBudget,
+        is_idempotent, Attempt, Decision, Outcome, QuotaGate, QuotaInbox, QuotaStore, RetryBudget,
     };
 }
 

@@ -6,6 +6,7 @@
 //! |---|---|
 //! | [`testing`] | testing code that uses routy: closures, mocks, cassettes, the sandbox, simulated bad days |
 //! | [`reliability`] | what a call does on its own (retries, rate limits, redirects, limits), TLS behind a proxy, rotating a token, logging safely |
+//! | [`fleet`] | one quota for many processes of one token, through Valkey/Redis (`routy-redis`), and what happens when the store fails |
 //! | [`transports`] | choosing a transport, and writing and certifying one of your own |
 //! | [`cli`] | the `routy` command and named profiles |
 //!
@@ -17,6 +18,9 @@ pub mod testing {}
 
 #[doc = include_str!("reliability.md")]
 pub mod reliability {}
+
+#[doc = include_str!("fleet.md")]
+pub mod fleet {}
 
 pub mod transports;
 

@@ -152,7 +152,7 @@
 //! ### Checking a transport
 //!
 //! Add `routy-testkit` as a dev-dependency and call
-//! `routy_testkit::conformance::assert_conforms(&transport)` from a test
+//! `routy_testkit::conformance::assert_conforms(&transport)` (routy-testkit feature `conformance`) from a test
 //! (or `check` for a [`Report`](https://docs.rs/routy-testkit) to look
 //! at). Each check is *required* (routy relies on it) or *advice*
 //! (performance: connection reuse); `assert_conforms` fails only on a
