@@ -258,7 +258,8 @@ pub struct StoreStats {
     pub shared: u64,
     /// News this process heard from the store (published or read).
     pub heard: u64,
-    /// News dropped because the queue to the store was full.
+    /// News that never reached the store: the queue to it was full, or
+    /// the store was away when it was to be written.
     pub dropped: u64,
 }
 

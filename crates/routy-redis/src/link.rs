@@ -187,7 +187,11 @@ pub(crate) fn writer(shared: &Weak<Shared>, client: &Client, jobs: &Receiver<Job
                 }
             }
         }
-        let (Some(job), Some(c)) = (job, con.as_mut()) else {
+        let Some(job) = job else { continue };
+        let Some(c) = con.as_mut() else {
+            // The store is away: this news is lost to the fleet (each
+            // gate still holds on its own), and counted.
+            shared.dropped.fetch_add(1, Ordering::Relaxed);
             continue;
         };
         let done = match job {

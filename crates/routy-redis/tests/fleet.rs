@@ -142,16 +142,22 @@ impl Transport for Api {
 
 /// One process of the fleet: a client over `api` with a store of its own.
 fn process(url: &str, api: &Api) -> (ClientWith<Api>, Arc<RedisQuotaStore>) {
-    let store = Arc::new(
-        RedisQuotaStore::builder(url)
-            .max_backoff(Duration::from_millis(100))
-            .build()
-            .unwrap(),
-    );
+    let store = RedisQuotaStore::builder(url).max_backoff(Duration::from_millis(100));
+    // Shorter than any hold: a held call ends at once, unsent.
+    client_over(store, api, Duration::from_secs(1))
+}
+
+/// A client over `api` whose call deadline is `deadline`, sharing through
+/// the store `store` builds.
+fn client_over(
+    store: routy_redis::RedisQuotaStoreBuilder,
+    api: &Api,
+    deadline: Duration,
+) -> (ClientWith<Api>, Arc<RedisQuotaStore>) {
+    let store = Arc::new(store.build().unwrap());
     let client = routy::ClientBuilder::new()
         .api_key(ApiKey::new(TOKEN).unwrap())
-        // Shorter than any hold: a held call ends at once, unsent.
-        .call_timeout(Duration::from_secs(1))
+        .call_timeout(deadline)
         .quota_store(store.clone())
         .build_with(api.clone())
         .unwrap();
@@ -284,18 +290,8 @@ fn the_store_sees_no_key_in_any_key_value_or_message() {
 fn failing_closed_holds_every_call_while_the_store_is_away() {
     // Nothing listens on port 9; no server needed.
     let ok = Api::new(StatusCode::OK);
-    let store = Arc::new(
-        RedisQuotaStore::builder("redis://127.0.0.1:9/")
-            .fail_closed(true)
-            .build()
-            .unwrap(),
-    );
-    let client = routy::ClientBuilder::new()
-        .api_key(ApiKey::new(TOKEN).unwrap())
-        .call_timeout(Duration::from_millis(10))
-        .quota_store(store.clone())
-        .build_with(ok.clone())
-        .unwrap();
+    let away = RedisQuotaStore::builder("redis://127.0.0.1:9/").fail_closed(true);
+    let (client, store) = client_over(away, &ok, Duration::from_millis(10));
     until(&store, "the store is found away", |s| !s.connected);
     assert!(held(client.accounts()));
     assert_eq!(ok.sent(), 0);
