@@ -7,13 +7,16 @@
 //! cargo run --release --example parallel_processes -- --redis            # a redis-server of its own
 //! cargo run --release --example parallel_processes -- --processes 16 --redis
 //! cargo run --release --example parallel_processes -- --redis --restart  # the store stops midway
+//! cargo run --release --example parallel_processes -- --redis --pace     # the fleet paces as one
 //! cargo run --release --example parallel_processes -- --store redis://127.0.0.1:6379/
 //! ```
 //!
 //! `--redis` starts Debian's `redis-server` on a free loopback port (and
 //! `--restart` stops it a third of the way in, starting it again two
 //! seconds later, empty). Each process lists the accounts, then fetches
-//! each one's details (41 calls). The last line says how many calls
+//! each one's details (41 calls). With `--pace` each client paces over
+//! what the sandbox says is left of its window, and with a store the
+//! fleet takes turns booked in it. The last line says how many calls
 //! failed, how many 429s the sandbox sent across the fleet (per window),
 //! and the wall time against the least the quota allows.
 
@@ -29,6 +32,7 @@ use routy_sandbox::{NewToken, RateWindow, Sandbox};
 const LIMIT: u32 = 20;
 const WINDOW: Duration = Duration::from_secs(2);
 const STORE_ENV: &str = "ROUTY_EXAMPLE_QUOTA_STORE";
+const PACE_ENV: &str = "ROUTY_EXAMPLE_PACE";
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     if std::env::args().nth(1).as_deref() == Some("--child") {
@@ -54,6 +58,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 .stdout(Stdio::piped());
             if let Some(url) = &store {
                 command.env(STORE_ENV, url);
+            }
+            if args.pace {
+                command.env(PACE_ENV, "1");
             }
             command.spawn()
         })
@@ -91,10 +98,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let windows = calls.div_ceil(LIMIT).max(1);
     let least = WINDOW * windows.saturating_sub(1);
     println!(
-        "{} processes, {}: {calls} calls, {failed} failed, {} requests sent, {refused} answered 429 \
+        "{} processes, {}{}: {calls} calls, {failed} failed, {} requests sent, {refused} answered 429 \
          ({:.2} per window), wall {:.1} s / least {:.1} s = {:.2}",
         args.processes,
         if store.is_some() { "one quota in the store" } else { "each on its own" },
+        if args.pace { ", paced" } else { "" },
         journal.len(),
         refused as f64 / f64::from(windows),
         wall.as_secs_f64(),
@@ -109,7 +117,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
 /// One process of the fleet: the job, then `done <calls> <failed>`.
 fn child() -> Result<(), Box<dyn std::error::Error>> {
-    let mut builder = routy::Client::builder().env();
+    let mut builder = routy::Client::builder()
+        .env()
+        .pace(std::env::var_os(PACE_ENV).is_some());
     if let Ok(url) = std::env::var(STORE_ENV) {
         builder = builder.quota_store(Arc::new(RedisQuotaStore::builder(&url).build()?));
     }
@@ -192,6 +202,7 @@ struct Args {
     processes: u32,
     redis: bool,
     restart: bool,
+    pace: bool,
     store: Option<String>,
 }
 
@@ -201,6 +212,7 @@ impl Args {
             processes: 4,
             redis: false,
             restart: false,
+            pace: false,
             store: None,
         };
         let mut args = args.peekable();
@@ -215,6 +227,7 @@ impl Args {
                 }
                 "--redis" => parsed.redis = true,
                 "--restart" => parsed.restart = true,
+                "--pace" => parsed.pace = true,
                 "--store" => {
                     parsed.store = Some(args.next().ok_or("--store takes a redis:// URL")?)
                 }

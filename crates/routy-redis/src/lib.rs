@@ -28,6 +28,14 @@
 //!   reads one atomic in its own process, as without a store: news comes
 //!   to each process by subscription (and one read of what is held when
 //!   a client starts using a key), never by a round trip per request.
+//! - **A paced fleet paces as one.** With
+//!   [`pace(true)`](routy_core::ClientBuilder::pace) and the server's word
+//!   on what is left of its window, each paced call books the fleet's
+//!   next turn (one EVALSHA: GCRA on the store's clock, turns `spacing`
+//!   apart whichever process asks), so the fleet leaves the gaps one
+//!   client would. That is the one round trip on a caller's thread, and
+//!   only for a call that is paced, so waits anyway; while the store is
+//!   away the process paces on its own.
 //! - **The store failing is not the call failing.** Connect and read
 //!   timeouts are short (50 ms by default); every store operation runs on
 //!   this crate's two threads, never a caller's. When the store is down,
@@ -65,6 +73,7 @@
 
 mod link;
 mod script;
+mod turn;
 
 use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -77,6 +86,7 @@ use sha2::{Digest, Sha256};
 
 use crate::link::{Job, Shared};
 use crate::script::Names;
+use crate::turn::Turns;
 
 /// How long connecting to the store may take before the process holds
 /// on its own gate.
@@ -199,8 +209,11 @@ impl RedisQuotaStoreBuilder {
             heard: AtomicU64::new(0),
             dropped: AtomicU64::new(0),
             reconnects: AtomicU64::new(0),
+            turns: AtomicU64::new(0),
+            closed_until: Mutex::new(None),
             jobs,
         });
+        let turns = Arc::new(Turns::new(client.clone()));
         let (weak, writer_client) = (Arc::downgrade(&shared), client.clone());
         std::thread::Builder::new()
             .name("routy-redis-writer".into())
@@ -211,7 +224,7 @@ impl RedisQuotaStoreBuilder {
             .name("routy-redis-listener".into())
             .spawn(move || link::listener(&weak, &client))
             .map_err(StoreError::Thread)?;
-        Ok(RedisQuotaStore { shared })
+        Ok(RedisQuotaStore { shared, turns })
     }
 }
 
@@ -241,6 +254,7 @@ impl RedisQuotaStoreBuilder {
 #[derive(Clone)]
 pub struct RedisQuotaStore {
     shared: Arc<Shared>,
+    turns: Arc<Turns>,
 }
 
 /// What a store has done, for a dashboard or a test.
@@ -261,6 +275,9 @@ pub struct StoreStats {
     /// News that never reached the store: the queue to it was full, or
     /// the store was away when it was to be written.
     pub dropped: u64,
+    /// Paced turns this process booked in the store (one round trip
+    /// each).
+    pub turns: u64,
 }
 
 impl RedisQuotaStore {
@@ -289,6 +306,7 @@ impl RedisQuotaStore {
             shared: s.shared.load(Ordering::Relaxed),
             heard: s.heard.load(Ordering::Relaxed),
             dropped: s.dropped.load(Ordering::Relaxed),
+            turns: s.turns.load(Ordering::Relaxed),
         }
     }
 
@@ -335,11 +353,13 @@ impl QuotaStore for RedisQuotaStore {
     /// The listener subscribes to `key_id`'s news within its poll (100
     /// ms), then asks for one read of what is held.
     fn watch(&self, key_id: u64) {
-        self.shared
-            .watched
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert(key_id);
+        self.shared.watch(key_id);
+    }
+
+    /// One round trip (EVALSHA of a GCRA step on the store's clock),
+    /// within the io timeout; `None` while the store is away.
+    fn turn(&self, key_id: u64, route: &str, spacing: Duration) -> Option<Duration> {
+        self.turns.book(&self.shared, key_id, route, spacing)
     }
 }
 

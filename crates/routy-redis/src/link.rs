@@ -41,6 +41,10 @@ pub(crate) struct Shared {
     pub(crate) heard: AtomicU64,
     pub(crate) dropped: AtomicU64,
     pub(crate) reconnects: AtomicU64,
+    pub(crate) turns: AtomicU64,
+    /// Failing closed, while the store is away: when the hold on every
+    /// watched key ends (a key watched later is held to then too).
+    pub(crate) closed_until: Mutex<Option<Instant>>,
     /// The writer's queue: bounded, never waited on (full: dropped).
     pub(crate) jobs: SyncSender<Job>,
 }
@@ -71,13 +75,19 @@ impl Shared {
 
     /// The store failed: from now on each process holds on its own gate
     /// (or, failing closed, every call is held until the next attempt,
-    /// `retry` away: held first, then said, so whoever sees the store away
-    /// finds the calls held already). Said once per outage (the error's
+    /// `retry` away: held first, then counted, so whoever reads the
+    /// count finds the calls held already; a key watched meanwhile is
+    /// held by [`watch`](Self::watch)). Said once per outage (the error's
     /// kind only: a message may quote the store's address, a password
     /// with it).
     fn went_down(&self, err: &RedisError, retry: Duration) {
-        self.hold_all(retry + self.settings.poll);
-        if self.up.swap(false, Ordering::AcqRel) {
+        let wait = retry + self.settings.poll;
+        if self.settings.fail_closed {
+            *lock(&self.closed_until) = Instant::now().checked_add(wait);
+        }
+        let was_up = self.up.swap(false, Ordering::AcqRel);
+        self.hold_all(wait);
+        if was_up {
             self.fallbacks.fetch_add(1, Ordering::Relaxed);
             log::warn!(
                 "routy-redis: the quota store is unreachable ({:?}); each process holds on its own answers until it is back",
@@ -99,6 +109,18 @@ impl Shared {
         if self.settings.fail_closed {
             for id in self.watched() {
                 self.deliver(id, "", wait);
+            }
+        }
+    }
+
+    /// A client started using `id`: watched from now on, and, failing
+    /// closed while the store is away, held as the others are.
+    pub(crate) fn watch(&self, id: u64) {
+        lock(&self.watched).insert(id);
+        if self.settings.fail_closed && !self.up.load(Ordering::Acquire) {
+            let until = *lock(&self.closed_until);
+            if let Some(left) = until.and_then(|at| at.checked_duration_since(Instant::now())) {
+                self.deliver(id, "", left);
             }
         }
     }
@@ -136,7 +158,7 @@ impl Backoff {
     }
 }
 
-fn connect(client: &Client, settings: &Settings) -> Result<Connection, RedisError> {
+pub(crate) fn connect(client: &Client, settings: &Settings) -> Result<Connection, RedisError> {
     let con = client.get_connection_with_timeout(settings.connect_timeout)?;
     con.set_read_timeout(Some(settings.io_timeout))?;
     con.set_write_timeout(Some(settings.io_timeout))?;

@@ -47,10 +47,30 @@ end
 return out
 ";
 
-/// The two scripts, their SHA-1s computed once.
+/// Books the fleet's next paced turn (GCRA with no burst: each turn
+/// `spacing` after the last booked one, or now), on the store's clock.
+///
+/// KEYS[1]: the key's turns (a hash: route → the next free turn, µs of
+/// store time). ARGV: route, spacing in µs. Returns the µs from now
+/// until the turn booked (0: go now).
+const TURN: &str = r"
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local spacing = tonumber(ARGV[2])
+local turn = tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '0')
+if turn < now then
+  turn = now
+end
+redis.call('HSET', KEYS[1], ARGV[1], string.format('%.0f', turn + spacing))
+redis.call('PEXPIRE', KEYS[1], math.floor((turn + spacing - now) / 1000) + 1000)
+return turn - now
+";
+
+/// The three scripts, their SHA-1s computed once.
 pub(crate) struct Scripts {
     spent: Script,
     held: Script,
+    turn: Script,
 }
 
 impl Scripts {
@@ -58,6 +78,7 @@ impl Scripts {
         Scripts {
             spent: Script::new(SPENT),
             held: Script::new(HELD),
+            turn: Script::new(TURN),
         }
     }
 
@@ -94,6 +115,28 @@ impl Scripts {
             .map(|(route, ms)| (route, Duration::from_millis(ms)))
             .collect())
     }
+
+    /// Runs [`TURN`]: how long until the turn it booked for `id` on
+    /// `route`, the fleet's turns `spacing` apart.
+    pub(crate) fn turn(
+        &self,
+        con: &mut Connection,
+        names: &Names,
+        id: u64,
+        route: &str,
+        spacing: Duration,
+    ) -> RedisResult<Duration> {
+        let us = u64::try_from(spacing.as_micros())
+            .unwrap_or(u64::MAX)
+            .max(1);
+        let wait: i64 = self
+            .turn
+            .key(names.turns(id))
+            .arg(route)
+            .arg(us)
+            .invoke(con)?;
+        Ok(Duration::from_micros(u64::try_from(wait).unwrap_or(0)))
+    }
 }
 
 /// How the store's keys and channels are named: `{prefix}:{<id>}:spent`,
@@ -114,6 +157,11 @@ impl Names {
     /// The hash that holds key `id`'s word.
     pub(crate) fn word(&self, id: u64) -> String {
         format!("{}:{{{id:016x}}}:spent", self.prefix)
+    }
+
+    /// The hash that holds key `id`'s next paced turn per route.
+    pub(crate) fn turns(&self, id: u64) -> String {
+        format!("{}:{{{id:016x}}}:turn", self.prefix)
     }
 
     /// The channel on which news of key `id` is published.

@@ -292,7 +292,90 @@ fn failing_closed_holds_every_call_while_the_store_is_away() {
     let ok = Api::new(StatusCode::OK);
     let away = RedisQuotaStore::builder("redis://127.0.0.1:9/").fail_closed(true);
     let (client, store) = client_over(away, &ok, Duration::from_millis(10));
-    until(&store, "the store is found away", |s| !s.connected);
+    until(&store, "the store is found away", |s| s.fallbacks >= 1);
     assert!(held(client.accounts()));
     assert_eq!(ok.sent(), 0);
+}
+
+/// Answers 200 saying one request is left of a window that resets in 60
+/// s: a pacing client spaces its calls 60 s apart.
+#[derive(Clone)]
+struct Pacing(Api);
+
+impl Transport for Pacing {
+    fn send(
+        &self,
+        req: routy::http::Request<Vec<u8>>,
+    ) -> Result<Response<Vec<u8>>, TransportError> {
+        let mut answer = self.0.send(req)?;
+        let headers = answer.headers_mut();
+        headers.insert("ratelimit-remaining", "1".parse().unwrap());
+        headers.insert("ratelimit-reset", "60".parse().unwrap());
+        Ok(answer)
+    }
+}
+
+#[test]
+fn paced_processes_take_the_fleets_turns_one_spacing_apart() {
+    let Some(mut redis) = RedisServer::start() else {
+        return;
+    };
+    let paced = |api: &Api| {
+        let store = Arc::new(RedisQuotaStore::builder(&redis.url()).build().unwrap());
+        let client = routy::ClientBuilder::new()
+            .api_key(ApiKey::new(TOKEN).unwrap())
+            .call_timeout(Duration::from_secs(1))
+            .pace(true)
+            .quota_store(store.clone())
+            .build_with(Pacing(api.clone()))
+            .unwrap();
+        (client, store)
+    };
+    let (a_api, b_api) = (Api::new(StatusCode::OK), Api::new(StatusCode::OK));
+    let (a, a_store) = paced(&a_api);
+    let (b, b_store) = paced(&b_api);
+    // Each process's first call brings the server's word: 60 s apart.
+    assert!(a.accounts().is_ok() && b.accounts().is_ok());
+    // A takes the fleet's next turn (now); B's is 60 s on: held, unsent,
+    // though B's own gate has sent nothing since.
+    assert!(a.accounts().is_ok());
+    assert!(held(b.accounts()), "B should wait for the fleet's turn");
+    assert!(held(a.accounts()), "A's next turn is after B's");
+    assert_eq!((a_api.sent(), b_api.sent()), (2, 1));
+    assert_eq!((a_store.stats().turns, b_store.stats().turns), (2, 1));
+
+    // On the store's clock, turn after turn, whichever process asks.
+    use routy::policy::QuotaStore;
+    let id = a_store.key_id(&ApiKey::new("another-token").unwrap());
+    let spacing = Duration::from_secs(10);
+    let first = a_store.turn(id, "", spacing).unwrap();
+    let second = b_store.turn(id, "", spacing).unwrap();
+    let third = a_store.turn(id, "", spacing).unwrap();
+    assert_eq!(first, Duration::ZERO);
+    assert!(
+        second > spacing - Duration::from_secs(1) && second <= spacing,
+        "{second:?}"
+    );
+    assert!(
+        third > 2 * spacing - Duration::from_secs(1) && third <= 2 * spacing,
+        "{third:?}"
+    );
+
+    // The store away: no turn (the gate paces on its own), at once.
+    redis.stop();
+    let asked = Instant::now();
+    assert_eq!(a_store.turn(id, "", spacing), None);
+    assert!(asked.elapsed() < Duration::from_secs(1));
+    // Back, empty, the script gone: turns again, from now.
+    redis.restart();
+    until(&a_store, "A reconnects", |s| s.connected);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let again = loop {
+        if let Some(turn) = a_store.turn(id, "", spacing) {
+            break turn;
+        }
+        assert!(Instant::now() < deadline, "no turn after the restart");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(again, Duration::ZERO);
 }

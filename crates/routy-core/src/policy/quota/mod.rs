@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use crate::auth::ApiKey;
-use crate::defaults::{DEFAULT_MAX_QUOTA_HOLD, QUOTA_KEYS, QUOTA_ROUTES};
+use crate::defaults::{DEFAULT_MAX_QUOTA_HOLD, QUOTA_KEYS, QUOTA_ROUTES, QUOTA_SPREAD};
 
 mod store;
 
@@ -146,7 +146,21 @@ struct Scope {
     next_turn: Option<Instant>,
     spacing: Duration,
     paced_until: Option<Instant>,
+    /// With a fleet, the turns the store gave this process, earliest
+    /// first: a paced call whose time has come takes one.
+    turns: Vec<Instant>,
 }
+
+/// What [`QuotaGate::admit`] found under the lock.
+enum Admit {
+    Go,
+    Wait(Duration),
+    /// Paced, with a fleet: ask the store for a turn (off the lock).
+    FleetTurn(Duration),
+}
+
+/// The most fleet turns one scope keeps booked.
+const FLEET_TURNS: usize = 64;
 
 /// How long the others wait for a probe's answer before going anyway.
 const PROBE_WAIT: Duration = Duration::from_secs(1);
@@ -254,10 +268,28 @@ impl QuotaGate {
             return None;
         }
         let id = self.key_id(key);
-        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-        let told = state.keys.iter_mut().find(|k| k.id == id)?;
         let route = self.route(path);
-        let scope = told.scopes.iter_mut().find(|s| *s.route == *route)?;
+        let spacing = {
+            let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+            let told = state.keys.iter_mut().find(|k| k.id == id)?;
+            let scope = told.scopes.iter_mut().find(|s| *s.route == *route)?;
+            match self.admit_in(scope, now, spread, returning) {
+                Admit::Go => return None,
+                Admit::Wait(wait) => return Some(wait),
+                Admit::FleetTurn(spacing) => spacing,
+            }
+        };
+        self.fleet_turn(id, route, now, spacing)
+    }
+
+    /// [`admit`](Self::admit)'s rule over one scope's state.
+    fn admit_in(
+        &self,
+        scope: &mut Scope,
+        now: Instant,
+        spread: Duration,
+        returning: bool,
+    ) -> Admit {
         if scope.probe && scope.closed_until.is_some_and(|at| at <= now) {
             // The hold the limit cut is over: this request finds out
             // whether the server still says so; the rest wait for it.
@@ -265,12 +297,14 @@ impl QuotaGate {
             scope.probing = true;
             self.probes.fetch_add(1, Ordering::AcqRel);
             scope.closed_until = now.checked_add(PROBE_WAIT);
-            return None;
+            return Admit::Go;
         }
         let pacing = scope.paced_until.is_some_and(|at| at > now);
+        // With a fleet, turns are the fleet's, not this gate's.
+        let own_turns = pacing && self.store.is_none();
         let closed = scope
             .closed_until
-            .max(scope.next_turn.filter(|_| pacing))
+            .max(scope.next_turn.filter(|_| own_turns))
             .filter(|at| *at > now);
         let queue = scope.released_until.filter(|at| *at > now && !returning);
         // Held for the window: released spread after it opens. Else, a
@@ -284,12 +318,67 @@ impl QuotaGate {
             if closed.is_some() {
                 scope.released_until = scope.released_until.max(now.checked_add(wait));
             }
-            return Some(wait);
+            return Admit::Wait(wait);
         }
-        if self.pace && pacing && !scope.spacing.is_zero() {
+        if !(self.pace && pacing) || scope.spacing.is_zero() {
+            return Admit::Go;
+        }
+        if self.store.is_none() {
             scope.next_turn = now.checked_add(scope.spacing);
+            return Admit::Go;
         }
-        None
+        // A turn the fleet gave this process whose time has come (a turn
+        // missed by more than the spacing is dropped: it would bunch).
+        let spacing = scope.spacing;
+        scope
+            .turns
+            .retain(|turn| turn.checked_add(spacing).is_none_or(|end| end > now));
+        match scope.turns.first() {
+            Some(turn) if *turn <= now => {
+                scope.turns.remove(0);
+                Admit::Go
+            }
+            _ => Admit::FleetTurn(spacing),
+        }
+    }
+
+    /// Books the fleet's next turn through the store for a paced call:
+    /// `None` when it is now; else the wait for it, and the turn is this
+    /// process's. A store that cannot say leaves the gate pacing on its
+    /// own, as without one.
+    fn fleet_turn(
+        &self,
+        id: u64,
+        route: &str,
+        now: Instant,
+        spacing: Duration,
+    ) -> Option<Duration> {
+        let booked = self
+            .store
+            .as_ref()
+            .and_then(|store| store.turn(id, route, spacing))
+            .map(|wait| wait.min(self.hold_limit));
+        let mut wait = None;
+        self.with_scope(id, route, &mut |scope| {
+            wait = match booked {
+                Some(at) if at.is_zero() => None,
+                Some(at) => {
+                    if scope.turns.len() < FLEET_TURNS {
+                        scope.turns.extend(now.checked_add(at));
+                        scope.turns.sort_unstable();
+                    }
+                    Some(at)
+                }
+                None => match scope.next_turn.filter(|turn| *turn > now) {
+                    Some(turn) => Some(turn - now),
+                    None => {
+                        scope.next_turn = now.checked_add(spacing);
+                        None
+                    }
+                },
+            };
+        });
+        wait
     }
 
     /// Records that the server, answering at `now` a request sent at
@@ -330,6 +419,9 @@ impl QuotaGate {
                 scope.closed_until = Some(until);
                 scope.probe = wait > self.hold_limit;
                 extended = true;
+                if self.store.is_some() {
+                    fleet_first(scope, until);
+                }
             }
             if mem::take(&mut scope.probing) {
                 self.probes.fetch_sub(1, Ordering::AcqRel);
@@ -355,6 +447,7 @@ impl QuotaGate {
                 }
                 scope.closed_until = Some(until);
                 scope.probe = wait > self.hold_limit;
+                fleet_first(scope, until);
             }
         });
     }
@@ -395,8 +488,8 @@ impl QuotaGate {
             scope.spacing = spacing.min(limit);
             scope.paced_until = now.checked_add(lasting.min(limit));
             // The request that brought the word took a turn: the next one
-            // is `spacing` after it.
-            if scope.next_turn.is_none_or(|turn| turn <= now) {
+            // is `spacing` after it (in a fleet, the store keeps turns).
+            if self.store.is_none() && scope.next_turn.is_none_or(|turn| turn <= now) {
                 scope.next_turn = now.checked_add(scope.spacing);
             }
         });
@@ -480,6 +573,14 @@ impl Scope {
     }
 }
 
+/// With a fleet, calls other processes hold are released in the spread
+/// after the window opens at `until`, unseen by this gate: its newcomers
+/// wait behind them as behind its own, so no call is held again and
+/// again while fresh ones of a quicker process take the window.
+fn fleet_first(scope: &mut Scope, until: Instant) {
+    scope.released_until = scope.released_until.max(until.checked_add(QUOTA_SPREAD));
+}
+
 /// Removes the entry of `entries` whose word stops holding first.
 fn forget_earliest<T>(entries: &mut Vec<T>, until: impl Fn(&T) -> Option<Instant>) {
     let first = (0..entries.len()).min_by_key(|&at| until(&entries[at]));
@@ -535,6 +636,118 @@ mod tests {
         assert!(gate.close(&key, "/", t0 + ms(500), t0 + ms(600), S(2)));
         // And once the window is over, the next closing is a new event.
         assert!(gate.close(&key, "/", t0 + ms(10), t0 + S(4), S(2)));
+    }
+
+    /// A store that shares nothing: the gate as one process of a fleet.
+    #[derive(Debug)]
+    struct Quiet;
+
+    impl QuotaStore for Quiet {
+        fn key_id(&self, key: &ApiKey) -> u64 {
+            key.expose_secret().len() as u64
+        }
+        fn spent(&self, _: u64, _: &str, _: Duration) {}
+        fn attach(&self, _: QuotaInbox) {}
+    }
+
+    #[test]
+    fn in_a_fleet_newcomers_wait_while_the_calls_other_processes_held_are_released() {
+        let now = ManualClock::new().now();
+        let ms = Duration::from_millis;
+        let key = key(0);
+        // Told by the fleet (this process held nothing), and told by its
+        // own answer: either way, the other processes' held calls go first.
+        let learned = QuotaGate::new(QuotaScope::Client).store(Arc::new(Quiet));
+        learned.learned(learned.key_id(&key), "", now, S(2));
+        let told = QuotaGate::new(QuotaScope::Client).store(Arc::new(Quiet));
+        told.close(&key, "/", now, now, S(2));
+        for gate in [&learned, &told] {
+            let open = now + S(2);
+            // A held call comes back as the window opens and goes.
+            assert_eq!(gate.admit(&key, "/", open, ms(0), true), None);
+            // A fresh call waits out the spread the held ones go in.
+            let wait = gate.admit(&key, "/", open + ms(10), ms(0), false);
+            assert_eq!(wait, Some(QUOTA_SPREAD - ms(10)));
+            assert_eq!(
+                gate.admit(&key, "/", open + QUOTA_SPREAD, ms(0), false),
+                None
+            );
+        }
+        // Alone, a gate that held no call lets a fresh one go at once.
+        let alone = QuotaGate::new(QuotaScope::Client);
+        alone.close(&key, "/", now, now, S(2));
+        assert_eq!(alone.admit(&key, "/", now + S(2), ms(0), false), None);
+    }
+
+    /// A fleet's turns kept on the store's own clock, as GCRA keeps
+    /// them: each turn `spacing` after the last booked one, or now.
+    #[derive(Debug)]
+    struct Turns {
+        clock: ManualClock,
+        last: Mutex<Option<Instant>>,
+        up: AtomicBool,
+    }
+
+    impl QuotaStore for Turns {
+        fn key_id(&self, key: &ApiKey) -> u64 {
+            key.expose_secret().len() as u64
+        }
+        fn spent(&self, _: u64, _: &str, _: Duration) {}
+        fn attach(&self, _: QuotaInbox) {}
+        fn turn(&self, _: u64, _: &str, spacing: Duration) -> Option<Duration> {
+            if !self.up.load(Ordering::Relaxed) {
+                return None;
+            }
+            let now = self.clock.now();
+            let mut last = self.last.lock().unwrap();
+            let turn = last.map_or(now, |at| (at + spacing).max(now));
+            *last = Some(turn);
+            Some(turn - now)
+        }
+    }
+
+    #[test]
+    fn paced_gates_of_a_fleet_take_turns_the_store_books_one_spacing_apart() {
+        use crate::clock::Clock as _;
+        let clock = ManualClock::new();
+        let t0 = clock.now();
+        let ms = Duration::from_millis;
+        let store = Arc::new(Turns {
+            clock: clock.clone(),
+            last: Mutex::new(None),
+            up: AtomicBool::new(true),
+        });
+        let key = key(0);
+        let fleet: Vec<QuotaGate> = (0..2)
+            .map(|_| {
+                let gate = QuotaGate::new(QuotaScope::Client)
+                    .pacing(true)
+                    .store(store.clone());
+                // Each process heard "spread what is left 100 ms apart".
+                gate.pace(&key, "/", t0, ms(100), S(2));
+                gate
+            })
+            .collect();
+        let (a, b) = (&fleet[0], &fleet[1]);
+        // Process a goes now; b is given the turn after; a the one after.
+        assert_eq!(a.admit(&key, "/", t0, ms(5), false), None);
+        assert_eq!(b.admit(&key, "/", t0, ms(5), false), Some(ms(100)));
+        assert_eq!(a.admit(&key, "/", t0, ms(5), false), Some(ms(200)));
+        // Each comes back at its turn and goes (no second booking).
+        clock.advance(ms(100));
+        assert_eq!(b.admit(&key, "/", t0 + ms(100), ms(5), true), None);
+        clock.advance(ms(100));
+        assert_eq!(a.admit(&key, "/", t0 + ms(200), ms(5), true), None);
+        // The next of either process is after them.
+        assert_eq!(
+            b.admit(&key, "/", t0 + ms(200), ms(5), false),
+            Some(ms(100))
+        );
+        // The store away: each paces on its own (its first call goes).
+        store.up.store(false, Ordering::Relaxed);
+        let t = t0 + ms(200);
+        assert_eq!(a.admit(&key, "/", t, ms(5), false), None);
+        assert_eq!(a.admit(&key, "/", t, ms(5), false), Some(ms(100)));
     }
 
     #[test]

@@ -91,6 +91,22 @@ pub trait QuotaStore: Send + Sync + fmt::Debug {
     fn watch(&self, key_id: u64) {
         let _ = key_id;
     }
+
+    /// With [pacing](crate::ClientBuilder::pace) in force (the server
+    /// named what is left of a window), one paced call of `key_id` on
+    /// `route` asks for the fleet's next turn: book the first one at
+    /// least `spacing` after the fleet's last booked turn (or now) and
+    /// return how long until it (zero: go now). So the whole fleet leaves
+    /// `spacing` apart, as one client's threads do.
+    ///
+    /// This is the one method that may wait for the store (it is called
+    /// only for a paced call, which waits anyway): for at most a short
+    /// timeout of the store's own. `None` when the store cannot say (the
+    /// default): the gate paces on its own, as without a store.
+    fn turn(&self, key_id: u64, route: &str, spacing: Duration) -> Option<Duration> {
+        let _ = (key_id, route, spacing);
+        None
+    }
 }
 
 /// Where a [`QuotaStore`] delivers what the fleet learned: a handle to one
