@@ -164,6 +164,40 @@ fn simulation() -> Simulation {
     })
 }
 
+/// `--job processes`: a fleet of processes sharing one quota through a
+/// store that fails (`--no-store`: each on its own; `--pace`: paced).
+fn processes(flag: &dyn Fn(&str) -> Option<String>, args: &[String]) {
+    let count = flag("--processes")
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(8);
+    let sim = routy_testkit::sim::FleetSimulation::new()
+        .processes(count)
+        .store(!args.iter().any(|a| a == "--no-store"))
+        .pace(args.iter().any(|a| a == "--pace"));
+    if let Some(seed) = flag("--seed").and_then(|n| n.parse().ok()) {
+        let run = sim.run_one(seed);
+        print!("{}", run.trace);
+        if let Some(path) = flag("--svg") {
+            write_timeline(&path, &run.trace);
+        }
+        return;
+    }
+    let schedules = flag("--schedules")
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(1_000);
+    let report = sim.schedules(schedules).run();
+    if let Some(first) = report.failures.first() {
+        print!("{}", first.trace);
+        let path =
+            flag("--svg").unwrap_or_else(|| format!("target/processes-seed-{}.svg", first.seed));
+        write_timeline(&path, &first.trace);
+    }
+    println!("{count} processes, {report}");
+    if report.broke_invariants() {
+        std::process::exit(1);
+    }
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let flag = |name: &str| {
@@ -176,6 +210,10 @@ fn main() {
         .and_then(|n| n.parse().ok())
         .unwrap_or(10_000);
     let job = flag("--job").unwrap_or_else(|| "all".to_owned());
+    if job == "processes" {
+        processes(&flag, &args);
+        return;
+    }
     if job == "fleet" {
         let workers = flag("--workers").and_then(|n| n.parse().ok()).unwrap_or(8);
         let sim = fleet(workers, args.iter().any(|a| a == "--own-clients"));

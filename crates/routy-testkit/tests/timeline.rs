@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use routy_testkit::sim::{FaultMix, Simulation, What};
+use routy_testkit::sim::{FaultMix, FleetSimulation, Simulation, StoreState, What};
 
 /// The page: the SVG inline, and a script that writes what it found.
 const CHECK: &str = r#"<script>
@@ -52,7 +52,12 @@ const failures = [...document.querySelectorAll("circle.failure")].map(c => {
   const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
   return {onTop: hit === c, title: c.querySelector("title").textContent};
 });
-const result = {width: box.width, height: box.height, lanes: lanes.length, ordered, marks: marks.length, inside, onTop, hidden, labels,
+const stores = [...document.querySelectorAll("rect.store")].map(r => r.getBoundingClientRect());
+const storeAbove = stores.every(r => r.bottom <= lanes[0].top + 0.5 && windows.every(w => w.bottom <= r.top + 0.5));
+const storeVisible = stores.filter(r => r.width >= 2 && r.height >= 10).length;
+const laneNames = [...document.querySelectorAll("text.lane-name")].map(t => t.textContent);
+const heard = [...document.querySelectorAll("path.heard")].filter(h => h.getBoundingClientRect().width > 0).length;
+const result = {stores: stores.length, storeAbove, storeVisible, laneNames, heard, width: box.width, height: box.height, lanes: lanes.length, ordered, marks: marks.length, inside, onTop, hidden, labels,
   windows: windows.length, windowsAbove, windowsStacked, windowsLikeLimited, axisFits, held, failures};
 document.getElementById("result").textContent = "RESULT " + JSON.stringify(result) + " END";
 </script>"#;
@@ -243,4 +248,84 @@ fn a_fleets_timeline_looks_right_in_a_real_browser() {
     let bytes = std::fs::read(&png).expect("chromium wrote a screenshot");
     assert!(bytes.starts_with(b"\x89PNG"), "not a PNG");
     eprintln!("timeline screenshot: {}", png.display());
+}
+
+/// Lays `svg` out in Chromium and returns what the page's check found.
+#[allow(clippy::unwrap_used)] // a test helper: a failure is the test failing
+fn looked_at(chromium: &Path, name: &str, svg: &str) -> serde_json::Value {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let page = dir.join("page.html");
+    let html = format!(
+        "<!doctype html><html><body style=\"margin:0\">{svg}<pre id=\"result\"></pre>{CHECK}</body></html>"
+    );
+    std::fs::write(&page, html).unwrap();
+    std::fs::write(dir.join("timeline.svg"), svg).unwrap();
+    let dom = run_chromium(chromium, &page, &dir.join("profile"), &["--dump-dom"]);
+    let result = dom
+        .split("RESULT ")
+        .nth(1)
+        .and_then(|rest| rest.split(" END").next())
+        .unwrap_or_else(|| panic!("the page's check did not run: {dom:.400}"));
+    serde_json::from_str(result).unwrap()
+}
+
+#[test]
+fn a_process_fleets_timeline_shows_a_lane_per_process_and_the_stores_outages() {
+    let Some(chromium) = chromium() else {
+        assert!(
+            std::env::var_os("ROUTY_REQUIRE_BROWSER").is_none(),
+            "ROUTY_REQUIRE_BROWSER is set but no Chromium was found (apt install chromium)"
+        );
+        eprintln!("no Chromium here (apt install chromium): the timeline was not looked at");
+        return;
+    };
+    let processes = 5;
+    let fleet = FleetSimulation::new().processes(processes);
+    // A schedule where the store went away and the fleet heard news.
+    let run = (0..60)
+        .map(|seed| fleet.run_one(seed))
+        .find(|run| {
+            let events = &run.trace.events;
+            events
+                .iter()
+                .any(|e| e.what == What::Store(StoreState::Down))
+                && events.iter().any(|e| matches!(e.what, What::Heard { .. }))
+        })
+        .expect("a schedule with an outage and news");
+    let outages = run
+        .trace
+        .events
+        .iter()
+        .filter(|e| matches!(e.what, What::Store(state) if state != StoreState::Up))
+        .count();
+    let answered = run
+        .trace
+        .events
+        .iter()
+        .filter(|e| matches!(e.what, What::Response { .. }))
+        .count();
+    let result = looked_at(&chromium, "processes", &run.trace.timeline_svg());
+    let names: Vec<String> = (0..processes).map(|p| format!("p{p}")).collect();
+    assert_eq!(result["laneNames"], serde_json::json!(names), "{result}");
+    assert_eq!(result["ordered"], true, "lanes overlap: {result}");
+    assert_eq!(result["stores"], outages, "one span per outage: {result}");
+    assert_eq!(
+        result["storeVisible"], outages,
+        "an outage too small to see: {result}"
+    );
+    assert_eq!(
+        result["storeAbove"], true,
+        "the store's band is not between the windows and the lanes: {result}"
+    );
+    assert!(
+        result["heard"].as_u64().unwrap() > 0,
+        "no news drawn: {result}"
+    );
+    assert_eq!(result["marks"], answered, "one bar per answer: {result}");
+    assert_eq!(
+        result["onTop"], answered,
+        "a bar hidden at its centre: {result}"
+    );
 }

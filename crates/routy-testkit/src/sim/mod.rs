@@ -76,6 +76,7 @@
 //! client's. Time a job spends computing is not time in the simulation.
 
 mod baton;
+mod fleet;
 mod invariants;
 mod runner;
 mod schedule;
@@ -83,9 +84,10 @@ mod timeline;
 mod trace;
 mod world;
 
+pub use fleet::{FleetReport, FleetRun, FleetSimulation};
 pub use runner::{Report, Run, Sim, Simulation};
 pub use schedule::{FaultMix, RetryAfterForm, SimFault};
-pub use trace::{Event, Trace, What};
+pub use trace::{Event, StoreState, Trace, What};
 pub use world::{SimClock, SimTransport};
 
 /// The client a simulated job gets.

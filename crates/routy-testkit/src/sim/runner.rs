@@ -312,8 +312,8 @@ impl Simulation {
             result,
             broken: world.broken(),
             trace: Trace {
-                seed,
                 events: std::mem::take(&mut world.events),
+                ..Trace::of_workers(seed)
             },
         }
     }

@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::time::Duration;
 
-use super::trace::{Event, Trace, What};
+use super::trace::{Event, StoreState, Trace, What};
 
 /// Left margin, for the lane names.
 const LEFT: f64 = 56.0;
@@ -23,7 +23,8 @@ const SPAN: f64 = 1100.0;
 const TOP: f64 = 28.0;
 /// The band of spent windows, between the axis and the lanes.
 const BAND: f64 = 14.0;
-/// Where the first lane starts.
+/// Where the first lane starts (a process fleet's store band, when
+/// drawn, pushes it down one band).
 const LANES_TOP: f64 = TOP + BAND + 6.0;
 const LANE: f64 = 26.0;
 const LANE_GAP: f64 = 6.0;
@@ -101,6 +102,11 @@ struct Marks {
     rotations: Vec<(usize, Duration, String)>,
     broken: Vec<(usize, Duration, String)>,
     failures: Vec<(usize, Duration, String)>,
+    /// (lane, at, title): a process heard from the fleet.
+    heard: Vec<(usize, Duration, String)>,
+    /// (from, until, state): the store away or slow; a restart is an
+    /// outage of its own.
+    store: Vec<(Duration, Option<Duration>, StoreState)>,
     lanes: usize,
     end: Duration,
 }
@@ -133,6 +139,9 @@ impl Marks {
             }
         }
         marks.windows = merged(std::mem::take(&mut marks.windows));
+        for span in &mut marks.store {
+            span.1 = Some(span.1.unwrap_or(marks.end).min(marks.end));
+        }
         marks.lanes = marks.lanes.max(1);
         marks
     }
@@ -195,7 +204,32 @@ impl Marks {
                 self.failures
                     .push((lane, at, format!("{who}the job failed: {why}")));
             }
+            What::Heard { .. } | What::Store(_) => self.fleet(event, lane, &who),
             What::Note(_) | What::JobEnded(Ok(())) => {}
+        }
+    }
+
+    /// What only a process fleet's trace has: news heard, the store's
+    /// outages.
+    fn fleet(&mut self, event: &Event, lane: usize, who: &str) {
+        let at = event.at;
+        match event.what {
+            What::Heard { until } => {
+                let title = format!(
+                    "{who}heard from the fleet: window spent until {:.3} s",
+                    until.as_secs_f64()
+                );
+                self.heard.push((lane, at, title));
+            }
+            What::Store(state) => {
+                if let Some(open) = self.store.last_mut().filter(|s| s.1.is_none()) {
+                    open.1 = Some(at);
+                }
+                if state != StoreState::Up {
+                    self.store.push((at, None, state));
+                }
+            }
+            _ => {}
         }
     }
 
@@ -265,8 +299,15 @@ impl Trace {
     /// ```
     pub fn timeline_svg(&self) -> String {
         let marks = Marks::read(self);
+        let store_band = if marks.store.is_empty() {
+            0.0
+        } else {
+            BAND + 4.0
+        };
         let scale = Scale {
             end: marks.end.max(Duration::from_millis(1)).as_secs_f64(),
+            lanes_top: LANES_TOP + store_band,
+            lane: self.lane,
         };
         let bottom = scale.lane_y(marks.lanes) - LANE_GAP;
         let (width, height) = (LEFT + SPAN + 24.0, bottom + LEGEND);
@@ -295,6 +336,10 @@ impl Trace {
 struct Scale {
     /// The last moment drawn, in seconds.
     end: f64,
+    /// Where the first lane starts.
+    lanes_top: f64,
+    /// A lane's name before its number.
+    lane: &'static str,
 }
 
 impl Scale {
@@ -303,7 +348,7 @@ impl Scale {
     }
 
     fn lane_y(&self, lane: usize) -> f64 {
-        LANES_TOP + (LANE + LANE_GAP) * lane as f64
+        self.lanes_top + (LANE + LANE_GAP) * lane as f64
     }
 
     /// The lanes, the spent windows over them, and the waits.
@@ -313,12 +358,14 @@ impl Scale {
             let _ = writeln!(
                 svg,
                 "<rect class=\"lane\" x=\"{LEFT}\" y=\"{y:.1}\" width=\"{SPAN}\" height=\"{LANE}\" fill=\"#f3f3f3\"/>\
-                 <text class=\"lane-name\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">w{lane}</text>",
+                 <text class=\"lane-name\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{}{lane}</text>",
                 LEFT - 8.0,
-                y + LANE / 2.0 + 4.0
+                y + LANE / 2.0 + 4.0,
+                self.lane
             );
         }
         let _ = bottom;
+        self.store_band(svg, marks);
         let edge = LEFT + SPAN;
         for (from, until, title) in &marks.windows {
             let (x0, x1) = (self.x(*from).min(edge), self.x(*until));
@@ -360,6 +407,38 @@ impl Scale {
         }
     }
 
+    /// A process fleet's store: a band under the spent windows, each
+    /// outage (away, slow, restarted) a span across it.
+    fn store_band(&self, svg: &mut String, marks: &Marks) {
+        if marks.store.is_empty() {
+            return;
+        }
+        let y = TOP + BAND + 4.0;
+        let _ = writeln!(
+            svg,
+            "<text class=\"store-name\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\" fill=\"#555555\">store</text>",
+            LEFT - 8.0,
+            y + BAND - 3.0
+        );
+        for (from, until, state) in &marks.store {
+            let until = until.unwrap_or(*from);
+            let (class, colour, word) = match state {
+                StoreState::Slow => ("store-slow", "#f2c14e", "slow"),
+                StoreState::Restarted => ("store-restarted", "#6c757d", "restarted, empty"),
+                _ => ("store-down", "#c0392b", "away"),
+            };
+            let x0 = self.x(*from);
+            let _ = writeln!(
+                svg,
+                "<rect class=\"store {class}\" x=\"{x0:.1}\" y=\"{y:.1}\" width=\"{:.1}\" height=\"{BAND}\" \
+                 fill=\"{colour}\"><title>the store {word} {:.3} s to {:.3} s: each process holds on its own answers</title></rect>",
+                (self.x(until) - x0).max(2.0),
+                from.as_secs_f64(),
+                until.as_secs_f64()
+            );
+        }
+    }
+
     /// The requests' bars, then key rotations and broken rules on top.
     fn marks(&self, svg: &mut String, marks: &Marks) {
         for bar in &marks.bars {
@@ -391,6 +470,20 @@ impl Scale {
                     escape(title)
                 );
             }
+        }
+        for (lane, at, title) in &marks.heard {
+            // A small flag at the lane's top edge: it covers no bar.
+            let (x, y) = (self.x(*at), self.lane_y(*lane));
+            let _ = writeln!(
+                svg,
+                "<path class=\"heard\" d=\"M{:.1} {:.1} L{:.1} {:.1} L{x:.1} {:.1} Z\" fill=\"#3f51b5\"><title>{}</title></path>",
+                x - 4.0,
+                y - 5.0,
+                x + 4.0,
+                y - 5.0,
+                y,
+                escape(title)
+            );
         }
         for (lane, at, title) in &marks.failures {
             // Just after the moment, so it never covers the last bar.
@@ -560,6 +653,7 @@ mod tests {
     #[test]
     fn each_lane_gets_its_requests_coloured_by_answer_and_the_window_spans_all_lanes() {
         let trace = Trace {
+            lane: "w",
             seed: 5,
             events: vec![
                 event(0, 0, request(1)),
@@ -629,6 +723,7 @@ mod tests {
             )
         };
         let trace = Trace {
+            lane: "w",
             seed: 9,
             events: vec![
                 event(0, 0, request(1)),
@@ -672,6 +767,7 @@ mod tests {
     #[test]
     fn an_empty_trace_is_still_a_drawing() {
         let svg = Trace {
+            lane: "w",
             seed: 1,
             events: Vec::new(),
         }

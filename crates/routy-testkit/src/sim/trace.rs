@@ -87,13 +87,44 @@ pub enum What {
     JobEnded(Result<(), String>),
     /// An invariant broke here.
     Broken(String),
+    /// A process of a [process fleet](super::FleetSimulation) heard
+    /// through the quota store that the window is spent until `until`
+    /// (virtual time).
+    Heard {
+        /// Until when it holds its calls.
+        until: Duration,
+    },
+    /// The quota store of a process fleet changed state.
+    Store(StoreState),
+}
+
+/// What became of a simulated quota store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum StoreState {
+    /// Unreachable: every process holds on its own gate.
+    Down,
+    /// Reachable but slower than a client's timeout for it: turns are
+    /// not booked, news arrives late.
+    Slow,
+    /// Back (after down, slow or a restart).
+    Up,
+    /// Restarted: what it held and its scripts are gone.
+    Restarted,
 }
 
 impl fmt::Display for Event {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.show(f, "w")
+    }
+}
+
+impl Event {
+    /// The event as a line, its lane named `lane` and its number.
+    fn show(&self, f: &mut fmt::Formatter<'_>, lane: &str) -> fmt::Result {
         write!(f, "[{:>9.3} s] ", self.at.as_secs_f64())?;
         if let Some(worker) = self.worker {
-            write!(f, "w{worker} ")?;
+            write!(f, "{lane}{worker} ")?;
         }
         match &self.what {
             What::Request {
@@ -135,6 +166,12 @@ impl fmt::Display for Event {
             What::JobEnded(Ok(())) => f.write_str("job ends: ok"),
             What::JobEnded(Err(why)) => write!(f, "job ends: failed: {why}"),
             What::Broken(why) => write!(f, "INVARIANT BROKEN: {why}"),
+            What::Heard { until } => write!(
+                f,
+                "   heard from the fleet: window spent until {:.3} s",
+                until.as_secs_f64()
+            ),
+            What::Store(state) => write!(f, "store: {state:?}"),
         }
     }
 }
@@ -164,6 +201,20 @@ pub struct Trace {
     pub seed: u64,
     /// What happened, in the order the runner saw it.
     pub events: Vec<Event>,
+    /// What a lane is called in the timeline: `w` (a worker of one
+    /// client) or `p` (a process of a fleet).
+    pub(crate) lane: &'static str,
+}
+
+impl Trace {
+    /// An empty trace of `seed` whose lanes are workers (`w0`, `w1`, …).
+    pub(crate) fn of_workers(seed: u64) -> Self {
+        Trace {
+            seed,
+            events: Vec::new(),
+            lane: "w",
+        }
+    }
 }
 
 impl fmt::Display for Trace {
@@ -183,10 +234,11 @@ impl fmt::Display for Trace {
                         )),
                         ..event.clone()
                     };
-                    writeln!(f, "{held}")?;
+                    held.show(f, self.lane)?;
                 }
-                _ => writeln!(f, "{event}")?,
+                _ => event.show(f, self.lane)?,
             }
+            writeln!(f)?;
         }
         Ok(())
     }

@@ -118,7 +118,30 @@ pub struct QuotaInbox {
 }
 
 impl QuotaInbox {
-    pub(crate) fn new(gate: &Arc<QuotaGate>, clock: Arc<dyn Clock>) -> Self {
+    /// The inbox of `gate`, reading `clock` when news arrives: for a
+    /// driver of its own (an async runtime, a simulator) that runs
+    /// [`Call`](crate::call::Call)s over a gate it keeps, and attaches it
+    /// to a store with this. A [`Client`](crate::Client) built with
+    /// [`quota_store`](crate::ClientBuilder::quota_store) does it itself.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use std::time::Duration;
+    /// use routy::clock::{Clock as _, ManualClock};
+    /// use routy::policy::{QuotaGate, QuotaInbox};
+    /// use routy::{ApiKey, QuotaScope};
+    ///
+    /// let gate = Arc::new(QuotaGate::new(QuotaScope::Client));
+    /// let clock = ManualClock::new();
+    /// let inbox = QuotaInbox::new(&gate, Arc::new(clock.clone()));
+    /// // The fleet says key 7 is spent for 2 s (the store names keys).
+    /// assert!(inbox.spent(7, "", Duration::from_secs(2)));
+    /// drop(gate);
+    /// assert!(!inbox.is_open());
+    /// ```
+    pub fn new(gate: &Arc<QuotaGate>, clock: Arc<dyn Clock>) -> Self {
         QuotaInbox {
             gate: Arc::downgrade(gate),
             clock,
