@@ -104,6 +104,22 @@ impl Side {
                 auth: format!("ApiKey {KEY}"),
             },
             "routy" => Side::routy(base, Box::new(routy::UreqTransport::new()))?,
+            // With a quota store configured (`ROUTY_BENCH_STORE`, a
+            // redis:// URL): what a fleet's process pays per request.
+            "routy-store" => {
+                let url = std::env::var("ROUTY_BENCH_STORE")?;
+                let store = routy_redis::RedisQuotaStore::builder(&url).build()?;
+                Side::Routy(
+                    routy::ClientBuilder::new()
+                        .api_key(ApiKey::new(KEY)?)
+                        .base_url(base)
+                        .max_body_bytes(1 << 30)
+                        .quota_store(std::sync::Arc::new(store))
+                        .build_with(
+                            Box::new(routy::UreqTransport::new()) as Box<dyn routy::Transport>
+                        )?,
+                )
+            }
             #[cfg(feature = "curl")]
             "routy-curl" => Side::routy(base, Box::new(routy::CurlTransport::new()))?,
             #[cfg(feature = "reqwest")]

@@ -20,6 +20,8 @@ pub mod testing {}
 pub mod reliability {}
 
 #[doc = include_str!("fleet.md")]
+#[doc = ""]
+#[doc = include_str!("fleet-timeline.svg")]
 pub mod fleet {}
 
 pub mod transports;
