@@ -48,6 +48,13 @@ pub const DEFAULT_MAX_TOTAL_DELAY: Duration = Duration::from_secs(20);
 /// not all leave at the instant the server named.
 pub const QUOTA_SPREAD: Duration = Duration::from_millis(100);
 
+/// In a fleet (a client with a quota store), how widely held calls are
+/// spread when a window opens: half of [`QUOTA_SPREAD`]. Fresh calls of
+/// every process wait until it is over, so the calls the fleet held go
+/// first; kept short, as every millisecond of it is a millisecond of the
+/// window a server that counts from the first request loses.
+pub const FLEET_SPREAD: Duration = Duration::from_millis(50);
+
 /// The longest a client's quota gate holds calls back, or paces them, on
 /// one word of the server: one hour, the longest window most APIs name.
 /// A server that asks for longer (a `Retry-After` of years, a reset

@@ -326,7 +326,7 @@ impl Trace {
         axis(&mut svg, &scale, bottom);
         scale.lanes_and_spans(&mut svg, &marks, bottom);
         scale.marks(&mut svg, &marks);
-        legend(&mut svg, bottom + 24.0);
+        legend(&mut svg, bottom + 24.0, !marks.store.is_empty());
         svg.push_str("</svg>\n");
         svg
     }
@@ -529,7 +529,7 @@ fn round_label(t: f64) -> String {
     text.trim_end_matches('0').trim_end_matches('.').to_owned()
 }
 
-fn legend(svg: &mut String, y: f64) {
+fn legend(svg: &mut String, y: f64, fleet: bool) {
     let mut at = LEFT;
     for outcome in Outcome::ALL {
         let (class, colour, word) = outcome.style();
@@ -568,6 +568,26 @@ fn legend(svg: &mut String, y: f64) {
         y - 4.0,
         at + 318.0
     );
+    if fleet {
+        // A process fleet's: the store away, and news heard.
+        let at = at + 400.0;
+        let _ = writeln!(
+            svg,
+            "<g class=\"legend store\"><rect x=\"{at:.1}\" y=\"{:.1}\" width=\"14\" height=\"10\" fill=\"#c0392b\"/>\
+             <text x=\"{:.1}\" y=\"{y:.1}\">store away</text></g>\
+             <g class=\"legend heard\"><path d=\"M{:.1} {:.1} L{:.1} {:.1} L{:.1} {:.1} Z\" fill=\"#3f51b5\"/>\
+             <text x=\"{:.1}\" y=\"{y:.1}\">news heard</text></g>",
+            y - 9.0,
+            at + 18.0,
+            at + 96.0,
+            y - 9.0,
+            at + 106.0,
+            y - 9.0,
+            at + 101.0,
+            y - 1.0,
+            at + 112.0
+        );
+    }
 }
 
 /// `windows` with overlapping ones merged: one span each, its title every

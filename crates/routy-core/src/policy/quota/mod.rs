@@ -13,7 +13,9 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use crate::auth::ApiKey;
-use crate::defaults::{DEFAULT_MAX_QUOTA_HOLD, QUOTA_KEYS, QUOTA_ROUTES, QUOTA_SPREAD};
+use crate::defaults::{
+    DEFAULT_MAX_QUOTA_HOLD, FLEET_SPREAD, QUOTA_KEYS, QUOTA_ROUTES, QUOTA_SPREAD,
+};
 
 mod store;
 
@@ -146,9 +148,11 @@ struct Scope {
     next_turn: Option<Instant>,
     spacing: Duration,
     paced_until: Option<Instant>,
-    /// With a fleet, the turns the store gave this process, earliest
-    /// first: a paced call whose time has come takes one.
-    turns: Vec<Instant>,
+    /// With a fleet, how many turns the store gave this process that no
+    /// call has taken yet, and when the last of them is: a call coming
+    /// back from its wait for one takes one.
+    booked: u16,
+    last_booked: Option<Instant>,
 }
 
 /// What [`QuotaGate::admit`] found under the lock.
@@ -158,9 +162,6 @@ enum Admit {
     /// Paced, with a fleet: ask the store for a turn (off the lock).
     FleetTurn(Duration),
 }
-
-/// The most fleet turns one scope keeps booked.
-const FLEET_TURNS: usize = 64;
 
 /// How long the others wait for a probe's answer before going anyway.
 const PROBE_WAIT: Duration = Duration::from_secs(1);
@@ -249,7 +250,9 @@ impl QuotaGate {
 
     /// How long a request made with `key` to `path` must wait at `now`
     /// before it may leave, `spread` (a share of
-    /// [`QUOTA_SPREAD`](crate::defaults::QUOTA_SPREAD) the caller draws)
+    /// [`QUOTA_SPREAD`](crate::defaults::QUOTA_SPREAD) the caller draws;
+    /// with a store, the same share of
+    /// [`FLEET_SPREAD`](crate::defaults::FLEET_SPREAD))
     /// included; `None` when it may leave now (with pacing, it then takes
     /// the next turn; after a hold cut to the limit, it is the probe). A
     /// request `returning` from a wait the gate or the server imposed goes
@@ -272,6 +275,9 @@ impl QuotaGate {
         let spacing = {
             let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
             let told = state.keys.iter_mut().find(|k| k.id == id)?;
+            if let Some(wait) = self.held_key_wide(told, route, now, spread) {
+                return Some(wait);
+            }
             let scope = told.scopes.iter_mut().find(|s| *s.route == *route)?;
             match self.admit_in(scope, now, spread, returning) {
                 Admit::Go => return None,
@@ -282,6 +288,25 @@ impl QuotaGate {
         self.fleet_turn(id, route, now, spacing)
     }
 
+    /// With [`QuotaScope::Route`], a word the fleet said of every route
+    /// (the route `""`: a process of the fleet scoped to the whole
+    /// client, or a store failing closed) holds each route too.
+    #[inline(never)]
+    fn held_key_wide(
+        &self,
+        told: &KeyState,
+        route: &str,
+        now: Instant,
+        spread: Duration,
+    ) -> Option<Duration> {
+        if route.is_empty() {
+            return None;
+        }
+        let all = told.scopes.iter().find(|s| s.route.is_empty())?;
+        let until = all.closed_until.filter(|at| *at > now)?;
+        Some(until.saturating_duration_since(now).saturating_add(spread))
+    }
+
     /// [`admit`](Self::admit)'s rule over one scope's state.
     fn admit_in(
         &self,
@@ -290,6 +315,12 @@ impl QuotaGate {
         spread: Duration,
         returning: bool,
     ) -> Admit {
+        // In a fleet, held calls go in the shorter FLEET_SPREAD, the same
+        // share of it.
+        let spread = match self.store {
+            Some(_) => spread * FLEET_SPREAD.subsec_millis() / QUOTA_SPREAD.subsec_millis(),
+            None => spread,
+        };
         if scope.probe && scope.closed_until.is_some_and(|at| at <= now) {
             // The hold the limit cut is over: this request finds out
             // whether the server still says so; the rest wait for it.
@@ -327,25 +358,15 @@ impl QuotaGate {
             scope.next_turn = now.checked_add(scope.spacing);
             return Admit::Go;
         }
-        // A turn the fleet gave this process whose time has come (a turn
-        // missed by more than the spacing is dropped: it would bunch).
-        let spacing = scope.spacing;
-        scope
-            .turns
-            .retain(|turn| turn.checked_add(spacing).is_none_or(|end| end > now));
-        match scope.turns.first() {
-            Some(turn) if *turn <= now => {
-                scope.turns.remove(0);
-                Admit::Go
-            }
-            _ => Admit::FleetTurn(spacing),
-        }
+        take_fleet_turn(scope, now, returning)
     }
 
     /// Books the fleet's next turn through the store for a paced call:
     /// `None` when it is now; else the wait for it, and the turn is this
     /// process's. A store that cannot say leaves the gate pacing on its
     /// own, as without one.
+    #[cold]
+    #[inline(never)]
     fn fleet_turn(
         &self,
         id: u64,
@@ -363,10 +384,8 @@ impl QuotaGate {
             wait = match booked {
                 Some(at) if at.is_zero() => None,
                 Some(at) => {
-                    if scope.turns.len() < FLEET_TURNS {
-                        scope.turns.extend(now.checked_add(at));
-                        scope.turns.sort_unstable();
-                    }
+                    scope.booked = scope.booked.saturating_add(1);
+                    scope.last_booked = scope.last_booked.max(now.checked_add(at));
                     Some(at)
                 }
                 None => match scope.next_turn.filter(|turn| *turn > now) {
@@ -565,6 +584,7 @@ impl KeyState {
 
 impl Scope {
     /// When the last of what was said about this scope stops holding.
+    #[inline(never)]
     fn until(&self) -> Option<Instant> {
         self.closed_until
             .max(self.released_until)
@@ -573,12 +593,34 @@ impl Scope {
     }
 }
 
+/// A paced call in a fleet: one coming back from its wait for a turn
+/// the fleet gave this process takes it (any call coming back may: turns
+/// are the process's); any other asks the store for one. Turns all
+/// missed by more than the spacing are forgotten: they would bunch.
+#[cold]
+#[inline(never)]
+fn take_fleet_turn(scope: &mut Scope, now: Instant, returning: bool) -> Admit {
+    let spacing = scope.spacing;
+    let kept = scope
+        .last_booked
+        .and_then(|last| last.checked_add(spacing))
+        .is_some_and(|end| end > now);
+    if !kept {
+        scope.booked = 0;
+    }
+    if returning && scope.booked > 0 {
+        scope.booked -= 1;
+        return Admit::Go;
+    }
+    Admit::FleetTurn(spacing)
+}
+
 /// With a fleet, calls other processes hold are released in the spread
 /// after the window opens at `until`, unseen by this gate: its newcomers
 /// wait behind them as behind its own, so no call is held again and
 /// again while fresh ones of a quicker process take the window.
 fn fleet_first(scope: &mut Scope, until: Instant) {
-    scope.released_until = scope.released_until.max(until.checked_add(QUOTA_SPREAD));
+    scope.released_until = scope.released_until.max(until.checked_add(FLEET_SPREAD));
 }
 
 /// Removes the entry of `entries` whose word stops holding first.
@@ -667,9 +709,9 @@ mod tests {
             assert_eq!(gate.admit(&key, "/", open, ms(0), true), None);
             // A fresh call waits out the spread the held ones go in.
             let wait = gate.admit(&key, "/", open + ms(10), ms(0), false);
-            assert_eq!(wait, Some(QUOTA_SPREAD - ms(10)));
+            assert_eq!(wait, Some(FLEET_SPREAD - ms(10)));
             assert_eq!(
-                gate.admit(&key, "/", open + QUOTA_SPREAD, ms(0), false),
+                gate.admit(&key, "/", open + FLEET_SPREAD, ms(0), false),
                 None
             );
         }
@@ -677,6 +719,28 @@ mod tests {
         let alone = QuotaGate::new(QuotaScope::Client);
         alone.close(&key, "/", now, now, S(2));
         assert_eq!(alone.admit(&key, "/", now + S(2), ms(0), false), None);
+    }
+
+    #[test]
+    fn with_route_scope_a_word_the_fleet_said_of_every_route_holds_each() {
+        let now = ManualClock::new().now();
+        let key = key(0);
+        let gate = QuotaGate::new(QuotaScope::Route).store(Arc::new(Quiet));
+        // A store failing closed, or a process scoped to the whole client.
+        gate.learned(gate.key_id(&key), "", now, S(2));
+        assert_eq!(
+            gate.admit(&key, "/v1/accounts", now, S(0), false),
+            Some(S(2))
+        );
+        assert_eq!(gate.admit(&key, "/v1/other", now, S(0), true), Some(S(2)));
+        assert_eq!(gate.admit(&key, "/v1/other", now + S(2), S(0), false), None);
+        // A word of one route holds that route only.
+        gate.learned(gate.key_id(&key), "/v1/accounts", now, S(9));
+        assert_eq!(gate.admit(&key, "/v1/other", now + S(3), S(0), false), None);
+        assert_eq!(
+            gate.admit(&key, "/v1/accounts", now + S(3), S(0), false),
+            Some(S(6))
+        );
     }
 
     /// A fleet's turns kept on the store's own clock, as GCRA keeps

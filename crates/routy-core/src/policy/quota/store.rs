@@ -21,12 +21,13 @@ use crate::clock::Clock;
 /// Where one quota is shared beyond this process: the other processes of
 /// a fleet that use one token (cron jobs that overlap, a worker pool,
 /// pods). `routy-redis` keeps it in Valkey or Redis; an engine of your
-/// own needs these four methods.
+/// own needs three methods (`key_id`, `spent`, `attach`), and may give
+/// two more (`watch`, `turn`).
 ///
 /// Every method is called on a caller's thread, some while a call waits
-/// to be sent: none may block on the network. Queue the work for a
-/// thread of your own (`routy-redis` does) and drop it if the queue is
-/// full: the gate still holds on its own answers.
+/// to be sent: none but [`turn`](Self::turn) may block on the network.
+/// Queue the work for a thread of your own (`routy-redis` does) and drop
+/// it if the queue is full: the gate still holds on its own answers.
 ///
 /// # Examples
 ///

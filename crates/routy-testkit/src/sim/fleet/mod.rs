@@ -67,8 +67,10 @@ use routy_sandbox::model::Api;
 use routy_sandbox::{NewToken, RateWindow};
 
 use super::trace::{Event, StoreState, Trace, What};
-use super::{SimTransport, SIM_BASE_URL};
 use store::{lock, Change, SimStore, StoreWorld};
+
+/// Where the fleet's clients send (the sandbox's model answers by path).
+const BASE_URL: &str = "https://fleet.routy.invalid/api";
 
 /// A process fleet to rehearse: how many processes, what each does, the
 /// API's quota, and whether (and how badly) the store fails.
@@ -226,12 +228,12 @@ impl FleetSimulation {
             .expect("the model issues tokens");
         api.set_rate_limit(Some(RateWindow::new(self.limit, self.window)), epoch);
         let key = ApiKey::new(token.secret()).expect("the model's tokens are keys");
-        let config = routy_core::ClientBuilder::<SimTransport>::new()
-            .base_url(SIM_BASE_URL)
+        let config = routy_core::ClientBuilder::<Box<dyn routy_core::Transport>>::new()
+            .base_url(BASE_URL)
             .pace(self.pace)
             .build_config()
             .expect("the simulated base URL parses");
-        let uri: Uri = format!("{SIM_BASE_URL}/v1/accounts")
+        let uri: Uri = format!("{BASE_URL}/v1/accounts")
             .parse()
             .expect("the simulated URL parses");
         let world = Arc::new(std::sync::Mutex::new(StoreWorld::new(self.processes)));
