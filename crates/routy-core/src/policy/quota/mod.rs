@@ -155,6 +155,11 @@ struct Scope {
     last_booked: Option<Instant>,
 }
 
+/// The most turns a paced call waits behind in a fleet's queue: a store
+/// that names a turn further off is not believed (the call is paced by
+/// this gate alone, so a broken store cannot hold calls until they fail).
+const FLEET_QUEUE: u32 = 1_000;
+
 /// What [`QuotaGate::admit`] found under the lock.
 enum Admit {
     Go,
@@ -374,11 +379,14 @@ impl QuotaGate {
         now: Instant,
         spacing: Duration,
     ) -> Option<Duration> {
+        // A turn further off than FLEET_QUEUE turns, or than the hold
+        // limit, is not one a sound store gives: pace on our own.
+        let furthest = spacing.saturating_mul(FLEET_QUEUE).min(self.hold_limit);
         let booked = self
             .store
             .as_ref()
             .and_then(|store| store.turn(id, route, spacing))
-            .map(|wait| wait.min(self.hold_limit));
+            .filter(|wait| *wait <= furthest);
         let mut wait = None;
         self.with_scope(id, route, &mut |scope| {
             wait = match booked {
@@ -812,6 +820,25 @@ mod tests {
         let t = t0 + ms(200);
         assert_eq!(a.admit(&key, "/", t, ms(5), false), None);
         assert_eq!(a.admit(&key, "/", t, ms(5), false), Some(ms(100)));
+    }
+
+    #[test]
+    fn a_turn_no_sound_store_would_give_is_not_believed() {
+        let clock = ManualClock::new();
+        let t0 = clock.now();
+        let ms = Duration::from_millis;
+        let store = Arc::new(Turns {
+            clock: clock.clone(),
+            // The fleet's queue is a day long: a broken (or hostile) store.
+            last: Mutex::new(Some(t0 + S(86_400))),
+            up: AtomicBool::new(true),
+        });
+        let key = key(0);
+        let gate = QuotaGate::new(QuotaScope::Client).pacing(true).store(store);
+        gate.pace(&key, "/", t0, ms(100), S(2));
+        // Paced on its own, as without a store: a call now, the next 100 ms on.
+        assert_eq!(gate.admit(&key, "/", t0, ms(0), false), None);
+        assert_eq!(gate.admit(&key, "/", t0, ms(0), false), Some(ms(100)));
     }
 
     #[test]
