@@ -116,12 +116,7 @@ fn run_chromium(chromium: &Path, page: &Path, profile: &Path, extra: &[&str]) ->
 
 #[test]
 fn a_fleets_timeline_looks_right_in_a_real_browser() {
-    let Some(chromium) = chromium() else {
-        assert!(
-            std::env::var_os("ROUTY_REQUIRE_BROWSER").is_none(),
-            "ROUTY_REQUIRE_BROWSER is set but no Chromium was found (apt install chromium)"
-        );
-        eprintln!("no Chromium here (apt install chromium): the timeline was not looked at");
+    let Some(chromium) = chromium_or_skip() else {
         return;
     };
     let workers = 6;
@@ -161,25 +156,7 @@ fn a_fleets_timeline_looks_right_in_a_real_browser() {
         answered > workers,
         "a fleet's worth of requests: {answered}"
     );
-    let svg = run.trace.timeline_svg();
-
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("timeline");
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let page = dir.join("fleet.html");
-    let html = format!(
-        "<!doctype html><html><body style=\"margin:0\">{svg}<pre id=\"result\"></pre>{CHECK}</body></html>"
-    );
-    std::fs::write(&page, html).unwrap();
-    std::fs::write(dir.join("fleet.svg"), &svg).unwrap();
-
-    let dom = run_chromium(&chromium, &page, &dir.join("profile"), &["--dump-dom"]);
-    let result = dom
-        .split("RESULT ")
-        .nth(1)
-        .and_then(|rest| rest.split(" END").next())
-        .unwrap_or_else(|| panic!("the page's check did not run: {dom:.400}"));
-    let result: serde_json::Value = serde_json::from_str(result).unwrap();
+    let (result, dir) = looked_at(&chromium, "timeline", &run.trace.timeline_svg());
     assert_eq!(result["lanes"], workers, "{result}");
     assert_eq!(result["ordered"], true, "lanes overlap: {result}");
     assert_eq!(
@@ -241,7 +218,7 @@ fn a_fleets_timeline_looks_right_in_a_real_browser() {
     let shot = format!("--screenshot={}", png.display());
     run_chromium(
         &chromium,
-        &dir.join("fleet.svg"),
+        &dir.join("timeline.svg"),
         &dir.join("profile"),
         &[&shot],
     );
@@ -250,9 +227,23 @@ fn a_fleets_timeline_looks_right_in_a_real_browser() {
     eprintln!("timeline screenshot: {}", png.display());
 }
 
-/// Lays `svg` out in Chromium and returns what the page's check found.
+/// Chromium, if here; else says so and (unless CI requires it) `None`.
+fn chromium_or_skip() -> Option<PathBuf> {
+    let found = chromium();
+    if found.is_none() {
+        assert!(
+            std::env::var_os("ROUTY_REQUIRE_BROWSER").is_none(),
+            "ROUTY_REQUIRE_BROWSER is set but no Chromium was found (apt install chromium)"
+        );
+        eprintln!("no Chromium here (apt install chromium): the timeline was not looked at");
+    }
+    found
+}
+
+/// Lays `svg` out in Chromium (the page and the SVG left in the
+/// returned folder) and returns what the page's check found.
 #[allow(clippy::unwrap_used)] // a test helper: a failure is the test failing
-fn looked_at(chromium: &Path, name: &str, svg: &str) -> serde_json::Value {
+fn looked_at(chromium: &Path, name: &str, svg: &str) -> (serde_json::Value, PathBuf) {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
@@ -268,17 +259,12 @@ fn looked_at(chromium: &Path, name: &str, svg: &str) -> serde_json::Value {
         .nth(1)
         .and_then(|rest| rest.split(" END").next())
         .unwrap_or_else(|| panic!("the page's check did not run: {dom:.400}"));
-    serde_json::from_str(result).unwrap()
+    (serde_json::from_str(result).unwrap(), dir)
 }
 
 #[test]
 fn a_process_fleets_timeline_shows_a_lane_per_process_and_the_stores_outages() {
-    let Some(chromium) = chromium() else {
-        assert!(
-            std::env::var_os("ROUTY_REQUIRE_BROWSER").is_none(),
-            "ROUTY_REQUIRE_BROWSER is set but no Chromium was found (apt install chromium)"
-        );
-        eprintln!("no Chromium here (apt install chromium): the timeline was not looked at");
+    let Some(chromium) = chromium_or_skip() else {
         return;
     };
     let processes = 5;
@@ -306,7 +292,7 @@ fn a_process_fleets_timeline_shows_a_lane_per_process_and_the_stores_outages() {
         .iter()
         .filter(|e| matches!(e.what, What::Response { .. }))
         .count();
-    let result = looked_at(&chromium, "processes", &run.trace.timeline_svg());
+    let (result, _) = looked_at(&chromium, "processes", &run.trace.timeline_svg());
     let names: Vec<String> = (0..processes).map(|p| format!("p{p}")).collect();
     assert_eq!(result["laneNames"], serde_json::json!(names), "{result}");
     assert_eq!(result["ordered"], true, "lanes overlap: {result}");

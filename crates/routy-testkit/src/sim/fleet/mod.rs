@@ -262,8 +262,10 @@ impl FleetSimulation {
             broken: Vec::new(),
             refused: 0,
             key: &key,
+            config: &config,
+            uri,
         };
-        fleet.run(&config, &uri, &processes, &changes)
+        fleet.run(&processes, &changes)
     }
 
     /// The store's bad day: at most one of each fault, somewhere in the
@@ -403,6 +405,9 @@ struct Fleet<'s> {
     broken: Vec<String>,
     refused: u32,
     key: &'s ApiKey,
+    /// What every process's calls run under, and where they go.
+    config: &'s Config,
+    uri: Uri,
 }
 
 /// One process's call in flight, and what it is fed next.
@@ -431,13 +436,7 @@ impl<'s> Fleet<'s> {
         });
     }
 
-    fn run<'c>(
-        &mut self,
-        config: &'c Config,
-        uri: &Uri,
-        processes: &'c [Process],
-        changes: &[Change],
-    ) -> FleetRun
+    fn run<'c>(&mut self, processes: &'c [Process], changes: &[Change]) -> FleetRun
     where
         's: 'c,
     {
@@ -445,7 +444,7 @@ impl<'s> Fleet<'s> {
             .iter()
             .enumerate()
             .map(|(p, process)| Running {
-                call: self.new_call(config, uri, &process.gate, p, 1),
+                call: self.new_call(&process.gate, p, 1),
                 next: Some(CallEvent::Start {
                     now: process.now(Duration::ZERO),
                     wall: process.wall(self.epoch, Duration::ZERO),
@@ -473,7 +472,7 @@ impl<'s> Fleet<'s> {
             match due {
                 Due::Process(p) => {
                     end = at;
-                    self.step(p, at, &processes[p], &mut running[p], config, uri);
+                    self.step(p, at, &processes[p], &mut running[p]);
                 }
                 Due::Store(i) => self.store_change(at, changes[i].to, processes),
                 Due::News(i) => {
@@ -519,33 +518,19 @@ impl<'s> Fleet<'s> {
         self.event(at, Some(news.to), What::Heard { until });
     }
 
-    fn new_call<'c>(
-        &self,
-        config: &'c Config,
-        uri: &Uri,
-        gate: &'c QuotaGate,
-        p: usize,
-        number: u64,
-    ) -> Call<'c>
+    fn new_call<'c>(&self, gate: &'c QuotaGate, p: usize, number: u64) -> Call<'c>
     where
         's: 'c,
     {
-        let key: &'s ApiKey = self.key;
-        Call::new(config, key, Method::GET, uri.clone(), None)
+        let (config, key): (&'s Config, &'s ApiKey) = (self.config, self.key);
+        Call::new(config, key, Method::GET, self.uri.clone(), None)
             .quota(gate)
             .jitter_seed(self.trace.seed ^ ((p as u64) << 32) ^ number)
     }
 
     /// Feeds process `p`'s machine its next event and does what it says.
-    fn step<'c>(
-        &mut self,
-        p: usize,
-        at: Duration,
-        process: &'c Process,
-        running: &mut Running<'c>,
-        config: &'c Config,
-        uri: &Uri,
-    ) where
+    fn step<'c>(&mut self, p: usize, at: Duration, process: &'c Process, running: &mut Running<'c>)
+    where
         's: 'c,
     {
         let Some(event) = running.next.take() else {
@@ -560,21 +545,18 @@ impl<'s> Fleet<'s> {
                 });
                 self.push(at + wait, Due::Process(p));
             }
-            Step::Done(result) => self.done(p, at, process, running, config, uri, result),
+            Step::Done(result) => self.done(p, at, process, running, result),
         }
     }
 
     /// Process `p`'s call ended at `at`: the next one starts, or the
     /// process is done.
-    #[allow(clippy::too_many_arguments)]
     fn done<'c>(
         &mut self,
         p: usize,
         at: Duration,
         process: &'c Process,
         running: &mut Running<'c>,
-        config: &'c Config,
-        uri: &Uri,
         result: Result<routy_core::call::Finished, Error>,
     ) where
         's: 'c,
@@ -587,7 +569,7 @@ impl<'s> Fleet<'s> {
         if running.made < self.sim.calls {
             running.number += 1;
             running.attempt = 0;
-            running.call = self.new_call(config, uri, &process.gate, p, running.number);
+            running.call = self.new_call(&process.gate, p, running.number);
             running.next = Some(CallEvent::Start {
                 now: process.now(at),
                 wall: process.wall(self.epoch, at),
@@ -724,13 +706,7 @@ impl<'s> Fleet<'s> {
         let mut world = lock(&self.world);
         world.change(to);
         if to == StoreState::Up {
-            let id = routy_core::policy::QuotaStore::key_id(
-                &SimStore {
-                    shared: Arc::clone(&self.world),
-                    me: 0,
-                },
-                self.key,
-            );
+            let id = store::key_id(self.key);
             for p in 0..processes.len() {
                 world.read(p, id);
             }

@@ -113,6 +113,15 @@ impl StoreWorld {
     }
 }
 
+/// How every process names `key` in the store: SipHash with fixed keys
+/// over its fingerprint, never the key itself.
+pub(crate) fn key_id(key: &ApiKey) -> u64 {
+    use std::hash::{Hash as _, Hasher as _};
+    let mut hasher = std::hash::DefaultHasher::new();
+    key.fingerprint().hash(&mut hasher);
+    hasher.finish()
+}
+
 /// One process's handle on the store (each process has a connection of
 /// its own).
 #[derive(Debug)]
@@ -123,12 +132,7 @@ pub(crate) struct SimStore {
 
 impl QuotaStore for SimStore {
     fn key_id(&self, key: &ApiKey) -> u64 {
-        // Every process names the key alike (SipHash with fixed keys
-        // over its fingerprint); never the key itself.
-        use std::hash::{Hash as _, Hasher as _};
-        let mut hasher = std::hash::DefaultHasher::new();
-        key.fingerprint().hash(&mut hasher);
-        hasher.finish()
+        key_id(key)
     }
 
     fn spent(&self, key_id: u64, _route: &str, wait: Duration) {
